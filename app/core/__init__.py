@@ -1,0 +1,23 @@
+"""Task: T-004
+Spec: specs/features/plugins.md §Plugin author API
+
+The kernel's public API: everything a plugin may import from `app.core`.
+"""
+
+from app.core.context import Context
+from app.core.dependencies import CurrentUser, Session, public
+from app.core.hookspecs import hookimpl
+from app.core.principal import Authenticator, AuthenticationError, Principal
+from app.core.readiness import ReadinessCheck
+
+__all__ = [
+    "AuthenticationError",
+    "Authenticator",
+    "Context",
+    "CurrentUser",
+    "Principal",
+    "ReadinessCheck",
+    "Session",
+    "hookimpl",
+    "public",
+]

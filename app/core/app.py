@@ -1,0 +1,115 @@
+"""Task: T-011
+Spec: specs/features/plugins.md §Assembly
+
+`create_app(settings)`: the whole app, assembled from the enabled plugins.
+
+Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
+mounts what they return. The database engine, the embedded server and every plugin lifespan
+start inside FastAPI's lifespan, the async edge.
+"""
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from contextlib import AsyncExitStack, asynccontextmanager
+from typing import TypeVar
+
+from fastapi import APIRouter, Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
+from app.core import docs, problems
+from app.core.context import Context
+from app.core.database import create_engine
+from app.core.dependencies import current_user, is_public
+from app.core.embedded import start as start_embedded
+from app.core.errors import ConfigError
+from app.core.plugins import load
+from app.core.settings import Settings
+
+API_PREFIX = "/api/v1"
+logger = logging.getLogger("todo_api")
+T = TypeVar("T")
+
+
+def flatten(results: Iterable[Iterable[T] | T | None]) -> list[T]:
+    """Hook results in plugin order: a list per plugin (or one value) becomes one list."""
+    flat: list[T] = []
+    for result in results:
+        if result is None:
+            continue
+        if isinstance(result, list | tuple):
+            flat.extend(result)
+        else:
+            flat.append(result)  # type: ignore[arg-type]
+    return flat
+
+
+def database_url(settings: Settings) -> str:
+    """`DATABASE_URL`, or the URL of the embedded server (started here when needed)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return start_embedded(settings.data_dir / "postgres")
+
+
+def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
+    settings = settings or Settings()
+    context = context or load(settings)
+
+    lifespans = flatten(reversed(context.hook.lifespan(context=context)))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = create_engine(settings, database_url(settings))
+        app.state.engine = engine
+        app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        try:
+            async with AsyncExitStack() as stack:
+                for plugin_lifespan in lifespans:
+                    await stack.enter_async_context(plugin_lifespan(app))
+                yield
+        finally:
+            await engine.dispose()
+
+    app = FastAPI(
+        title="Todo API",
+        version="1.0.0",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.context = context
+    # pluggy calls hooks last-registered first; reversed() restores plugins.toml order.
+    app.state.authenticators = flatten(reversed(context.hook.authenticator(context=context)))
+
+    problems.install(app)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.allowed_origins,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
+    )
+    for router in flatten(reversed(context.hook.routers(context=context))):
+        mount(app, router, protected=bool(app.state.authenticators))
+    docs.mount(app, API_PREFIX)
+    return app
+
+
+def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
+    """Include `router` under /api/v1, adding `CurrentUser` to every route not marked public."""
+    open_routes = [route for route in router.routes if is_public(getattr(route, "endpoint", None))]
+    closed_routes = [route for route in router.routes if route not in open_routes]
+    if closed_routes and not protected:
+        paths = ", ".join(sorted({getattr(r, "path", "?") for r in closed_routes}))
+        raise ConfigError(
+            f"protected routes ({paths}) but no authentication plugin is enabled: "
+            'add "auth" to [plugins] enabled in plugins.toml'
+        )
+    for routes, dependencies in ((open_routes, []), (closed_routes, [Depends(current_user)])):
+        if routes:
+            part = APIRouter()
+            part.routes.extend(routes)
+            app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+

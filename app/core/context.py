@@ -1,0 +1,38 @@
+"""Task: T-004
+Spec: specs/features/plugins.md §Context
+
+What every build-time hook is given: the process settings, each enabled plugin's validated
+settings, the migrations of the enabled plugins, and the hook relay (so a plugin may ask the
+others, as `health` does for readiness checks).
+"""
+
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import pluggy
+from pydantic import BaseModel
+
+from app.core.migrations import Migrations
+from app.core.settings import Settings
+
+M = TypeVar("M", bound=BaseModel)
+
+
+@dataclass(frozen=True)
+class Context:
+    settings: Settings
+    plugin_manager: pluggy.PluginManager
+    enabled: tuple[str, ...]
+    migrations: Migrations
+    plugin_settings: dict[str, BaseModel] = field(default_factory=dict)
+
+    @property
+    def hook(self) -> pluggy.HookRelay:
+        return self.plugin_manager.hook
+
+    def settings_for(self, name: str, model: type[M]) -> M:
+        """The validated `[plugins.<name>]` table of plugin `name`, as an instance of `model`."""
+        value = self.plugin_settings[name]
+        if not isinstance(value, model):
+            raise TypeError(f"plugin {name!r} settings are {type(value).__name__}, not {model}")
+        return value

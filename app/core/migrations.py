@@ -1,0 +1,91 @@
+"""Task: T-009
+Spec: specs/features/plugins.md §Migrations
+
+Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
+version locations from `env.py`).
+
+The `Config` lists the revisions of every *installed* plugin, enabled or not, because the
+shared `alembic_version` table still names the head of a plugin that was disabled after it
+ran; Alembic refuses to start when it cannot find a revision it is told about. Only the enabled
+plugins' branches are upgraded, so disabling a plugin neither breaks `migrate` nor touches its
+tables, and enabling it again continues from where it stopped.
+"""
+
+import importlib.util
+import os
+from functools import cached_property
+from collections.abc import Iterable
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from app.core.installed import Installed
+
+# pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
+# one after another. A transaction-level lock, because a session-level one is unsafe behind a
+# transaction-mode pooler such as Neon's.
+LOCK_KEY = 0x746F646F617069
+
+
+def script_location() -> Path:
+    """The `migrations/` folder: at the top of a checkout, or `app.migrations` in a wheel."""
+    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    if (checkout / "env.py").is_file():
+        return checkout
+    spec = importlib.util.find_spec("app.migrations")
+    assert spec is not None and spec.origin is not None, "todo-api is installed without migrations"
+    return Path(spec.origin).parent
+
+
+class Migrations:
+    """The Alembic view of the installed plugins, and what the enabled ones need."""
+
+    def __init__(self, installed: Iterable[Installed], enabled: Iterable[str]) -> None:
+        self.config = Config()
+        self.config.set_main_option("script_location", str(script_location()))
+        self.config.set_main_option("path_separator", "os")
+        locations = [str(p.migrations_dir) for p in installed if p.migrations_dir is not None]
+        self.config.set_main_option("version_locations", os.pathsep.join(locations))
+        self.enabled = tuple(enabled)
+
+    @cached_property
+    def script(self) -> ScriptDirectory:
+        return ScriptDirectory.from_config(self.config)
+
+    @cached_property
+    def heads(self) -> dict[str, str]:
+        """The head revision of each enabled plugin that has migrations, by plugin name."""
+        labels = {label for revision in self.script.walk_revisions() for label in revision.branch_labels}
+        return {
+            name: self.script.get_revision(f"{name}@head").revision
+            for name in self.enabled
+            if name in labels
+        }
+
+    async def upgrade(self, engine: AsyncEngine) -> None:
+        """Bring every enabled plugin's branch to its head, in one transaction under a lock."""
+        async with engine.begin() as connection:
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            await connection.run_sync(self._upgrade)
+
+    def _upgrade(self, connection: Connection) -> None:
+        self.config.attributes["connection"] = connection
+        try:
+            for name in self.heads:
+                command.upgrade(self.config, f"{name}@head")
+        finally:
+            del self.config.attributes["connection"]
+
+    async def behind(self, connection: AsyncConnection) -> list[str]:
+        """Enabled plugins whose migrations are not at head (empty when all are)."""
+        current = await connection.run_sync(
+            lambda sync: MigrationContext.configure(sync).get_current_heads()
+        )
+        # A head reached through another branch's `depends_on` counts as applied too.
+        applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
+        return [name for name, head in self.heads.items() if head not in applied]

@@ -1,0 +1,12 @@
+"""Task: T-013
+Spec: specs/features/plugins.md §Hooks
+
+The shape of a readiness check contributed through the `readiness_checks` hook.
+"""
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+# Awaited by GET /api/v1/health/ready; returns None when fine, else what is wrong (one line).
+ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]

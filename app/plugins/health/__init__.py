@@ -1,0 +1,18 @@
+"""Task: T-014
+Spec: specs/api/rest-endpoints.md §Health
+
+The health plugin: liveness and readiness probes, and the readiness hook's first checks.
+"""
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+
+from app.core import Context, ReadinessCheck, hookimpl
+from app.plugins.health.routes import build_router
+
+
+@hookimpl
+def routers(context: Context) -> Sequence[APIRouter]:
+    checks = [check for found in reversed(context.hook.readiness_checks(context=context)) for check in found]
+    return [build_router(context.migrations, checks)]

@@ -1,0 +1,68 @@
+"""Task: T-014
+Spec: specs/api/rest-endpoints.md §Health
+
+`GET /api/v1/health` answers without touching the database (liveness: is the process
+serving?). `GET /api/v1/health/ready` makes a database round trip, checks that every enabled
+plugin's migrations are at head and runs the checks other plugins contributed; any failure is a
+503 problem saying what is wrong (readiness: should traffic come here?).
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+
+from fastapi import APIRouter, HTTPException
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from app.core import ReadinessCheck, Session, public
+from app.core.migrations import Migrations
+from app.core.problems import Problem
+
+logger = logging.getLogger("todo_api")
+TIMEOUT_SECONDS = 5
+
+
+class Status(BaseModel):
+    status: str = "ok"
+
+
+class Readiness(Status):
+    database: str = "ok"
+    migrations: str = "at head"
+    checks: int
+
+
+def build_router(migrations: Migrations, checks: Sequence[ReadinessCheck]) -> APIRouter:
+    router = APIRouter(prefix="/health", tags=["health"])
+
+    @router.get("", summary="Liveness")
+    @public
+    async def liveness() -> Status:
+        return Status()
+
+    @router.get(
+        "/ready",
+        summary="Readiness",
+        responses={503: {"model": Problem, "description": "Not ready; `detail` says why"}},
+    )
+    @public
+    async def readiness(session: Session) -> Readiness:
+        try:
+            async with asyncio.timeout(TIMEOUT_SECONDS):
+                connection = await session.connection()
+                await connection.execute(text("SELECT 1"))
+                behind = await migrations.behind(connection)
+        except (OSError, SQLAlchemyError, TimeoutError) as exc:
+            logger.warning("readiness: database unreachable: %s", type(exc).__name__)
+            raise HTTPException(503, "database unreachable") from None
+        if behind:
+            raise HTTPException(503, f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`")
+        for check in checks:
+            failure = await check(session)
+            if failure:
+                raise HTTPException(503, failure)
+        return Readiness(checks=len(checks))
+
+    return router

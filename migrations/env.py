@@ -1,0 +1,22 @@
+"""Task: T-009
+Spec: specs/features/plugins.md §Migrations
+
+Alembic's environment. The kernel (`app.core.migrations`) builds the `Config` in Python — one
+branch per plugin, labelled with the plugin's name — and hands over an open connection, inside
+the transaction that holds the migration advisory lock.
+"""
+
+from alembic import context
+from sqlmodel import SQLModel
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise SystemExit("run migrations with `todo-api migrate`, which configures Alembic for the enabled plugins")
+
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
