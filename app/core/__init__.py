@@ -7,7 +7,8 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.context import Context
 from app.core.dependencies import CurrentUser, Session, public
 from app.core.hookspecs import hookimpl
-from app.core.principal import Authenticator, AuthenticationError, Principal
+from app.core.ownership import Owned, OwnedSession, OwnershipError
+from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.readiness import ReadinessCheck
 
 __all__ = [
@@ -15,6 +16,9 @@ __all__ = [
     "Authenticator",
     "Context",
     "CurrentUser",
+    "Owned",
+    "OwnedSession",
+    "OwnershipError",
     "Principal",
     "ReadinessCheck",
     "Session",

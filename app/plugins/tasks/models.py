@@ -1,0 +1,87 @@
+"""Task: T-033
+Spec: specs/database/schema.md §tasks plugin
+
+The `tasks` and `task_idempotency_keys` tables, both user-owned (`Owned`), so every ORM query
+on them is scoped to the request's user by the kernel.
+"""
+
+import enum
+import uuid
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
+from sqlalchemy import Enum as SAEnum
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
+from sqlmodel import Field
+
+from app.core import Owned
+
+
+class Priority(enum.StrEnum):
+    # Declaration order is the rank: the PostgreSQL enum sorts by it, so `sort=priority` and
+    # its keyset comparisons use an index instead of a CASE expression.
+    none = "none"
+    low = "low"
+    medium = "medium"
+    high = "high"
+
+
+PRIORITY_TYPE = SAEnum(
+    Priority, name="task_priority", values_callable=lambda members: [m.value for m in members]
+)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+# A named column object, so the mapper can be told to use it as the version counter.
+VERSION_COLUMN = Column("version", Integer, nullable=False)
+
+
+class Task(Owned, table=True):
+    __tablename__ = "tasks"
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    completed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    completed_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    priority: Priority = Field(
+        default=Priority.none, sa_column=Column(PRIORITY_TYPE, nullable=False)
+    )
+    due_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    tags: list[str] = Field(default_factory=list, sa_column=Column(ARRAY(Text), nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    version: int = Field(default=1, sa_column=VERSION_COLUMN)
+
+    # The ORM bumps `version` on every flushed UPDATE and adds `AND version = <loaded>` to its
+    # UPDATE and DELETE: a compare-and-swap that raises StaleDataError when someone else won.
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": VERSION_COLUMN}
+
+
+class IdempotencyKey(Owned, table=True):
+    """The first response to a `POST /tasks` carrying an `Idempotency-Key`, replayed on retry."""
+
+    __tablename__ = "task_idempotency_keys"
+
+    # Keys are per user: the owner is part of the primary key.
+    user_id: str = Field(primary_key=True)
+    key: str = Field(primary_key=True)
+    request_hash: str
+    status_code: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    body: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    headers: dict[str, str] = Field(sa_column=Column(JSONB, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
