@@ -7,13 +7,14 @@ every query on `Task` (`app.core.ownership`).
 """
 
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import ColumnElement, and_, func, literal_column, not_, or_, true, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.plugins.tasks.models import Priority, Task
+from app.plugins.tasks.schemas import NO_NUL
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 SortParam = Literal[
@@ -36,8 +37,8 @@ class TaskQuery(BaseModel):
 
     completed: bool | None = None
     priority: list[Priority] = []
-    tag: list[str] = []
-    q: str | None = Field(None, min_length=1, max_length=200)
+    tag: list[Annotated[str, StringConstraints(pattern=NO_NUL)]] = []
+    q: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
     due_before: AwareDatetime | None = None
     due_after: AwareDatetime | None = None
     overdue: bool | None = None

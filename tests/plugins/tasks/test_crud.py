@@ -80,6 +80,9 @@ async def test_create_completed_sets_completed_at(alice: User):
         {"title": "x", "created_at": "2030-01-01T10:00:00Z"},
         {"title": "x", "completed_at": "2030-01-01T10:00:00Z"},
         {"title": "x", "colour": "red"},
+        {"title": "a\u0000b"},
+        {"title": "x", "description": "\u0000"},
+        {"title": "x", "tags": ["a\u0000"]},
     ],
 )
 async def test_create_rejects_invalid_bodies(alice: User, body: dict):
