@@ -140,10 +140,11 @@ async def create_task(
     idempotency_key: Annotated[str | None, Header()] = None,
 ) -> Response:
     values = body.model_dump()
-    request_hash = idempotency.body_hash(values)
     if idempotency_key is not None:
         idempotency.check_key(idempotency_key)
+        request_hash = idempotency.body_hash(values)
         if replayed := await idempotency.replay(session, user.id, idempotency_key, request_hash):
+            await session.commit()  # keep the purge of expired keys done on the way
             return replayed
     task = Task(**values, completed_at=utcnow() if body.completed else None)
     session.add(task)
