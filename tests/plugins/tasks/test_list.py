@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.plugins.tasks.conftest import TASKS, User
+from app.core.errors import ConfigError
+from tests.plugins.tasks.conftest import TASKS, TokenAuth, User
 
 NOW = datetime.now(UTC)
 
@@ -150,15 +151,12 @@ async def test_limit_default_and_maximum(make_client, user_factory):
 
 
 async def test_page_sizes_come_from_settings(make_client, db):
-    from tests.plugins.tasks.conftest import TokenAuth
-    from tests.plugins.tasks.conftest import User as Caller
-
     client = await make_client(
         extra={"testauth": TokenAuth()},
         tables={"tasks": {"max_page_size": 4, "default_page_size": 2}},
     )
     await db.execute("INSERT INTO users (id, issuer) VALUES ('u1', 'local')")
-    user = Caller(id="u1", http=client)
+    user = User(id="u1", http=client)
     for i in range(5):
         await user.create(title=f"t{i}")
     assert len(await titles(user)) == 2
@@ -166,6 +164,15 @@ async def test_page_sizes_come_from_settings(make_client, db):
     response = await user.get(TASKS, params={"limit": 5})
     assert response.status_code == 422
     assert "at most 4" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "table",
+    [{"page_size": 10}, {"max_page_size": 0}, {"default_page_size": 600}],
+)
+async def test_bad_settings_stop_start_up(make_client, table: dict):
+    with pytest.raises(ConfigError, match=r"\[plugins.tasks\]"):
+        await make_client(extra={"testauth": TokenAuth()}, tables={"tasks": table})
 
 
 @pytest.mark.parametrize(
