@@ -7,7 +7,7 @@ others, as `health` does for readiness checks).
 """
 
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pluggy
 from pydantic import BaseModel
@@ -25,6 +25,9 @@ class Context:
     enabled: tuple[str, ...]
     migrations: Migrations
     plugin_settings: dict[str, BaseModel] = field(default_factory=dict)
+    # Objects a plugin shares between its own hooks for this app (keyed by plugin name):
+    # plugins are modules, so per-app state cannot live in module globals.
+    state: dict[str, Any] = field(default_factory=dict)
 
     @property
     def hook(self) -> pluggy.HookRelay:

@@ -1,5 +1,91 @@
 """Task: T-020
 Spec: specs/features/authentication.md §Overview
 
-The auth plugin (skeleton; accounts and tokens arrive with issue 3).
+The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth
+tokens, and the kernel's shared authentication hook. Nothing outside this package imports its
+internals: other plugins learn the user through `app.core.CurrentUser`.
 """
+
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+
+import httpx
+from fastapi import APIRouter, FastAPI
+from joserfc.jwk import OctKey
+from pydantic import BaseModel
+from sqlmodel import SQLModel
+
+from app.core import Authenticator, Context, hookimpl
+from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
+from app.plugins.auth.models import LoginFailure, RefreshToken, User
+from app.plugins.auth.routes import build_router
+from app.plugins.auth.secret import signing_secret
+from app.plugins.auth.settings import AuthSettings
+from app.plugins.auth.tokens import Issuer
+
+NAME = "auth"
+
+
+@dataclass(frozen=True)
+class Auth:
+    """This app's auth objects, built once and shared by the hooks below."""
+
+    config: AuthSettings
+    issuer: Issuer
+    authenticator: TokenAuthenticator
+
+    @classmethod
+    def of(cls, context: Context) -> "Auth":
+        if NAME not in context.state:
+            settings = context.settings
+            config = context.settings_for(NAME, AuthSettings)
+            issuer = Issuer(
+                OctKey.import_key(signing_secret(settings)),
+                settings.jwt_algorithm,
+                settings.jwt_access_token_expire_minutes * 60,
+            )
+            authenticator = TokenAuthenticator(
+                settings, config, issuer.verifier(config.leeway_seconds)
+            )
+            context.state[NAME] = cls(config, issuer, authenticator)
+        return context.state[NAME]
+
+
+@hookimpl
+def settings_model() -> type[BaseModel]:
+    return AuthSettings
+
+
+@hookimpl
+def models() -> Sequence[type[SQLModel]]:
+    return [User, RefreshToken, LoginFailure]
+
+
+@hookimpl
+def authenticator(context: Context) -> Authenticator:
+    return Auth.of(context).authenticator
+
+
+@hookimpl
+def routers(context: Context) -> Sequence[APIRouter]:
+    auth = Auth.of(context)
+    return [build_router(auth.issuer, auth.config)]
+
+
+@hookimpl
+def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    jwks = Auth.of(context).authenticator.jwks
+
+    @asynccontextmanager
+    async def jwks_client(app: FastAPI) -> AsyncIterator[None]:
+        if jwks is None:
+            yield
+            return
+        # No redirects: only the configured JWKS URL is ever fetched.
+        async with httpx.AsyncClient(timeout=5, follow_redirects=False) as client:
+            jwks.client = client
+            yield
+            jwks.client = None
+
+    return jwks_client

@@ -1,0 +1,56 @@
+"""Task: T-021
+Spec: specs/database/schema.md §auth plugin
+
+The auth plugin's tables: users, refresh tokens, failed logins.
+"""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Column, DateTime, Text
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _timestamp(nullable: bool = False) -> Column[datetime]:
+    return Column(DateTime(timezone=True), nullable=nullable)
+
+
+class User(SQLModel, table=True):
+    __tablename__ = "users"
+
+    # Text: Better Auth ids are random strings; local ids are uuid4 strings.
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    # Who vouches for this user: this API's issuer, or Better Auth's. A token from one issuer
+    # never authenticates a user of another.
+    issuer: str
+    email: str | None = None
+    name: str | None = None
+    password_hash: str | None = None
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+
+
+class RefreshToken(SQLModel, table=True):
+    __tablename__ = "refresh_tokens"
+
+    # sha256 of the opaque token: a leaked table row cannot be replayed.
+    token_hash: str = Field(primary_key=True)
+    user_id: str = Field(foreign_key="users.id", index=True)
+    # Every rotation of one login shares a family; reuse of a used token revokes the family.
+    family_id: str = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=_timestamp())
+    used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class LoginFailure(SQLModel, table=True):
+    __tablename__ = "login_failures"
+
+    id: int | None = Field(default=None, primary_key=True)
+    # "email:<address>" or "ip:<client address>"
+    key: str
+    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())

@@ -1,0 +1,70 @@
+"""Task: T-029
+Spec: specs/api/rest-endpoints.md §Auth
+
+Request and response bodies of `/api/v1/auth`.
+"""
+
+import re
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+# Deliberately loose: the only real check of an address is a mail delivered to it.
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def _email(value: str) -> str:
+    if not EMAIL.match(value):
+        raise ValueError("not a valid email address")
+    return value
+
+
+Email = Annotated[
+    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)
+]
+Password = Annotated[str, Field(min_length=8, max_length=128)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Registration(Strict):
+    email: Email
+    password: Password
+    name: (
+        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        | None
+    ) = None
+
+
+class Credentials(Strict):
+    email: Email
+    # Not length-checked: a wrong password of any length is a 401, like any other.
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class RefreshRequest(Strict):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class LogoutRequest(Strict):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    all: bool = False
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+    refresh_token: str
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str | None
+    name: str | None
+    created_at: datetime

@@ -1,0 +1,22 @@
+"""Task: T-020
+Spec: specs/features/authentication.md §Settings
+
+`[plugins.auth]` in plugins.toml.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AuthSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # False where Better Auth owns accounts: register/login/token/refresh are not mounted.
+    local_accounts: bool = True
+    # Failed logins allowed per email, and per client address, within the window.
+    max_failed_logins: int = Field(default=5, ge=1)
+    failed_login_window_seconds: int = Field(default=900, ge=1)
+    refresh_token_days: int = Field(default=30, ge=1)
+    # Clock skew tolerated on exp/nbf/iat, between us and Better Auth's servers.
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # The JWKS is fetched again for an unknown `kid` at most this often.
+    jwks_refresh_seconds: int = Field(default=30, ge=1)

@@ -1,0 +1,100 @@
+"""Task: T-024
+Spec: specs/features/authentication.md §Tokens
+
+JWT signing and verification with joserfc (authlib's JOSE engine).
+
+`jwt.decode` checks only the signature and the algorithm; the claims are validated separately
+with a `JWTClaimsRegistry` in which `exp` and `sub` are essential (otherwise a token without
+`exp` would pass). Each issuer gets its own `Verifier`, with its own key and its own list of
+algorithms: the algorithm named in a token never chooses the key.
+"""
+
+import base64
+import json
+import time
+import uuid
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError, SecurityWarning
+from joserfc.jwk import KeySet, OctKey
+
+from app.core import AuthenticationError
+
+LOCAL_ISSUER = "todo-api"
+# Better Auth signs with `alg: "EdDSA"`; RFC 9864 renamed it `Ed25519`, and joserfc warns on
+# (and, unless named, refuses) the old name. Both are accepted deliberately.
+ASYMMETRIC = ["EdDSA", "Ed25519", "ES256", "ES512", "RS256", "PS256"]
+
+
+def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Header and claims, *unverified*: only to choose which verifier to ask."""
+    try:
+        header, payload, _ = token.split(".")
+        decoded = [
+            json.loads(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)))
+            for part in (header, payload)
+        ]
+    except ValueError:
+        raise AuthenticationError("Invalid token") from None
+    if not all(isinstance(part, dict) for part in decoded):
+        raise AuthenticationError("Invalid token")
+    return decoded[0], decoded[1]
+
+
+@dataclass(frozen=True)
+class Verifier:
+    key: OctKey | KeySet
+    algorithms: list[str]
+    issuer: str
+    audience: str | None = None
+    leeway: int = 30
+
+    def verify(self, token: str) -> dict[str, Any]:
+        """The validated claims, or `AuthenticationError` with a safe reason."""
+        try:
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", "EdDSA is deprecated", SecurityWarning)
+                decoded = jwt.decode(token, self.key, algorithms=self.algorithms)
+        except (JoseError, ValueError):
+            raise AuthenticationError("Invalid token") from None
+        options: dict[str, Any] = {
+            "exp": {"essential": True},
+            "sub": {"essential": True},
+            "iss": {"essential": True, "value": self.issuer},
+        }
+        if self.audience is not None:
+            options["aud"] = {"essential": True, "value": self.audience}
+        try:
+            jwt.JWTClaimsRegistry(leeway=self.leeway, **options).validate(decoded.claims)
+        except JoseError as exc:
+            expired = isinstance(exc, ExpiredTokenError)
+            raise AuthenticationError("Token expired" if expired else "Invalid token") from None
+        if not isinstance(decoded.claims.get("sub"), str) or not decoded.claims["sub"]:
+            raise AuthenticationError("Invalid token")
+        return decoded.claims
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """Signs this API's access tokens."""
+
+    key: OctKey
+    algorithm: str
+    lifetime_seconds: int
+
+    def issue(self, user_id: str) -> str:
+        now = int(time.time())
+        claims = {
+            "sub": user_id,
+            "iat": now,
+            "exp": now + self.lifetime_seconds,
+            "jti": uuid.uuid4().hex,
+            "iss": LOCAL_ISSUER,
+        }
+        return jwt.encode({"alg": self.algorithm, "typ": "JWT"}, claims, self.key)
+
+    def verifier(self, leeway: int) -> Verifier:
+        return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, leeway=leeway)
