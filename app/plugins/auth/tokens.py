@@ -94,7 +94,9 @@ class Issuer:
             "jti": uuid.uuid4().hex,
             "iss": LOCAL_ISSUER,
         }
-        return jwt.encode({"alg": self.algorithm, "typ": "JWT"}, claims, self.key)
+        return jwt.encode(
+            {"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]
+        )
 
     def verifier(self, leeway: int) -> Verifier:
         return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, leeway=leeway)
