@@ -51,7 +51,10 @@ class Authenticator:
             self.shared = Verifier(key, ["HS256"], self.issuer, self.audience, self.leeway)
 
     async def __call__(self, token: str, session: AsyncSession) -> Principal | None:
-        header, claims = unverified(token)
+        parts = unverified(token)
+        if parts is None:
+            return None
+        header, claims = parts
         issuer = claims.get("iss")
         if issuer == LOCAL_ISSUER:
             verified = self.local.verify(token)

@@ -29,8 +29,9 @@ LOCAL_ISSUER = "todo-api"
 ASYMMETRIC = ["EdDSA", "Ed25519", "ES256", "ES512", "RS256", "PS256"]
 
 
-def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Header and claims, *unverified*: only to choose which verifier to ask."""
+def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Header and claims, *unverified*: only to choose which verifier to ask. None when the
+    token is no JWT at all, which leaves it to another plugin's authenticator."""
     try:
         header, payload, _ = token.split(".")
         decoded = [
@@ -38,9 +39,9 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
             for part in (header, payload)
         ]
     except ValueError:
-        raise AuthenticationError("Invalid token") from None
+        return None
     if not all(isinstance(part, dict) for part in decoded):
-        raise AuthenticationError("Invalid token")
+        return None
     return decoded[0], decoded[1]
 
 
