@@ -44,7 +44,9 @@ def with_database(url: str, name: str) -> str:
 
 async def _admin(url: str, sql: str) -> None:
     # asyncpg takes libpq-style URLs; the `host` query parameter points at a Unix socket.
-    connection = await asyncpg.connect(make_url(url).set(drivername="postgresql").render_as_string(hide_password=False))
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    )
     try:
         await connection.execute(sql)
     finally:
@@ -56,7 +58,7 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return _server_url(tmp_path_factory)
 
 
-def test_settings(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
+def settings_for(database_url: str, tmp_path: Path, **overrides: Any) -> Settings:
     values: dict[str, Any] = {
         "database_url": database_url,
         "jwt_secret_key": TEST_SECRET,
@@ -73,7 +75,7 @@ async def template_url(server_url: str, tmp_path_factory: pytest.TempPathFactory
     await _admin(server_url, f"CREATE DATABASE {TEMPLATE}")
     url = with_database(server_url, TEMPLATE)
     everything = PluginsFile(enabled=(*DEFAULT_ENABLED, "notes"))
-    await migrate_database(load(test_settings(url, tmp_path_factory.mktemp("template")), everything))
+    await migrate_database(load(settings_for(url, tmp_path_factory.mktemp("template")), everything))
     return url
 
 
@@ -124,8 +126,10 @@ async def make_client(database_url: str, tmp_path: Path) -> AsyncIterator[AppMak
             url: str | None = None,
             **overrides: Any,
         ) -> httpx.AsyncClient:
-            settings = test_settings(url or database_url, tmp_path, **overrides)
-            context = load(settings, PluginsFile(enabled=tuple(enabled), tables=dict(tables or {})), extra)
+            settings = settings_for(url or database_url, tmp_path, **overrides)
+            context = load(
+                settings, PluginsFile(enabled=tuple(enabled), tables=dict(tables or {})), extra
+            )
             return await stack.enter_async_context(serving(create_app(settings, context)))
 
         yield make

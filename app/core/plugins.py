@@ -55,7 +55,7 @@ def load(
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
-        raise ConfigError(f"plugin {exc.plugin_name!r}: {exc}") from None
+        raise ConfigError(f"{exc} (a misspelled hook name?)") from None
 
     enabled = (*plugins_file.enabled, *(extra or {}))
     _check_requirements(manager, enabled)

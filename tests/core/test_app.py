@@ -2,7 +2,45 @@
 Spec: specs/features/plugins.md §Assembly
 """
 
-from app.core.app import API_PREFIX
+import pytest
+from fastapi.routing import iter_route_contexts
+
+from app.core.app import API_PREFIX, create_app
+from app.core.errors import ConfigError
+from app.core.plugins import load
+from app.core.plugins_file import PluginsFile
+from tests.conftest import settings_for
+from tests.core.plugins_for_tests import Probe, TokenAuth
+
+PROBE = f"{API_PREFIX}/probe"
+
+
+@pytest.fixture
+async def probe(make_client):
+    return await make_client(
+        enabled=("health", "notes"), extra={"testauth": TokenAuth(), "probe": Probe()}
+    )
+
+
+def test_every_route_is_under_api_v1(tmp_path):
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    app = create_app(
+        settings, load(settings, PluginsFile(enabled=("health", "auth", "tasks", "notes")))
+    )
+    paths = [route.path for route in iter_route_contexts(app.routes) if route.path]
+    assert paths and all(path.startswith(f"{API_PREFIX}/") for path in paths)
+
+
+async def test_openapi_and_offline_docs(client):
+    schema = (await client.get(f"{API_PREFIX}/openapi.json")).json()
+    assert f"{API_PREFIX}/health" in schema["paths"]
+    assert f"{API_PREFIX}/tasks" in schema["paths"]
+    docs = await client.get(f"{API_PREFIX}/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower() and "https://" not in docs.text
+    assert f"{API_PREFIX}/docs/static/swagger-ui-bundle.js" in docs.text
+    script = await client.get(f"{API_PREFIX}/docs/static/swagger-ui-bundle.js")
+    assert script.status_code == 200 and len(script.content) > 100_000
 
 
 async def test_liveness_answers_ok(client):
@@ -11,7 +49,84 @@ async def test_liveness_answers_ok(client):
     assert response.json() == {"status": "ok"}
 
 
-async def test_readiness_checks_database_and_migrations(client):
-    response = await client.get(f"{API_PREFIX}/health/ready")
-    assert response.status_code == 200, response.text
-    assert response.json()["status"] == "ok"
+async def test_routes_that_did_not_ask_are_protected(probe):
+    for path in ("/whoami", "/implicit"):
+        response = await probe.get(f"{PROBE}{path}")
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        body = response.json()
+        assert response.headers["content-type"] == "application/problem+json"
+        assert body["status"] == 401 and isinstance(body["detail"], str)
+    assert (
+        await probe.get(f"{PROBE}/implicit", headers={"Authorization": "Bearer good-ada"})
+    ).status_code == 200
+
+
+async def test_the_authenticator_tells_who_is_calling(probe):
+    response = await probe.get(f"{PROBE}/whoami", headers={"Authorization": "Bearer good-ada"})
+    assert response.json() == {"id": "ada"}
+    refused = await probe.get(f"{PROBE}/whoami", headers={"Authorization": "Bearer expired"})
+    assert refused.status_code == 401 and refused.json()["detail"] == "Token expired"
+    nobody = await probe.get(f"{PROBE}/whoami", headers={"Authorization": "Bearer who-knows"})
+    assert nobody.status_code == 401 and nobody.json()["detail"] == "Invalid token"
+    in_query = await probe.get(f"{PROBE}/whoami", params={"access_token": "good-ada"})
+    assert in_query.status_code == 401
+
+
+async def test_public_routes_stay_open(probe):
+    assert (await probe.get(f"{PROBE}/open")).status_code == 200
+    assert (await probe.get(f"{API_PREFIX}/health")).status_code == 200
+
+
+async def test_third_party_plugin_gets_the_shared_authentication(probe):
+    assert (await probe.get(f"{API_PREFIX}/notes")).status_code == 401
+    ada = {"Authorization": "Bearer good-ada"}
+    bob = {"Authorization": "Bearer good-bob"}
+    assert (
+        await probe.post(f"{API_PREFIX}/notes", json={"body": "hello"}, headers=ada)
+    ).status_code == 201
+    assert [n["body"] for n in (await probe.get(f"{API_PREFIX}/notes", headers=ada)).json()] == [
+        "hello"
+    ]
+    assert (await probe.get(f"{API_PREFIX}/notes", headers=bob)).json() == []
+
+
+def test_protected_routes_without_an_authenticator_stop_start_up(tmp_path):
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    with pytest.raises(ConfigError, match=r"no authentication plugin is enabled: add \"auth\""):
+        create_app(settings, load(settings, PluginsFile(enabled=("health", "notes"))))
+
+
+def test_disabled_plugin_routes_are_gone(tmp_path):
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    app = create_app(settings, load(settings, PluginsFile(enabled=("health",))))
+    routes = iter_route_contexts(app.routes)
+    assert {
+        r.path for r in routes if r.path and "docs" not in r.path and "openapi" not in r.path
+    } == {
+        f"{API_PREFIX}/health",
+        f"{API_PREFIX}/health/ready",
+    }
+
+
+async def test_disabled_plugin_answers_404(make_client):
+    client = await make_client(enabled=("health",))
+    response = await client.get(f"{API_PREFIX}/tasks")
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_cors_allows_configured_origins_only(make_client):
+    client = await make_client(allowed_origins=["https://app.example"])
+    preflight = {
+        "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "authorization",
+    }
+    allowed = await client.options(
+        f"{API_PREFIX}/tasks", headers={"Origin": "https://app.example", **preflight}
+    )
+    assert allowed.headers["access-control-allow-origin"] == "https://app.example"
+    denied = await client.options(
+        f"{API_PREFIX}/tasks", headers={"Origin": "https://evil.example", **preflight}
+    )
+    assert "access-control-allow-origin" not in denied.headers

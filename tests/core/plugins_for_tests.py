@@ -1,0 +1,84 @@
+"""Task: T-016
+Spec: specs/features/plugins.md §Testing
+
+Small plugin objects the kernel tests register through `load(..., extra=...)`.
+"""
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core import AuthenticationError, Context, CurrentUser, Principal, hookimpl, public
+from app.core.principal import Authenticator
+
+
+class TokenAuth:
+    """Vouches for `good-<id>`; refuses `expired`; leaves anything else to others."""
+
+    @hookimpl
+    def authenticator(self, context: Context) -> Authenticator:
+        async def authenticate(token: str, session: AsyncSession) -> Principal | None:
+            if token == "expired":
+                raise AuthenticationError("Token expired")
+            if token.startswith("good-"):
+                return Principal(id=token.removeprefix("good-"))
+            return None
+
+        return authenticate
+
+
+class Probe:
+    """Routes for the kernel's own behaviour: who am I, a crash, a public page."""
+
+    @hookimpl
+    def routers(self, context: Context) -> Sequence[APIRouter]:
+        router = APIRouter(prefix="/probe")
+
+        @router.get("/whoami")
+        async def whoami(user: CurrentUser) -> dict[str, str]:
+            return {"id": user.id}
+
+        @router.get("/implicit")
+        async def implicit() -> dict[str, str]:
+            # Asks for no user at all: the kernel must protect it anyway.
+            return {"ok": "yes"}
+
+        @router.get("/open")
+        @public
+        async def open_page() -> dict[str, str]:
+            return {"ok": "yes"}
+
+        @router.get("/crash")
+        @public
+        async def crash() -> None:
+            raise RuntimeError("secret internals: password=hunter2")
+
+        return [router]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = 10
+
+
+class Configurable:
+    @hookimpl
+    def settings_model(self) -> type[BaseModel]:
+        return Strict
+
+
+class Misspelled:
+    @hookimpl
+    def routerz(self, context: Context) -> Sequence[APIRouter]:
+        return []
+
+
+class Failing:
+    @hookimpl
+    def readiness_checks(self, context: Context):  # type: ignore[no-untyped-def]
+        async def queue(session: AsyncSession) -> str | None:
+            return "queue backlog too long"
+
+        return [queue]

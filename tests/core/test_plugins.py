@@ -1,0 +1,116 @@
+"""Task: T-005
+Spec: specs/features/plugins.md §Loading, §Start-up errors
+"""
+
+import importlib.metadata
+import sys
+
+import pytest
+
+from app.core.errors import ConfigError
+from app.core.plugins import load
+from app.core.plugins_file import PluginsFile
+from app.core.settings import Settings
+from tests.core.plugins_for_tests import Configurable, Misspelled, TokenAuth
+
+
+def settings(tmp_path) -> Settings:
+    return Settings(
+        _env_file=None, plugins_file=tmp_path / "plugins.toml", database_url="postgresql://x/y"
+    )
+
+
+def test_builtins_load_in_order(tmp_path):
+    context = load(settings(tmp_path), PluginsFile())
+    assert context.enabled == ("health", "auth", "tasks")
+    assert [name for name, _ in context.plugin_manager.list_name_plugin() if _ is not None] == [
+        "health",
+        "auth",
+        "tasks",
+    ]
+
+
+def test_disabled_plugins_are_blocked_and_never_imported(tmp_path, monkeypatch):
+    loaded: list[str] = []
+    original = importlib.metadata.EntryPoint.load
+
+    def recording_load(entry_point):  # type: ignore[no-untyped-def]
+        loaded.append(entry_point.name)
+        return original(entry_point)
+
+    monkeypatch.setattr(importlib.metadata.EntryPoint, "load", recording_load)
+    context = load(settings(tmp_path), PluginsFile(enabled=("health", "auth")))
+    manager = context.plugin_manager
+    assert manager.is_blocked("notes") and manager.is_blocked("tasks")
+    assert manager.get_plugin("notes") is None
+    assert "notes" not in loaded
+
+
+def test_entry_point_plugin_loads_when_enabled(tmp_path):
+    context = load(settings(tmp_path), PluginsFile(enabled=("health", "auth", "notes")))
+    assert context.plugin_manager.get_plugin("notes") is sys.modules["todo_api_notes"]
+
+
+def test_unknown_plugin_names_the_installed_ones(tmp_path):
+    with pytest.raises(
+        ConfigError,
+        match=r"unknown plugin 'taks'.*installed plugins are auth, health, notes, tasks",
+    ):
+        load(settings(tmp_path), PluginsFile(enabled=("health", "taks")))
+
+
+def test_requirement_not_enabled(tmp_path):
+    with pytest.raises(ConfigError, match=r"plugin 'tasks' requires 'auth': add 'auth'"):
+        load(settings(tmp_path), PluginsFile(enabled=("health", "tasks")))
+
+
+def test_misspelled_hook_is_an_error(tmp_path):
+    with pytest.raises(ConfigError, match="routerz"):
+        load(settings(tmp_path), PluginsFile(enabled=("health",)), extra={"typo": Misspelled()})
+
+
+def test_plugin_settings_are_validated(tmp_path):
+    good = load(
+        settings(tmp_path),
+        PluginsFile(enabled=(), tables={"conf": {"size": 3}}),
+        extra={"conf": Configurable()},
+    )
+    assert good.plugin_settings["conf"].size == 3
+    with pytest.raises(
+        ConfigError, match=r"\[plugins.conf\]: size: Input should be a valid integer"
+    ):
+        load(
+            settings(tmp_path),
+            PluginsFile(enabled=(), tables={"conf": {"size": "x"}}),
+            extra={"conf": Configurable()},
+        )
+    with pytest.raises(
+        ConfigError, match=r"\[plugins.conf\]: colour: Extra inputs are not permitted"
+    ):
+        load(
+            settings(tmp_path),
+            PluginsFile(enabled=(), tables={"conf": {"colour": 1}}),
+            extra={"conf": Configurable()},
+        )
+
+
+def test_settings_for_a_plugin_without_a_model(tmp_path):
+    with pytest.raises(ConfigError, match="plugin 'auth2' takes no settings"):
+        load(
+            settings(tmp_path),
+            PluginsFile(enabled=(), tables={"auth2": {"x": 1}}),
+            extra={"auth2": TokenAuth()},
+        )
+
+
+def test_settings_of_a_disabled_plugin_are_kept_quietly(tmp_path):
+    context = load(
+        settings(tmp_path), PluginsFile(enabled=("health",), tables={"tasks": {"max_page_size": 9}})
+    )
+    assert "tasks" not in context.plugin_settings
+
+
+def test_each_app_gets_its_own_plugin_manager(tmp_path):
+    first = load(settings(tmp_path), PluginsFile())
+    second = load(settings(tmp_path), PluginsFile())
+    assert first.plugin_manager is not second.plugin_manager

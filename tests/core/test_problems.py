@@ -1,0 +1,56 @@
+"""Task: T-010
+Spec: specs/api/rest-endpoints.md §Errors
+"""
+
+import logging
+
+from app.core.app import API_PREFIX
+from tests.core.plugins_for_tests import Probe, TokenAuth
+
+PROBLEM = "application/problem+json"
+
+
+async def test_unexpected_errors_are_a_500_with_a_request_id(make_client, caplog):
+    client = await make_client(
+        enabled=("health",), extra={"testauth": TokenAuth(), "probe": Probe()}
+    )
+    with caplog.at_level(logging.ERROR, logger="todo_api"):
+        response = await client.get(f"{API_PREFIX}/probe/crash")
+    assert response.status_code == 500
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    request_id = response.headers["x-request-id"]
+    assert body["request_id"] == request_id and request_id in body["detail"]
+    assert "hunter2" not in response.text and "RuntimeError" not in response.text
+    assert request_id in caplog.text and "hunter2" in caplog.text  # the trace is in the log
+
+
+async def test_validation_errors_list_fields_without_echoing_input(make_client):
+    client = await make_client(enabled=("health", "notes"), extra={"testauth": TokenAuth()})
+    secret = "s3cr3t-value-never-echoed"
+    response = await client.post(
+        f"{API_PREFIX}/notes",
+        json={"body": {"password": secret}},
+        headers={"Authorization": "Bearer good-ada"},
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"] == PROBLEM
+    assert secret not in response.text
+    body = response.json()
+    assert isinstance(body["detail"], str)
+    assert body["errors"][0]["loc"] == ["body", "body"]
+    assert set(body["errors"][0]) == {"loc", "msg", "type"}
+
+
+async def test_unknown_paths_and_methods_are_problems(client):
+    missing = await client.get(f"{API_PREFIX}/nothing-here")
+    assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
+    wrong = await client.delete(f"{API_PREFIX}/health")
+    assert wrong.status_code == 405 and wrong.headers["content-type"] == PROBLEM
+    assert wrong.json()["detail"] == "Method Not Allowed"
+
+
+async def test_every_response_has_a_request_id(client):
+    first = await client.get(f"{API_PREFIX}/health")
+    second = await client.get(f"{API_PREFIX}/health")
+    assert first.headers["x-request-id"] != second.headers["x-request-id"]
