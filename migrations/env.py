@@ -11,7 +11,9 @@ from sqlmodel import SQLModel
 
 connection = context.config.attributes.get("connection")
 if connection is None:
-    raise SystemExit("run migrations with `todo-api migrate`, which configures Alembic for the enabled plugins")
+    raise SystemExit(
+        "run migrations with `todo-api migrate`, which configures Alembic for the enabled plugins"
+    )
 
 context.configure(
     connection=connection,

@@ -112,4 +112,3 @@ def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
             part = APIRouter()
             part.routes.extend(routes)
             app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
-

@@ -28,7 +28,9 @@ from app.core.settings import Settings
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
+    )
 
 
 def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -107,17 +109,21 @@ def plugins() -> None:
     rows = [("NAME", "VERSION", "SOURCE", "ENABLED", "ROUTES", "MIGRATION HEAD")]
     for name, plugin in sorted(installed_plugins().items()):
         enabled = name in context.enabled
-        rows.append((
-            name,
-            plugin.version,
-            plugin.source,
-            "yes" if enabled else "no",
-            str(routes.get(name, 0)) if enabled else "-",
-            context.migrations.heads.get(name, "-") if enabled else "-",
-        ))
+        rows.append(
+            (
+                name,
+                plugin.version,
+                plugin.source,
+                "yes" if enabled else "no",
+                str(routes.get(name, 0)) if enabled else "-",
+                context.migrations.heads.get(name, "-") if enabled else "-",
+            )
+        )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+        click.echo(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
 
 
 @cli.command()

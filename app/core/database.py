@@ -41,7 +41,9 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
     try:
         url = make_url(raw_url.strip())
     except ArgumentError:
-        raise ConfigError("DATABASE_URL is not a valid URL (expected postgresql://user:pass@host/db)") from None
+        raise ConfigError(
+            "DATABASE_URL is not a valid URL (expected postgresql://user:pass@host/db)"
+        ) from None
     if url.drivername not in {"postgres", "postgresql", "postgresql+asyncpg"}:
         raise ConfigError(
             f"DATABASE_URL scheme {url.drivername!r} is not supported; use postgresql://"
@@ -53,7 +55,9 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
 
     connect_args: dict[str, Any] = {}
     if isinstance(sslmode, str) and sslmode in _VERIFYING:
-        context = ssl.create_default_context(cafile=root_cert if isinstance(root_cert, str) else None)
+        context = ssl.create_default_context(
+            cafile=root_cert if isinstance(root_cert, str) else None
+        )
         # verify-ca checks the chain but not the name; require and verify-full check both,
         # which is stricter than libpq's `require` and what a hosted database deserves.
         context.check_hostname = sslmode != "verify-ca"

@@ -44,7 +44,9 @@ class Installed:
 def installed_plugins() -> dict[str, Installed]:
     """Every plugin this environment can load, by name."""
     version = importlib.metadata.version("todo-api")
-    found = {name: Installed(name, module, "built-in", version) for name, module in BUILTINS.items()}
+    found = {
+        name: Installed(name, module, "built-in", version) for name, module in BUILTINS.items()
+    }
     for entry in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
         if entry.name in found:
             raise ConfigError(

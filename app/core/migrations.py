@@ -13,8 +13,8 @@ tables, and enabling it again continues from where it stopped.
 
 import importlib.util
 import os
-from functools import cached_property
 from collections.abc import Iterable
+from functools import cached_property
 from pathlib import Path
 
 from alembic import command
@@ -60,7 +60,9 @@ class Migrations:
     @cached_property
     def heads(self) -> dict[str, str]:
         """The head revision of each enabled plugin that has migrations, by plugin name."""
-        labels = {label for revision in self.script.walk_revisions() for label in revision.branch_labels}
+        labels = {
+            label for revision in self.script.walk_revisions() for label in revision.branch_labels
+        }
         return {
             name: self.script.get_revision(f"{name}@head").revision
             for name in self.enabled

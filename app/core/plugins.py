@@ -23,6 +23,7 @@ from app.core.migrations import Migrations
 from app.core.plugins_file import PluginsFile
 from app.core.settings import Settings
 
+
 def load(
     settings: Settings,
     plugins_file: PluginsFile | None = None,
@@ -85,7 +86,9 @@ def _check_requirements(manager: pluggy.PluginManager, enabled: tuple[str, ...])
             )
 
 
-def _validate_settings(manager: pluggy.PluginManager, plugins_file: PluginsFile) -> dict[str, BaseModel]:
+def _validate_settings(
+    manager: pluggy.PluginManager, plugins_file: PluginsFile
+) -> dict[str, BaseModel]:
     validated: dict[str, BaseModel] = {}
     for name, model in per_plugin(manager.hook.settings_model):
         assert isinstance(model, type) and issubclass(model, BaseModel)
@@ -93,7 +96,8 @@ def _validate_settings(manager: pluggy.PluginManager, plugins_file: PluginsFile)
             validated[name] = model.model_validate(plugins_file.tables.get(name, {}))
         except ValidationError as exc:
             problems = "; ".join(
-                f"{'.'.join(map(str, error['loc'])) or name}: {error['msg']}" for error in exc.errors()
+                f"{'.'.join(map(str, error['loc'])) or name}: {error['msg']}"
+                for error in exc.errors()
             )
             raise ConfigError(f"plugins.toml [plugins.{name}]: {problems}") from None
     for name, table in plugins_file.tables.items():

@@ -42,10 +42,14 @@ class PluginsFile:
             raise ConfigError(f"{source}: [plugins] must be a table")
         enabled = section.get("enabled", list(DEFAULT_ENABLED))
         if not isinstance(enabled, list) or not all(isinstance(n, str) for n in enabled):
-            raise ConfigError(f'{source}: [plugins] enabled must be a list of names, like ["health"]')
+            raise ConfigError(
+                f'{source}: [plugins] enabled must be a list of names, like ["health"]'
+            )
         duplicates = sorted({name for name in enabled if enabled.count(name) > 1})
         if duplicates:
-            raise ConfigError(f"{source}: {', '.join(duplicates)} listed twice in [plugins] enabled")
+            raise ConfigError(
+                f"{source}: {', '.join(duplicates)} listed twice in [plugins] enabled"
+            )
         tables = {}
         for name, value in section.items():
             if name == "enabled":

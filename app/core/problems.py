@@ -42,10 +42,15 @@ class Problem(BaseModel):
     request_id: str | None = None
 
 
-def problem(status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any) -> JSONResponse:
+def problem(
+    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, **extra)
     return JSONResponse(
-        body.model_dump(exclude_none=True), status_code=status, headers=headers, media_type=MEDIA_TYPE
+        body.model_dump(exclude_none=True),
+        status_code=status,
+        headers=headers,
+        media_type=MEDIA_TYPE,
     )
 
 
@@ -64,7 +69,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("request_id", "-")
-    logger.error("unhandled error in %s %s [request %s]", request.method, request.url.path, request_id, exc_info=exc)
+    logger.error(
+        "unhandled error in %s %s [request %s]",
+        request.method,
+        request.url.path,
+        request_id,
+        exc_info=exc,
+    )
     return problem(
         500,
         f"Internal server error; quote request id {request_id} when reporting it",

@@ -15,7 +15,6 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
-
 class PoolMode(StrEnum):
     """How the server at `DATABASE_URL` pools connections."""
 

@@ -8,11 +8,15 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
-from app.core import Context, ReadinessCheck, hookimpl
+from app.core import Context, hookimpl
 from app.plugins.health.routes import build_router
 
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    checks = [check for found in reversed(context.hook.readiness_checks(context=context)) for check in found]
+    checks = [
+        check
+        for found in reversed(context.hook.readiness_checks(context=context))
+        for check in found
+    ]
     return [build_router(context.migrations, checks)]

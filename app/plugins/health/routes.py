@@ -58,7 +58,9 @@ def build_router(migrations: Migrations, checks: Sequence[ReadinessCheck]) -> AP
             logger.warning("readiness: database unreachable: %s", type(exc).__name__)
             raise HTTPException(503, "database unreachable") from None
         if behind:
-            raise HTTPException(503, f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`")
+            raise HTTPException(
+                503, f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
+            )
         for check in checks:
             failure = await check(session)
             if failure:

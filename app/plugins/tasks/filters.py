@@ -18,8 +18,16 @@ from app.plugins.tasks.schemas import NO_NUL
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 SortParam = Literal[
-    "created_at", "-created_at", "updated_at", "-updated_at", "due_at", "-due_at",
-    "priority", "-priority", "title", "-title",
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "due_at",
+    "-due_at",
+    "priority",
+    "-priority",
+    "title",
+    "-title",
 ]
 
 # The expression indexed by `ix_tasks_search` (migration tasks_0001), spelled the same way so

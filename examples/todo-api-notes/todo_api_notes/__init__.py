@@ -28,7 +28,8 @@ class Note(SQLModel, table=True):
     user_id: str = ModelField(index=True)
     body: str
     created_at: datetime = ModelField(
-        default_factory=lambda: datetime.now(UTC), sa_column=Column(DateTime(timezone=True), nullable=False)
+        default_factory=lambda: datetime.now(UTC),
+        sa_column=Column(DateTime(timezone=True), nullable=False),
     )
 
 
@@ -47,7 +48,9 @@ router = APIRouter(prefix="/notes", tags=["notes"])
 
 @router.get("")
 async def list_notes(user: CurrentUser, session: Session) -> list[NoteOut]:
-    rows = await session.scalars(select(Note).where(Note.user_id == user.id).order_by(Note.created_at))
+    rows = await session.scalars(
+        select(Note).where(Note.user_id == user.id).order_by(Note.created_at)
+    )
     return [NoteOut.model_validate(row, from_attributes=True) for row in rows]
 
 

@@ -11,8 +11,18 @@ import pytest
 from tests.plugins.tasks.conftest import TASKS, User
 
 FIELDS = {
-    "id", "user_id", "title", "description", "completed", "completed_at", "priority", "due_at",
-    "tags", "created_at", "updated_at", "version",
+    "id",
+    "user_id",
+    "title",
+    "description",
+    "completed",
+    "completed_at",
+    "priority",
+    "due_at",
+    "tags",
+    "created_at",
+    "updated_at",
+    "version",
 }
 
 

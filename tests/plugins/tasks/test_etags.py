@@ -66,7 +66,9 @@ async def test_if_match_stale_tag_is_412_and_changes_nothing(alice: User, task: 
     current = (await alice.patch(url, json={"description": "moved on"})).json()
     for header in (stale, f"W/{stale}", '"garbage"'):
         response = await alice.request(
-            method, url, json={"title": "lost"} if method != "DELETE" else None,
+            method,
+            url,
+            json={"title": "lost"} if method != "DELETE" else None,
             headers={"If-Match": header},
         )
         assert response.status_code == 412, response.text

@@ -22,7 +22,8 @@ async def test_retry_returns_the_first_response_and_creates_nothing(alice: User,
     assert first.status_code == 201
     # The same body spelt differently is the same request.
     retry = await alice.post(
-        TASKS, content=b'{ "tags": ["home"],  "title": "pay rent" }',
+        TASKS,
+        content=b'{ "tags": ["home"],  "title": "pay rent" }',
         headers={**key, "Content-Type": "application/json"},
     )
     assert retry.status_code == 201
@@ -77,9 +78,7 @@ async def test_keys_expire_after_24_hours(alice: User, bob: User, db):
     key = {"Idempotency-Key": "old"}
     first = await alice.post(TASKS, json=BODY, headers=key)
     await bob.post(TASKS, json=BODY, headers=key)
-    await db.execute(
-        "UPDATE task_idempotency_keys SET created_at = now() - interval '25 hours'"
-    )
+    await db.execute("UPDATE task_idempotency_keys SET created_at = now() - interval '25 hours'")
     again = await alice.post(TASKS, json={**BODY, "title": "new body is fine now"}, headers=key)
     assert again.status_code == 201
     assert again.json()["id"] != first.json()["id"]

@@ -41,9 +41,7 @@ def routes(app_client) -> list[tuple[str, str]]:
     return found
 
 
-async def test_every_task_id_route_answers_404_to_another_user(
-    routes, alice: User, bob: User, db
-):
+async def test_every_task_id_route_answers_404_to_another_user(routes, alice: User, bob: User, db):
     task = await alice.create(title="mine", description="private", tags=["a"])
     before = await db.fetchrow("SELECT * FROM tasks WHERE id = $1", task["id"])
     checked = 0

@@ -29,21 +29,43 @@ async def titles(user: User, **params) -> list[str]:
 @pytest.fixture
 async def mixed(alice: User) -> User:
     """Five tasks covering every filter."""
-    await alice.create(title="Buy milk", priority="high", tags=["home", "shop"],
-                       due_at=iso(NOW - timedelta(days=1)))
-    await alice.create(title="Write report", description="Quarterly NUMBERS 100%",
-                       priority="medium", tags=["work"], due_at=iso(NOW + timedelta(days=2)))
-    await alice.create(title="Call mum", priority="low", tags=["home"], completed=True,
-                       due_at=iso(NOW - timedelta(days=3)))
+    await alice.create(
+        title="Buy milk",
+        priority="high",
+        tags=["home", "shop"],
+        due_at=iso(NOW - timedelta(days=1)),
+    )
+    await alice.create(
+        title="Write report",
+        description="Quarterly NUMBERS 100%",
+        priority="medium",
+        tags=["work"],
+        due_at=iso(NOW + timedelta(days=2)),
+    )
+    await alice.create(
+        title="Call mum",
+        priority="low",
+        tags=["home"],
+        completed=True,
+        due_at=iso(NOW - timedelta(days=3)),
+    )
     await alice.create(title="Fix bike_light", tags=["home", "diy"])
-    await alice.create(title="Plan trip", description="buy tickets", priority="high",
-                       due_at=iso(NOW + timedelta(days=10)))
+    await alice.create(
+        title="Plan trip",
+        description="buy tickets",
+        priority="high",
+        due_at=iso(NOW + timedelta(days=10)),
+    )
     return alice
 
 
 async def test_default_list_is_newest_first(mixed: User):
     assert await titles(mixed) == [
-        "Plan trip", "Fix bike_light", "Call mum", "Write report", "Buy milk",
+        "Plan trip",
+        "Fix bike_light",
+        "Call mum",
+        "Write report",
+        "Buy milk",
     ]
 
 
@@ -74,8 +96,10 @@ async def test_default_list_is_newest_first(mixed: User):
         ({"overdue": "true"}, {"Buy milk"}),
         ({"overdue": "false"}, {"Write report", "Call mum", "Fix bike_light", "Plan trip"}),
         ({"priority": "high", "q": "milk"}, {"Buy milk"}),
-        ({"tag": "home", "completed": "false", "priority": ["high", "none"]},
-         {"Buy milk", "Fix bike_light"}),
+        (
+            {"tag": "home", "completed": "false", "priority": ["high", "none"]},
+            {"Buy milk", "Fix bike_light"},
+        ),
         ({"q": "l", "overdue": "false", "tag": "home"}, {"Fix bike_light", "Call mum"}),
         ({"completed": "true", "priority": "high"}, set()),
     ],
@@ -132,7 +156,9 @@ async def test_ties_are_broken_by_id(alice: User, db):
         await db.execute(
             "INSERT INTO tasks (id, user_id, title, created_at, updated_at)"
             " VALUES ($1, $2, 'same', $3, $3)",
-            task_id, alice.id, moment,
+            task_id,
+            alice.id,
+            moment,
         )
     for sort in ("created_at", "title", "priority", "due_at", "updated_at"):
         asc = [t["id"] for t in (await alice.get(TASKS, params={"sort": sort})).json()]

@@ -61,9 +61,7 @@ def upgrade() -> None:
             name="ck_tasks_description_length",
         ),
         sa.CheckConstraint("cardinality(tags) <= 20", name="ck_tasks_tag_count"),
-        sa.CheckConstraint(
-            "completed = (completed_at IS NOT NULL)", name="ck_tasks_completed_at"
-        ),
+        sa.CheckConstraint("completed = (completed_at IS NOT NULL)", name="ck_tasks_completed_at"),
         sa.CheckConstraint("version >= 1", name="ck_tasks_version"),
     )
     # One index per sort key, each led by user_id: a user's page is a short range scan, in
