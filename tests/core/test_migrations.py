@@ -1,0 +1,103 @@
+"""Task: T-009
+Spec: specs/features/plugins.md §Migrations
+"""
+
+import asyncio
+
+import asyncpg
+from sqlalchemy import make_url
+
+from app.core.cli import migrate_database
+from app.core.database import create_engine
+from app.core.installed import installed_plugins
+from app.core.migrations import Migrations
+from app.core.plugins import load
+from app.core.plugins_file import PluginsFile
+from tests.conftest import settings_for
+
+ADA = {"Authorization": "Bearer good-ada"}
+
+
+async def query(url: str, sql: str, *args):  # type: ignore[no-untyped-def]
+    connection = await asyncpg.connect(
+        make_url(url).set(drivername="postgresql").render_as_string(False)
+    )
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
+
+
+async def migrate(url: str, tmp_path, *enabled: str) -> None:
+    await migrate_database(load(settings_for(url, tmp_path), PluginsFile(enabled=enabled)))
+
+
+async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):
+    await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes")
+    migrations = Migrations(installed_plugins().values(), ("health", "auth", "tasks", "notes"))
+    # health has no tables, so no branch; the others' branch labels are their names.
+    assert set(migrations.heads) == {"auth", "tasks", "notes"}
+    rows = await query(empty_database_url, "SELECT version_num FROM alembic_version")
+    assert {migrations.heads["tasks"], migrations.heads["notes"]} <= {
+        row["version_num"] for row in rows
+    }
+
+
+async def test_disable_and_reenable_keeps_the_data(empty_database_url, tmp_path, make_client):
+    from tests.core.plugins_for_tests import TokenAuth
+
+    await migrate(empty_database_url, tmp_path, "health", "notes")
+    client = await make_client(
+        enabled=("health", "notes"), extra={"testauth": TokenAuth()}, url=empty_database_url
+    )
+    assert (
+        await client.post("/api/v1/notes", json={"body": "keep me"}, headers=ADA)
+    ).status_code == 201
+
+    # Disabled: migrate still works, the route is gone, the table and row remain.
+    await migrate(empty_database_url, tmp_path, "health", "auth")
+    disabled = await make_client(enabled=("health", "auth"), url=empty_database_url)
+    assert (await disabled.get("/api/v1/notes", headers=ADA)).status_code == 404
+    assert [r["body"] for r in await query(empty_database_url, "SELECT body FROM notes")] == [
+        "keep me"
+    ]
+    assert (await disabled.get("/api/v1/health/ready")).status_code == 200
+
+    # Enabled again: it picks up where it was.
+    await migrate(empty_database_url, tmp_path, "health", "auth", "notes")
+    again = await make_client(
+        enabled=("health", "notes"), extra={"testauth": TokenAuth()}, url=empty_database_url
+    )
+    assert [n["body"] for n in (await again.get("/api/v1/notes", headers=ADA)).json()] == [
+        "keep me"
+    ]
+
+
+async def test_instances_migrating_together_take_turns(empty_database_url, tmp_path):
+    context = load(
+        settings_for(empty_database_url, tmp_path), PluginsFile(enabled=("health", "auth", "tasks"))
+    )
+    engines = [create_engine(context.settings, empty_database_url) for _ in range(3)]
+    try:
+        await asyncio.gather(*(context.migrations.upgrade(engine) for engine in engines))
+        async with engines[0].connect() as connection:
+            assert await context.migrations.behind(connection) == []
+    finally:
+        for engine in engines:
+            await engine.dispose()
+    tables = await query(
+        empty_database_url, "SELECT count(*) AS n FROM pg_tables WHERE tablename = 'tasks'"
+    )
+    assert tables[0]["n"] == 1
+
+
+async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path):
+    context = load(
+        settings_for(empty_database_url, tmp_path), PluginsFile(enabled=("health", "auth", "tasks"))
+    )
+    engine = create_engine(context.settings, empty_database_url)
+    try:
+        async with engine.connect() as connection:
+            assert await context.migrations.behind(connection) == ["auth", "tasks"]
+    finally:
+        await engine.dispose()
