@@ -16,7 +16,7 @@ from fastapi import HTTPException, status
 from starlette.datastructures import URL
 
 from app.plugins.tasks.filters import Sort, TaskQuery
-from app.plugins.tasks.models import Priority, Task
+from app.plugins.tasks.models import Priority
 
 
 def fingerprint(query: TaskQuery) -> str:
@@ -24,7 +24,8 @@ def fingerprint(query: TaskQuery) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def encode(query: TaskQuery, sort: Sort, last: Task) -> str:
+def encode(query: TaskQuery, sort: Sort, last: Any) -> str:
+    """The cursor after `last`, a task or a row with its columns."""
     value = getattr(last, sort.field)
     if isinstance(value, datetime):
         value = value.isoformat()
