@@ -12,6 +12,7 @@ that id, asymmetric algorithms only; `iss` = Better Auth without a `kid` → the
 from typing import Any
 
 from joserfc.jwk import OctKey
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,10 +59,17 @@ class Authenticator:
         issuer = claims.get("iss")
         if issuer == LOCAL_ISSUER:
             verified = self.local.verify(token)
-            user = await session.get(User, verified["sub"])
-            if user is None or user.issuer != LOCAL_ISSUER:
+            # Every request asks this; plain columns skip the ORM's per-object bookkeeping.
+            user = (
+                await session.execute(
+                    select(User.id, User.email, User.name).where(
+                        User.id == verified["sub"], User.issuer == LOCAL_ISSUER
+                    )
+                )
+            ).first()
+            if user is None:
                 raise AuthenticationError("Invalid token")
-            return principal(user)
+            return Principal(id=user.id, email=user.email, name=user.name)
         if self.issuer is None or issuer != self.issuer:
             return None
         verified = (await self._external_verifier(header)).verify(token)
