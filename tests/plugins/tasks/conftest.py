@@ -1,12 +1,9 @@
 """Task: T-041
 Spec: specs/api/rest-endpoints.md §Tasks
 
-Fixtures for the tasks tests: an app with the tasks plugin on this test's database, and users
-who call it with their own bearer token.
-
-The auth plugin's register/login is not there yet, so users are `users` rows inserted here and
-a test-only plugin (`TokenAuth`) vouches for `Bearer test-<user id>` through the kernel's
-`authenticator` hook, exactly as the auth plugin will. Only `user_factory` knows this.
+Fixtures for the tasks tests: an app with every built-in plugin on this test's database, and
+users who registered and logged in through the auth plugin's API, calling with the access token
+they were given: every request below passes through real JWT verification.
 """
 
 import uuid
@@ -18,26 +15,9 @@ import asyncpg
 import httpx
 import pytest
 from sqlalchemy import make_url
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from app.core import Context, Principal, hookimpl
-from app.core.principal import Authenticator
 
 TASKS = "/api/v1/tasks"
-TOKEN_PREFIX = "test-"
-
-
-class TokenAuth:
-    """Test-only plugin: the token `test-<id>` is user `<id>`."""
-
-    @hookimpl
-    def authenticator(self, context: Context) -> Authenticator:
-        async def authenticate(token: str, session: AsyncSession) -> Principal | None:
-            if not token.startswith(TOKEN_PREFIX):
-                return None
-            return Principal(id=token.removeprefix(TOKEN_PREFIX))
-
-        return authenticate
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -45,10 +25,11 @@ class User:
     """A signed-in user: requests carry their bearer token."""
 
     id: str
+    token: str
     http: httpx.AsyncClient
 
     async def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
-        headers = {"Authorization": f"Bearer {TOKEN_PREFIX}{self.id}", **kwargs.pop("headers", {})}
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
         return await self.http.request(method, url, headers=headers, **kwargs)
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -88,24 +69,25 @@ async def db(database_url: str) -> AsyncIterator[asyncpg.Connection]:
 
 @pytest.fixture
 async def app_client(make_client: Callable[..., Awaitable[httpx.AsyncClient]]) -> httpx.AsyncClient:
-    return await make_client(extra={"testauth": TokenAuth()})
+    return await make_client()
 
 
 UserFactory = Callable[[], Awaitable[User]]
 
 
-@pytest.fixture
-def user_factory(app_client: httpx.AsyncClient, db: asyncpg.Connection) -> UserFactory:
-    async def make() -> User:
-        user_id = f"user-{uuid.uuid4().hex[:8]}"
-        await db.execute(
-            "INSERT INTO users (id, issuer, email) VALUES ($1, 'local', $2)",
-            user_id,
-            f"{user_id}@example.com",
-        )
-        return User(id=user_id, http=app_client)
+async def sign_up(client: httpx.AsyncClient) -> User:
+    """A new account, registered and logged in through the auth plugin's API."""
+    credentials = {"email": f"user-{uuid.uuid4().hex[:8]}@example.com", "password": PASSWORD}
+    registered = await client.post("/api/v1/auth/register", json=credentials)
+    assert registered.status_code == 201, registered.text
+    login = await client.post("/api/v1/auth/login", json=credentials)
+    assert login.status_code == 200, login.text
+    return User(id=registered.json()["id"], token=login.json()["access_token"], http=client)
 
-    return make
+
+@pytest.fixture
+def user_factory(app_client: httpx.AsyncClient) -> UserFactory:
+    return lambda: sign_up(app_client)
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.core.errors import ConfigError
-from tests.plugins.tasks.conftest import TASKS, TokenAuth, User
+from tests.plugins.tasks.conftest import TASKS, User, sign_up
 
 NOW = datetime.now(UTC)
 
@@ -176,13 +176,9 @@ async def test_limit_default_and_maximum(make_client, user_factory):
     assert (await alice.get(TASKS, params={"limit": 501})).status_code == 422
 
 
-async def test_page_sizes_come_from_settings(make_client, db):
-    client = await make_client(
-        extra={"testauth": TokenAuth()},
-        tables={"tasks": {"max_page_size": 4, "default_page_size": 2}},
-    )
-    await db.execute("INSERT INTO users (id, issuer) VALUES ('u1', 'local')")
-    user = User(id="u1", http=client)
+async def test_page_sizes_come_from_settings(make_client):
+    client = await make_client(tables={"tasks": {"max_page_size": 4, "default_page_size": 2}})
+    user = await sign_up(client)
     for i in range(5):
         await user.create(title=f"t{i}")
     assert len(await titles(user)) == 2
@@ -198,7 +194,7 @@ async def test_page_sizes_come_from_settings(make_client, db):
 )
 async def test_bad_settings_stop_start_up(make_client, table: dict):
     with pytest.raises(ConfigError, match=r"\[plugins.tasks\]"):
-        await make_client(extra={"testauth": TokenAuth()}, tables={"tasks": table})
+        await make_client(tables={"tasks": table})
 
 
 @pytest.mark.parametrize(
