@@ -8,11 +8,13 @@ The embedded PostgreSQL used when `DATABASE_URL` is unset: a real server from th
 
 import logging
 import warnings
+from functools import cache
 from pathlib import Path
 
 logger = logging.getLogger("todo_api")
 
 
+@cache  # `serve` migrates, then the app starts: one server, and one log line, per process
 def start(folder: Path) -> str:
     """Start (or join) the server whose data lives in `folder`; return its URL."""
     # The server package logs every initdb and start-up step at INFO; one line of ours is enough.
