@@ -8,10 +8,8 @@ mounts what they return. The database engine, the embedded server and every plug
 start inside FastAPI's lifespan, the async edge.
 """
 
-import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TypeVar
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -27,21 +25,6 @@ from app.core.plugins import load
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
-logger = logging.getLogger("todo_api")
-T = TypeVar("T")
-
-
-def flatten(results: Iterable[Iterable[T] | T | None]) -> list[T]:
-    """Hook results in plugin order: a list per plugin (or one value) becomes one list."""
-    flat: list[T] = []
-    for result in results:
-        if result is None:
-            continue
-        if isinstance(result, list | tuple):
-            flat.extend(result)
-        else:
-            flat.append(result)  # type: ignore[arg-type]
-    return flat
 
 
 def database_url(settings: Settings) -> str:
@@ -55,7 +38,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     settings = settings or Settings()
     context = context or load(settings)
 
-    lifespans = flatten(reversed(context.hook.lifespan(context=context)))
+    lifespans = context.collect("lifespan")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -79,8 +62,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         lifespan=lifespan,
     )
     app.state.context = context
-    # pluggy calls hooks last-registered first; reversed() restores plugins.toml order.
-    app.state.authenticators = flatten(reversed(context.hook.authenticator(context=context)))
+    app.state.authenticators = context.collect("authenticator")
 
     problems.install(app)
     app.add_middleware(
@@ -91,7 +73,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         allow_headers=["*"],
         expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
     )
-    for router in flatten(reversed(context.hook.routers(context=context))):
+    for router in context.collect("routers"):
         mount(app, router, protected=bool(app.state.authenticators))
     docs.mount(app, API_PREFIX)
     return app

@@ -33,6 +33,18 @@ class Context:
     def hook(self) -> pluggy.HookRelay:
         return self.plugin_manager.hook
 
+    def collect(self, hook_name: str) -> list[Any]:
+        """Call a build-time hook on every plugin and concatenate the answers, in registration
+        order (the built-ins as listed in plugins.toml, then packages): pluggy itself calls the
+        last registered first. A plugin may answer with one value or a list; None is skipped."""
+        answers: list[Any] = []
+        for answer in reversed(getattr(self.hook, hook_name)(context=self)):
+            if isinstance(answer, list | tuple):
+                answers.extend(answer)
+            elif answer is not None:
+                answers.append(answer)
+        return answers
+
     def settings_for(self, name: str, model: type[M]) -> M:
         """The validated `[plugins.<name>]` table of plugin `name`, as an instance of `model`."""
         value = self.plugin_settings[name]

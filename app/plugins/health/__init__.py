@@ -14,9 +14,4 @@ from app.plugins.health.routes import build_router
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    checks = [
-        check
-        for found in reversed(context.hook.readiness_checks(context=context))
-        for check in found
-    ]
-    return [build_router(context.migrations, checks)]
+    return [build_router(context.migrations, context.collect("readiness_checks"))]
