@@ -23,6 +23,7 @@ from app.core.context import Context
 from app.core.database import create_engine
 from app.core.errors import ConfigError
 from app.core.installed import installed_plugins
+from app.core.migrations import new_revision
 from app.core.plugins import load, per_plugin
 from app.core.settings import Settings
 
@@ -93,6 +94,18 @@ def migrate() -> None:
     context = load(settings)
     asyncio.run(migrate_database(context))
     click.echo(f"migrated: {', '.join(context.migrations.heads) or 'nothing to migrate'}")
+
+
+@cli.command()
+@click.argument("plugin")
+@click.option("-m", "--message", required=True, help="What the revision does.")
+@_clear_errors
+def revision(plugin: str, message: str) -> None:
+    """Start a migration in PLUGIN's Alembic branch, to fill in by hand."""
+    installed = installed_plugins()
+    if plugin not in installed:
+        raise ConfigError(f"unknown plugin {plugin!r}; installed: {', '.join(sorted(installed))}")
+    click.echo(f"created {new_revision(installed, plugin, message)}")
 
 
 @cli.command()

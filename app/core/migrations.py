@@ -13,7 +13,7 @@ tables, and enabling it again continues from where it stopped.
 
 import importlib.util
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import cached_property
 from pathlib import Path
 
@@ -91,3 +91,27 @@ class Migrations:
         # A head reached through another branch's `depends_on` counts as applied too.
         applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
         return [name for name, head in self.heads.items() if head not in applied]
+
+
+def new_revision(installed: Mapping[str, Installed], name: str, message: str) -> Path:
+    """Write an empty revision at the head of plugin `name`'s branch (starting the branch if it
+    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path."""
+    folder = installed[name].package_dir
+    assert folder is not None, f"plugin {name!r} has no package folder"
+    versions = folder / "migrations" / "versions"
+    versions.mkdir(parents=True, exist_ok=True)
+    migrations = Migrations(installed.values(), [name])
+    if name in migrations.heads:
+        number = sum(1 for _ in migrations.script.iterate_revisions(f"{name}@head", "base")) + 1
+        where: dict[str, str] = {"head": f"{name}@head"}
+    else:
+        number, where = 1, {"head": "base", "branch_label": name}
+    script = command.revision(
+        migrations.config,
+        message,
+        rev_id=f"{name}_{number:04d}",
+        version_path=str(versions),
+        **where,
+    )
+    assert script is not None and not isinstance(script, list)
+    return Path(script.path)

@@ -9,8 +9,8 @@ from sqlalchemy import make_url
 
 from app.core.cli import migrate_database
 from app.core.database import create_engine
-from app.core.installed import installed_plugins
-from app.core.migrations import Migrations
+from app.core.installed import Installed, installed_plugins
+from app.core.migrations import Migrations, new_revision
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from tests.conftest import settings_for
@@ -101,3 +101,22 @@ async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path
             assert await context.migrations.behind(connection) == ["auth", "tasks"]
     finally:
         await engine.dispose()
+
+
+def test_new_revisions_start_and_extend_a_plugins_branch(tmp_path, monkeypatch):
+    package = tmp_path / "scratch_plugin"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = {"scratch": Installed("scratch", "scratch_plugin", "test", "0")}
+
+    first = new_revision(installed, "scratch", "create things")
+    assert first == package / "migrations" / "versions" / "scratch_0001_create_things.py"
+    text = first.read_text()
+    assert "revision: str = 'scratch_0001'" in text
+    assert "down_revision: str | None = None" in text and "('scratch',)" in text
+
+    second = new_revision(installed, "scratch", "add a column")
+    assert second.name == "scratch_0002_add_a_column.py"
+    assert "down_revision: str | None = 'scratch_0001'" in second.read_text()
+    assert Migrations(installed.values(), ["scratch"]).heads == {"scratch": "scratch_0002"}
