@@ -4,7 +4,7 @@ Spec: specs/features/plugins.md §Assembly
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
 
 Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
-mounts what they return. The database engine, the embedded server and every plugin lifespan
+mounts what they return. The database pool, the embedded server and every plugin lifespan
 start inside FastAPI's lifespan, the async edge.
 """
 
@@ -13,15 +13,15 @@ from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import docs, problems
 from app.core.context import Context
-from app.core.database import create_engine
+from app.core.database import engine_options
 from app.core.dependencies import current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.plugins import load
+from app.core.pool import Database
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -42,16 +42,18 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings, database_url(settings))
-        app.state.engine = engine
-        app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        options = engine_options(database_url(settings), settings.database_pool_mode)
+        database = await Database.open(
+            options, settings.database_pool_size, settings.database_statement_cache
+        )
+        app.state.database = database
         try:
             async with AsyncExitStack() as stack:
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
                 yield
         finally:
-            await engine.dispose()
+            await database.close()
 
     app = FastAPI(
         title="Todo API",

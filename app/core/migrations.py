@@ -19,10 +19,9 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.installed import Installed
 
@@ -83,13 +82,13 @@ class Migrations:
         finally:
             del self.config.attributes["connection"]
 
-    async def behind(self, connection: AsyncConnection) -> list[str]:
-        """Enabled plugins whose migrations are not at head (empty when all are)."""
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_heads()
-        )
+    def behind(self, current: Iterable[str]) -> list[str]:
+        """Enabled plugins whose migrations are not at head, given the revisions in the
+        database's `alembic_version` (empty when all are)."""
         # A head reached through another branch's `depends_on` counts as applied too.
-        applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
+        applied = {
+            revision.revision for revision in self.script.iterate_revisions(tuple(current), "base")
+        }
         return [name for name, head in self.heads.items() if head not in applied]
 
 

@@ -5,6 +5,8 @@ Every error as RFC 9457 problem details (`application/problem+json`): `type`, `t
 `status`, `detail` (always a string). A 422 adds `errors`, each with the field's location and
 message but never the submitted `input`, which could be a password or a token. An unexpected
 exception becomes a 500 carrying only a request id; the trace goes to the log under that id.
+A database that cannot be reached is a 503 with `Retry-After`, never a 500, and a write for a
+user who no longer exists (their token outlived the account) is a 401.
 """
 
 import logging
@@ -12,12 +14,15 @@ import uuid
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.pool import DatabaseUnavailable
 
 logger = logging.getLogger("todo_api")
 
@@ -67,6 +72,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, f"Invalid request: {summary}", errors=errors)
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DatabaseUnavailable)
+    logger.warning(
+        "database unavailable in %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.__cause__).__name__,
+    )
+    return problem(
+        503,
+        "The database is unavailable; retry shortly",
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
+async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, asyncpg.ForeignKeyViolationError)
+    # Owned rows reference users(id) through `<table>_user_id_fkey` (the migrations' default
+    # name): the user behind a still-valid token has been deleted.
+    if (exc.constraint_name or "").endswith("_user_id_fkey"):
+        return problem(401, "Unknown user", headers={"WWW-Authenticate": "Bearer"})
+    return await _unexpected(request, exc)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     request_id = request.scope.get("request_id", "-")
     logger.error(
@@ -111,5 +140,7 @@ class RequestId:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(DatabaseUnavailable, _unavailable)
+    app.add_exception_handler(asyncpg.ForeignKeyViolationError, _foreign_key)
     app.add_exception_handler(Exception, _unexpected)
     app.add_middleware(RequestId)

@@ -20,7 +20,16 @@ class PoolMode(StrEnum):
 
     auto = "auto"  # transaction when the host name contains `-pooler` (Neon), else session
     session = "session"
-    transaction = "transaction"  # PgBouncer in transaction mode: no prepared-statement caches
+    transaction = "transaction"  # PgBouncer in transaction mode
+
+
+class StatementCache(StrEnum):
+    """Whether asyncpg keeps named prepared statements (one round trip per statement, not two)."""
+
+    auto = "auto"  # on, except with DATABASE_POOL_MODE=transaction (a PgBouncer that may not
+    # track prepared statements); Neon's pooler does track them
+    on = "on"
+    off = "off"
 
 
 class Settings(BaseSettings):
@@ -29,6 +38,7 @@ class Settings(BaseSettings):
     database_url: SecretStr | None = None
     database_pool_mode: PoolMode = PoolMode.auto
     database_pool_size: int = Field(default=10, ge=1)
+    database_statement_cache: StatementCache = StatementCache.auto
 
     jwt_secret_key: SecretStr | None = None
     jwt_algorithm: str = "HS256"

@@ -8,9 +8,16 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import AuthenticationError, Context, CurrentUser, Principal, hookimpl, public
+from app.core import (
+    AuthenticationError,
+    Context,
+    CurrentUser,
+    Database,
+    Principal,
+    hookimpl,
+    public,
+)
 from app.core.principal import Authenticator
 
 
@@ -19,7 +26,7 @@ class TokenAuth:
 
     @hookimpl
     def authenticator(self, context: Context) -> Authenticator:
-        async def authenticate(token: str, session: AsyncSession) -> Principal | None:
+        async def authenticate(token: str, db: Database) -> Principal | None:
             if token == "expired":
                 raise AuthenticationError("Token expired")
             if token.startswith("good-"):
@@ -78,7 +85,7 @@ class Misspelled:
 class Failing:
     @hookimpl
     def readiness_checks(self, context: Context):  # type: ignore[no-untyped-def]
-        async def queue(session: AsyncSession) -> str | None:
+        async def queue(db: Database) -> str | None:
             return "queue backlog too long"
 
         return [queue]

@@ -80,6 +80,8 @@ def test_migrate_runs_the_enabled_branches(env, empty_database_url, monkeypatch)
 
 
 def test_revision_needs_an_installed_plugin(env):
-    result = subprocess.run([TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True)
+    result = subprocess.run(
+        [TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown plugin 'nope'")
