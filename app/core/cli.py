@@ -82,6 +82,10 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         workers=workers,
         log_level=settings.log_level.lower(),
         proxy_headers=True,
+        # uvloop and httptools: the event loop and HTTP parser in C (uvicorn[standard]).
+        loop="uvloop",
+        http="httptools",
+        access_log=settings.access_log,
     )
 
 

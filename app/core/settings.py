@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")
     log_level: str = "INFO"
+    # One line per request from uvicorn. Off by default: it is a synchronous write to stderr on
+    # every request, and the platform's proxy in front (Neon-backed apps run behind one) logs
+    # requests already.
+    access_log: bool = False
 
     @field_validator("allowed_origins", mode="before")
     @classmethod
