@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests examples migrations
+	$(BIN)/ruff check app tests examples migrations bench harness
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate

@@ -15,12 +15,8 @@ compare ratios taken in the same run.
 
 import argparse
 import asyncio
-import os
 import random
-import secrets
-import socket
 import statistics
-import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -28,44 +24,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
+from harness.server import account, asyncpg_dsn, serving
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def wait_ready(base: str, server: asyncio.subprocess.Process, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            if server.returncode is not None:
-                raise SystemExit("the server exited during start-up")
-            try:
-                if (await client.get("/api/v1/health/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the server did not become ready")
-
-
-async def account(client: httpx.AsyncClient, email: str) -> tuple[str, dict[str, str]]:
-    """Register and log in through the API; return the user id and auth headers."""
-    password = secrets.token_urlsafe(16)
-    registered = await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": password}
-    )
-    registered.raise_for_status()
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    login.raise_for_status()
-    return registered.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 SEED_TASKS = """
@@ -127,23 +90,12 @@ def report(name: str, latencies: list[float], seconds: float) -> float:
 async def main(seconds: float, concurrency: int, others: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     url = start_embedded(folder / "postgres")
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "LOG_LEVEL": "WARNING",
-        "DATA_DIR": str(folder),
-    }
-    todo_api = Path(sys.executable).with_name("todo-api")
-    server = await asyncio.create_subprocess_exec(todo_api, "serve", "--port", str(port), env=env)
-    try:
-        await wait_ready(base, server)
+    async with serving(url, folder) as base:
         async with httpx.AsyncClient(base_url=base) as client:
-            small, small_auth = await account(client, "small@example.com")
-            big, big_auth = await account(client, "big@example.com")
-        big_tasks = await seed(dsn, small, big, others)
+            small = await account(client, "small@example.com")
+            big = await account(client, "big@example.com")
+        small_auth, big_auth = small.headers, big.headers
+        big_tasks = await seed(asyncpg_dsn(url), small.id, big.id, others)
         print(f"seeded: 20 + 10,000 tasks, and {others} other users with 20 each")
         print(f"{'scenario':<28} {'req/s':>9} {'median ms':>10} {'p99 ms':>10}")
 
@@ -183,9 +135,6 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         ratio = medians["list, 10,000-task user"] / medians["list, 20-task user"]
         verdict = "within" if ratio <= 1.5 else "OVER"
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 if __name__ == "__main__":
