@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
 from battery.report import Table
 
@@ -24,6 +25,8 @@ Scenario = Callable[[Path, Table], Awaitable[None]]
 
 SCENARIOS: dict[str, Scenario] = {
     "pgbouncer": through_pgbouncer,
+    "restart": restart_under_load,
+    "terminate": terminate_under_load,
 }
 
 
