@@ -19,6 +19,7 @@ from pathlib import Path
 
 from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
+from battery.races import two_instances
 from battery.report import Table
 
 Scenario = Callable[[Path, Table], Awaitable[None]]
@@ -27,6 +28,7 @@ SCENARIOS: dict[str, Scenario] = {
     "pgbouncer": through_pgbouncer,
     "restart": restart_under_load,
     "terminate": terminate_under_load,
+    "instances": two_instances,
 }
 
 
