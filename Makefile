@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench migrate plugins clean
+.PHONY: run test lint bench battery migrate plugins clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests examples migrations
+	$(BIN)/ruff check app tests examples migrations bench harness battery
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate
@@ -36,6 +36,12 @@ bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+
+# The PgBouncer scenario needs Debian's pgbouncer; CI runs as root and installs it here.
+battery: $(STAMP)
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
+	$(BIN)/python -m battery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

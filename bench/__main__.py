@@ -25,7 +25,6 @@ import asyncio
 import os
 import random
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -41,41 +40,9 @@ from sqlalchemy import make_url
 from app.core.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
 from bench import peers, roundtrips
+from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def wait_ready(base: str, server: asyncio.subprocess.Process, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            if server.returncode is not None:
-                raise SystemExit("the server exited during start-up")
-            try:
-                if (await client.get("/api/v1/health/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the server did not become ready")
-
-
-async def account(client: httpx.AsyncClient, email: str) -> tuple[str, dict[str, str]]:
-    """Register and log in through the API; return the user id and auth headers."""
-    password = secrets.token_urlsafe(16)
-    registered = await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": password}
-    )
-    registered.raise_for_status()
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    login.raise_for_status()
-    return registered.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 SEED_TASKS = """
@@ -288,9 +255,10 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
     try:
         await wait_ready(base, server)
         async with httpx.AsyncClient(base_url=base) as client:
-            small, small_auth = await account(client, "small@example.com")
-            big, big_auth = await account(client, "big@example.com")
-        big_tasks = await seed(dsn, small, big, others)
+            small = await account(client, "small@example.com")
+            big = await account(client, "big@example.com")
+        small_auth, big_auth = small.headers, big.headers
+        big_tasks = await seed(dsn, small.id, big.id, others)
         print(f"seeded: 20 + 10,000 tasks, and {others} other users with 20 each")
         if peers.wrk_available():
             await beside_peers(base, dsn, secret, folder, server.pid, 8.0)
