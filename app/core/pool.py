@@ -20,7 +20,7 @@ answers 503 with `Retry-After` (`DatabaseUnavailable`), never 500.
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 from typing import Any, TypeVar
 
 import asyncpg
@@ -41,6 +41,9 @@ UNREACHABLE: tuple[type[BaseException], ...] = (
     asyncpg.AdminShutdownError,  # 57P01: pg_terminate_backend, a fast shutdown
     asyncpg.CrashShutdownError,  # 57P02
     asyncpg.TooManyConnectionsError,  # 53300
+    # The server's FATAL for a terminated backend can reach an idle connection before its
+    # socket closes; the next statement then fails in the client, before anything is sent.
+    asyncpg.InternalClientError,
 )
 CONNECT_TIMEOUT_SECONDS = 5
 
@@ -161,8 +164,19 @@ class Database(Executor):
         for attempt in (1, 2):
             try:
                 async with self.pool.acquire() as connection:
-                    return await work(connection)
+                    try:
+                        return await work(connection)
+                    except UNREACHABLE:
+                        # Never hand a broken connection out again (asyncpg has already taken
+                        # back one it saw close).
+                        with suppress(asyncpg.InterfaceError):
+                            connection.terminate()
+                        raise
             except UNREACHABLE as exc:
+                # Whatever dropped this connection (a restart, a failover, a pooler recycle)
+                # most likely dropped its idle siblings too: the retry, and every request
+                # after it, gets a fresh connection instead of finding the next dead one.
+                self.pool.expire_connections()
                 if attempt == 2 or not retry:
                     raise DatabaseUnavailable from exc
                 logger.info("database connection lost (%s); retrying once", type(exc).__name__)
