@@ -29,9 +29,7 @@ from app.core.settings import Settings
 
 
 def _configure_logging(settings: Settings) -> None:
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
 def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:

@@ -1,0 +1,83 @@
+"""Task: T-065
+Spec: specs/features/plugins.md §Configuration, §Start-up errors
+
+Every configuration mistake stops `todo-api` with one line on stderr, `error: …`, status 2 and
+no traceback; an empty variable counts as unset.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import ConfigError
+from app.core.settings import Settings
+from tests.core.command_line import config_error, todo_api
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    """A valid configuration, whose database is never reached by the mistakes below."""
+    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    return {
+        "PLUGINS_FILE": str(tmp_path / "plugins.toml"),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
+    }
+
+
+def test_empty_values_mean_unset(monkeypatch):
+    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "DATABASE_POOL_SIZE", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert settings.database_url is None and settings.jwt_secret_key is None
+    assert settings.database_pool_size == 10 and settings.log_level == "INFO"
+
+
+def test_env_example_copied_to_env_starts(tmp_path):
+    shutil.copy(REPOSITORY / ".env.example", tmp_path / ".env")
+    result = todo_api("plugins", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+
+
+def test_log_level_is_case_insensitive(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert Settings(_env_file=None).log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE=0 is not valid: use a whole number"),
+        (
+            "DATABASE_POOL_MODE",
+            "bogus",
+            "DATABASE_POOL_MODE=bogus is not valid: use one of auto, session, transaction",
+        ),
+        (
+            "LOG_LEVEL",
+            "verbose",
+            "LOG_LEVEL=verbose is not valid: use one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ),
+        ("JWT_ALGORITHM", "RS256", "JWT_ALGORITHM=RS256 is not valid: use one of HS256, HS384"),
+        (
+            "JWT_ACCESS_TOKEN_EXPIRE_MINUTES",
+            "abc",
+            "JWT_ACCESS_TOKEN_EXPIRE_MINUTES=abc is not valid: use a whole number of minutes",
+        ),
+        ("DATABASE_URL", "mysql://u:p@db/app", "DATABASE_URL scheme 'mysql' is not supported"),
+        ("JWT_SECRET_KEY", "short", "JWT_SECRET_KEY is 5 bytes; use at least 32"),
+    ],
+)
+def test_a_bad_setting_is_one_line(env, tmp_path, variable, value, message):
+    result = todo_api("serve", cwd=tmp_path, **(env | {variable: value}))
+    assert message in config_error(result)
+
+
+def test_a_secret_is_never_echoed():
+    with pytest.raises(ConfigError) as caught:
+        Settings(_env_file=None, jwt_secret_key=["hunter2"])
+    assert str(caught.value) == "JWT_SECRET_KEY is not valid: input should be a valid string"
