@@ -18,6 +18,7 @@ TODO_API = str(Path(sys.executable).with_name("todo-api"))
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
+    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
     monkeypatch.setenv("PLUGINS_FILE", str(tmp_path / "plugins.toml"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@localhost:1/x")
@@ -80,6 +81,8 @@ def test_migrate_runs_the_enabled_branches(env, empty_database_url, monkeypatch)
 
 
 def test_revision_needs_an_installed_plugin(env):
-    result = subprocess.run([TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True)
+    result = subprocess.run(
+        [TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown plugin 'nope'")

@@ -81,3 +81,30 @@ def test_a_secret_is_never_echoed():
     with pytest.raises(ConfigError) as caught:
         Settings(_env_file=None, jwt_secret_key=["hunter2"])
     assert str(caught.value) == "JWT_SECRET_KEY is not valid: input should be a valid string"
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "message"),
+    [
+        ("absent.toml", None, "PLUGINS_FILE={file}: no such file"),
+        ("folder", None, "{file} is a directory"),
+        ("not-a-folder/plugins.toml", None, "{file}: cannot read it (Not a directory)"),
+        ("custom.toml", "[plugins\n", "{file}: not valid TOML"),
+        ("custom.toml", '[plugin]\nenabled = ["health"]\n', "{file}: unknown table [plugin]"),
+        ("custom.toml", 'enabled = ["health"]\n', "{file}: enabled must be inside [plugins]"),
+        ("custom.toml", "[plugins]\nenable = []\n", "{file}: unknown key 'enable' in [plugins]"),
+        (
+            "custom.toml",
+            "[plugins.tasks]\nmax_page_size = 0\n",
+            "{file} [plugins.tasks]: max_page_size",
+        ),
+    ],
+)
+def test_a_bad_plugins_file_is_one_line_naming_it(env, tmp_path, where, text, message):
+    file = tmp_path / where
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "not-a-folder").write_text("")
+    if text is not None:
+        file.write_text(text)
+    result = todo_api("migrate", cwd=tmp_path, **(env | {"PLUGINS_FILE": str(file)}))
+    assert message.format(file=file) in config_error(result)
