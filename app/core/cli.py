@@ -19,6 +19,7 @@ import click
 import uvicorn
 
 from app.core.app import create_app, database_url
+from app.core.connectivity import check_database
 from app.core.context import Context
 from app.core.database import create_engine
 from app.core.errors import ConfigError
@@ -42,6 +43,11 @@ def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
             sys.exit(2)
 
     return run
+
+
+def reach_database(settings: Settings) -> None:
+    """Stop here, in one line, when the database cannot be reached or refuses us."""
+    asyncio.run(check_database(database_url(settings), settings.database_pool_mode))
 
 
 async def migrate_database(context: Context) -> None:
@@ -70,6 +76,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     _configure_logging(settings)
     context = load(settings)
     create_app(settings, context)  # any configuration error surfaces here, as one line
+    reach_database(settings)  # with --no-migrate too: a dead database is not "startup complete"
     if not no_migrate:
         asyncio.run(migrate_database(context))
     uvicorn.run(
@@ -90,6 +97,7 @@ def migrate() -> None:
     settings = Settings()
     _configure_logging(settings)
     context = load(settings)
+    reach_database(settings)
     asyncio.run(migrate_database(context))
     click.echo(f"migrated: {', '.join(context.migrations.heads) or 'nothing to migrate'}")
 

@@ -23,6 +23,17 @@ def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     )
 
 
+def environment(tmp_path: Path) -> dict[str, str]:
+    """A valid configuration (with a plugins file) whose database is never reached."""
+    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    return {
+        "PLUGINS_FILE": str(tmp_path / "plugins.toml"),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
+    }
+
+
 def config_error(result: subprocess.CompletedProcess[str]) -> str:
     """The one `error:` line a configuration mistake prints (exit 2, no traceback)."""
     assert "Traceback" not in result.stderr, result.stderr

@@ -12,21 +12,14 @@ import pytest
 
 from app.core.errors import ConfigError
 from app.core.settings import Settings
-from tests.core.command_line import config_error, todo_api
+from tests.core.command_line import config_error, environment, todo_api
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
-    """A valid configuration, whose database is never reached by the mistakes below."""
-    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
-    return {
-        "PLUGINS_FILE": str(tmp_path / "plugins.toml"),
-        "DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
-        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
-    }
+    return environment(tmp_path)
 
 
 def test_empty_values_mean_unset(monkeypatch):
