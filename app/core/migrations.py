@@ -1,4 +1,4 @@
-"""Task: T-009
+"""Task: T-009, T-064
 Spec: specs/features/plugins.md §Migrations
 
 Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
@@ -14,6 +14,7 @@ tables, and enabling it again continues from where it stopped.
 import importlib.util
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -40,6 +41,18 @@ def script_location() -> Path:
     spec = importlib.util.find_spec("app.migrations")
     assert spec is not None and spec.origin is not None, "todo-api is installed without migrations"
     return Path(spec.origin).parent
+
+
+@dataclass(frozen=True)
+class Step:
+    """One plugin's branch moved by an upgrade, from `before` (None: never migrated)."""
+
+    plugin: str
+    before: str | None
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin}: {self.before or 'base'} -> {self.after}"
 
 
 class Migrations:
@@ -69,28 +82,48 @@ class Migrations:
             if name in labels
         }
 
-    async def upgrade(self, engine: AsyncEngine) -> None:
-        """Bring every enabled plugin's branch to its head, in one transaction under a lock."""
+    async def upgrade(self, engine: AsyncEngine) -> list[Step]:
+        """Bring every enabled plugin's branch to its head, in one transaction under a lock;
+        return what moved (empty when everything was already at head)."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            await connection.run_sync(self._upgrade)
+            return await connection.run_sync(self._upgrade)
 
-    def _upgrade(self, connection: Connection) -> None:
+    def _upgrade(self, connection: Connection) -> list[Step]:
+        # Read inside the lock: another instance may have migrated while we waited for it.
+        before = self._positions(connection)
         self.config.attributes["connection"] = connection
         try:
             for name in self.heads:
                 command.upgrade(self.config, f"{name}@head")
         finally:
             del self.config.attributes["connection"]
+        after = self._positions(connection)
+        return [
+            Step(name, before.get(name), after[name])
+            for name in self.heads
+            if before.get(name) != after.get(name)
+        ]
+
+    def _positions(self, connection: Connection) -> dict[str, str]:
+        """Each enabled plugin's latest applied revision, by plugin name."""
+        current = MigrationContext.configure(connection).get_current_heads()
+        # A head reached through another branch's `depends_on` counts as applied too:
+        # `alembic_version` then records only the dependent one (tasks_0001, not auth_0001).
+        applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
+        positions = {}
+        for name in self.heads:
+            # Alembic labels every revision of a branch with the branch's name; newest first.
+            for revision in self.script.iterate_revisions(f"{name}@head", "base"):
+                if name in revision.branch_labels and revision.revision in applied:
+                    positions[name] = revision.revision
+                    break
+        return positions
 
     async def behind(self, connection: AsyncConnection) -> list[str]:
         """Enabled plugins whose migrations are not at head (empty when all are)."""
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_heads()
-        )
-        # A head reached through another branch's `depends_on` counts as applied too.
-        applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
-        return [name for name, head in self.heads.items() if head not in applied]
+        positions = await connection.run_sync(self._positions)
+        return [name for name, head in self.heads.items() if positions.get(name) != head]
 
 
 def new_revision(installed: Mapping[str, Installed], name: str, message: str) -> Path:

@@ -1,4 +1,4 @@
-"""Task: T-005
+"""Task: T-005, T-061
 Spec: specs/features/plugins.md §Loading
 
 Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module global.

@@ -32,8 +32,11 @@ def test_empty_values_mean_unset(monkeypatch):
 
 def test_env_example_copied_to_env_starts(tmp_path):
     shutil.copy(REPOSITORY / ".env.example", tmp_path / ".env")
-    result = todo_api("plugins", cwd=tmp_path)
+    result = todo_api("config", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL = unset: embedded PostgreSQL\n" in result.stdout
+    assert "JWT_SECRET_KEY = unset\n" in result.stdout
+    assert todo_api("plugins", cwd=tmp_path).returncode == 0
 
 
 def test_log_level_is_case_insensitive(monkeypatch):

@@ -1,4 +1,4 @@
-"""Task: T-003
+"""Task: T-003, T-061
 Spec: specs/features/plugins.md §plugins.toml
 """
 
