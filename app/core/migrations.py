@@ -1,4 +1,4 @@
-"""Task: T-009, T-064
+"""Task: T-009, T-064, T-068
 Spec: specs/features/plugins.md §Migrations
 
 Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
@@ -38,9 +38,10 @@ def script_location() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "migrations"
     if (checkout / "env.py").is_file():
         return checkout
+    # A namespace package (the folder has no __init__.py), so it has locations but no origin.
     spec = importlib.util.find_spec("app.migrations")
-    assert spec is not None and spec.origin is not None, "todo-api is installed without migrations"
-    return Path(spec.origin).parent
+    assert spec is not None and spec.submodule_search_locations, "installed without migrations"
+    return Path(next(iter(spec.submodule_search_locations)))
 
 
 @dataclass(frozen=True)
