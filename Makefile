@@ -1,8 +1,10 @@
 # Two commands do everything on a machine with Python 3.11+ and make:
-#   make run    install, migrate and serve on http://127.0.0.1:8000
+#   make run    install, migrate and serve on http://127.0.0.1:8000 (HOST=… PORT=… to change)
 #   make test   install with the test extras and run the suite on a real PostgreSQL
 
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
@@ -18,7 +20,7 @@ $(STAMP): pyproject.toml examples/todo-api-notes/pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/todo-api serve --host 127.0.0.1 --port 8000
+	$(BIN)/todo-api serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

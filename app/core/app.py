@@ -10,6 +10,7 @@ start inside FastAPI's lifespan, the async edge.
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -76,12 +77,12 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
     )
     for router in context.collect("routers"):
-        mount(app, router, protected=bool(app.state.authenticators))
+        mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
     return app
 
 
-def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
+def mount(app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path) -> None:
     """Include `router` under /api/v1, adding `CurrentUser` to every route not marked public."""
     open_routes = [route for route in router.routes if is_public(getattr(route, "endpoint", None))]
     closed_routes = [route for route in router.routes if route not in open_routes]
@@ -89,7 +90,7 @@ def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
         paths = ", ".join(sorted({getattr(r, "path", "?") for r in closed_routes}))
         raise ConfigError(
             f"protected routes ({paths}) but no authentication plugin is enabled: "
-            'add "auth" to [plugins] enabled in plugins.toml'
+            f'add "auth" to [plugins] enabled in {plugins_file}'
         )
     for routes, dependencies in ((open_routes, []), (closed_routes, [Depends(current_user)])):
         if routes:

@@ -6,6 +6,7 @@ Small plugin objects the kernel tests register through `load(..., extra=...)`.
 
 from collections.abc import Sequence
 
+import click
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 
@@ -89,3 +90,15 @@ class Failing:
             return "queue backlog too long"
 
         return [queue]
+
+
+class Greeter:
+    """Adds `todo-api hello` to the command line."""
+
+    @hookimpl
+    def cli_commands(self) -> Sequence[click.Command]:
+        @click.command()
+        def hello() -> None:
+            click.echo("hello from a plugin")
+
+        return [hello]

@@ -1,4 +1,4 @@
-"""Task: T-009
+"""Task: T-009, T-064
 Spec: specs/features/plugins.md §Migrations
 """
 
@@ -11,7 +11,7 @@ from sqlalchemy import make_url
 from app.core.cli import migrate_database
 from app.core.database import create_engine
 from app.core.installed import Installed, installed_plugins
-from app.core.migrations import Migrations, new_revision
+from app.core.migrations import Migrations, Step, new_revision
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from tests.conftest import settings_for
@@ -36,8 +36,20 @@ async def query(url: str, sql: str, *args):  # type: ignore[no-untyped-def]
         await connection.close()
 
 
-async def migrate(url: str, tmp_path, *enabled: str) -> None:
-    await migrate_database(load(settings_for(url, tmp_path), PluginsFile(enabled=enabled)))
+async def migrate(url: str, tmp_path, *enabled: str) -> list[Step]:
+    return await migrate_database(load(settings_for(url, tmp_path), PluginsFile(enabled=enabled)))
+
+
+async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
+    assert await migrate(empty_database_url, tmp_path, "health", "auth") == [
+        Step("auth", None, "auth_0001")
+    ]
+    # tasks depends on auth_0001: alembic_version then names tasks_0001 only, yet auth stays put.
+    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == [
+        Step("tasks", None, "tasks_0001"),
+        Step("notes", None, "notes_0001"),
+    ]
+    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == []
 
 
 async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):

@@ -25,7 +25,6 @@ from app.plugins.auth.models import User
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import ASYMMETRIC, LOCAL_ISSUER, Verifier, unverified
 
-HMAC = {"HS256", "HS384", "HS512"}
 # Users remembered per process: past this many, the memory is cleared and refilled.
 REMEMBERED_USERS = 100_000
 
@@ -60,8 +59,6 @@ _UPSERT_WITHOUT_EMAIL = _upsert({"name"})
 
 class Authenticator:
     def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
-        if settings.jwt_algorithm not in HMAC:
-            raise ConfigError(f"JWT_ALGORITHM must be one of {', '.join(sorted(HMAC))}")
         self.local = local
         self.leeway = config.leeway_seconds
         self.recheck_seconds = config.user_recheck_seconds
