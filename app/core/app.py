@@ -14,11 +14,13 @@ from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 from app.core import docs, problems
 from app.core.context import Context
 from app.core.database import engine_options
-from app.core.dependencies import current_user, is_public
+from app.core.dependencies import AUTHENTICATING, current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.plugins import load
@@ -92,8 +94,23 @@ def mount(app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path) 
             f"protected routes ({paths}) but no authentication plugin is enabled: "
             f'add "auth" to [plugins] enabled in {plugins_file}'
         )
-    for routes, dependencies in ((open_routes, []), (closed_routes, [Depends(current_user)])):
+    authenticated = [route for route in closed_routes if _authenticates(route)]
+    for routes, dependencies in (
+        (open_routes + authenticated, []),
+        ([r for r in closed_routes if r not in authenticated], [Depends(current_user)]),
+    ):
         if routes:
             part = APIRouter()
             part.routes.extend(routes)
             app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+
+
+def _authenticates(route: BaseRoute) -> bool:
+    """True when the route already depends on `CurrentUser` or `OwnedDB` (at any depth)."""
+    pending = [route.dependant] if isinstance(route, APIRoute) else []
+    while pending:
+        dependant = pending.pop()
+        if dependant.call in AUTHENTICATING:
+            return True
+        pending.extend(dependant.dependencies)
+    return False

@@ -176,7 +176,7 @@ class Database(Executor):
                 # Whatever dropped this connection (a restart, a failover, a pooler recycle)
                 # most likely dropped its idle siblings too: the retry, and every request
                 # after it, gets a fresh connection instead of finding the next dead one.
-                self.pool.expire_connections()
+                await self.pool.expire_connections()
                 if attempt == 2 or not retry:
                     raise DatabaseUnavailable from exc
                 logger.info("database connection lost (%s); retrying once", type(exc).__name__)
