@@ -3,7 +3,8 @@ Spec: specs/api/rest-endpoints.md §Errors
 
 Every error as RFC 9457 problem details (`application/problem+json`): `type`, `title`,
 `status`, `detail` (always a string). A 422 adds `errors`, each with the field's location and
-message but never the submitted `input`, which could be a password or a token. An unexpected
+message but never the submitted `input`, which could be a password or a token; at most
+`MAX_ERRORS` of them, so a request with thousands of mistakes gets a small answer. An unexpected
 exception becomes a 500 carrying only a request id; the trace goes to the log under that id.
 """
 
@@ -23,6 +24,9 @@ logger = logging.getLogger("todo_api")
 
 MEDIA_TYPE = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
+MAX_ERRORS = 20
+# A location names the caller's field, which may be an unknown key of any length: cut it.
+MAX_LOCATION_PART = 64
 
 
 class FieldError(BaseModel):
@@ -60,11 +64,26 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(exc.status_code, detail, exc.headers)
 
 
+def _location(loc: tuple[str | int, ...]) -> list[str | int]:
+    return [
+        part[:MAX_LOCATION_PART] + "…"
+        if isinstance(part, str) and len(part) > MAX_LOCATION_PART
+        else part
+        for part in loc
+    ]
+
+
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    errors = [FieldError(loc=list(e["loc"]), msg=e["msg"], type=e["type"]) for e in exc.errors()]
+    found = exc.errors()
+    errors = [
+        FieldError(loc=_location(e["loc"]), msg=e["msg"], type=e["type"])
+        for e in found[:MAX_ERRORS]
+    ]
     summary = "; ".join(f"{'.'.join(map(str, e.loc))}: {e.msg}" for e in errors[:3])
-    return problem(422, f"Invalid request: {summary}", errors=errors)
+    left_out = len(found) - len(errors)
+    more = f" ({left_out} more errors not listed)" if left_out else ""
+    return problem(422, f"Invalid request: {summary}{more}", errors=errors)
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -29,8 +29,13 @@ class TokenAuth:
         return authenticate
 
 
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    size: int = 10
+
+
 class Probe:
-    """Routes for the kernel's own behaviour: who am I, a crash, a public page."""
+    """Routes for the kernel's own behaviour: who am I, a crash, a public page, a strict body."""
 
     @hookimpl
     def routers(self, context: Context) -> Sequence[APIRouter]:
@@ -55,12 +60,12 @@ class Probe:
         async def crash() -> None:
             raise RuntimeError("secret internals: password=hunter2")
 
+        @router.post("/strict")
+        @public
+        async def strict(body: Strict) -> Strict:
+            return body
+
         return [router]
-
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    size: int = 10
 
 
 class Configurable:

@@ -42,6 +42,28 @@ async def test_validation_errors_list_fields_without_echoing_input(make_client):
     assert set(body["errors"][0]) == {"loc", "msg", "type"}
 
 
+async def test_a_422_lists_at_most_20_errors_and_says_how_many_more(make_client):
+    client = await make_client(
+        enabled=("health",), extra={"testauth": TokenAuth(), "probe": Probe()}
+    )
+    unknown = {f"unknown_{i}": i for i in range(50)}
+    response = await client.post(f"{API_PREFIX}/probe/strict", json=unknown)
+    assert response.status_code == 422
+    body = response.json()
+    assert len(body["errors"]) == 20
+    assert body["detail"].endswith("(30 more errors not listed)")
+
+
+async def test_a_422_cuts_long_field_names(make_client):
+    client = await make_client(
+        enabled=("health",), extra={"testauth": TokenAuth(), "probe": Probe()}
+    )
+    response = await client.post(f"{API_PREFIX}/probe/strict", json={"k" * 10_000: 1})
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["loc"] == ["body", "k" * 64 + "…"]
+    assert len(response.content) < 1_000
+
+
 async def test_unknown_paths_and_methods_are_problems(client):
     missing = await client.get(f"{API_PREFIX}/nothing-here")
     assert missing.status_code == 404 and missing.headers["content-type"] == PROBLEM
