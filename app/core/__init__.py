@@ -7,6 +7,7 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.context import Context
 from app.core.dependencies import CurrentUser, Session, public
 from app.core.hookspecs import hookimpl
+from app.core.marks import no_store
 from app.core.ownership import Owned, OwnedSession, OwnershipError
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.readiness import ReadinessCheck
@@ -23,5 +24,6 @@ __all__ = [
     "ReadinessCheck",
     "Session",
     "hookimpl",
+    "no_store",
     "public",
 ]

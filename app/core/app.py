@@ -12,10 +12,9 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.core import docs, problems
+from app.core import docs, edge, problems
 from app.core.context import Context
 from app.core.database import create_engine
 from app.core.dependencies import current_user, is_public
@@ -65,17 +64,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.authenticators = context.collect("authenticator")
 
     problems.install(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
-    )
     for router in context.collect("routers"):
         mount(app, router, protected=bool(app.state.authenticators))
     docs.mount(app, API_PREFIX)
+    edge.install(app, settings)
     return app
 
 

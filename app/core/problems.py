@@ -5,11 +5,11 @@ Every error as RFC 9457 problem details (`application/problem+json`): `type`, `t
 `status`, `detail` (always a string). A 422 adds `errors`, each with the field's location and
 message but never the submitted `input`, which could be a password or a token; at most
 `MAX_ERRORS` of them, so a request with thousands of mistakes gets a small answer. An unexpected
-exception becomes a 500 carrying only a request id; the trace goes to the log under that id.
+exception becomes a 500 carrying only a request id; the trace goes to the log under that id
+(rendered by the edge, `app.core.edge`, which also gives every request that id).
 """
 
 import logging
-import uuid
 from http import HTTPStatus
 from typing import Any
 
@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 logger = logging.getLogger("todo_api")
 
@@ -86,49 +86,23 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, f"Invalid request: {summary}{more}", errors=errors)
 
 
-async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    request_id = request.scope.get("request_id", "-")
+def unexpected(scope: Scope, exc: Exception) -> JSONResponse:
+    """The answer to an exception nothing handled: its trace goes to the log, the client gets an id."""
+    request_id = scope.get("request_id", "-")
     logger.error(
         "unhandled error in %s %s [request %s]",
-        request.method,
-        request.url.path,
+        scope["method"],
+        scope["path"],
         request_id,
         exc_info=exc,
     )
     return problem(
         500,
         f"Internal server error; quote request id {request_id} when reporting it",
-        headers={REQUEST_ID_HEADER: request_id},
         request_id=request_id,
     )
-
-
-class RequestId:
-    """Give every request an id (the response's `X-Request-ID`) for logs and 500 answers."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = scope["request_id"] = uuid.uuid4().hex
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message.setdefault("headers", [])
-                message["headers"] = [
-                    *message["headers"],
-                    (REQUEST_ID_HEADER.lower().encode(), request_id.encode()),
-                ]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
 
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected)
-    app.add_middleware(RequestId)

@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     better_auth_audience: str | None = None
 
     allowed_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    # Strict-Transport-Security max-age; 0 sends none (set it where the API is only on HTTPS).
+    hsts_seconds: int = Field(default=0, ge=0)
 
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")

@@ -16,7 +16,7 @@ from joserfc.jwk import OctKey
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Authenticator, Context, hookimpl
+from app.core import Authenticator, Context, hookimpl, no_store
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.models import LoginFailure, RefreshToken, User
 from app.plugins.auth.routes import build_router
@@ -70,7 +70,10 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    return [build_router(auth.issuer, auth.config)]
+    router = build_router(auth.issuer, auth.config)
+    for route in router.routes:
+        no_store(route.endpoint)  # type: ignore[attr-defined]  # tokens must never be cached
+    return [router]
 
 
 @hookimpl
