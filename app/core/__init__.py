@@ -7,7 +7,7 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.context import Context
 from app.core.dependencies import CurrentUser, Session, public
 from app.core.hookspecs import hookimpl
-from app.core.marks import no_store
+from app.core.marks import body_limit, no_store
 from app.core.ownership import Owned, OwnedSession, OwnershipError
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.readiness import ReadinessCheck
@@ -23,6 +23,7 @@ __all__ = [
     "Principal",
     "ReadinessCheck",
     "Session",
+    "body_limit",
     "hookimpl",
     "no_store",
     "public",

@@ -58,10 +58,14 @@ def problem(
     )
 
 
-async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, HTTPException)
+def from_http_exception(exc: HTTPException) -> JSONResponse:
     detail = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     return problem(exc.status_code, detail, exc.headers)
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, HTTPException)
+    return from_http_exception(exc)
 
 
 def _location(loc: tuple[str | int, ...]) -> list[str | int]:

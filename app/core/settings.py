@@ -40,6 +40,8 @@ class Settings(BaseSettings):
     better_auth_audience: str | None = None
 
     allowed_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    # The largest request body a route takes unless it declares its own (`@body_limit`).
+    max_body_bytes: int = Field(default=1024 * 1024, ge=0)
     # Strict-Transport-Security max-age; 0 sends none (set it where the API is only on HTTPS).
     hsts_seconds: int = Field(default=0, ge=0)
 

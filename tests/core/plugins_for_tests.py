@@ -10,7 +10,15 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import AuthenticationError, Context, CurrentUser, Principal, hookimpl, public
+from app.core import (
+    AuthenticationError,
+    Context,
+    CurrentUser,
+    Principal,
+    body_limit,
+    hookimpl,
+    public,
+)
 from app.core.principal import Authenticator
 
 
@@ -35,7 +43,7 @@ class Strict(BaseModel):
 
 
 class Probe:
-    """Routes for the kernel's own behaviour: who am I, a crash, a public page, a strict body."""
+    """Routes for the kernel's own behaviour: who am I, a crash, a public page, bodies."""
 
     @hookimpl
     def routers(self, context: Context) -> Sequence[APIRouter]:
@@ -64,6 +72,18 @@ class Probe:
         @public
         async def strict(body: Strict) -> Strict:
             return body
+
+        @router.post("/tiny")
+        @public
+        @body_limit(16)
+        async def tiny(body: Strict) -> Strict:
+            return body
+
+        @router.post("/roomy")
+        @public
+        @body_limit(5000)
+        async def roomy(body: dict[str, str]) -> int:
+            return len(body)
 
         return [router]
 
