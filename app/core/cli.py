@@ -25,6 +25,7 @@ from app.core.errors import ConfigError
 from app.core.installed import installed_plugins
 from app.core.migrations import new_revision
 from app.core.plugins import load, per_plugin
+from app.core.server import uvicorn_options
 from app.core.settings import Settings
 
 
@@ -80,8 +81,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
+        **uvicorn_options(settings),
     )
 
 

@@ -91,7 +91,7 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 def unexpected(scope: Scope, exc: Exception) -> JSONResponse:
-    """The answer to an exception nothing handled: its trace goes to the log, the client gets an id."""
+    """The answer to an exception nothing handled: the trace to the log, an id to the client."""
     request_id = scope.get("request_id", "-")
     logger.error(
         "unhandled error in %s %s [request %s]",

@@ -44,17 +44,19 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1024 * 1024, ge=0)
     # Strict-Transport-Security max-age; 0 sends none (set it where the API is only on HTTPS).
     hsts_seconds: int = Field(default=0, ge=0)
+    # Proxies whose X-Forwarded-For/-Proto are believed; none by default.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = []
 
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")
     log_level: str = "INFO"
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         # A comma-separated list is what operators write in an environment variable.
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @property

@@ -6,7 +6,7 @@ Small plugin objects the kernel tests register through `load(..., extra=...)`.
 
 from collections.abc import Sequence
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -43,7 +43,7 @@ class Strict(BaseModel):
 
 
 class Probe:
-    """Routes for the kernel's own behaviour: who am I, a crash, a public page, bodies."""
+    """Routes for the kernel's own behaviour: who calls from where, a crash, bodies."""
 
     @hookimpl
     def routers(self, context: Context) -> Sequence[APIRouter]:
@@ -62,6 +62,11 @@ class Probe:
         @public
         async def open_page() -> dict[str, str]:
             return {"ok": "yes"}
+
+        @router.get("/client")
+        @public
+        async def client(request: Request) -> dict[str, str | None]:
+            return {"host": request.client.host if request.client else None}
 
         @router.get("/crash")
         @public
