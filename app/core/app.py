@@ -14,7 +14,7 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from fastapi import APIRouter, Depends, FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from app.core import docs, edge, problems
+from app.core import docs, edge, problems, redaction
 from app.core.context import Context
 from app.core.database import create_engine
 from app.core.dependencies import current_user, is_public
@@ -34,6 +34,7 @@ def database_url(settings: Settings) -> str:
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
+    redaction.install()  # also here: uvicorn's workers build the app without the CLI
     settings = settings or Settings()
     context = context or load(settings)
 

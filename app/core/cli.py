@@ -18,6 +18,7 @@ from typing import Any
 import click
 import uvicorn
 
+from app.core import redaction
 from app.core.app import create_app, database_url
 from app.core.context import Context
 from app.core.database import create_engine
@@ -30,6 +31,7 @@ from app.core.settings import Settings
 
 
 def _configure_logging(settings: Settings) -> None:
+    redaction.install()
     logging.basicConfig(
         level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
     )

@@ -93,4 +93,5 @@ def create_engine(settings: Settings, url: str) -> AsyncEngine:
         max_overflow=settings.database_pool_size,
         pool_pre_ping=True,  # a connection Neon closed while idle is replaced, not failed on
         pool_recycle=300,
+        hide_parameters=True,  # errors and logs show the SQL, never the values (passwords, tokens)
     )

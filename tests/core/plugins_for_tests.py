@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import (
@@ -15,11 +16,17 @@ from app.core import (
     Context,
     CurrentUser,
     Principal,
+    Session,
     body_limit,
     hookimpl,
     public,
 )
 from app.core.principal import Authenticator
+
+# Secrets the probe's failures carry, which no log may show.
+PASSWORD = "hunter2-never-logged"
+HASH = "$argon2id$v=19$m=65536,t=3,p=4$c29tZXNhbHQ$RdescudvJCsgt3ub+b+dWRWJTmaaJObG"
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhZGEifQ.c2lnbmF0dXJlLW5ldmVyLWxvZ2dlZA"
 
 
 class TokenAuth:
@@ -71,7 +78,15 @@ class Probe:
         @router.get("/crash")
         @public
         async def crash() -> None:
-            raise RuntimeError("secret internals: password=hunter2")
+            try:
+                raise ValueError(f"refused Authorization: Bearer {TOKEN}; stored {HASH}")
+            except ValueError as exc:
+                raise RuntimeError(f"secret internals: password={PASSWORD}") from exc
+
+        @router.get("/bad-query")
+        @public
+        async def bad_query(session: Session) -> None:
+            await session.execute(text("SELECT CAST(:n AS integer)"), {"n": PASSWORD})
 
         @router.post("/strict")
         @public

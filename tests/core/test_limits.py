@@ -108,4 +108,3 @@ async def test_at_most_100_query_parameters(probe):
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "Too many query parameters: at most 100"
-

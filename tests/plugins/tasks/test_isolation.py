@@ -83,7 +83,9 @@ async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):
 @pytest.fixture
 async def sessionmaker(database_url: str):
     options = engine_options(database_url)
-    engine = create_async_engine(options.url, connect_args=options.connect_args)
+    engine = create_async_engine(
+        options.url, connect_args=options.connect_args, hide_parameters=True
+    )
     yield async_sessionmaker(engine, expire_on_commit=False)
     await engine.dispose()
 
