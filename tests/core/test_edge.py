@@ -57,6 +57,13 @@ async def test_every_answer_is_nosniff_and_readable_cross_origin(probe, path, st
     assert "x-request-id" in response.headers["access-control-expose-headers"].lower()
 
 
+@pytest.mark.parametrize("headers", [{}, {"Origin": ORIGIN}, {"Origin": "https://evil.example"}])
+async def test_answers_say_they_vary_by_origin(probe, headers):
+    # Shared caches must not serve an answer made for one origin (or none) to another.
+    response = await probe.get(f"{API_PREFIX}/health", headers=headers)
+    assert response.headers["vary"].count("Origin") == 1
+
+
 async def test_an_unexpected_error_is_answered_not_raised(make_client):
     # Raising out of the app is what makes a server drop the connection after a 500.
     client = await make_client(
