@@ -173,6 +173,16 @@ def test_a_head_over_16_kib_is_refused(served):
     assert_refused(answer(served, get("/health", f"X-Big: {'v' * MAX_HEAD_BYTES}")))
 
 
+def test_a_head_over_16_kib_in_small_reads_is_refused(served):
+    head = get("/health", *(f"X-Field-{i}: {'v' * 1000}" for i in range(20)))
+    with socket.create_connection(("127.0.0.1", served), timeout=5) as sock:
+        half = len(head) // 2 + 1  # two reads, each below the limit
+        for start in (0, half):
+            sock.sendall(head[start : start + half])
+            time.sleep(0.05)
+        assert_refused(read_to_end(sock))
+
+
 def test_a_header_that_never_ends_is_refused_early(served):
     with socket.create_connection(("127.0.0.1", served), timeout=5) as sock:
         sock.sendall(f"GET {API_PREFIX}/health HTTP/1.1\r\nHost: test\r\nX-Big: ".encode())
