@@ -1,13 +1,15 @@
 # Two commands do everything on a machine with Python 3.11+ and make:
-#   make run    install, migrate and serve on http://127.0.0.1:8000
+#   make run    install, migrate and serve on http://127.0.0.1:8000 (HOST=… PORT=… to change)
 #   make test   install with the test extras and run the suite on a real PostgreSQL
 
 PYTHON ?= python3
+HOST ?= 127.0.0.1
+PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench migrate plugins clean
+.PHONY: run test lint bench battery migrate plugins clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -18,13 +20,13 @@ $(STAMP): pyproject.toml examples/todo-api-notes/pyproject.toml | $(BIN)/python
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/todo-api serve --host 127.0.0.1 --port 8000
+	$(BIN)/todo-api serve --host $(HOST) --port $(PORT)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests examples migrations
+	$(BIN)/ruff check app tests examples migrations bench harness battery
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate
@@ -33,7 +35,15 @@ plugins: $(STAMP)
 	$(BIN)/todo-api plugins
 
 bench: $(STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
+
+# The PgBouncer scenario needs Debian's pgbouncer; CI runs as root and installs it here.
+battery: $(STAMP)
+	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
+	$(BIN)/python -m battery
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

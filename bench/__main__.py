@@ -1,13 +1,20 @@
 """Task: T-050
 Spec: specs/api/rest-endpoints.md §Tasks
 
-The task API's benchmark: a real server on a fresh database, driven over HTTP.
+The task API's benchmark: a real server on a fresh database, driven over HTTP, beside its peers.
 
-It starts an embedded PostgreSQL in a temporary folder, runs `todo-api serve` (one uvicorn
-worker) against it, registers two users through the API — one with 20 tasks, one with 10,000 —
-seeds many other users with SQL, then drives each scenario with concurrent keep-alive clients and
-prints requests per second, median and p99. The target: the 10,000-task user's first page costs
-within 1.5x of the 20-task user's (indexes led by user_id make a first page a short range scan).
+It starts an embedded PostgreSQL in a temporary folder and runs `todo-api serve` (one uvicorn
+worker) against it, then:
+
+1. beside the founding spec's backend (`seed`) and the floor of the stack (`floor`), each on
+   the same server with 50 users x 20 tasks, drives `GET /tasks` and `POST /tasks` with
+   `wrk -t1 -c32` and prints req/s, p50, p99 and the ratios project/seed and project/floor;
+2. prints the worker's RSS after those requests;
+3. registers two users through the API — one with 20 tasks, one with 10,000 — and drives get,
+   update and complete with concurrent keep-alive clients (the 10,000-task user's first page must
+   cost within 1.5x of the 20-task user's: indexes led by user_id make it a short range scan);
+4. runs a second instance behind the latency proxy (2 ms each way) and prints each request's
+   median latency in database round trips.
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -18,7 +25,6 @@ import asyncio
 import os
 import random
 import secrets
-import socket
 import statistics
 import sys
 import tempfile
@@ -28,44 +34,15 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from joserfc.jwk import OctKey
 from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
+from app.plugins.auth.tokens import Issuer
+from bench import peers, roundtrips
+from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-async def wait_ready(base: str, server: asyncio.subprocess.Process, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    async with httpx.AsyncClient(base_url=base) as client:
-        while time.monotonic() < deadline:
-            if server.returncode is not None:
-                raise SystemExit("the server exited during start-up")
-            try:
-                if (await client.get("/api/v1/health/ready")).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            await asyncio.sleep(0.2)
-    raise SystemExit("the server did not become ready")
-
-
-async def account(client: httpx.AsyncClient, email: str) -> tuple[str, dict[str, str]]:
-    """Register and log in through the API; return the user id and auth headers."""
-    password = secrets.token_urlsafe(16)
-    registered = await client.post(
-        "/api/v1/auth/register", json={"email": email, "password": password}
-    )
-    registered.raise_for_status()
-    login = await client.post("/api/v1/auth/login", json={"email": email, "password": password})
-    login.raise_for_status()
-    return registered.json()["id"], {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 SEED_TASKS = """
@@ -78,15 +55,19 @@ FROM generate_series(1, $2) AS n
 
 
 async def seed(dsn: str, small: str, big: str, others: int) -> list[str]:
-    """Tasks for the two measured users and `others` more users with 20 tasks each."""
+    """Tasks for the two measured users and `others` more users with 20 tasks each (the first
+    `peers.USERS` of them local accounts, for wrk)."""
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(SEED_TASKS, small, 20)
         await connection.execute(SEED_TASKS, big, 10_000)
         ids = [f"bench-{n}" for n in range(others)]
         await connection.executemany(
-            "INSERT INTO users (id, issuer, email) VALUES ($1, 'bench', $1 || '@example.com')",
-            [(user_id,) for user_id in ids],
+            "INSERT INTO users (id, issuer, email) VALUES ($1, $2, $1 || '@example.com')",
+            [
+                (user_id, "todo-api" if n < peers.USERS else "bench")
+                for n, user_id in enumerate(ids)
+            ],
         )
         await connection.executemany(SEED_TASKS, [(user_id, 20) for user_id in ids])
         await connection.execute("ANALYZE")
@@ -124,28 +105,168 @@ def report(name: str, latencies: list[float], seconds: float) -> float:
     return median
 
 
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def serve(port: int, env: dict[str, str], *extra: str) -> asyncio.subprocess.Process:
+    todo_api = Path(sys.executable).with_name("todo-api")
+    return await asyncio.create_subprocess_exec(
+        todo_api, "serve", "--port", str(port), *extra, env=env
+    )
+
+
+async def beside_peers(
+    base: str, dsn: str, secret: str, folder: Path, server_pid: int, seconds: float
+) -> None:
+    """wrk on the project, the seed reference and the floor of the stack, same data shape."""
+    peers_dsn = make_url(dsn).set(database="peers").render_as_string(hide_password=False)
+    admin = await asyncpg.connect(dsn)
+    await admin.execute("CREATE DATABASE peers")
+    await admin.close()
+    peer_tokens, own_tokens = folder / "peer-tokens", folder / "own-tokens"
+    await peers.seed_peers(peers_dsn, secret, peer_tokens)
+    issuer = Issuer(OctKey.import_key(secret.encode()), "HS256", 3600)
+    own_tokens.write_text("\n".join(issuer.issue(f"bench-{n}") for n in range(peers.USERS)))
+    ports = {"seed": free_port(), "floor": free_port()}
+    started = [
+        await peers.start_peer(name, port, peers_dsn, secret) for name, port in ports.items()
+    ]
+    try:
+        bases = {"project": base} | {
+            name: f"http://127.0.0.1:{port}" for name, port in ports.items()
+        }
+        for name in ports:
+            await wait_listening(bases[name], started[list(ports).index(name)])
+        tokens = {"project": own_tokens, "seed": peer_tokens, "floor": peer_tokens}
+        body = '{"title": "Benchmark task"}'
+        runs = {
+            ("list", "project"): {},
+            ("list", "seed"): {},
+            ("list", "floor"): {},
+            ("create", "project"): {"method": "POST", "body": body},
+            ("create", "seed"): {"method": "POST", "body": body},
+        }
+        results: dict[tuple[str, str], peers.Throughput] = {}
+        print(
+            f"\nwrk -t1 -c32, {seconds:.0f} s each, {peers.USERS} users x {peers.TASKS_PER_USER} tasks"
+        )
+        print(f"{'scenario':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for (route, peer), options in runs.items():
+            await peers.wrk(bases[peer], tokens[peer], 1, 32, **options)  # warm up
+            result = await peers.wrk(bases[peer], tokens[peer], seconds, 32, **options)
+            results[route, peer] = result
+            print(
+                f"{route + ', ' + peer:<22} {result.per_second:>9.0f} {result.p50_ms:>8.1f}"
+                f" {result.p99_ms:>8.1f} {result.errors:>7}"
+            )
+        for route, peer in (("list", "seed"), ("list", "floor"), ("create", "seed")):
+            mine, theirs = results[route, "project"], results[route, peer]
+            print(
+                f"{route}: project/{peer} = {mine.per_second / theirs.per_second:.2f}x req/s,"
+                f" p99 {mine.p99_ms / theirs.p99_ms:.2f}x"
+            )
+        served = sum(r.requests for (route, peer), r in results.items() if peer == "project")
+        print(f"project worker RSS after {served:,} wrk requests: {rss_mb(server_pid):.0f} MB")
+    finally:
+        for process in started:
+            process.terminate()
+            await process.wait()
+
+
+async def wait_listening(base: str, process: asyncio.subprocess.Process) -> None:
+    for _ in range(300):
+        if process.returncode is not None:
+            raise SystemExit(f"{base}: the peer exited during start-up")
+        try:
+            async with httpx.AsyncClient(base_url=base) as client:
+                await client.get("/api/v1/tasks")
+            return
+        except httpx.TransportError:
+            await asyncio.sleep(0.1)
+    raise SystemExit(f"{base}: the peer did not start")
+
+
+async def through_latency_proxy(
+    url: str, env: dict[str, str], small: dict[str, str], big: dict[str, str], task_ids: list[str]
+) -> None:
+    """A second instance whose every database round trip costs 2 x DELAY_MS."""
+    socket_folder = roundtrips.socket_folder(make_url(url).query.get("host"))  # type: ignore[arg-type]
+    proxy_port, port = free_port(), free_port()
+    proxy = await roundtrips.start_proxy(proxy_port, socket_folder)
+    proxied = env | {"DATABASE_URL": roundtrips.proxied_url(proxy_port)}
+    server = await serve(port, proxied, "--no-migrate")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await wait_ready(base, server)
+        print(
+            f"\nthrough the latency proxy ({roundtrips.DELAY_MS:.0f} ms each way), one request at a time"
+        )
+        tasks = "/api/v1/tasks"
+        task_id, fresh = task_ids[0], iter(task_ids[-100:])
+        scenarios = [
+            ("list, 20-task user", lambda c: c.get(tasks, headers=small)),
+            ("list, 10,000-task user", lambda c: c.get(tasks, headers=big)),
+            (
+                "filtered list",
+                lambda c: c.get(tasks, params={"priority": "high", "q": "task"}, headers=small),
+            ),
+            ("get", lambda c: c.get(f"{tasks}/{task_id}", headers=big)),
+            ("create", lambda c: c.post(tasks, json={"title": "Proxied"}, headers=big)),
+            (
+                "PATCH",
+                lambda c: c.patch(
+                    f"{tasks}/{task_id}", json={"title": f"T {random.random()}"}, headers=big
+                ),
+            ),
+            # A task not completed yet each time: the one-statement path.
+            ("complete", lambda c: c.patch(f"{tasks}/{next(fresh)}/complete", headers=big)),
+        ]
+        trips = {}
+        for name, request in scenarios:
+            trips[name] = await roundtrips.round_trips(base, request)
+            roundtrips.report(name, trips[name])
+        ratio = trips["list, 10,000-task user"] / trips["list, 20-task user"]
+        print(f"first page through the proxy, 10,000 vs 20 tasks: {ratio:.2f}x")
+    finally:
+        server.terminate()
+        await server.wait()
+        proxy.terminate()
+        await proxy.wait()
+
+
 async def main(seconds: float, concurrency: int, others: int) -> None:
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     url = start_embedded(folder / "postgres")
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    secret = secrets.token_urlsafe(48)
     env = os.environ | {
         "DATABASE_URL": url,
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "JWT_SECRET_KEY": secret,
         "LOG_LEVEL": "WARNING",
         "DATA_DIR": str(folder),
     }
-    todo_api = Path(sys.executable).with_name("todo-api")
-    server = await asyncio.create_subprocess_exec(todo_api, "serve", "--port", str(port), env=env)
+    server = await serve(port, env)
     try:
         await wait_ready(base, server)
         async with httpx.AsyncClient(base_url=base) as client:
-            small, small_auth = await account(client, "small@example.com")
-            big, big_auth = await account(client, "big@example.com")
-        big_tasks = await seed(dsn, small, big, others)
+            small = await account(client, "small@example.com")
+            big = await account(client, "big@example.com")
+        small_auth, big_auth = small.headers, big.headers
+        big_tasks = await seed(dsn, small.id, big.id, others)
         print(f"seeded: 20 + 10,000 tasks, and {others} other users with 20 each")
-        print(f"{'scenario':<28} {'req/s':>9} {'median ms':>10} {'p99 ms':>10}")
+        if peers.wrk_available():
+            await beside_peers(base, dsn, secret, folder, server.pid, 8.0)
+        else:
+            print(
+                "wrk is not installed: skipping the comparison with the peers (make bench installs it)"
+            )
+        print(f"\n{'scenario':<28} {'req/s':>9} {'median ms':>10} {'p99 ms':>10}")
 
         def list_first_page(auth: dict[str, str]) -> Request:
             return lambda client: client.get("/api/v1/tasks", headers=auth)
@@ -183,6 +304,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         ratio = medians["list, 10,000-task user"] / medians["list, 20-task user"]
         verdict = "within" if ratio <= 1.5 else "OVER"
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
+        await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
     finally:
         server.terminate()
         await server.wait()
@@ -192,7 +314,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(
         prog="python -m bench", description="Benchmark the task API over HTTP."
     )
-    parser.add_argument("--seconds", type=float, default=5.0, help="per scenario")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per httpx scenario")
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--others", type=int, default=500, help="other users seeded")
     arguments = parser.parse_args()

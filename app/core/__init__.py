@@ -5,24 +5,29 @@ The kernel's public API: everything a plugin may import from `app.core`.
 """
 
 from app.core.context import Context
-from app.core.dependencies import CurrentUser, Session, public
+from app.core.dependencies import DB, CurrentUser, OwnedDB, public
 from app.core.hookspecs import hookimpl
 from app.core.marks import body_limit, no_store
-from app.core.ownership import Owned, OwnedSession, OwnershipError
+from app.core.ownership import Owned, OwnershipError
+from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.readiness import ReadinessCheck
 
 __all__ = [
+    "DB",
     "AuthenticationError",
     "Authenticator",
     "Context",
     "CurrentUser",
+    "Database",
+    "DatabaseUnavailable",
+    "Executor",
     "Owned",
-    "OwnedSession",
+    "OwnedDB",
     "OwnershipError",
     "Principal",
     "ReadinessCheck",
-    "Session",
+    "Transaction",
     "body_limit",
     "hookimpl",
     "no_store",

@@ -4,23 +4,24 @@ Spec: specs/features/plugins.md §Assembly
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
 
 Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
-mounts what they return. The database engine, the embedded server and every plugin lifespan
+mounts what they return. The database pool, the embedded server and every plugin lifespan
 start inside FastAPI's lifespan, the async edge.
 """
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from app.core import docs, edge, problems, redaction
 from app.core.context import Context
-from app.core.database import create_engine
+from app.core.database import engine_options
 from app.core.dependencies import current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.plugins import load
+from app.core.pool import Database
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -42,16 +43,18 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        engine = create_engine(settings, database_url(settings))
-        app.state.engine = engine
-        app.state.sessionmaker = async_sessionmaker(engine, expire_on_commit=False)
+        options = engine_options(database_url(settings), settings.database_pool_mode)
+        database = await Database.open(
+            options, settings.database_pool_size, settings.database_statement_cache
+        )
+        app.state.database = database
         try:
             async with AsyncExitStack() as stack:
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
                 yield
         finally:
-            await engine.dispose()
+            await database.close()
 
     app = FastAPI(
         title="Todo API",
@@ -66,13 +69,13 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
 
     problems.install(app)
     for router in context.collect("routers"):
-        mount(app, router, protected=bool(app.state.authenticators))
+        mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
     edge.install(app, settings)
     return app
 
 
-def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
+def mount(app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path) -> None:
     """Include `router` under /api/v1, adding `CurrentUser` to every route not marked public."""
     open_routes = [route for route in router.routes if is_public(getattr(route, "endpoint", None))]
     closed_routes = [route for route in router.routes if route not in open_routes]
@@ -80,7 +83,7 @@ def mount(app: FastAPI, router: APIRouter, protected: bool) -> None:
         paths = ", ".join(sorted({getattr(r, "path", "?") for r in closed_routes}))
         raise ConfigError(
             f"protected routes ({paths}) but no authentication plugin is enabled: "
-            'add "auth" to [plugins] enabled in plugins.toml'
+            f'add "auth" to [plugins] enabled in {plugins_file}'
         )
     for routes, dependencies in ((open_routes, []), (closed_routes, [Depends(current_user)])):
         if routes:

@@ -1,7 +1,8 @@
-"""Task: T-015
+"""Task: T-015, T-062, T-063, T-064
 Spec: specs/features/plugins.md §Command line
 
-The `todo-api` command: `serve`, `migrate`, `plugins`, `openapi`, plus plugins' commands.
+The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
+`--version`, plus plugins' commands.
 
 Configuration problems (`ConfigError`) are printed as one line naming the fix, never as a
 traceback, and exit with status 2.
@@ -17,24 +18,27 @@ from typing import Any
 
 import click
 import uvicorn
+from pydantic import SecretStr
+from sqlalchemy import make_url
 
 from app.core import redaction
 from app.core.app import create_app, database_url
+from app.core.connectivity import check_database
 from app.core.context import Context
-from app.core.database import create_engine
+from app.core.database import create_engine, engine_options
 from app.core.errors import ConfigError
 from app.core.installed import installed_plugins
-from app.core.migrations import new_revision
+from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
 from app.core.server import uvicorn_options
 from app.core.settings import Settings
 
+logger = logging.getLogger("todo_api")
+
 
 def _configure_logging(settings: Settings) -> None:
     redaction.install()
-    logging.basicConfig(
-        level=settings.log_level.upper(), format="%(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
 def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
@@ -49,15 +53,44 @@ def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-async def migrate_database(context: Context) -> None:
+def reach_database(settings: Settings) -> None:
+    """Stop here, in one line, when the database cannot be reached or refuses us."""
+    asyncio.run(check_database(database_url(settings), settings.database_pool_mode))
+
+
+async def migrate_database(context: Context) -> list[Step]:
     engine = create_engine(context.settings, database_url(context.settings))
     try:
-        await context.migrations.upgrade(engine)
+        return await context.migrations.upgrade(engine)
     finally:
         await engine.dispose()
 
 
-@click.group()
+def _migrated(steps: list[Step]) -> list[str]:
+    return [f"migrated {step}" for step in steps] or ["migrations: already at head"]
+
+
+class _WithPluginCommands(click.Group):
+    """The built-in commands, then the enabled plugins' `cli_commands`, loaded only when a name
+    is not a built-in (or for `--help`): `--version` and the built-ins load the plugins once."""
+
+    def _plugin_commands(self) -> dict[str, click.Command]:
+        try:
+            context = load(Settings())
+        except ConfigError:
+            return {}  # the built-in commands report it properly
+        found = (command for answer in context.hook.cli_commands() for command in answer)
+        return {command.name or "": command for command in found}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._plugin_commands()})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return super().get_command(ctx, cmd_name) or self._plugin_commands().get(cmd_name)
+
+
+@click.group(cls=_WithPluginCommands)
+@click.version_option(package_name="todo-api", prog_name="todo-api")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Todo API: a pluggable multi-user todo REST backend."""
@@ -75,8 +108,10 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     _configure_logging(settings)
     context = load(settings)
     create_app(settings, context)  # any configuration error surfaces here, as one line
+    reach_database(settings)  # with --no-migrate too: a dead database is not "startup complete"
     if not no_migrate:
-        asyncio.run(migrate_database(context))
+        for line in _migrated(asyncio.run(migrate_database(context))):
+            logger.info(line)
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,
@@ -94,8 +129,45 @@ def migrate() -> None:
     settings = Settings()
     _configure_logging(settings)
     context = load(settings)
-    asyncio.run(migrate_database(context))
-    click.echo(f"migrated: {', '.join(context.migrations.heads) or 'nothing to migrate'}")
+    reach_database(settings)
+    for line in _migrated(asyncio.run(migrate_database(context))):
+        click.echo(line)
+
+
+@cli.command()
+@_clear_errors
+def config() -> None:
+    """Print the effective configuration (secrets masked) and the enabled plugins."""
+    settings = Settings()
+    context = load(settings)
+    for name in Settings.model_fields:
+        default = name not in settings.model_fields_set and getattr(settings, name) is not None
+        click.echo(f"{name.upper()} = {_shown(settings, name)}{'  (default)' if default else ''}")
+    path = settings.plugins_file.resolve()
+    missing = "" if path.is_file() else " (not found: every built-in plugin enabled)"
+    click.echo(f"plugins file: {path}{missing}")
+    click.echo(f"enabled plugins: {', '.join(context.enabled)}")
+
+
+def _shown(settings: Settings, name: str) -> str:
+    value = getattr(settings, name)
+    if value is None:
+        return "unset: embedded PostgreSQL" if name == "database_url" else "unset"
+    if name == "database_url":
+        return _masked_url(value.get_secret_value())
+    if isinstance(value, SecretStr):
+        return "********"
+    if isinstance(value, list):
+        return ",".join(value) or "unset"  # FORWARDED_ALLOW_IPS's default: no proxy trusted
+    return str(value)
+
+
+def _masked_url(raw_url: str) -> str:
+    """The URL as the operator wrote it, with its password (in either place) hidden."""
+    engine_options(raw_url)  # an unusable URL is its one-line error, not a half-printed URL
+    url = make_url(raw_url.strip())
+    secrets = {key: "hidden" for key in url.query if key in {"password", "sslpassword"}}
+    return url.update_query_dict(secrets).render_as_string(hide_password=True)
 
 
 @cli.command()
@@ -146,15 +218,3 @@ def plugins() -> None:
 def openapi() -> None:
     """Print the OpenAPI schema as JSON."""
     click.echo(json.dumps(create_app().openapi(), indent=2))
-
-
-def main() -> None:
-    try:
-        context = load(Settings())
-    except ConfigError:
-        context = None  # the built-in commands report it properly
-    if context is not None:
-        for found in context.hook.cli_commands():
-            for command in found:
-                cli.add_command(command)
-    cli()

@@ -1,15 +1,17 @@
 """Task: T-007
 Spec: specs/features/plugins.md §Database
 
-The async engine, built from `DATABASE_URL` as operators paste it.
+`DATABASE_URL` as operators paste it, translated for asyncpg.
 
 Neon prints URLs like `postgresql://u:p@ep-x-pooler.region.aws.neon.tech/db?sslmode=require&
-channel_binding=require`. asyncpg through SQLAlchemy accepts neither parameter, so they are
-translated: `sslmode` becomes an `ssl` context (a *verifying* one for `require`/`verify-*`,
-because asyncpg's own `ssl="require"` does not check the certificate) and `channel_binding`
-is dropped (asyncpg negotiates SCRAM on its own). A `-pooler` host is PgBouncer in transaction
-mode, where prepared statements must not be cached or reused by name and startup parameters
-such as `statement_timeout` are refused.
+channel_binding=require`. asyncpg accepts neither parameter, so they are translated: `sslmode`
+becomes an `ssl` context (a *verifying* one for `require`/`verify-*`, because asyncpg's own
+`ssl="require"` does not check the certificate) and `channel_binding` is dropped (asyncpg
+negotiates SCRAM on its own). A `-pooler` host is PgBouncer in transaction mode, which refuses
+startup parameters such as `statement_timeout`.
+
+Two consumers: the request path's asyncpg pool (`app.core.pool`) and Alembic's one-shot
+SQLAlchemy engine for migrations (`create_engine`).
 """
 
 import ssl
@@ -20,9 +22,10 @@ from typing import Any
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.core.errors import ConfigError
-from app.core.settings import PoolMode, Settings
+from app.core.settings import PoolMode, Settings, StatementCache
 
 # libpq parameters that asyncpg either does not know or that we translate ourselves.
 _DROPPED = ("sslmode", "channel_binding", "sslrootcert", "sslcert", "sslkey", "sslcrl")
@@ -32,12 +35,37 @@ _VERIFYING = {"require", "verify-ca", "verify-full"}
 @dataclass(frozen=True)
 class EngineOptions:
     url: URL
+    # asyncpg `connect()` arguments besides the address: `ssl`, `server_settings`.
     connect_args: dict[str, Any] = field(default_factory=dict)
     transaction_pooling: bool = False
+    pool_mode: PoolMode = PoolMode.auto
+
+    def statement_cache(self, setting: StatementCache) -> bool:
+        """Whether asyncpg may keep named prepared statements on its connections.
+
+        Neon's pooler (PgBouncer 1.22) tracks protocol-level prepared statements, so `auto`
+        keeps them there; a PgBouncer named with `DATABASE_POOL_MODE=transaction` may be older
+        than 1.21 or run without `max_prepared_statements`, so `auto` turns them off for it.
+        """
+        if setting is not StatementCache.auto:
+            return setting is StatementCache.on
+        return self.pool_mode is not PoolMode.transaction
+
+    def connect_kwargs(self, setting: StatementCache = StatementCache.auto) -> dict[str, Any]:
+        """Keyword arguments for `asyncpg.connect` / `asyncpg.create_pool`."""
+        address = self.url.translate_connect_args(
+            username="user", password="password", database="database", host="host", port="port"
+        )
+        # The embedded server (and libpq URLs in general) name a Unix socket folder as `?host=`.
+        socket_host = self.url.query.get("host")
+        if isinstance(socket_host, str):
+            address["host"] = socket_host
+        cached = self.statement_cache(setting)
+        return address | self.connect_args | {"statement_cache_size": 1024 if cached else 0}
 
 
 def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineOptions:
-    """Translate any PostgreSQL URL an operator may paste into what SQLAlchemy+asyncpg accepts."""
+    """Translate any PostgreSQL URL an operator may paste into what asyncpg accepts."""
     try:
         url = make_url(raw_url.strip())
     except ArgumentError:
@@ -70,7 +98,19 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
     pooled = pool_mode is PoolMode.transaction or (
         pool_mode is PoolMode.auto and "-pooler" in (url.host or "")
     )
-    if pooled:
+    if not pooled:
+        # Bound runaway queries; transaction-mode PgBouncer refuses this startup parameter.
+        connect_args["server_settings"] = {"statement_timeout": "30000"}
+    return EngineOptions(
+        url=url, connect_args=connect_args, transaction_pooling=pooled, pool_mode=pool_mode
+    )
+
+
+def create_engine(settings: Settings, url: str) -> AsyncEngine:
+    """A SQLAlchemy engine for Alembic: migrations only, never the request path."""
+    options = engine_options(url, settings.database_pool_mode)
+    connect_args = dict(options.connect_args)
+    if options.transaction_pooling:
         connect_args |= {
             "statement_cache_size": 0,
             "prepared_statement_cache_size": 0,
@@ -78,20 +118,7 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
             # reused name would clash: every prepared statement gets a fresh name.
             "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
         }
-    else:
-        # Bound runaway queries; transaction-mode PgBouncer refuses this startup parameter.
-        connect_args["server_settings"] = {"statement_timeout": "30000"}
-    return EngineOptions(url=url, connect_args=connect_args, transaction_pooling=pooled)
-
-
-def create_engine(settings: Settings, url: str) -> AsyncEngine:
-    options = engine_options(url, settings.database_pool_mode)
+    # One connection at a time, closed after use: migrations run once per start.
     return create_async_engine(
-        options.url,
-        connect_args=options.connect_args,
-        pool_size=settings.database_pool_size,
-        max_overflow=settings.database_pool_size,
-        pool_pre_ping=True,  # a connection Neon closed while idle is replaced, not failed on
-        pool_recycle=300,
-        hide_parameters=True,  # errors and logs show the SQL, never the values (passwords, tokens)
+        options.url, connect_args=connect_args, poolclass=NullPool, hide_parameters=True
     )

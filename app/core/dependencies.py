@@ -1,20 +1,24 @@
 """Task: T-006
 Spec: specs/features/authentication.md §Shared authentication hook
 
-The request-time edges plugins depend on: a database session, and the current user.
+The request-time edges plugins depend on: the database, and the current user.
 
 `CurrentUser` is the one way a plugin learns who is calling. It awaits the authenticators the
 plugins returned from the `authenticator` hook; the kernel adds it to every plugin route that is
-not marked `@public`, so a route cannot be left open by forgetting it.
+not marked `@public`, so a route cannot be left open by forgetting it. `OwnedDB` is the database
+scoped to that user (`app.core.ownership`).
+
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+which costs more than the work it does.
 """
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, TypeVar
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
-from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.core.pool import Database, Executor
 from app.core.principal import AuthenticationError, Principal
 
 # The OAuth2 password flow makes the docs page's Authorize button work; the token endpoint is
@@ -35,12 +39,11 @@ def is_public(endpoint: Callable[..., object]) -> bool:
     return getattr(endpoint, "__todo_api_public__", False)
 
 
-async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    async with request.app.state.sessionmaker() as session:
-        yield session
+async def _database(request: Request) -> Database:
+    return request.app.state.database
 
 
-Session = Annotated[AsyncSession, Depends(_session)]
+DB = Annotated[Database, Depends(_database)]
 
 
 def _unauthorized(detail: str) -> HTTPException:
@@ -50,13 +53,14 @@ def _unauthorized(detail: str) -> HTTPException:
 
 
 async def current_user(
-    request: Request, session: Session, token: Annotated[str | None, Depends(bearer)]
+    request: Request, token: Annotated[str | None, Security(bearer)]
 ) -> Principal:
     if not token:
         raise _unauthorized("Not authenticated")
+    database = request.app.state.database
     for authenticate in request.app.state.authenticators:
         try:
-            principal = await authenticate(token, session)
+            principal = await authenticate(token, database)
         except AuthenticationError as exc:
             raise _unauthorized(str(exc)) from None
         if principal is not None:
@@ -65,3 +69,10 @@ async def current_user(
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def _owned_database(request: Request, user: CurrentUser) -> Executor:
+    return request.app.state.database.owned(user.id)
+
+
+OwnedDB = Annotated[Executor, Depends(_owned_database)]

@@ -74,7 +74,7 @@ def lifespan(context: "Context") -> Callable[[FastAPI], AbstractAsyncContextMana
 
 @hookspec
 def authenticator(context: "Context") -> Authenticator:
-    """An async callable `(token, session) -> Principal | None` that vouches for a bearer
+    """An async callable `(token, db) -> Principal | None` that vouches for a bearer
     token. The only way any plugin learns who the user is: the kernel's `CurrentUser`
     dependency awaits the authenticators in plugin order; the first `Principal` wins,
     `AuthenticationError` refuses the token (401), `None` lets the next one try."""
@@ -82,7 +82,7 @@ def authenticator(context: "Context") -> Authenticator:
 
 @hookspec
 def readiness_checks(context: "Context") -> Sequence["ReadinessCheck"]:
-    """Async checks `(session) -> str | None` run by `GET /api/v1/health/ready`; a returned
+    """Async checks `(db) -> str | None` run by `GET /api/v1/health/ready`; a returned
     string says what is wrong and makes the answer 503."""
 
 

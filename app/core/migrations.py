@@ -1,4 +1,4 @@
-"""Task: T-009
+"""Task: T-009, T-064, T-068
 Spec: specs/features/plugins.md §Migrations
 
 Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
@@ -14,6 +14,7 @@ tables, and enabling it again continues from where it stopped.
 import importlib.util
 import os
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.installed import Installed
 
@@ -37,9 +38,22 @@ def script_location() -> Path:
     checkout = Path(__file__).resolve().parents[2] / "migrations"
     if (checkout / "env.py").is_file():
         return checkout
+    # A namespace package (the folder has no __init__.py), so it has locations but no origin.
     spec = importlib.util.find_spec("app.migrations")
-    assert spec is not None and spec.origin is not None, "todo-api is installed without migrations"
-    return Path(spec.origin).parent
+    assert spec is not None and spec.submodule_search_locations, "installed without migrations"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One plugin's branch moved by an upgrade, from `before` (None: never migrated)."""
+
+    plugin: str
+    before: str | None
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin}: {self.before or 'base'} -> {self.after}"
 
 
 class Migrations:
@@ -69,28 +83,51 @@ class Migrations:
             if name in labels
         }
 
-    async def upgrade(self, engine: AsyncEngine) -> None:
-        """Bring every enabled plugin's branch to its head, in one transaction under a lock."""
+    async def upgrade(self, engine: AsyncEngine) -> list[Step]:
+        """Bring every enabled plugin's branch to its head, in one transaction under a lock;
+        return what moved (empty when everything was already at head)."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            await connection.run_sync(self._upgrade)
+            return await connection.run_sync(self._upgrade)
 
-    def _upgrade(self, connection: Connection) -> None:
+    def _upgrade(self, connection: Connection) -> list[Step]:
+        # Read inside the lock: another instance may have migrated while we waited for it.
+        before = self._positions(connection)
         self.config.attributes["connection"] = connection
         try:
             for name in self.heads:
                 command.upgrade(self.config, f"{name}@head")
         finally:
             del self.config.attributes["connection"]
+        after = self._positions(connection)
+        return [
+            Step(name, before.get(name), after[name])
+            for name in self.heads
+            if before.get(name) != after.get(name)
+        ]
 
-    async def behind(self, connection: AsyncConnection) -> list[str]:
-        """Enabled plugins whose migrations are not at head (empty when all are)."""
-        current = await connection.run_sync(
-            lambda sync: MigrationContext.configure(sync).get_current_heads()
-        )
-        # A head reached through another branch's `depends_on` counts as applied too.
-        applied = {revision.revision for revision in self.script.iterate_revisions(current, "base")}
+    def _positions(self, connection: Connection) -> dict[str, str]:
+        """Each enabled plugin's latest applied revision, by plugin name."""
+        applied = self._applied(MigrationContext.configure(connection).get_current_heads())
+        positions = {}
+        for name in self.heads:
+            # Alembic labels every revision of a branch with the branch's name; newest first.
+            for revision in self.script.iterate_revisions(f"{name}@head", "base"):
+                if name in revision.branch_labels and revision.revision in applied:
+                    positions[name] = revision.revision
+                    break
+        return positions
+
+    def behind(self, current: Iterable[str]) -> list[str]:
+        """Enabled plugins whose migrations are not at head, given the revisions in the
+        database's `alembic_version` (empty when all are)."""
+        applied = self._applied(current)
         return [name for name, head in self.heads.items() if head not in applied]
+
+    def _applied(self, current: Iterable[str]) -> set[str]:
+        """Every revision applied, given the heads `alembic_version` records: a head reached
+        through another branch's `depends_on` counts too (tasks_0001 records auth_0001)."""
+        return {r.revision for r in self.script.iterate_revisions(tuple(current), "base")}
 
 
 def new_revision(installed: Mapping[str, Installed], name: str, message: str) -> Path:

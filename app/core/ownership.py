@@ -1,39 +1,47 @@
-"""Task: T-031
+"""Task: T-092
 Spec: specs/features/plugins.md §Isolation
 
 Isolation by construction: rows of an `Owned` model are visible to, and changeable by, their
-owner only, whatever query a plugin writes.
+owner only, whatever statement a plugin writes.
 
-A route takes `OwnedSession` instead of `Session`; it is the same request session, tagged
-with the current user's id. Two listeners on every ORM session then do the rest:
+A route takes `OwnedDB` (an executor bound to the caller's id) and sends ordinary SQLAlchemy
+Core statements through it. Before a statement is compiled — once, then cached — `scope`
+rewrites it:
 
-- `do_orm_execute` adds `with_loader_criteria(Owned, user_id == <owner>)` to every ORM SELECT,
-  UPDATE and DELETE, including joins, aliases and relationship loads. A statement that touches
-  an `Owned` model in a session without an owner raises `OwnershipError` (deny by default),
-  and so does a bulk `insert(Model)`, which would skip the stamping below.
-- `before_flush` stamps the owner on new `Owned` rows and refuses any pending row (new, changed
-  or deleted) whose `user_id` is someone else's.
+- every `SELECT` (top level, subquery, CTE, each side of a UNION) gets `<table>.user_id =
+  :owner` for every `Owned` table or alias in its FROM list; for the nullable side of an outer
+  join the condition goes into the `ON` clause, so the join stays outer;
+- `UPDATE` and `DELETE` get the same condition on their target table;
+- `INSERT` (top level or in a CTE; `VALUES` or `… SELECT`) gets `user_id = :owner`, a statement
+  that sets `user_id` itself is refused, and an `ON CONFLICT DO UPDATE` only ever updates the
+  owner's row.
 
-Plain SQL (`text(...)`) is not filtered: it is the explicit escape hatch for maintenance work
-that is not on behalf of a user.
+The owner is a bind parameter, so one compiled statement serves every user. The unscoped
+executor (`DB`) refuses statements on `Owned` tables (deny by default); plain SQL (`text()`)
+is its explicit escape hatch for work not done on behalf of one user, and is refused by an
+owned executor, which could not scope it.
 """
 
-from typing import Annotated, Any
+from copy import copy
+from typing import Any
 
-from fastapi import Depends
-from sqlalchemy import Delete, Select, Update, event
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import ORMExecuteState, with_loader_criteria
-from sqlalchemy.orm import Session as SyncSession
+from sqlalchemy import String, Table, and_, bindparam, inspect
+from sqlalchemy.dialects.postgresql.dml import OnConflictDoUpdate
+from sqlalchemy.sql import ClauseElement, visitors
+from sqlalchemy.sql.dml import Delete, Insert, Update
+from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.selectable import Alias, FromClause, Join, Select
+from sqlalchemy.sql.util import find_tables
 from sqlmodel import Field, SQLModel
 
-from app.core.dependencies import CurrentUser, Session
+from app.core.statements import QueryCache
 
-OWNER_KEY = "todo_api.owner_id"
+# The bind parameter every scoped statement carries; executors fill it in.
+OWNER = "todo_api_owner"
 
 
 class OwnershipError(RuntimeError):
-    """A query or write on an `Owned` model that is not scoped to the session's owner."""
+    """A statement on an `Owned` model that cannot be scoped to one owner."""
 
 
 class Owned(SQLModel):
@@ -46,83 +54,132 @@ class Owned(SQLModel):
     user_id: str = Field(default=None, nullable=False)
 
 
-def set_owner(session: AsyncSession | SyncSession, user_id: str) -> None:
-    """Scope `session` to `user_id` (what `OwnedSession` does; also for scripts and tests)."""
-    session.info[OWNER_KEY] = user_id
-
-
-def owner_of(session: AsyncSession | SyncSession) -> str | None:
-    return session.info.get(OWNER_KEY)
-
-
-async def _owned_session(session: Session, user: CurrentUser) -> AsyncSession:
-    # `Session` is cached per request, so this is the very session `CurrentUser` used.
-    set_owner(session, user.id)
-    return session
-
-
-OwnedSession = Annotated[AsyncSession, Depends(_owned_session)]
-
-
-def _is_owned(cls: Any) -> bool:
-    return isinstance(cls, type) and issubclass(cls, Owned)
-
-
-def _owned_tables(base: type = Owned) -> list[type]:
-    """Every mapped `Owned` model, including ones defined after start-up."""
-    found: list[type] = []
+def owned_tables(base: type = Owned) -> set[Table]:
+    """The tables of every mapped `Owned` model, including ones defined after start-up."""
+    found: set[Table] = set()
     for cls in base.__subclasses__():
         if "__table__" in vars(cls):
-            found.append(cls)
-        found.extend(_owned_tables(cls))
+            found.add(cls.__table__)  # type: ignore[attr-defined]
+        found |= owned_tables(cls)
     return found
 
 
-@event.listens_for(SyncSession, "do_orm_execute")
-def _scope_statement(state: ORMExecuteState) -> None:
-    # Relationship and column loads inherit the criteria of the statement that started them.
-    if state.is_column_load or state.is_relationship_load:
-        return
-    touched = [mapper.class_.__name__ for mapper in state.all_mappers if _is_owned(mapper.class_)]
-    if state.is_insert and touched:
-        raise OwnershipError(
-            f"bulk INSERT on owned model {touched[0]}: add instances with session.add() so the "
-            "owner is stamped"
-        )
-    owner = owner_of(state.session)
-    if owner is None:
-        if touched:
-            raise OwnershipError(
-                f"query on owned model {touched[0]} in a session without an owner: "
-                "use app.core.OwnedSession"
-            )
-        return
-    if isinstance(state.statement, Select | Update | Delete):
-        # Per mapped class rather than `Owned` itself: the pydantic mixin has no column
-        # attributes to build the criteria from. Every owned model gets it, so an owned
-        # table in a subquery is scoped as well as one at the top level.
-        state.statement = state.statement.options(
-            *(
-                with_loader_criteria(cls, lambda c: c.user_id == owner, include_aliases=True)
-                for cls in _owned_tables()
-            )
-        )
+def _owner_param() -> Any:
+    return bindparam(OWNER, type_=String, required=True)
 
 
-@event.listens_for(SyncSession, "before_flush")
-def _stamp_owner(session: SyncSession, flush_context: Any, instances: Any) -> None:
-    pending = (*session.new, *session.dirty, *session.deleted)
-    owned = [row for row in pending if _is_owned(type(row))]
-    if not owned:
+def _owned(from_: FromClause, tables: set[Table]) -> bool:
+    if isinstance(from_, Alias):
+        return from_.element in tables
+    return from_ in tables
+
+
+def _criteria(from_: FromClause, tables: set[Table]) -> list[Any]:
+    """Conditions for the WHERE clause; outer-join sides are scoped in place, in their ON."""
+    if isinstance(from_, Join):
+        left, right = _criteria(from_.left, tables), _criteria(from_.right, tables)
+        if from_.full:
+            from_.onclause = and_(from_.onclause, *left, *right)
+            return []
+        if from_.isouter:
+            from_.onclause = and_(from_.onclause, *right)
+            return left
+        return left + right
+    if _owned(from_, tables):
+        return [from_.c.user_id == _owner_param()]
+    return []
+
+
+def _scope_outer_joins(select: Select[Any], tables: set[Table]) -> None:
+    # `select(...).outerjoin(target, on)` keeps its joins aside and builds the Join anew at
+    # compile time, so the ON clause is scoped here, in the stored join.
+    joins = []
+    for target, onclause, left, flags in select._setup_joins:
+        if flags["isouter"] or flags["full"]:
+            selectable = getattr(inspect(target), "selectable", target)
+            if _owned(selectable, tables):
+                if onclause is None or flags["full"]:
+                    raise OwnershipError(
+                        "outer join to an owned table needs an explicit ON clause "
+                        "(and FULL joins of owned tables are refused)"
+                    )
+                onclause = and_(onclause, selectable.c.user_id == _owner_param())
+        joins.append((target, onclause, left, flags))
+    select._setup_joins = tuple(joins)
+
+
+def _scope_select(select: Select[Any], tables: set[Table]) -> None:
+    _scope_outer_joins(select, tables)
+    criteria = [c for from_ in select.get_final_froms() for c in _criteria(from_, tables)]
+    if criteria:
+        select._where_criteria += tuple(criteria)
+
+
+def _scope_update_or_delete(statement: Update | Delete, tables: set[Table]) -> None:
+    if _owned(statement.table, tables):
+        statement._where_criteria += (statement.table.c.user_id == _owner_param(),)
+
+
+def _stamp_insert(insert: Insert, tables: set[Table]) -> None:
+    """Stamp the owner on an INSERT into an owned table (in place: `insert` is a clone)."""
+    table = insert.table
+    if not _owned(table, tables):
         return
-    owner = owner_of(session)
-    if owner is None:
+    if insert._multi_values:
         raise OwnershipError(
-            f"write to owned model {type(owned[0]).__name__} in a session without an owner: "
-            "use app.core.OwnedSession"
+            f"multi-row VALUES into owned table {table.name}: use INSERT … SELECT "
+            "(from_select) or one row per statement, so the owner can be stamped"
         )
-    for row in owned:
-        if row in session.new and row.user_id is None:
-            row.user_id = owner
-        elif row.user_id != owner:
-            raise OwnershipError(f"{type(row).__name__} row belongs to another user")
+    names = insert._select_names if insert.select is not None else list(insert._values or {})
+    if any(getattr(name, "key", name) == "user_id" for name in names or ()):
+        raise OwnershipError(
+            f"INSERT into owned table {table.name} sets user_id: the kernel stamps the owner"
+        )
+    if insert.select is not None:
+        insert._select_names = [*insert._select_names, "user_id"]
+        insert.select = insert.select.add_columns(_owner_param())
+    else:
+        insert._values = {**insert._values, table.c.user_id: _owner_param()}
+    conflict = insert._post_values_clause
+    if isinstance(conflict, OnConflictDoUpdate):
+        # Without this, a conflicting key of another user's row would update that row.
+        conflict = copy(conflict)
+        mine = table.c.user_id == _owner_param()
+        where = conflict.update_whereclause
+        conflict.update_whereclause = mine if where is None else and_(where, mine)
+        insert._post_values_clause = conflict
+
+
+def scope(statement: ClauseElement) -> ClauseElement:
+    """A copy of `statement` in which every `Owned` table is restricted to the owner."""
+    if isinstance(statement, TextClause):
+        raise OwnershipError("plain SQL cannot be scoped to an owner: use Core statements")
+    tables = owned_tables()
+    return visitors.cloned_traverse(
+        statement,
+        {},
+        {
+            "select": lambda s: _scope_select(s, tables),
+            "update": lambda s: _scope_update_or_delete(s, tables),
+            "delete": lambda s: _scope_update_or_delete(s, tables),
+            "insert": lambda s: _stamp_insert(s, tables),
+        },
+    )
+
+
+def refuse_owned(statement: ClauseElement) -> ClauseElement:
+    """For the unscoped executor: any statement touching an `Owned` table is refused."""
+    if isinstance(statement, TextClause):
+        return statement
+    touched = find_tables(statement, include_aliases=True, include_joins=True, include_crud=True)
+    owned = owned_tables()
+    names = sorted({t.name for t in touched if isinstance(t, FromClause) and _owned(t, owned)})
+    if names:
+        raise OwnershipError(
+            f"statement on owned table {names[0]} without an owner: use app.core.OwnedDB"
+        )
+    return statement
+
+
+SCOPED = QueryCache(scope)
+UNSCOPED = QueryCache(refuse_owned)

@@ -1,4 +1,4 @@
-"""Task: T-005
+"""Task: T-005, T-061
 Spec: specs/features/plugins.md §Loading
 
 Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module global.
@@ -11,6 +11,7 @@ hook name into an error instead of a silently ignored function.
 
 import importlib
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -34,7 +35,9 @@ def load(
     `extra` registers plugin objects by name on top of plugins.toml (for embedding the app, and
     for tests); they are always enabled.
     """
-    plugins_file = plugins_file or PluginsFile.read(settings.plugins_file)
+    # A PLUGINS_FILE the operator set must exist; the default one may be absent.
+    required = "plugins_file" in settings.model_fields_set
+    plugins_file = plugins_file or PluginsFile.read(settings.plugins_file, required)
     installed = installed_plugins()
     unknown = [name for name in plugins_file.enabled if name not in installed]
     if unknown:
@@ -59,13 +62,13 @@ def load(
         raise ConfigError(f"{exc} (a misspelled hook name?)") from None
 
     enabled = (*plugins_file.enabled, *(extra or {}))
-    _check_requirements(manager, enabled)
+    _check_requirements(manager, enabled, settings.plugins_file)
     return Context(
         settings=settings,
         plugin_manager=manager,
         enabled=enabled,
         migrations=Migrations(installed.values(), enabled),
-        plugin_settings=_validate_settings(manager, plugins_file),
+        plugin_settings=_validate_settings(manager, plugins_file, settings.plugins_file),
     )
 
 
@@ -75,19 +78,21 @@ def per_plugin(hook: pluggy.HookCaller, **kwargs: object) -> Iterable[tuple[str,
         yield impl.plugin_name, impl.function(**{name: kwargs[name] for name in impl.argnames})
 
 
-def _check_requirements(manager: pluggy.PluginManager, enabled: tuple[str, ...]) -> None:
+def _check_requirements(
+    manager: pluggy.PluginManager, enabled: tuple[str, ...], source: Path
+) -> None:
     for name, needed in per_plugin(manager.hook.requires):
         missing = [required for required in needed if required not in enabled]
         if missing:
             raise ConfigError(
                 f"plugin {name!r} requires {', '.join(map(repr, missing))}: add "
-                f"{', '.join(map(repr, missing))} to [plugins] enabled in plugins.toml "
+                f"{', '.join(map(repr, missing))} to [plugins] enabled in {source} "
                 f"or disable {name!r}"
             )
 
 
 def _validate_settings(
-    manager: pluggy.PluginManager, plugins_file: PluginsFile
+    manager: pluggy.PluginManager, plugins_file: PluginsFile, source: Path
 ) -> dict[str, BaseModel]:
     validated: dict[str, BaseModel] = {}
     for name, model in per_plugin(manager.hook.settings_model):
@@ -99,8 +104,8 @@ def _validate_settings(
                 f"{'.'.join(map(str, error['loc'])) or name}: {error['msg']}"
                 for error in exc.errors()
             )
-            raise ConfigError(f"plugins.toml [plugins.{name}]: {problems}") from None
+            raise ConfigError(f"{source} [plugins.{name}]: {problems}") from None
     for name, table in plugins_file.tables.items():
         if manager.has_plugin(name) and name not in validated and table:
-            raise ConfigError(f"plugins.toml [plugins.{name}]: plugin {name!r} takes no settings")
+            raise ConfigError(f"{source} [plugins.{name}]: plugin {name!r} takes no settings")
     return validated

@@ -6,8 +6,10 @@ Who made a request, as the kernel tells every plugin; and the callable that find
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
+if TYPE_CHECKING:
+    from app.core.pool import Database
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,6 @@ class AuthenticationError(Exception):
     to show: never a key, a claim dump or an internal error."""
 
 
-# Awaited inside a request with the bearer token and the request's database session.
-# Returns None when the token is not its to judge, so the next authenticator may try.
-Authenticator = Callable[[str, AsyncSession], Awaitable[Principal | None]]
+# Awaited inside a request with the bearer token and the database (unscoped). Returns None
+# when the token is not its to judge, so the next authenticator may try.
+Authenticator = Callable[[str, "Database"], Awaitable[Principal | None]]

@@ -6,19 +6,24 @@ Every error as RFC 9457 problem details (`application/problem+json`): `type`, `t
 message but never the submitted `input`, which could be a password or a token; at most
 `MAX_ERRORS` of them, so a request with thousands of mistakes gets a small answer. An unexpected
 exception becomes a 500 carrying only a request id; the trace goes to the log under that id
-(rendered by the edge, `app.core.edge`, which also gives every request that id).
+(rendered by the edge, `app.core.edge`, which also gives every request that id). A database
+that cannot be reached is a 503 with `Retry-After`, never a 500, and a write for a user who no
+longer exists (their token outlived the account) is a 401.
 """
 
 import logging
 from http import HTTPStatus
 from typing import Any
 
+import asyncpg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
+
+from app.core.pool import DatabaseUnavailable
 
 logger = logging.getLogger("todo_api")
 
@@ -90,6 +95,30 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return problem(422, f"Invalid request: {summary}{more}", errors=errors)
 
 
+async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DatabaseUnavailable)
+    logger.warning(
+        "database unavailable in %s %s: %s",
+        request.method,
+        request.url.path,
+        type(exc.__cause__).__name__,
+    )
+    return problem(
+        503,
+        "The database is unavailable; retry shortly",
+        headers={"Retry-After": str(exc.retry_after_seconds)},
+    )
+
+
+async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, asyncpg.ForeignKeyViolationError)
+    # Owned rows reference users(id) through `<table>_user_id_fkey` (the migrations' default
+    # name): the user behind a still-valid token has been deleted.
+    if (exc.constraint_name or "").endswith("_user_id_fkey"):
+        return problem(401, "Unknown user", headers={"WWW-Authenticate": "Bearer"})
+    return unexpected(request.scope, exc)
+
+
 def unexpected(scope: Scope, exc: Exception) -> JSONResponse:
     """The answer to an exception nothing handled: the trace to the log, an id to the client."""
     request_id = scope.get("request_id", "-")
@@ -110,3 +139,7 @@ def unexpected(scope: Scope, exc: Exception) -> JSONResponse:
 def install(app: FastAPI) -> None:
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
+    # Class-keyed, so they run inside the edge: an Exception (500) handler would be Starlette's
+    # outermost ServerErrorMiddleware, outside CORS; the edge renders the 500 itself.
+    app.add_exception_handler(DatabaseUnavailable, _unavailable)
+    app.add_exception_handler(asyncpg.ForeignKeyViolationError, _foreign_key)

@@ -5,8 +5,10 @@ The shape of a readiness check contributed through the `readiness_checks` hook.
 """
 
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
+if TYPE_CHECKING:
+    from app.core.pool import Database
 
 # Awaited by GET /api/v1/health/ready; returns None when fine, else what is wrong (one line).
-ReadinessCheck = Callable[[AsyncSession], Awaitable[str | None]]
+ReadinessCheck = Callable[["Database"], Awaitable[str | None]]

@@ -5,6 +5,7 @@ How `todo-api serve` runs uvicorn: `uvicorn_options(settings)`.
 
 - uvloop and httptools: the fastest loop and parser uvicorn has.
 - No `Server` header: it only tells a scanner what to try.
+- The access log only with `ACCESS_LOG=true`: one synchronous write a request otherwise.
 - `X-Forwarded-For`/`-Proto` believed only from the proxies named in `FORWARDED_ALLOW_IPS`, and
   ignored when it is empty. uvicorn's own default trusts 127.0.0.1, so behind a local proxy any
   client could choose the address the app sees (and the login throttle counts by).
@@ -109,4 +110,5 @@ def uvicorn_options(settings: Settings) -> dict[str, Any]:
         "proxy_headers": bool(settings.forwarded_allow_ips),
         "forwarded_allow_ips": settings.forwarded_allow_ips,
         "log_level": settings.log_level.lower(),
+        "access_log": settings.access_log,
     }

@@ -6,17 +6,18 @@ Small plugin objects the kernel tests register through `load(..., extra=...)`.
 
 from collections.abc import Sequence
 
+import click
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core import (
+    DB,
     AuthenticationError,
     Context,
     CurrentUser,
+    Database,
     Principal,
-    Session,
     body_limit,
     hookimpl,
     public,
@@ -34,7 +35,7 @@ class TokenAuth:
 
     @hookimpl
     def authenticator(self, context: Context) -> Authenticator:
-        async def authenticate(token: str, session: AsyncSession) -> Principal | None:
+        async def authenticate(token: str, db: Database) -> Principal | None:
             if token == "expired":
                 raise AuthenticationError("Token expired")
             if token.startswith("good-"):
@@ -85,8 +86,8 @@ class Probe:
 
         @router.get("/bad-query")
         @public
-        async def bad_query(session: Session) -> None:
-            await session.execute(text("SELECT CAST(:n AS integer)"), {"n": PASSWORD})
+        async def bad_query(db: DB) -> None:
+            await db.fetch(text("SELECT CAST(:n AS integer)"), n=PASSWORD)
 
         @router.post("/strict")
         @public
@@ -123,7 +124,19 @@ class Misspelled:
 class Failing:
     @hookimpl
     def readiness_checks(self, context: Context):  # type: ignore[no-untyped-def]
-        async def queue(session: AsyncSession) -> str | None:
+        async def queue(db: Database) -> str | None:
             return "queue backlog too long"
 
         return [queue]
+
+
+class Greeter:
+    """Adds `todo-api hello` to the command line."""
+
+    @hookimpl
+    def cli_commands(self) -> Sequence[click.Command]:
+        @click.command()
+        def hello() -> None:
+            click.echo("hello from a plugin")
+
+        return [hello]

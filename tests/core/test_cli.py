@@ -1,7 +1,8 @@
-"""Task: T-015
+"""Task: T-015, T-063, T-064
 Spec: specs/features/plugins.md §Command line, §Start-up errors
 """
 
+import importlib.metadata
 import json
 import os
 import subprocess
@@ -12,12 +13,17 @@ import pytest
 from click.testing import CliRunner
 
 from app.core.cli import cli
+from app.core.context import Context
+from app.core.plugins import load
+from app.core.settings import Settings
+from tests.core.plugins_for_tests import Greeter
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
 
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
+    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
     monkeypatch.setenv("PLUGINS_FILE", str(tmp_path / "plugins.toml"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@localhost:1/x")
@@ -72,14 +78,53 @@ def test_bad_configuration_is_one_line_not_a_traceback(env, toml, message):
     assert "Traceback" not in result.stderr
 
 
-def test_migrate_runs_the_enabled_branches(env, empty_database_url, monkeypatch):
+def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", empty_database_url)
-    result = CliRunner().invoke(cli, ["migrate"])
+    first = CliRunner().invoke(cli, ["migrate"])
+    assert first.exit_code == 0, first.output
+    assert first.output.splitlines() == [
+        "migrated auth: base -> auth_0001",
+        "migrated tasks: base -> tasks_0001",
+    ]
+    again = CliRunner().invoke(cli, ["migrate"])
+    assert again.output.splitlines() == ["migrations: already at head"]
+
+
+def test_version_comes_from_the_package():
+    result = CliRunner().invoke(cli, ["--version"])
+    assert result.output == f"todo-api, version {importlib.metadata.version('todo-api')}\n"
+
+
+def test_config_shows_every_setting_with_secrets_masked(env, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://alex:S3cret-pw@db.example/app?sslmode=require")
+    monkeypatch.setenv("BETTER_AUTH_SECRET", "another-secret")
+    result = CliRunner().invoke(cli, ["config"])
     assert result.exit_code == 0, result.output
-    assert "migrated: auth, tasks" in result.output
+    shown = dict(line.split(" = ", 1) for line in result.output.splitlines() if " = " in line)
+    assert set(shown) == {name.upper() for name in Settings.model_fields}
+    assert shown["DATABASE_URL"] == "postgres://alex:***@db.example/app?sslmode=require"
+    assert shown["JWT_SECRET_KEY"] == shown["BETTER_AUTH_SECRET"] == "********"
+    assert shown["DATABASE_POOL_SIZE"] == "10  (default)"
+    assert shown["BETTER_AUTH_URL"] == "unset"
+    assert shown["FORWARDED_ALLOW_IPS"] == "unset  (default)"
+    for secret in ("S3cret-pw", "another-secret", os.environ["JWT_SECRET_KEY"]):
+        assert secret not in result.output
+    assert f"plugins file: {env / 'plugins.toml'}\n" in result.output
+    assert "enabled plugins: health, auth, tasks\n" in result.output
+
+
+def test_plugins_add_commands(env, monkeypatch):
+    def with_greeter(settings: Settings) -> Context:
+        return load(settings, extra={"greeter": Greeter()})
+
+    monkeypatch.setattr("app.core.cli.load", with_greeter)
+    assert CliRunner().invoke(cli, ["hello"]).output == "hello from a plugin\n"
+    assert "hello" in CliRunner().invoke(cli, ["--help"]).output
 
 
 def test_revision_needs_an_installed_plugin(env):
-    result = subprocess.run([TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True)
+    result = subprocess.run(
+        [TODO_API, "revision", "nope", "-m", "x"], capture_output=True, text=True
+    )
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown plugin 'nope'")

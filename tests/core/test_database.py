@@ -9,7 +9,8 @@ from sqlalchemy import text
 
 from app.core.database import create_engine, engine_options
 from app.core.errors import ConfigError
-from app.core.settings import PoolMode, Settings
+from app.core.pool import Database
+from app.core.settings import PoolMode, Settings, StatementCache
 
 NEON_POOLED = (
     "postgresql://alex:AbC123dEf@ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech/dbname"
@@ -36,18 +37,37 @@ def test_neon_url_is_translated_to_a_verifying_tls_context():
 def test_pooler_host_means_transaction_pooling():
     options = engine_options(NEON_POOLED)
     assert options.transaction_pooling
-    args = options.connect_args
-    assert args["statement_cache_size"] == 0 and args["prepared_statement_cache_size"] == 0
-    names = {args["prepared_statement_name_func"]() for _ in range(3)}
-    assert len(names) == 3
-    assert "server_settings" not in args  # PgBouncer refuses startup parameters
+    assert "server_settings" not in options.connect_args  # PgBouncer refuses startup parameters
+    # Neon's pooler (PgBouncer 1.22) tracks protocol-level prepared statements.
+    assert options.connect_kwargs()["statement_cache_size"] > 0
+
+
+def test_an_explicit_transaction_pooler_gets_no_named_statements():
+    options = engine_options("postgresql://u:p@pgbouncer/app", PoolMode.transaction)
+    assert options.connect_kwargs()["statement_cache_size"] == 0
+    assert options.connect_kwargs(StatementCache.on)["statement_cache_size"] > 0
+    assert (
+        engine_options(NEON_POOLED).connect_kwargs(StatementCache.off)["statement_cache_size"] == 0
+    )
 
 
 def test_direct_host_keeps_caches_and_a_statement_timeout():
     options = engine_options(NEON_DIRECT)
     assert not options.transaction_pooling
-    assert "statement_cache_size" not in options.connect_args
+    assert options.connect_kwargs()["statement_cache_size"] > 0
     assert options.connect_args["server_settings"] == {"statement_timeout": "30000"}
+
+
+def test_connect_kwargs_carry_the_address():
+    kwargs = engine_options(NEON_POOLED).connect_kwargs()
+    assert kwargs["host"] == "ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech"
+    assert (kwargs["user"], kwargs["password"], kwargs["database"]) == (
+        "alex",
+        "AbC123dEf",
+        "dbname",
+    )
+    socket = engine_options("postgresql://postgres@/db?host=/tmp/pg").connect_kwargs()
+    assert socket["host"] == "/tmp/pg"
 
 
 def test_pool_mode_can_be_forced():
@@ -73,7 +93,20 @@ def test_unusable_urls_are_config_errors(url):
         engine_options(url)
 
 
-async def test_transaction_pooling_settings_work_on_a_real_server(database_url, tmp_path):
+async def test_transaction_pooling_settings_work_on_a_real_server(database_url):
+    options = engine_options(database_url, PoolMode.transaction)
+    database = await Database.open(options, 2, StatementCache.auto)
+    try:
+        for _ in range(3):  # the same statement again: no named statement to clash
+            assert (
+                await database.fetchval(text("SELECT count(*) FROM users WHERE id = :id"), id="x")
+                == 0
+            )
+    finally:
+        await database.close()
+
+
+async def test_the_migration_engine_works_through_a_transaction_pooler(database_url):
     settings = Settings(_env_file=None, database_pool_mode=PoolMode.transaction)
     engine = create_engine(settings, database_url.replace("postgresql+asyncpg://", "postgres://"))
     try:

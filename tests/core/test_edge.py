@@ -98,3 +98,17 @@ async def test_hsts_is_off_unless_configured(probe, make_client):
     client = await make_client(enabled=("health",), hsts_seconds=31_536_000)
     response = await client.get(f"{API_PREFIX}/nowhere")
     assert response.headers["strict-transport-security"] == "max-age=31536000"
+
+
+async def test_a_database_outage_is_a_503_readable_cross_origin(make_client):
+    # Its handler is keyed by class, so it runs inside the edge: CORS, id and headers included.
+    probe = await make_client(
+        enabled=("health",),
+        extra={"testauth": TokenAuth(), "probe": Probe()},
+        url="postgresql://nobody:nothing@127.0.0.1:1/nowhere",
+        allowed_origins=[ORIGIN],
+    )
+    response = await probe.get(f"{API_PREFIX}/probe/bad-query", headers={"Origin": ORIGIN})
+    assert response.status_code == 503 and response.headers["retry-after"] == "1"
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    assert response.headers["x-request-id"] and response.headers["x-content-type-options"]

@@ -1,21 +1,29 @@
-"""Task: T-009
+"""Task: T-009, T-064
 Spec: specs/features/plugins.md §Migrations
 """
 
 import asyncio
 
 import asyncpg
+from alembic.migration import MigrationContext
 from sqlalchemy import make_url
 
 from app.core.cli import migrate_database
 from app.core.database import create_engine
 from app.core.installed import Installed, installed_plugins
-from app.core.migrations import Migrations, new_revision
+from app.core.migrations import Migrations, Step, new_revision
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from tests.conftest import settings_for
 
 ADA = {"Authorization": "Bearer good-ada"}
+
+
+async def applied(connection) -> list[str]:
+    """The revisions `alembic_version` holds."""
+    return await connection.run_sync(
+        lambda sync: MigrationContext.configure(sync).get_current_heads()
+    )
 
 
 async def query(url: str, sql: str, *args):  # type: ignore[no-untyped-def]
@@ -28,8 +36,20 @@ async def query(url: str, sql: str, *args):  # type: ignore[no-untyped-def]
         await connection.close()
 
 
-async def migrate(url: str, tmp_path, *enabled: str) -> None:
-    await migrate_database(load(settings_for(url, tmp_path), PluginsFile(enabled=enabled)))
+async def migrate(url: str, tmp_path, *enabled: str) -> list[Step]:
+    return await migrate_database(load(settings_for(url, tmp_path), PluginsFile(enabled=enabled)))
+
+
+async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
+    assert await migrate(empty_database_url, tmp_path, "health", "auth") == [
+        Step("auth", None, "auth_0001")
+    ]
+    # tasks depends on auth_0001: alembic_version then names tasks_0001 only, yet auth stays put.
+    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == [
+        Step("tasks", None, "tasks_0001"),
+        Step("notes", None, "notes_0001"),
+    ]
+    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == []
 
 
 async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):
@@ -81,7 +101,7 @@ async def test_instances_migrating_together_take_turns(empty_database_url, tmp_p
     try:
         await asyncio.gather(*(context.migrations.upgrade(engine) for engine in engines))
         async with engines[0].connect() as connection:
-            assert await context.migrations.behind(connection) == []
+            assert context.migrations.behind(await applied(connection)) == []
     finally:
         for engine in engines:
             await engine.dispose()
@@ -98,7 +118,7 @@ async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path
     engine = create_engine(context.settings, empty_database_url)
     try:
         async with engine.connect() as connection:
-            assert await context.migrations.behind(connection) == ["auth", "tasks"]
+            assert context.migrations.behind(await applied(connection)) == ["auth", "tasks"]
     finally:
         await engine.dispose()
 

@@ -97,6 +97,8 @@ def test_serve_options(tmp_path):
     options = uvicorn_options(settings_for(NO_DATABASE, tmp_path))
     assert options["loop"] == "uvloop" and options["http"] is BoundedHttpToolsProtocol
     assert options["server_header"] is False and options["proxy_headers"] is False
+    assert options["access_log"] is False
+    assert uvicorn_options(settings_for(NO_DATABASE, tmp_path, access_log=True))["access_log"]
     proxied = uvicorn_options(
         settings_for(NO_DATABASE, tmp_path, forwarded_allow_ips="10.0.0.1, 10.1.0.0/16")
     )
@@ -105,14 +107,16 @@ def test_serve_options(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def served(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
     """`todo-api serve` in its own process; the port it listens on."""
     folder = tmp_path_factory.mktemp("serve")
+    (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health"]\n')
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     env = os.environ | {
-        "DATABASE_URL": NO_DATABASE,
+        # Reachable: serve checks the database before it listens, --no-migrate or not.
+        "DATABASE_URL": server_url,
         "JWT_SECRET_KEY": TEST_SECRET,
         "PLUGINS_FILE": str(folder / "plugins.toml"),
         "DATA_DIR": str(folder / "data"),

@@ -9,35 +9,59 @@ that id, asymmetric algorithms only; `iss` = Better Auth without a `kid` → the
 `BETTER_AUTH_SECRET` verifier, if configured. Anything else is not ours to judge (None).
 """
 
+import time
 from typing import Any
 
+import asyncpg
 from joserfc.jwk import OctKey
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core import AuthenticationError, Principal
+from app.core import AuthenticationError, Database, Principal
 from app.core.errors import ConfigError
 from app.core.settings import Settings
 from app.plugins.auth.jwks import JWKS
-from app.plugins.auth.models import User, utcnow
+from app.plugins.auth.models import User
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import ASYMMETRIC, LOCAL_ISSUER, Verifier, unverified
 
-HMAC = {"HS256", "HS384", "HS512"}
+# Users remembered per process: past this many, the memory is cleared and refilled.
+REMEMBERED_USERS = 100_000
+
+_LOCAL_USER_EXISTS = select(User.id).where(User.id == bindparam("id"), User.issuer == LOCAL_ISSUER)
+# A Better Auth user, created on first sight and kept up to date; a row of another issuer
+# with the same id is left alone (the RETURNING then says nothing and the token is refused).
+_EXTERNAL_USER = insert(User).values(
+    id=bindparam("id"),
+    issuer=bindparam("issuer"),
+    email=bindparam("email"),
+    name=bindparam("name"),
+    created_at=func.now(),
+    updated_at=func.now(),
+)
+_EXTERNAL_FIELDS = {"email", "name"}
 
 
-def principal(user: User) -> Principal:
-    return Principal(id=user.id, email=user.email, name=user.name)
+def _upsert(fields: set[str]) -> Any:
+    statement = _EXTERNAL_USER.on_conflict_do_update(
+        index_elements=[User.id],
+        set_={field: getattr(_EXTERNAL_USER.excluded, field) for field in fields}
+        | {"updated_at": func.now()},
+        where=User.issuer == _EXTERNAL_USER.excluded.issuer,
+    )
+    return statement.returning(User.id)
+
+
+_UPSERT = _upsert(_EXTERNAL_FIELDS)
+# When the email belongs to another account of the issuer, the user is kept without it.
+_UPSERT_WITHOUT_EMAIL = _upsert({"name"})
 
 
 class Authenticator:
     def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
-        if settings.jwt_algorithm not in HMAC:
-            raise ConfigError(f"JWT_ALGORITHM must be one of {', '.join(sorted(HMAC))}")
         self.local = local
         self.leeway = config.leeway_seconds
+        self.recheck_seconds = config.user_recheck_seconds
         base = settings.better_auth_url.rstrip("/") if settings.better_auth_url else None
         self.issuer = settings.better_auth_issuer or base
         self.audience = settings.better_auth_audience or base
@@ -50,8 +74,12 @@ class Authenticator:
                 )
             key = OctKey.import_key(settings.better_auth_secret.get_secret_value())
             self.shared = Verifier(key, ["HS256"], self.issuer, self.audience, self.leeway)
+        # Local user id -> when it was last seen in the database (monotonic seconds).
+        self._checked: dict[str, float] = {}
+        # Better Auth user id -> the (email, name) last written for it.
+        self._external: dict[str, tuple[str | None, str | None]] = {}
 
-    async def __call__(self, token: str, session: AsyncSession) -> Principal | None:
+    async def __call__(self, token: str, db: Database) -> Principal | None:
         parts = unverified(token)
         if parts is None:
             return None
@@ -59,21 +87,26 @@ class Authenticator:
         issuer = claims.get("iss")
         if issuer == LOCAL_ISSUER:
             verified = self.local.verify(token)
-            # Every request asks this; plain columns skip the ORM's per-object bookkeeping.
-            user = (
-                await session.execute(
-                    select(User.id, User.email, User.name).where(
-                        User.id == verified["sub"], User.issuer == LOCAL_ISSUER
-                    )
-                )
-            ).first()
-            if user is None:
-                raise AuthenticationError("Invalid token")
-            return Principal(id=user.id, email=user.email, name=user.name)
+            await self._check_local_user(db, verified["sub"])
+            return Principal(id=verified["sub"])
         if self.issuer is None or issuer != self.issuer:
             return None
         verified = (await self._external_verifier(header)).verify(token)
-        return principal(await self._external_user(session, verified))
+        return await self._external_user(db, verified)
+
+    async def _check_local_user(self, db: Database, user_id: str) -> None:
+        """A verified token is trusted for its lifetime, except that the user must still
+        exist: asked of the database at most once per `user_recheck_seconds` per user."""
+        now = time.monotonic()
+        checked = self._checked.get(user_id)
+        if checked is not None and now - checked < self.recheck_seconds:
+            return
+        if await db.fetchval(_LOCAL_USER_EXISTS, id=user_id) is None:
+            self._checked.pop(user_id, None)
+            raise AuthenticationError("Invalid token")
+        if len(self._checked) >= REMEMBERED_USERS:
+            self._checked.clear()
+        self._checked[user_id] = now
 
     async def _external_verifier(self, header: dict[str, Any]) -> Verifier:
         kid = header.get("kid")
@@ -85,38 +118,22 @@ class Authenticator:
                 return Verifier(keys, ASYMMETRIC, self.issuer, self.audience, self.leeway)
         raise AuthenticationError("Invalid token")
 
-    async def _external_user(self, session: AsyncSession, claims: dict[str, Any]) -> User:
-        """The local user for a Better Auth `sub`: created on first sight, kept up to date."""
+    async def _external_user(self, db: Database, claims: dict[str, Any]) -> Principal:
+        """The local user for a Better Auth `sub`: created on first sight, updated when the
+        token's email or name changes; one statement, and none while nothing changed."""
         assert self.issuer is not None
+        user_id = claims["sub"]
         email = claims.get("email") if isinstance(claims.get("email"), str) else None
         name = claims.get("name") if isinstance(claims.get("name"), str) else None
-        user = await session.get(User, claims["sub"])
-        # Two first requests may race, and the email may already belong to another account
-        # of this issuer: insert whatever does not conflict, without the email if need be.
-        for values in ({"email": email, "name": name}, {"name": name}):
-            if user is not None:
-                break
-            await session.execute(
-                insert(User)
-                .values(id=claims["sub"], issuer=self.issuer, **values)
-                .on_conflict_do_nothing()
-            )
-            await session.commit()
-            user = await session.get(User, claims["sub"])
-        assert user is not None
-        if user.issuer != self.issuer:
-            raise AuthenticationError("Invalid token")
-        changes = {
-            key: value
-            for key, value in (("email", email), ("name", name))
-            if value is not None and getattr(user, key) != value
-        }
-        if changes:
-            for key, value in changes.items():
-                setattr(user, key, value)
-            user.updated_at = utcnow()
+        if self._external.get(user_id) != (email, name):
+            values = {"id": user_id, "issuer": self.issuer, "email": email, "name": name}
             try:
-                await session.commit()
-            except IntegrityError:  # the email belongs to another account of this issuer
-                await session.rollback()
-        return user
+                written = await db.fetchval(_UPSERT, **values)
+            except asyncpg.UniqueViolationError:  # the email belongs to another account
+                written = await db.fetchval(_UPSERT_WITHOUT_EMAIL, **values | {"email": None})
+            if written is None:  # the id belongs to a user of another issuer
+                raise AuthenticationError("Invalid token")
+            if len(self._external) >= REMEMBERED_USERS:
+                self._external.clear()
+            self._external[user_id] = (email, name)
+        return Principal(id=user_id, email=email, name=name)

@@ -11,73 +11,89 @@ import hashlib
 import secrets
 import uuid
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import Update, select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import DateTime, bindparam, insert, select, update
 
+from app.core import Database, Executor
 from app.plugins.auth.models import RefreshToken, utcnow
+
+NOW = bindparam("now", type_=DateTime(timezone=True))
+_ISSUE = insert(RefreshToken).values(
+    token_hash=bindparam("token_hash"),
+    user_id=bindparam("user_id"),
+    family_id=bindparam("family_id"),
+    created_at=NOW,
+    expires_at=bindparam("expires_at", type_=DateTime(timezone=True)),
+)
+# One UPDATE decides who uses the token, so two concurrent refreshes cannot both succeed.
+_CONSUME = (
+    update(RefreshToken)
+    .where(
+        RefreshToken.token_hash == bindparam("token_hash"),
+        RefreshToken.used_at.is_(None),
+        RefreshToken.revoked_at.is_(None),
+        RefreshToken.expires_at > NOW,
+    )
+    .values(used_at=NOW)
+    .returning(RefreshToken.user_id, RefreshToken.family_id)
+)
+_FAMILY_IF_USED = select(RefreshToken.family_id).where(
+    RefreshToken.token_hash == bindparam("token_hash"), RefreshToken.used_at.is_not(None)
+)
+_REVOKE = update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=NOW)
+_REVOKE_FAMILY = _REVOKE.where(RefreshToken.family_id == bindparam("family_id"))
+_REVOKE_ALL = _REVOKE.where(RefreshToken.user_id == bindparam("user_id"))
+_REVOKE_SESSION = _REVOKE_ALL.where(
+    RefreshToken.family_id
+    == select(RefreshToken.family_id)
+    .where(
+        RefreshToken.token_hash == bindparam("token_hash"),
+        RefreshToken.user_id == bindparam("user_id"),
+    )
+    .scalar_subquery()
+)
 
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue(session: AsyncSession, user_id: str, days: int, family_id: str | None = None) -> str:
-    """Add a new refresh token to `session` (the caller commits) and return it."""
+async def issue(db: Executor, user_id: str, days: int, family_id: str | None = None) -> str:
+    """Store a new refresh token and return it."""
     token = secrets.token_urlsafe(32)
-    session.add(
-        RefreshToken(
-            token_hash=_digest(token),
-            user_id=user_id,
-            family_id=family_id or uuid.uuid4().hex,
-            expires_at=utcnow() + timedelta(days=days),
-        )
+    now = utcnow()
+    await db.execute(
+        _ISSUE,
+        token_hash=_digest(token),
+        user_id=user_id,
+        family_id=family_id or uuid.uuid4().hex,
+        now=now,
+        expires_at=now + timedelta(days=days),
     )
     return token
 
 
-async def consume(session: AsyncSession, token: str) -> RefreshToken | None:
-    """Mark `token` used and return it; None (after revoking its family on reuse) if invalid."""
-    now = utcnow()
-    # One UPDATE decides who uses the token, so two concurrent refreshes cannot both succeed.
-    used = await session.scalar(
-        update(RefreshToken)
-        .where(
-            RefreshToken.token_hash == _digest(token),
-            RefreshToken.used_at.is_(None),
-            RefreshToken.revoked_at.is_(None),
-            RefreshToken.expires_at > now,
-        )
-        .values(used_at=now)
-        .returning(RefreshToken)
-    )
+async def consume(db: Executor, token: str) -> Any:
+    """Mark `token` used and return its (user_id, family_id); None (after revoking its family
+    on reuse) if invalid."""
+    digest = _digest(token)
+    # Not retried: applied twice, the second attempt would see the token used and revoke it.
+    used = await db.fetchrow(_CONSUME, token_hash=digest, now=utcnow(), retry=False)
     if used is not None:
         return used
-    reused = await session.get(RefreshToken, _digest(token))
-    if reused is not None and reused.used_at is not None:
-        await revoke_family(session, reused.family_id)
+    family = await db.fetchval(_FAMILY_IF_USED, token_hash=digest)
+    if family is not None:
+        await db.execute(_REVOKE_FAMILY, family_id=family, now=utcnow())
     return None
 
 
-def _revoke() -> Update:
-    return update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=utcnow())
-
-
-async def revoke_family(session: AsyncSession, family_id: str) -> None:
-    await session.execute(_revoke().where(RefreshToken.family_id == family_id))
-
-
-async def revoke_sessions(session: AsyncSession, user_id: str, token: str | None = None) -> None:
+async def revoke_sessions(db: Database, user_id: str, token: str | None = None) -> None:
     """End the session (family) of `token`, or every session of the user without one.
 
     Scoped to `user_id`: a token of somebody else is silently left alone.
     """
-    statement = _revoke().where(RefreshToken.user_id == user_id)
-    if token is not None:
-        family = (
-            select(RefreshToken.family_id)
-            .where(RefreshToken.token_hash == _digest(token), RefreshToken.user_id == user_id)
-            .scalar_subquery()
-        )
-        statement = statement.where(RefreshToken.family_id == family)
-    await session.execute(statement)
+    if token is None:
+        await db.execute(_REVOKE_ALL, user_id=user_id, now=utcnow())
+    else:
+        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token), now=utcnow())

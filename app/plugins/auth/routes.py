@@ -7,15 +7,14 @@ Spec: specs/api/rest-endpoints.md §Auth
 from typing import Annotated
 from uuid import uuid4
 
+import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import CurrentUser, Session, public
+from app.core import DB, CurrentUser, Executor, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
-from app.plugins.auth.models import User
+from app.plugins.auth.models import User, utcnow
 from app.plugins.auth.passwords import hash_password, verify_password
 from app.plugins.auth.schemas import (
     Credentials,
@@ -31,42 +30,67 @@ from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
 
+_BY_EMAIL = select(User.id, User.password_hash).where(
+    User.issuer == LOCAL_ISSUER, func.lower(User.email) == func.lower(bindparam("email"))
+)
+_USER_OUT = select(User.id, User.email, User.name, User.created_at).where(
+    User.id == bindparam("id")
+)
+_REGISTER = (
+    insert(User)
+    .values(
+        id=bindparam("id"),
+        issuer=LOCAL_ISSUER,
+        email=bindparam("email"),
+        name=bindparam("name"),
+        password_hash=bindparam("password_hash"),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(User.id, User.email, User.name, User.created_at)
+)
+_REHASH = (
+    update(User)
+    .where(User.id == bindparam("id"))
+    .values(password_hash=bindparam("password_hash"), updated_at=bindparam("now"))
+)
 
-def _by_email(email: str):  # type: ignore[no-untyped-def]
-    return select(User).where(User.issuer == LOCAL_ISSUER, func.lower(User.email) == email.lower())
+
+def _taken() -> HTTPException:
+    return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
 def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
-    async def pair(session: AsyncSession, user_id: str, family_id: str | None = None) -> TokenPair:
-        refresh_token = refresh.issue(session, user_id, config.refresh_token_days, family_id)
-        await session.commit()
+    async def pair(db: Executor, user_id: str, family_id: str | None = None) -> TokenPair:
+        refresh_token = await refresh.issue(db, user_id, config.refresh_token_days, family_id)
         return TokenPair(
             access_token=issuer.issue(user_id),
             expires_in=issuer.lifetime_seconds,
             refresh_token=refresh_token,
         )
 
-    async def login(credentials: Credentials, request: Request, session: AsyncSession) -> TokenPair:
+    async def login(credentials: Credentials, request: Request, db: DB) -> TokenPair:
         keys = throttle.keys(credentials.email, request.client.host if request.client else None)
-        await throttle.check(session, config, keys)
-        user = await session.scalar(_by_email(credentials.email))
+        await throttle.check(db, config, keys)
+        user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
+        # No connection is held while the password is checked: each statement is its own.
         valid, new_hash = await verify_password(
-            credentials.password, user.password_hash if user else None
+            credentials.password, user["password_hash"] if user else None
         )
         if user is None or not valid:
-            await throttle.record_failure(session, config, keys)
+            await throttle.record_failure(db, config, keys)
             # One answer for an unknown email and a wrong password: no account enumeration.
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
                 "Incorrect email or password",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        if new_hash is not None:
-            user.password_hash = new_hash  # parameters changed since it was hashed
-        await throttle.clear(session, keys[:1])
-        return await pair(session, user.id)
+        if new_hash is not None:  # parameters changed since it was hashed
+            await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
+        await throttle.clear(db, keys[:1])
+        return await pair(db, user["id"])
 
     if config.local_accounts:
 
@@ -74,34 +98,27 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             "/register", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}}
         )
         @public
-        async def register(registration: Registration, session: Session) -> UserOut:
-            if await session.scalar(_by_email(registration.email)) is not None:
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT, "An account with this email already exists"
-                )
-            user = User(
-                id=str(uuid4()),
-                issuer=LOCAL_ISSUER,
-                email=registration.email,
-                name=registration.name,
-                password_hash=await hash_password(registration.password),
-            )
-            session.add(user)
+        async def register(registration: Registration, db: DB) -> UserOut:
+            if await db.fetchrow(_BY_EMAIL, email=registration.email) is not None:
+                raise _taken()
             try:
-                await session.commit()
-            except IntegrityError:  # the same email registered concurrently
-                await session.rollback()
-                raise HTTPException(
-                    status.HTTP_409_CONFLICT, "An account with this email already exists"
-                ) from None
-            return UserOut.model_validate(user)
+                user = await db.fetchrow(
+                    _REGISTER,
+                    id=str(uuid4()),
+                    email=registration.email,
+                    name=registration.name,
+                    password_hash=await hash_password(registration.password),
+                    now=utcnow(),
+                    retry=False,  # applied twice, the second would find the email taken
+                )
+            except asyncpg.UniqueViolationError:  # the same email registered concurrently
+                raise _taken() from None
+            return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
         @router.post("/login", responses=UNAUTHORIZED | THROTTLED)
         @public
-        async def login_json(
-            credentials: Credentials, request: Request, session: Session
-        ) -> TokenPair:
-            return await login(credentials, request, session)
+        async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
+            return await login(credentials, request, db)
 
         @router.post(
             "/token", responses=UNAUTHORIZED | THROTTLED, summary="Login (OAuth2 password flow)"
@@ -111,7 +128,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             username: Annotated[str, Form()],
             password: Annotated[str, Form()],
             request: Request,
-            session: Session,
+            db: DB,
         ) -> TokenPair:
             try:
                 credentials = Credentials(email=username, password=password)
@@ -121,38 +138,38 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                     "Incorrect email or password",
                     headers={"WWW-Authenticate": "Bearer"},
                 ) from None
-            return await login(credentials, request, session)
+            return await login(credentials, request, db)
 
         @router.post("/refresh", responses=UNAUTHORIZED)
         @public
-        async def refresh_tokens(body: RefreshRequest, session: Session) -> TokenPair:
-            used = await refresh.consume(session, body.refresh_token)
-            if used is None:
-                await session.commit()  # keep the family revocation a reuse triggered
-                raise HTTPException(
-                    status.HTTP_401_UNAUTHORIZED,
-                    "Invalid refresh token",
-                    headers={"WWW-Authenticate": "Bearer"},
-                )
-            return await pair(session, used.user_id, used.family_id)
+        async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
+            # Using the old token and storing the next one stand or fall together.
+            async with db.transaction() as transaction:
+                used = await refresh.consume(transaction, body.refresh_token)
+                if used is not None:
+                    return await pair(transaction, used["user_id"], used["family_id"])
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "Invalid refresh token",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
 
     @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
     async def logout(
-        user: CurrentUser, session: Session, body: Annotated[LogoutRequest | None, Body()] = None
+        user: CurrentUser, db: DB, body: Annotated[LogoutRequest | None, Body()] = None
     ) -> Response:
         body = body or LogoutRequest()
         if body.all:
-            await refresh.revoke_sessions(session, user.id)
+            await refresh.revoke_sessions(db, user.id)
         elif body.refresh_token is not None:
-            await refresh.revoke_sessions(session, user.id, body.refresh_token)
-        await session.commit()
+            await refresh.revoke_sessions(db, user.id, body.refresh_token)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/me")
-    async def me(user: CurrentUser, session: Session) -> UserOut:
-        found = await session.get(User, user.id)
+    async def me(user: CurrentUser, db: DB) -> UserOut:
+        found = await db.fetchrow(_USER_OUT, id=user.id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
-        return UserOut.model_validate(found)
+        return UserOut.model_validate(dict(found))
 
     return router

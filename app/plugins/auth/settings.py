@@ -18,5 +18,9 @@ class AuthSettings(BaseModel):
     refresh_token_days: int = Field(default=30, ge=1)
     # Clock skew tolerated on exp/nbf/iat, between us and Better Auth's servers.
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # A local access token is trusted for its lifetime, but whether its user still exists is
+    # asked again at most this often (per user, per process): a deleted user's live token is
+    # refused within this many seconds. 0 asks on every request.
+    user_recheck_seconds: int = Field(default=60, ge=0, le=3600)
     # The JWKS is fetched again for an unknown `kid` at most this often.
     jwks_refresh_seconds: int = Field(default=30, ge=1)

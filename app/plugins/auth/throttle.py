@@ -13,27 +13,33 @@ from datetime import timedelta
 from math import ceil
 
 from fastapi import HTTPException, status
-from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import ARRAY, DateTime, Text, any_, bindparam, delete, func, insert, select
 
+from app.core import Database
 from app.plugins.auth.models import LoginFailure, utcnow
 from app.plugins.auth.settings import AuthSettings
+
+KEYS = bindparam("keys", type_=ARRAY(Text))
+SINCE = bindparam("since", type_=DateTime(timezone=True))
+_COUNTS = (
+    select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
+    .where(LoginFailure.key == any_(KEYS), LoginFailure.at > SINCE)
+    .group_by(LoginFailure.key)
+)
+_FORGET_OLD = delete(LoginFailure).where(LoginFailure.key == any_(KEYS), LoginFailure.at <= SINCE)
+_RECORD = insert(LoginFailure).from_select(["key"], select(func.unnest(KEYS)))
+_CLEAR = delete(LoginFailure).where(LoginFailure.key == any_(KEYS))
 
 
 def keys(email: str, client: str | None) -> list[str]:
     return [f"email:{email.strip().lower()}", *([f"ip:{client}"] if client else [])]
 
 
-async def check(session: AsyncSession, config: AuthSettings, keys: list[str]) -> None:
+async def check(db: Database, config: AuthSettings, keys: list[str]) -> None:
     """Raise 429 with `Retry-After` when any key has used up its failed attempts."""
     window = timedelta(seconds=config.failed_login_window_seconds)
     now = utcnow()
-    rows = await session.execute(
-        select(LoginFailure.key, func.count(), func.min(LoginFailure.at))
-        .where(LoginFailure.key.in_(keys), LoginFailure.at > now - window)
-        .group_by(LoginFailure.key)
-    )
-    for _, count, oldest in rows:
+    for _, count, oldest in await db.fetch(_COUNTS, keys=keys, since=now - window):
         if count >= config.max_failed_logins:
             retry_after = max(1, ceil((oldest + window - now).total_seconds()))
             raise HTTPException(
@@ -43,14 +49,11 @@ async def check(session: AsyncSession, config: AuthSettings, keys: list[str]) ->
             )
 
 
-async def record_failure(session: AsyncSession, config: AuthSettings, keys: list[str]) -> None:
+async def record_failure(db: Database, config: AuthSettings, keys: list[str]) -> None:
     cutoff = utcnow() - timedelta(seconds=config.failed_login_window_seconds)
-    await session.execute(
-        delete(LoginFailure).where(LoginFailure.key.in_(keys), LoginFailure.at <= cutoff)
-    )
-    session.add_all(LoginFailure(key=key) for key in keys)
-    await session.commit()
+    await db.execute(_FORGET_OLD, keys=keys, since=cutoff)
+    await db.execute(_RECORD, keys=keys, retry=False)
 
 
-async def clear(session: AsyncSession, keys: list[str]) -> None:
-    await session.execute(delete(LoginFailure).where(LoginFailure.key.in_(keys)))
+async def clear(db: Database, keys: list[str]) -> None:
+    await db.execute(_CLEAR, keys=keys)

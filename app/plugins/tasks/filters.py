@@ -3,18 +3,37 @@ Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
 condition that continues after a cursor. The user filter is not here: the kernel adds it to
-every query on `Task` (`app.core.ownership`).
+every statement on `Task` (`app.core.ownership`).
+
+A list statement is built once per *shape* — which filters are present, the sort, whether a
+cursor continues it — with every value a bind parameter, so it is compiled once and prepared
+once per connection however many users and values pass through it.
 """
 
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
-from sqlalchemy import ColumnElement, and_, func, literal_column, not_, or_, true, tuple_
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    func,
+    literal_column,
+    not_,
+    or_,
+    select,
+    tuple_,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
 from app.plugins.tasks.models import Priority, Task
-from app.plugins.tasks.schemas import NO_NUL
+from app.plugins.tasks.schemas import COLUMNS, NO_NUL
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 SortParam = Literal[
@@ -82,51 +101,111 @@ class Sort:
             return [self.column.desc(), Task.id.desc()]
         return [self.column.asc(), Task.id.asc()]
 
-    def after(self, value: Any, task_id: str) -> ColumnElement[bool]:
-        """Rows strictly after (value, task_id) in this order; only `due_at` may be NULL."""
+    def after(self, value_is_null: bool) -> ColumnElement[bool]:
+        """Rows strictly after the cursor's (:after_value, :after_id) in this order; only
+        `due_at` may be NULL, and a NULL sort value needs another condition."""
+        value, task_id = bindparam("after_value", type_=self.column.type), bindparam("after_id")
         key, after_key = tuple_(self.column, Task.id), tuple_(value, task_id)
         if self.field != "due_at":
             return key < after_key if self.descending else key > after_key
         column = self.column
         if self.descending:  # NULLs first, then dates downwards
-            if value is None:
+            if value_is_null:
                 return or_(and_(column.is_(None), Task.id < task_id), column.is_not(None))
             return key < after_key
-        if value is None:  # dates upwards, then NULLs
+        if value_is_null:  # dates upwards, then NULLs
             return and_(column.is_(None), Task.id > task_id)
         return or_(key > after_key, column.is_(None))
 
 
-def _like_pattern(text: str) -> str:
+def like_pattern(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 
 
-def search(text: str) -> ColumnElement[bool]:
-    pattern = _like_pattern(text)
+def _search(trigrams: bool) -> ColumnElement[bool]:
+    pattern = bindparam("q_pattern")
     matches = or_(
         Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")
     )
-    if len(text) < TRIGRAM:  # no trigram to look up: the user's rows are filtered directly
+    if not trigrams:  # no trigram to look up: the user's rows are filtered directly
         return matches
-    return and_(SEARCH_TRIGRAMS.op("@>")(func.tasks_trigrams(text)), matches)
+    return and_(SEARCH_TRIGRAMS.op("@>")(func.tasks_trigrams(bindparam("q"))), matches)
 
 
-def conditions(query: TaskQuery) -> list[ColumnElement[bool]]:
-    overdue = and_(Task.due_at < func.now(), not_(Task.completed))
-    found: list[ColumnElement[bool]] = []
+@dataclass(frozen=True)
+class Shape:
+    """What a list statement looks like, apart from its values."""
+
+    completed: bool
+    priority: bool
+    tag: bool
+    search: Literal["none", "short", "trigrams"]
+    due_before: bool
+    due_after: bool
+    overdue: bool | None
+    sort: SortParam
+    after: Literal["none", "value", "null"]
+
+    @classmethod
+    def of(cls, query: TaskQuery, cursor_value: Any = None) -> "Shape":
+        search = "none" if query.q is None else "short" if len(query.q) < TRIGRAM else "trigrams"
+        after = "none" if query.cursor is None else "null" if cursor_value is None else "value"
+        return cls(
+            completed=query.completed is not None,
+            priority=bool(query.priority),
+            tag=bool(query.tag),
+            search=search,
+            due_before=query.due_before is not None,
+            due_after=query.due_after is not None,
+            overdue=query.overdue,
+            sort=query.sort,
+            after=after,
+        )
+
+
+def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> dict[str, Any]:
+    """The bind parameters of `statement(Shape.of(query))`."""
+    params: dict[str, Any] = {"limit": limit + 1}  # one row more says whether a page follows
     if query.completed is not None:
-        found.append(Task.completed.is_(query.completed))
+        params["completed"] = query.completed
     if query.priority:
-        found.append(Task.priority.in_(query.priority))
+        params["priorities"] = sorted(set(query.priority))
     if query.tag:
-        found.append(Task.tags.contains(sorted(set(query.tag))))
+        params["tags"] = sorted(set(query.tag))
     if query.q is not None:
-        found.append(search(query.q))
+        params["q"], params["q_pattern"] = query.q, like_pattern(query.q)
     if query.due_before is not None:
-        found.append(Task.due_at < query.due_before)
+        params["due_before"] = query.due_before
     if query.due_after is not None:
-        found.append(Task.due_at > query.due_after)
-    if query.overdue is not None:
-        found.append(overdue if query.overdue else or_(not_(overdue), Task.due_at.is_(None)))
-    return found or [true()]
+        params["due_after"] = query.due_after
+    if after is not None:
+        params["after_value"], params["after_id"] = after
+        if after[0] is None:
+            del params["after_value"]
+    return params
+
+
+@lru_cache(maxsize=512)
+def statement(shape: Shape) -> Select[Any]:
+    """The list statement for `shape`, built once: values are bind parameters."""
+    overdue = and_(Task.due_at < func.now(), not_(Task.completed))
+    conditions: list[ColumnElement[bool]] = []
+    if shape.completed:
+        conditions.append(Task.completed == bindparam("completed"))
+    if shape.priority:
+        conditions.append(Task.priority == any_(bindparam("priorities")))
+    if shape.tag:
+        conditions.append(Task.tags.contains(bindparam("tags", type_=ARRAY(Text))))
+    if shape.search != "none":
+        conditions.append(_search(shape.search == "trigrams"))
+    if shape.due_before:
+        conditions.append(Task.due_at < bindparam("due_before"))
+    if shape.due_after:
+        conditions.append(Task.due_at > bindparam("due_after"))
+    if shape.overdue is not None:
+        conditions.append(overdue if shape.overdue else or_(not_(overdue), Task.due_at.is_(None)))
+    sort = Sort.parse(shape.sort)
+    if shape.after != "none":
+        conditions.append(sort.after(value_is_null=shape.after == "null"))
+    return select(*COLUMNS).where(*conditions).order_by(*sort.order_by()).limit(bindparam("limit"))

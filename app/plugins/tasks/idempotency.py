@@ -4,34 +4,39 @@ Spec: specs/api/rest-endpoints.md §Tasks
 `Idempotency-Key` on `POST /tasks`: the first response to a key is stored with a hash of the
 request body and replayed to every retry for 24 hours; the same key with another body is a 422.
 
-Requests with the same key are serialised by a transaction-level advisory lock on (user, key),
-taken before looking the key up: a concurrent duplicate waits for the first request to commit,
-then finds its stored response. The (user_id, key) primary key is the backstop. A
-transaction-level lock, because a session-level one is unsafe behind Neon's pooler.
+The key is claimed and the task inserted by one statement (`queries.CREATE_ONCE`), so a fresh
+key costs one round trip and a retry two (the claim that finds the key taken, then the stored
+response). Requests racing with one key are serialised by the key's unique index: the second
+waits for the first to commit. Expired keys are purged in the background (`purge_forever`), not
+on the way of a request.
 """
 
+import asyncio
 import hashlib
 import json
+import logging
 from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, status
-from fastapi.responses import JSONResponse
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.plugins.tasks.models import IdempotencyKey, utcnow
+from app.core import Database, Executor
+from app.plugins.tasks.models import utcnow
+from app.plugins.tasks.queries import STORED_RESPONSE
 
+logger = logging.getLogger("todo_api")
 KEEP_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-_LOCK = text("SELECT pg_advisory_xact_lock(hashtextextended(:name, 0))")
-# Plain SQL, on purpose outside the per-user scoping: expired keys of every user are purged a
-# few at a time by whoever passes by, skipping rows another request is already deleting.
+PURGE_EVERY_SECONDS = 600
+REPLAYED_HEADER = "Idempotent-Replayed"
+# Plain SQL, on purpose outside the per-user scoping: expired keys of every user, a batch at a
+# time, skipping rows another instance is already deleting.
 _PURGE = text(
     "DELETE FROM task_idempotency_keys WHERE ctid IN ("
     " SELECT ctid FROM task_idempotency_keys"
     " WHERE created_at < now() - make_interval(hours => :hours)"
-    " LIMIT 100 FOR UPDATE SKIP LOCKED)"
+    " LIMIT 1000 FOR UPDATE SKIP LOCKED)"
 )
 
 
@@ -48,37 +53,33 @@ def check_key(key: str) -> None:
         )
 
 
-async def replay(
-    session: AsyncSession, user_id: str, key: str, request_hash: str
-) -> JSONResponse | None:
-    """Lock the key for this transaction; the stored first response, if there is a live one."""
-    await session.execute(_LOCK, {"name": f"tasks-idempotency:{user_id}:{key}"})
-    await session.execute(_PURGE, {"hours": KEEP_FOR.total_seconds() / 3600})
-    stored = await session.get(IdempotencyKey, (user_id, key), populate_existing=True)
-    if stored is None:
-        return None
-    if stored.created_at < utcnow() - KEEP_FOR:  # expired but not purged yet: forget it
-        await session.delete(stored)
-        await session.flush()
-        return None
-    if stored.request_hash != request_hash:
+async def stored_response(
+    db: Executor, key: str, request_hash: str
+) -> tuple[int, dict[str, Any], dict[str, str]]:
+    """The first response to `key` (which a claim just found taken and live)."""
+    stored = await db.fetchrow(STORED_RESPONSE, key=key)
+    if stored is None or stored["created_at"] < utcnow() - KEEP_FOR:
+        # Purged or expired between the claim and this read: rare enough to ask for a retry.
+        raise HTTPException(status.HTTP_409_CONFLICT, "Idempotency-Key expired just now; retry")
+    if stored["request_hash"] != request_hash:
         raise HTTPException(
             status.HTTP_422_UNPROCESSABLE_CONTENT,
             "Idempotency-Key was already used with a different request body",
         )
-    return JSONResponse(stored.body, status_code=stored.status_code, headers=stored.headers)
+    headers = stored["headers"] | {REPLAYED_HEADER: "true"}
+    return stored["status_code"], stored["body"], headers
 
 
-def remember(
-    session: AsyncSession,
-    key: str,
-    request_hash: str,
-    status_code: int,
-    body: dict[str, Any],
-    headers: dict[str, str],
-) -> None:
-    session.add(
-        IdempotencyKey(
-            key=key, request_hash=request_hash, status_code=status_code, body=body, headers=headers
-        )
-    )
+async def purge(database: Database) -> None:
+    """Delete (a batch of) expired keys, every user's."""
+    await database.execute(_PURGE, hours=KEEP_FOR.total_seconds() / 3600)
+
+
+async def purge_forever(database: Database) -> None:
+    """Delete expired keys now and then, for as long as the app runs."""
+    while True:
+        try:
+            await purge(database)
+        except Exception:  # a purge that fails is tried again next time; never fatal
+            logger.warning("could not purge expired idempotency keys", exc_info=True)
+        await asyncio.sleep(PURGE_EVERY_SECONDS)

@@ -1,14 +1,14 @@
 """Task: T-033
 Spec: specs/database/schema.md §tasks plugin
 
-The `tasks` and `task_idempotency_keys` tables, both user-owned (`Owned`), so every ORM query
+The `tasks` and `task_idempotency_keys` tables, both user-owned (`Owned`), so every statement
 on them is scoped to the request's user by the kernel.
 """
 
 import enum
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
 from sqlalchemy import Enum as SAEnum
@@ -36,10 +36,6 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-# A named column object, so the mapper can be told to use it as the version counter.
-VERSION_COLUMN = Column("version", Integer, nullable=False)
-
-
 class Task(Owned, table=True):
     __tablename__ = "tasks"
 
@@ -63,11 +59,8 @@ class Task(Owned, table=True):
     updated_at: datetime = Field(
         default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
     )
-    version: int = Field(default=1, sa_column=VERSION_COLUMN)
-
-    # The ORM bumps `version` on every flushed UPDATE and adds `AND version = <loaded>` to its
-    # UPDATE and DELETE: a compare-and-swap that raises StaleDataError when someone else won.
-    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": VERSION_COLUMN}
+    # +1 on every change; the ETag is "<id>.<version>", and If-Match compares it in the UPDATE.
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
 
 
 class IdempotencyKey(Owned, table=True):

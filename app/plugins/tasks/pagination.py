@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -24,12 +25,13 @@ def fingerprint(query: TaskQuery) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def encode(query: TaskQuery, sort: Sort, last: Any) -> str:
-    """The cursor after `last`, a task or a row with its columns."""
-    value = getattr(last, sort.field)
+def encode(query: TaskQuery, last: Mapping[str, Any]) -> str:
+    """The cursor after `last`, a row of the page."""
+    sort = Sort.parse(query.sort)
+    value = last[sort.field]
     if isinstance(value, datetime):
         value = value.isoformat()
-    payload = {"v": value, "id": last.id, "f": fingerprint(query)}
+    payload = {"v": value, "id": last["id"], "f": fingerprint(query)}
     raw = json.dumps(payload, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
@@ -38,7 +40,7 @@ def _invalid(reason: str) -> HTTPException:
     return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Invalid cursor: {reason}")
 
 
-def decode(query: TaskQuery, sort: Sort, cursor: str) -> tuple[Any, str]:
+def decode(query: TaskQuery, cursor: str) -> tuple[Any, str]:
     """The (sort value, id) a cursor continues after; 422 when it is not one of ours for
     exactly these filters and this sort."""
     try:
@@ -52,7 +54,7 @@ def decode(query: TaskQuery, sort: Sort, cursor: str) -> tuple[Any, str]:
     if not isinstance(task_id, str):
         raise _invalid("malformed")
     try:
-        return _sort_value(sort, value), task_id
+        return _sort_value(Sort.parse(query.sort), value), task_id
     except (TypeError, ValueError):
         raise _invalid("malformed") from None
 

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.plugins.tasks.models import Priority
+from app.plugins.tasks.models import Priority, Task
 
 # PostgreSQL text cannot hold NUL: refuse it with a 422 rather than fail in the database.
 NO_NUL = r"^[^\x00]*$"
@@ -73,3 +73,7 @@ class TaskOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int
+
+
+# What a response shows of a task, in `TaskOut`'s order: the columns every statement returns.
+COLUMNS = tuple(Task.__table__.c[name] for name in TaskOut.model_fields)  # type: ignore[attr-defined]

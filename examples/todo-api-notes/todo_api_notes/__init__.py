@@ -4,9 +4,10 @@ Spec: specs/features/plugins.md §Writing a plugin
 An example third-party plugin: a user's private notes.
 
 Everything it needs comes from `app.core`: the hook marker, the ownership mixin and the
-user-scoped session. Its routes are protected without asking (the kernel adds authentication to
-every route not marked `@public`), and its queries need no `WHERE user_id = …`: `Owned` rows
-read through an `OwnedSession` are the caller's only, and new ones are stamped with the caller.
+user-scoped database. Its routes are protected without asking (the kernel adds authentication
+to every route not marked `@public`), and its statements need no `WHERE user_id = …`: sent
+through `OwnedDB`, statements on `Owned` tables see the caller's rows only, and inserts are
+stamped with the caller. Statements are built once, at import; values are bind parameters.
 """
 
 import uuid
@@ -15,11 +16,11 @@ from datetime import UTC, datetime
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, select
+from sqlalchemy import Column, DateTime, bindparam, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import Context, Owned, OwnedSession, hookimpl
+from app.core import Context, Owned, OwnedDB, hookimpl
 
 
 class Note(Owned, table=True):
@@ -44,20 +45,22 @@ class NoteOut(BaseModel):
 
 
 router = APIRouter(prefix="/notes", tags=["notes"])
+LIST = select(Note.id, Note.body, Note.created_at).order_by(Note.created_at)
+CREATE = insert(Note).values(
+    id=bindparam("id"), body=bindparam("body"), created_at=bindparam("created_at")
+)
 
 
 @router.get("")
-async def list_notes(session: OwnedSession) -> list[NoteOut]:
-    rows = await session.scalars(select(Note).order_by(Note.created_at))
-    return [NoteOut.model_validate(row, from_attributes=True) for row in rows]
+async def list_notes(db: OwnedDB) -> list[NoteOut]:
+    return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def create_note(note: NoteIn, session: OwnedSession) -> NoteOut:
-    row = Note(body=note.body)
-    session.add(row)
-    await session.commit()
-    return NoteOut.model_validate(row, from_attributes=True)
+async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
+    created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
+    await db.execute(CREATE, **created.model_dump())
+    return created
 
 
 @hookimpl

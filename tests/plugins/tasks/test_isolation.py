@@ -6,15 +6,16 @@ route table, so a route added later is covered without editing this file. And th
 ownership mechanism itself: a query on an owned model without an owner is refused.
 """
 
+import uuid
+
 import pytest
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from sqlalchemy import insert, select, update
-from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy import delete, insert, select, text, update
 
-from app.core import OwnershipError
+from app.core import Database, OwnershipError
 from app.core.database import engine_options
-from app.core.ownership import set_owner
+from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
 from tests.plugins.tasks.conftest import TASKS, User
 
@@ -81,45 +82,40 @@ async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):
 
 
 @pytest.fixture
-async def sessionmaker(database_url: str):
-    options = engine_options(database_url)
-    engine = create_async_engine(
-        options.url, connect_args=options.connect_args, hide_parameters=True
-    )
-    yield async_sessionmaker(engine, expire_on_commit=False)
-    await engine.dispose()
+async def database(database_url: str):
+    database = await Database.open(engine_options(database_url), 2, StatementCache.auto)
+    yield database
+    await database.close()
 
 
-async def test_owned_queries_without_an_owner_are_refused(sessionmaker, alice: User):
+async def test_owned_statements_without_an_owner_are_refused(database: Database, alice: User):
     await alice.create()
-    async with sessionmaker() as session:
-        for statement in (select(Task), select(Task.id), update(Task).values(title="x")):
-            with pytest.raises(OwnershipError):
-                await session.execute(statement)
-        session.add(Task(title="orphan"))
+    for statement in (
+        select(Task),
+        select(Task.id),
+        update(Task).values(title="x"),
+        delete(Task),
+        insert(Task).values(id="x", title="orphan"),
+    ):
         with pytest.raises(OwnershipError):
-            await session.flush()
+            await database.execute(statement)
 
 
-async def test_owned_session_sees_and_changes_only_its_owners_rows(
-    sessionmaker, alice: User, bob: User, db
+async def test_owned_executor_sees_and_changes_only_its_owners_rows(
+    database: Database, alice: User, bob: User, db
 ):
     await alice.create(title="alice's")
     await bob.create(title="bob's")
-    async with sessionmaker() as session:
-        set_owner(session, bob.id)
-        assert [t.title for t in await session.scalars(select(Task))] == ["bob's"]
-        # An UPDATE without a WHERE clause still only reaches the owner's rows.
-        await session.execute(update(Task).values(title="changed"))
-        session.add(Task(title="new"))
-        await session.commit()
+    as_bob = database.owned(bob.id)
+    assert [row["title"] for row in await as_bob.fetch(select(Task.title))] == ["bob's"]
+    # An UPDATE without a WHERE clause still only reaches the owner's rows.
+    await as_bob.execute(update(Task).values(title="changed"))
+    await as_bob.execute(insert(Task).values(id=str(uuid.uuid4()), title="new"))
+    for refused in (
+        insert(Task).values(id=str(uuid.uuid4()), title="bulk", user_id=alice.id),
+        text("UPDATE tasks SET title = 'raw'"),
+    ):
         with pytest.raises(OwnershipError):
-            await session.execute(insert(Task).values(title="bulk", user_id=alice.id))
-        await session.rollback()
-        mine = (await session.scalars(select(Task).where(Task.title == "new"))).one()
-        assert mine.user_id == bob.id
-        mine.user_id = alice.id
-        with pytest.raises(OwnershipError):
-            await session.flush()
+            await as_bob.execute(refused)
     titles = dict(await db.fetch("SELECT title, user_id FROM tasks"))
     assert titles == {"alice's": alice.id, "changed": bob.id, "new": bob.id}

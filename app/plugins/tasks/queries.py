@@ -1,0 +1,126 @@
+"""Task: T-093
+Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
+
+The statements the task routes send, each built once. The kernel scopes every one of them to
+the caller (`user_id = :owner` is added, or stamped on INSERT), so none mentions the user.
+
+Each request's normal path is one statement: a write carries its own preconditions (`If-Match`
+as `version = ANY(:versions)`, "something changes" as `IS DISTINCT FROM`) and returns the row.
+Only when it matches nothing does the route read the row to tell 404 from 412 from "unchanged".
+Every write may safely run twice (the kernel retries once on a dropped connection): a create's
+id is chosen before sending (`ON CONFLICT (id) DO NOTHING`), and updates set values rather than
+add to them, so applying one again matches nothing.
+"""
+
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Update,
+    any_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    not_,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import insert
+
+from app.plugins.tasks.models import IdempotencyKey, Task
+from app.plugins.tasks.schemas import COLUMNS
+
+ID = bindparam("id")
+NOW = bindparam("now", type_=DateTime(timezone=True))
+VERSIONS = bindparam("versions")
+# Every column a create writes, as bind parameters of the same names.
+WRITTEN = [column for column in COLUMNS if column.key != "user_id"]
+
+GET = select(*COLUMNS).where(Task.id == ID)
+
+CREATE = (
+    insert(Task)
+    .values({column.key: bindparam(column.key, type_=column.type) for column in WRITTEN})
+    .on_conflict_do_nothing(index_elements=[Task.id])
+)
+
+COMPLETE = (
+    update(Task)
+    .where(Task.id == ID, not_(Task.completed))
+    .values(completed=True, completed_at=NOW, updated_at=NOW, version=Task.version + 1)
+    .returning(*COLUMNS)
+)
+
+DELETE = delete(Task).where(Task.id == ID).returning(Task.id)
+DELETE_IF_MATCH = DELETE.where(Task.version == any_(VERSIONS))
+
+
+@lru_cache(maxsize=256)
+def update_statement(fields: frozenset[str], if_match: bool) -> Update:
+    """Set `fields` (bind parameters of the same names) when any of them differs."""
+    values: dict[str, Any] = {}
+    differs = []
+    for name in sorted(fields):
+        column = Task.__table__.c[name]  # type: ignore[attr-defined]
+        value = bindparam(name, type_=column.type)
+        values[name] = value
+        differs.append(column.is_distinct_from(value))
+    if "completed" in fields:
+        completed = bindparam("completed", type_=Boolean)
+        values["completed_at"] = case(
+            (Task.completed.is_distinct_from(completed), case((completed, NOW), else_=None)),
+            else_=Task.completed_at,
+        )
+    statement = (
+        update(Task)
+        .where(Task.id == ID, or_(*differs))
+        .values(values | {"updated_at": NOW, "version": Task.version + 1})
+        .returning(*COLUMNS)
+    )
+    return statement.where(Task.version == any_(VERSIONS)) if if_match else statement
+
+
+# `Idempotency-Key` creates in one statement: claim the key (or take over an expired one) with
+# the whole first response, and insert the task only if the claim succeeded. A concurrent
+# request with the same key waits on the key's unique index until this one commits, then
+# claims nothing and reads the stored response.
+_RESPONSE = {
+    "request_hash": bindparam("request_hash"),
+    "status_code": bindparam("status_code"),
+    "body": bindparam("body", type_=IdempotencyKey.__table__.c.body.type),  # type: ignore[attr-defined]
+    "headers": bindparam("headers", type_=IdempotencyKey.__table__.c.headers.type),  # type: ignore[attr-defined]
+    "created_at": NOW,
+}
+_CLAIM = (
+    insert(IdempotencyKey)
+    .values(key=bindparam("key"), **_RESPONSE)
+    .on_conflict_do_update(
+        index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
+        set_=_RESPONSE,
+        where=IdempotencyKey.created_at < bindparam("expired_before", type_=NOW.type),
+    )
+    .returning(IdempotencyKey.key)
+    .cte("claim")
+)
+CREATE_ONCE = (
+    insert(Task)
+    .from_select(
+        [column.key for column in WRITTEN],
+        select(*(bindparam(column.key, type_=column.type) for column in WRITTEN)).where(
+            exists(select(_CLAIM.c.key))
+        ),
+    )
+    .returning(Task.id)
+    .add_cte(_CLAIM)
+)
+STORED_RESPONSE = select(
+    IdempotencyKey.request_hash,
+    IdempotencyKey.status_code,
+    IdempotencyKey.body,
+    IdempotencyKey.headers,
+    IdempotencyKey.created_at,
+).where(IdempotencyKey.key == bindparam("key"))

@@ -1,0 +1,43 @@
+"""Task: T-065
+Spec: specs/features/plugins.md §Start-up errors
+
+Running `todo-api` as operators do: a subprocess, in a folder of its own, with only the
+environment a test gives it (none of the developer's own settings or `.env`).
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from app.core.settings import Settings
+
+TODO_API = str(Path(sys.executable).with_name("todo-api"))
+SETTINGS = {name.upper() for name in Settings.model_fields}
+
+
+def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    clean = {name: value for name, value in os.environ.items() if name not in SETTINGS}
+    return subprocess.run(
+        [TODO_API, *args], capture_output=True, text=True, cwd=cwd, env=clean | env, timeout=120
+    )
+
+
+def environment(tmp_path: Path) -> dict[str, str]:
+    """A valid configuration (with a plugins file) whose database is never reached."""
+    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    return {
+        "PLUGINS_FILE": str(tmp_path / "plugins.toml"),
+        "DATA_DIR": str(tmp_path / "data"),
+        "DATABASE_URL": "postgresql://u:p@127.0.0.1:1/x",
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
+    }
+
+
+def config_error(result: subprocess.CompletedProcess[str]) -> str:
+    """The one `error:` line a configuration mistake prints (exit 2, no traceback)."""
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode == 2, (result.returncode, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    return lines[0]

@@ -1,0 +1,106 @@
+"""Task: T-065
+Spec: specs/features/plugins.md §Configuration, §Start-up errors
+
+Every configuration mistake stops `todo-api` with one line on stderr, `error: …`, status 2 and
+no traceback; an empty variable counts as unset.
+"""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.core.errors import ConfigError
+from app.core.settings import Settings
+from tests.core.command_line import config_error, environment, todo_api
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return environment(tmp_path)
+
+
+def test_empty_values_mean_unset(monkeypatch):
+    for name in ("DATABASE_URL", "JWT_SECRET_KEY", "DATABASE_POOL_SIZE", "LOG_LEVEL"):
+        monkeypatch.setenv(name, "")
+    settings = Settings(_env_file=None)
+    assert settings.database_url is None and settings.jwt_secret_key is None
+    assert settings.database_pool_size == 10 and settings.log_level == "INFO"
+
+
+def test_env_example_copied_to_env_starts(tmp_path):
+    shutil.copy(REPOSITORY / ".env.example", tmp_path / ".env")
+    result = todo_api("config", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "DATABASE_URL = unset: embedded PostgreSQL\n" in result.stdout
+    assert "JWT_SECRET_KEY = unset\n" in result.stdout
+    assert todo_api("plugins", cwd=tmp_path).returncode == 0
+
+
+def test_log_level_is_case_insensitive(monkeypatch):
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+    assert Settings(_env_file=None).log_level == "DEBUG"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_POOL_SIZE", "0", "DATABASE_POOL_SIZE=0 is not valid: use a whole number"),
+        (
+            "DATABASE_POOL_MODE",
+            "bogus",
+            "DATABASE_POOL_MODE=bogus is not valid: use one of auto, session, transaction",
+        ),
+        (
+            "LOG_LEVEL",
+            "verbose",
+            "LOG_LEVEL=verbose is not valid: use one of DEBUG, INFO, WARNING, ERROR, CRITICAL",
+        ),
+        ("JWT_ALGORITHM", "RS256", "JWT_ALGORITHM=RS256 is not valid: use one of HS256, HS384"),
+        (
+            "JWT_ACCESS_TOKEN_EXPIRE_MINUTES",
+            "abc",
+            "JWT_ACCESS_TOKEN_EXPIRE_MINUTES=abc is not valid: use a whole number of minutes",
+        ),
+        ("DATABASE_URL", "mysql://u:p@db/app", "DATABASE_URL scheme 'mysql' is not supported"),
+        ("JWT_SECRET_KEY", "short", "JWT_SECRET_KEY is 5 bytes; use at least 32"),
+    ],
+)
+def test_a_bad_setting_is_one_line(env, tmp_path, variable, value, message):
+    result = todo_api("serve", cwd=tmp_path, **(env | {variable: value}))
+    assert message in config_error(result)
+
+
+def test_a_secret_is_never_echoed():
+    with pytest.raises(ConfigError) as caught:
+        Settings(_env_file=None, jwt_secret_key=["hunter2"])
+    assert str(caught.value) == "JWT_SECRET_KEY is not valid: input should be a valid string"
+
+
+@pytest.mark.parametrize(
+    ("where", "text", "message"),
+    [
+        ("absent.toml", None, "PLUGINS_FILE={file}: no such file"),
+        ("folder", None, "{file} is a directory"),
+        ("not-a-folder/plugins.toml", None, "{file}: cannot read it (Not a directory)"),
+        ("custom.toml", "[plugins\n", "{file}: not valid TOML"),
+        ("custom.toml", '[plugin]\nenabled = ["health"]\n', "{file}: unknown table [plugin]"),
+        ("custom.toml", 'enabled = ["health"]\n', "{file}: enabled must be inside [plugins]"),
+        ("custom.toml", "[plugins]\nenable = []\n", "{file}: unknown key 'enable' in [plugins]"),
+        (
+            "custom.toml",
+            "[plugins.tasks]\nmax_page_size = 0\n",
+            "{file} [plugins.tasks]: max_page_size",
+        ),
+    ],
+)
+def test_a_bad_plugins_file_is_one_line_naming_it(env, tmp_path, where, text, message):
+    file = tmp_path / where
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "not-a-folder").write_text("")
+    if text is not None:
+        file.write_text(text)
+    result = todo_api("migrate", cwd=tmp_path, **(env | {"PLUGINS_FILE": str(file)}))
+    assert message.format(file=file) in config_error(result)
