@@ -7,6 +7,7 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.context import Context
 from app.core.dependencies import DB, CurrentUser, OwnedDB, public
 from app.core.hookspecs import hookimpl
+from app.core.marks import body_limit, no_store
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
@@ -27,6 +28,8 @@ __all__ = [
     "Principal",
     "ReadinessCheck",
     "Transaction",
+    "body_limit",
     "hookimpl",
+    "no_store",
     "public",
 ]

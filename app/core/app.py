@@ -13,11 +13,10 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.core import docs, problems
+from app.core import docs, edge, problems, redaction
 from app.core.context import Context
 from app.core.database import engine_options
 from app.core.dependencies import AUTHENTICATING, current_user, is_public
@@ -38,6 +37,7 @@ def database_url(settings: Settings) -> str:
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
+    redaction.install()  # also here: uvicorn's workers build the app without the CLI
     settings = settings or Settings()
     context = context or load(settings)
 
@@ -70,17 +70,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.authenticators = context.collect("authenticator")
 
     problems.install(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
-    )
     for router in context.collect("routers"):
         mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
+    edge.install(app, settings)
     return app
 
 

@@ -21,6 +21,7 @@ import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import make_url
 
+from app.core import redaction
 from app.core.app import create_app, database_url
 from app.core.connectivity import check_database
 from app.core.context import Context
@@ -29,12 +30,14 @@ from app.core.errors import ConfigError
 from app.core.installed import installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
+from app.core.server import uvicorn_options
 from app.core.settings import Settings
 
 logger = logging.getLogger("todo_api")
 
 
 def _configure_logging(settings: Settings) -> None:
+    redaction.install()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -115,12 +118,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        # uvloop and httptools: the event loop and HTTP parser in C (uvicorn[standard]).
-        loop="uvloop",
-        http="httptools",
-        access_log=settings.access_log,
+        **uvicorn_options(settings),
     )
 
 
@@ -160,7 +158,7 @@ def _shown(settings: Settings, name: str) -> str:
     if isinstance(value, SecretStr):
         return "********"
     if isinstance(value, list):
-        return ",".join(value)
+        return ",".join(value) or "unset"  # FORWARDED_ALLOW_IPS's default: no proxy trusted
     return str(value)
 
 
