@@ -42,9 +42,9 @@ async def migrate(url: str, tmp_path, *enabled: str) -> list[Step]:
 
 async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     assert await migrate(empty_database_url, tmp_path, "health", "auth") == [
-        Step("auth", None, "auth_0001")
+        Step("auth", None, "auth_0002")
     ]
-    # tasks depends on auth_0001: alembic_version then names tasks_0001 only, yet auth stays put.
+    # tasks depends on auth_0001 (already applied): auth stays put.
     assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == [
         Step("tasks", None, "tasks_0001"),
         Step("notes", None, "notes_0001"),

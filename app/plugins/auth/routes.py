@@ -72,15 +72,16 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
         )
 
     async def login(credentials: Credentials, request: Request, db: DB) -> TokenPair:
-        keys = throttle.keys(credentials.email, request.client.host if request.client else None)
-        await throttle.check(db, config, keys)
+        # The socket's address: uvicorn puts a forwarded one there only for the proxies named
+        # in FORWARDED_ALLOW_IPS, so a client cannot choose its own.
+        keys = throttle.Keys.of(credentials.email, request.client.host if request.client else None)
+        await throttle.attempt(db, config, keys)
         user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
         # No connection is held while the password is checked: each statement is its own.
         valid, new_hash = await verify_password(
             credentials.password, user["password_hash"] if user else None
         )
         if user is None or not valid:
-            await throttle.record_failure(db, config, keys)
             # One answer for an unknown email and a wrong password: no account enumeration.
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -89,7 +90,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             )
         if new_hash is not None:  # parameters changed since it was hashed
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
-        await throttle.clear(db, keys[:1])
+        await throttle.clear(db, keys)
         return await pair(db, user["id"])
 
     if config.local_accounts:

@@ -12,9 +12,16 @@ class AuthSettings(BaseModel):
 
     # False where Better Auth owns accounts: register/login/token/refresh are not mounted.
     local_accounts: bool = True
-    # Failed logins allowed per email, and per client address, within the window.
+    # Login attempts for one account from one client address before lockouts begin.
     max_failed_logins: int = Field(default=5, ge=1)
+    # Login attempts for one account from every address together: bounds a distributed
+    # guesser, and is higher so that one address alone cannot lock the owner out.
+    max_failed_logins_per_account: int = Field(default=20, ge=1)
+    # A counter is forgotten this long after its last attempt or lockout.
     failed_login_window_seconds: int = Field(default=900, ge=1)
+    # The first lockout past a limit; each further one doubles, up to the maximum.
+    lockout_seconds: int = Field(default=2, ge=1)
+    max_lockout_seconds: int = Field(default=900, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
     # Clock skew tolerated on exp/nbf/iat, between us and Better Auth's servers.
     leeway_seconds: int = Field(default=30, ge=0, le=300)
