@@ -15,7 +15,7 @@ from app.core import DB, CurrentUser, Executor, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
-from app.plugins.auth.passwords import hash_password, verify_password
+from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.schemas import (
     Credentials,
     LogoutRequest,
@@ -29,6 +29,7 @@ from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
+BUSY = {503: {"model": Problem, "description": "Every core is hashing; see Retry-After"}}
 
 _BY_EMAIL = select(User.id, User.password_hash).where(
     User.issuer == LOCAL_ISSUER, func.lower(User.email) == func.lower(bindparam("email"))
@@ -60,7 +61,7 @@ def _taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
-def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
+def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     async def pair(db: Executor, user_id: str, family_id: str | None = None) -> TokenPair:
@@ -78,7 +79,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
         await throttle.attempt(db, config, keys)
         user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
         # No connection is held while the password is checked: each statement is its own.
-        valid, new_hash = await verify_password(
+        valid, new_hash = await passwords.verify(
             credentials.password, user["password_hash"] if user else None
         )
         if user is None or not valid:
@@ -96,7 +97,9 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
     if config.local_accounts:
 
         @router.post(
-            "/register", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}}
+            "/register",
+            status_code=status.HTTP_201_CREATED,
+            responses={409: {"model": Problem}} | BUSY,
         )
         @public
         async def register(registration: Registration, db: DB) -> UserOut:
@@ -108,7 +111,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                     id=str(uuid4()),
                     email=registration.email,
                     name=registration.name,
-                    password_hash=await hash_password(registration.password),
+                    password_hash=await passwords.hash(registration.password),
                     now=utcnow(),
                     retry=False,  # applied twice, the second would find the email taken
                 )
@@ -116,13 +119,15 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                 raise _taken() from None
             return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
-        @router.post("/login", responses=UNAUTHORIZED | THROTTLED)
+        @router.post("/login", responses=UNAUTHORIZED | THROTTLED | BUSY)
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
             return await login(credentials, request, db)
 
         @router.post(
-            "/token", responses=UNAUTHORIZED | THROTTLED, summary="Login (OAuth2 password flow)"
+            "/token",
+            responses=UNAUTHORIZED | THROTTLED | BUSY,
+            summary="Login (OAuth2 password flow)",
         )
         @public
         async def login_form(
