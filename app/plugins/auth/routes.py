@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, CurrentUser, Executor, public
+from app.core import DB, CurrentUser, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
@@ -64,8 +64,7 @@ def _taken() -> HTTPException:
 def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
-    async def pair(db: Executor, user_id: str, family_id: str | None = None) -> TokenPair:
-        refresh_token = await refresh.issue(db, user_id, config.refresh_token_days, family_id)
+    def pair(user_id: str, refresh_token: str) -> TokenPair:
         return TokenPair(
             access_token=issuer.issue(user_id),
             expires_in=issuer.lifetime_seconds,
@@ -92,7 +91,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         if new_hash is not None:  # parameters changed since it was hashed
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
         await throttle.clear(db, keys)
-        return await pair(db, user["id"])
+        return pair(user["id"], await refresh.issue(db, user["id"], config.refresh_token_days))
 
     if config.local_accounts:
 
@@ -149,16 +148,16 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         @router.post("/refresh", responses=UNAUTHORIZED)
         @public
         async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
-            # Using the old token and storing the next one stand or fall together.
-            async with db.transaction() as transaction:
-                used = await refresh.consume(transaction, body.refresh_token)
-                if used is not None:
-                    return await pair(transaction, used["user_id"], used["family_id"])
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "Invalid refresh token",
-                headers={"WWW-Authenticate": "Bearer"},
+            rotated = await refresh.rotate(
+                db, body.refresh_token, config.refresh_token_days, config.refresh_grace_seconds
             )
+            if rotated is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "Invalid refresh token",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            return pair(*rotated)
 
     @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
     async def logout(

@@ -23,6 +23,9 @@ class AuthSettings(BaseModel):
     lockout_seconds: int = Field(default=2, ge=1)
     max_lockout_seconds: int = Field(default=900, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    # A refresh token presented again this soon after its first use (another tab, a retry)
+    # gets a new token in its family instead of revoking it. 0: strictly single use.
+    refresh_grace_seconds: int = Field(default=10, ge=0, le=300)
     # How long a login or registration waits for a free core to hash on before it is answered
     # 503 with Retry-After.
     hashing_queue_seconds: float = Field(default=5, gt=0, le=60)
