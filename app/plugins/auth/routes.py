@@ -29,6 +29,7 @@ from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
+UNSUPPORTED_GRANT = {400: {"model": Problem, "description": "grant_type is not `password`"}}
 BUSY = {503: {"model": Problem, "description": "Every core is hashing; see Retry-After"}}
 
 _BY_EMAIL = select(User.id, User.password_hash).where(
@@ -125,7 +126,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
 
         @router.post(
             "/token",
-            responses=UNAUTHORIZED | THROTTLED | BUSY,
+            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
         )
         @public
@@ -134,7 +135,15 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             password: Annotated[str, Form()],
             request: Request,
             db: DB,
+            # Optional here only so that a missing one gets OAuth2's answer, not a 422.
+            grant_type: Annotated[str | None, Form()] = None,
         ) -> TokenPair:
+            # RFC 6749 §4.3.2: the password grant names itself; nothing else is offered here.
+            if grant_type != "password":
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST,
+                    "unsupported_grant_type: only grant_type=password is accepted",
+                )
             try:
                 credentials = Credentials(email=username, password=password)
             except ValueError:

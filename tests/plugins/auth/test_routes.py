@@ -85,17 +85,31 @@ async def test_wrong_password_and_unknown_email_get_the_same_401(client):
     assert wrong.headers["www-authenticate"] == "Bearer"
 
 
+def password_form(username="ada@example.com", password=PASSWORD, **extra) -> dict:
+    return {"grant_type": "password", "username": username, "password": password, **extra}
+
+
 async def test_token_endpoint_takes_the_oauth2_password_form(client):
     await register(client)
-    response = await client.post(
-        f"{AUTH}/token", data={"username": "ada@example.com", "password": PASSWORD}
-    )
+    response = await client.post(f"{AUTH}/token", data=password_form())
     assert response.status_code == 200, response.text
     assert (await client.get(f"{AUTH}/me", headers=bearer(response.json()))).status_code == 200
-    refused = await client.post(
-        f"{AUTH}/token", data={"username": "ada@example.com", "password": "nope nope"}
-    )
+    refused = await client.post(f"{AUTH}/token", data=password_form(password="nope nope"))
     assert refused.status_code == 401
+
+
+@pytest.mark.parametrize(
+    "grant_type", [None, "", "client_credentials", "refresh_token", "PASSWORD"]
+)
+async def test_token_endpoint_takes_only_the_password_grant(client, grant_type):
+    await register(client)
+    form = password_form(grant_type=grant_type)
+    if grant_type is None:
+        del form["grant_type"]
+    response = await client.post(f"{AUTH}/token", data=form)
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["detail"].startswith("unsupported_grant_type")
 
 
 async def test_me_requires_a_token(client):
