@@ -62,6 +62,7 @@ class Authenticator:
     def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
         self.local = local
         self.leeway = config.leeway_seconds
+        self.max_lifetime = config.better_auth_max_lifetime_seconds
         self.recheck_seconds = config.user_recheck_seconds
         base = settings.better_auth_url.rstrip("/") if settings.better_auth_url else None
         self.issuer = settings.better_auth_issuer or base
@@ -74,7 +75,9 @@ class Authenticator:
                     "BETTER_AUTH_SECRET is set: also set BETTER_AUTH_URL (or BETTER_AUTH_ISSUER)"
                 )
             key = OctKey.import_key(settings.better_auth_secret.get_secret_value())
-            self.shared = Verifier(key, ["HS256"], self.issuer, self.audience, self.leeway)
+            self.shared = Verifier(
+                key, ["HS256"], self.issuer, self.max_lifetime, self.audience, self.leeway
+            )
         # Local user id -> when it was last seen in the database (monotonic seconds).
         self._checked: dict[str, float] = {}
         # Local tokens already verified -> (user id, exp): a client sends the same token for
@@ -126,7 +129,9 @@ class Authenticator:
         if isinstance(kid, str) and self.jwks is not None and self.issuer is not None:
             keys = await self.jwks.key_set(kid)
             if keys is not None:
-                return Verifier(keys, ASYMMETRIC, self.issuer, self.audience, self.leeway)
+                return Verifier(
+                    keys, ASYMMETRIC, self.issuer, self.max_lifetime, self.audience, self.leeway
+                )
         raise AuthenticationError("Invalid token")
 
     async def _external_user(self, db: Database, claims: dict[str, Any]) -> Principal:

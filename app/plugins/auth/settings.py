@@ -31,6 +31,9 @@ class AuthSettings(BaseModel):
     hashing_queue_seconds: float = Field(default=5, gt=0, le=60)
     # Clock skew tolerated on exp/nbf/iat, between us and Better Auth's servers.
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Better Auth tokens living longer than this (`exp` - `iat`) are refused; its JWT plugin
+    # issues 15-minute tokens by default. Local tokens are held to JWT_ACCESS_TOKEN_EXPIRE_MINUTES.
+    better_auth_max_lifetime_seconds: int = Field(default=86_400, ge=60)
     # A local access token is trusted for its lifetime, but whether its user still exists is
     # asked again at most this often (per user, per process): a deleted user's live token is
     # refused within this many seconds. 0 asks on every request.

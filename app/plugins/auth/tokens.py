@@ -50,6 +50,9 @@ class Verifier:
     key: OctKey | KeySet
     algorithms: list[str]
     issuer: str
+    # The longest lifetime (`exp` - `iat`) this issuer gives: a token claiming more was not
+    # made by it as configured, and is refused rather than trusted for years.
+    max_lifetime: int
     audience: str | None = None
     leeway: int = 30
 
@@ -73,9 +76,13 @@ class Verifier:
         except JoseError as exc:
             expired = isinstance(exc, ExpiredTokenError)
             raise AuthenticationError("Token expired" if expired else "Invalid token") from None
-        if not isinstance(decoded.claims.get("sub"), str) or not decoded.claims["sub"]:
+        # The registry checked that `exp` (and `iat`, when present) are finite numbers.
+        claims = decoded.claims
+        if claims["exp"] - claims.get("iat", time.time()) > self.max_lifetime:
             raise AuthenticationError("Invalid token")
-        return decoded.claims
+        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+            raise AuthenticationError("Invalid token")
+        return claims
 
 
 @dataclass(frozen=True)
@@ -100,4 +107,6 @@ class Issuer:
         )
 
     def verifier(self, leeway: int) -> Verifier:
-        return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, leeway=leeway)
+        # Ours live exactly `lifetime_seconds`; the leeway is for clocks, as on `exp` itself.
+        lifetime = self.lifetime_seconds + leeway
+        return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, lifetime, leeway=leeway)
