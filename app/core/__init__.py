@@ -12,9 +12,11 @@ from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.readiness import ReadinessCheck
+from app.core.text import NO_NUL
 
 __all__ = [
     "DB",
+    "NO_NUL",
     "AuthenticationError",
     "Authenticator",
     "Context",

@@ -58,6 +58,12 @@ _UPSERT = _upsert(_EXTERNAL_FIELDS)
 _UPSERT_WITHOUT_EMAIL = _upsert({"name"})
 
 
+def _text(claims: dict[str, Any], name: str) -> str | None:
+    """A string claim PostgreSQL can store (no NUL); anything else counts as absent."""
+    value = claims.get(name)
+    return value if isinstance(value, str) and "\x00" not in value else None
+
+
 class Authenticator:
     def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
         self.local = local
@@ -139,8 +145,7 @@ class Authenticator:
         token's email or name changes; one statement, and none while nothing changed."""
         assert self.issuer is not None
         user_id = claims["sub"]
-        email = claims.get("email") if isinstance(claims.get("email"), str) else None
-        name = claims.get("name") if isinstance(claims.get("name"), str) else None
+        email, name = _text(claims, "email"), _text(claims, "name")
         if self._external.get(user_id) != (email, name):
             values = {"id": user_id, "issuer": self.issuer, "email": email, "name": name}
             try:

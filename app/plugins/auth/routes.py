@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, CurrentUser, public
+from app.core import DB, NO_NUL, CurrentUser, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
@@ -131,8 +131,8 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         )
         @public
         async def login_form(
-            username: Annotated[str, Form()],
-            password: Annotated[str, Form()],
+            username: Annotated[str, Form(pattern=NO_NUL)],
+            password: Annotated[str, Form(pattern=NO_NUL)],
             request: Request,
             db: DB,
             # Optional here only so that a missing one gets OAuth2's answer, not a 422.

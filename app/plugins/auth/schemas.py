@@ -10,6 +10,8 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core import NO_NUL
+
 # Deliberately loose: the only real check of an address is a mail delivered to it.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -20,10 +22,13 @@ def _email(value: str) -> str:
     return value
 
 
+# Every string here may reach PostgreSQL (a password only hashed, but one rule for all): no NUL.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=NO_NUL),
+    AfterValidator(_email),
 ]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+Password = Annotated[str, Field(min_length=8, max_length=128, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -34,7 +39,10 @@ class Registration(Strict):
     email: Email
     password: Password
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL),
+        ]
         | None
     ) = None
 
@@ -42,7 +50,7 @@ class Registration(Strict):
 class Credentials(Strict):
     email: Email
     # Not length-checked: a wrong password of any length is a 401, like any other.
-    password: Annotated[str, Field(max_length=1024)]
+    password: Annotated[str, Field(max_length=1024, pattern=NO_NUL)]
 
 
 class RefreshRequest(Strict):

@@ -80,7 +80,9 @@ class Verifier:
         claims = decoded.claims
         if claims["exp"] - claims.get("iat", time.time()) > self.max_lifetime:
             raise AuthenticationError("Invalid token")
-        if not isinstance(claims.get("sub"), str) or not claims["sub"]:
+        sub = claims.get("sub")
+        # No user id holds a NUL (PostgreSQL text cannot): looking one up would fail.
+        if not isinstance(sub, str) or not sub or "\x00" in sub:
             raise AuthenticationError("Invalid token")
         return claims
 

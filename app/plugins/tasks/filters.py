@@ -32,8 +32,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 
+from app.core import NO_NUL
 from app.plugins.tasks.models import Priority, Task
-from app.plugins.tasks.schemas import COLUMNS, NO_NUL
+from app.plugins.tasks.schemas import COLUMNS
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 SortParam = Literal[

@@ -10,10 +10,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from app.core import NO_NUL
 from app.plugins.tasks.models import Priority, Task
 
-# PostgreSQL text cannot hold NUL: refuse it with a 422 rather than fail in the database.
-NO_NUL = r"^[^\x00]*$"
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
 ]

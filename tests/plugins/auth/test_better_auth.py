@@ -165,3 +165,12 @@ async def test_the_lifetime_cap_is_configurable(make_client, jwks):
     )
     token = jwks.token("ed", "EdDSA", jwks.claims(exp=int(time.time()) + 2 * 86400))
     assert (await client.get(ME, headers=bearer(token))).status_code == 200
+
+
+async def test_a_nul_in_sub_is_refused_and_in_email_or_name_ignored(better_auth, jwks):
+    refused = jwks.token("ed", "EdDSA", jwks.claims(sub="ba\x00user"))
+    assert (await better_auth.get(ME, headers=bearer(refused))).status_code == 401
+    token = jwks.token("ed", "EdDSA", jwks.claims(email="b\x00@x.io", name="B\x00"))
+    response = await better_auth.get(ME, headers=bearer(token))
+    assert response.status_code == 200
+    assert (response.json()["email"], response.json()["name"]) == (None, None)

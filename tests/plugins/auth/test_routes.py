@@ -172,3 +172,35 @@ async def test_local_accounts_off_removes_account_routes(make_client):
     for path in ("register", "login", "token", "refresh"):
         assert (await client.post(f"{AUTH}/{path}", json={})).status_code == 404
     assert (await client.get(f"{AUTH}/me")).status_code == 401
+
+
+NUL_BODIES = {
+    "register email": ("register", {"email": "a\x00@example.com", "password": PASSWORD}),
+    "register name": (
+        "register",
+        {"email": "a@example.com", "password": PASSWORD, "name": "A\x00"},
+    ),
+    "register password": ("register", {"email": "a@example.com", "password": PASSWORD + "\x00"}),
+    "login email": ("login", {"email": "ada@example.com\x00", "password": PASSWORD}),
+    "login password": ("login", {"email": "ada@example.com", "password": "\x00" + PASSWORD}),
+}
+
+
+@pytest.mark.parametrize("case", NUL_BODIES)
+async def test_a_nul_in_any_field_is_422_naming_it(client, case):
+    await register(client)
+    path, body = NUL_BODIES[case]
+    response = await client.post(f"{AUTH}/{path}", json=body)
+    assert response.status_code == 422, response.text
+    field = next(name for name, value in body.items() if "\x00" in value)
+    assert [error["loc"] for error in response.json()["errors"]] == [["body", field]]
+
+
+@pytest.mark.parametrize("field", ["username", "password"])
+async def test_a_nul_in_the_token_form_is_422(client, field):
+    await register(client)
+    form = password_form()
+    form[field] += "\x00"
+    response = await client.post(f"{AUTH}/token", data=form)
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["body", field]
