@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -34,7 +34,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.core import NO_NUL
 from app.plugins.tasks.models import Priority, Task
-from app.plugins.tasks.schemas import COLUMNS
+from app.plugins.tasks.schemas import COLUMNS, UtcDatetime
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 SortParam = Literal[
@@ -67,8 +67,8 @@ class TaskQuery(BaseModel):
     priority: list[Priority] = []
     tag: list[Annotated[str, StringConstraints(pattern=NO_NUL)]] = []
     q: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
-    due_before: AwareDatetime | None = None
-    due_after: AwareDatetime | None = None
+    due_before: UtcDatetime | None = None
+    due_after: UtcDatetime | None = None
     overdue: bool | None = None
     sort: SortParam = "-created_at"
     limit: int | None = Field(None, ge=1)

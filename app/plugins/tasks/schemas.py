@@ -27,8 +27,17 @@ def _distinct(tags: list[str]) -> list[str]:
     return list(dict.fromkeys(tags))
 
 
+def to_utc(value: datetime) -> datetime:
+    """`value` in UTC; a ValueError (a 422 naming the field) when UTC cannot hold it, as
+    `0001-01-01T00:00:00+14:00`, which would otherwise overflow into a 500."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("datetime out of range once converted to UTC") from None
+
+
 # Naive datetimes are refused; aware ones are stored and answered in UTC.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)]
 
 
