@@ -136,7 +136,9 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             request: Request,
             db: DB,
             # Optional here only so that a missing one gets OAuth2's answer, not a 422.
-            grant_type: Annotated[str | None, Form()] = None,
+            grant_type: Annotated[
+                str | None, Form(json_schema_extra={"enum": ["password"]})
+            ] = None,
         ) -> TokenPair:
             # RFC 6749 §4.3.2: the password grant names itself; nothing else is offered here.
             if grant_type != "password":

@@ -27,6 +27,8 @@ Email = Annotated[
     str,
     StringConstraints(strip_whitespace=True, max_length=254, pattern=NO_NUL),
     AfterValidator(_email),
+    # Documented as an email, so that clients and generated tests send one.
+    Field(json_schema_extra={"format": "email"}),
 ]
 Password = Annotated[str, Field(min_length=8, max_length=128, pattern=NO_NUL)]
 
