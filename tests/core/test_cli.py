@@ -1,4 +1,4 @@
-"""Task: T-015, T-063, T-064
+"""Task: T-015, T-063, T-064, T-101
 Spec: specs/features/plugins.md §Command line, §Start-up errors
 """
 

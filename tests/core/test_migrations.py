@@ -1,4 +1,4 @@
-"""Task: T-009, T-064
+"""Task: T-009, T-064, T-101
 Spec: specs/features/plugins.md §Migrations
 """
 

@@ -1,4 +1,4 @@
-"""Task: T-020
+"""Task: T-020, T-102
 Spec: specs/features/authentication.md §Overview
 
 The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth

@@ -1,4 +1,4 @@
-"""Task: T-026
+"""Task: T-026, T-105, T-106
 Spec: specs/features/authentication.md §Shared authentication hook
 
 The auth plugin's answer to the kernel's `authenticator` hook: who does a bearer token name?

@@ -1,4 +1,4 @@
-"""Task: T-021
+"""Task: T-021, T-101
 Spec: specs/database/schema.md §auth plugin
 
 The auth plugin's tables: users, refresh tokens, login-attempt counters.

@@ -1,4 +1,4 @@
-"""Task: T-020
+"""Task: T-020, T-100, T-102, T-103, T-105
 Spec: specs/features/authentication.md §Settings
 
 `[plugins.auth]` in plugins.toml.

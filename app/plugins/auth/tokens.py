@@ -1,4 +1,4 @@
-"""Task: T-024
+"""Task: T-024, T-105, T-106
 Spec: specs/features/authentication.md §Tokens
 
 JWT signing and verification with joserfc (authlib's JOSE engine).

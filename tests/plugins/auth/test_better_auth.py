@@ -1,4 +1,4 @@
-"""Task: T-026
+"""Task: T-026, T-105, T-106
 Spec: specs/features/authentication.md §Better Auth tokens
 """
 

@@ -1,4 +1,4 @@
-"""Task: T-029
+"""Task: T-029, T-104, T-106
 Spec: specs/api/rest-endpoints.md §Auth
 """
 

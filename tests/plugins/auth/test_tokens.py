@@ -1,4 +1,4 @@
-"""Task: T-024
+"""Task: T-024, T-105
 Spec: specs/features/authentication.md §Tokens
 
 The bad-token battery against the local issuer: every one is a 401 with `WWW-Authenticate:
