@@ -1,4 +1,4 @@
-"""Task: T-096
+"""Task: T-096, T-109
 Spec: specs/features/plugins.md §Plugin author API
 
 A pydantic model read from the query string, for hot routes.
@@ -28,7 +28,11 @@ class QueryParameters(Generic[M]):
             for name, field in model.model_fields.items()
             if get_origin(field.annotation) is list
         )
-        self.openapi = {"parameters": self._parameters()}
+        # FastAPI declares the 422 of the parameters it reads itself; these it does not see.
+        self.openapi = {
+            "parameters": self._parameters(),
+            "responses": {"422": {"description": "Validation Error"}},
+        }
 
     def parse(self, request: Request) -> M:
         params = request.query_params
