@@ -18,9 +18,10 @@ refuse somebody else's correct password.
 
 The attempt that goes past a limit is refused and starts a lockout of `lockout_seconds`. When
 it ends, one more attempt is let through; the next refusal doubles the lockout, up to
-`max_lockout_seconds`. Refused attempts count nowhere. A successful login deletes both counters;
-a counter is forgotten `failed_login_window_seconds` after its last attempt or lockout, and each
-attempt deletes a few such expired counters of other keys, so the table stays small.
+`max_lockout_seconds`. An attempt refused by a lockout already in place counts nowhere. A
+successful login deletes both counters; a counter is forgotten `failed_login_window_seconds`
+after its last attempt or lockout, and each attempt deletes a few such expired counters of other
+keys, so the table stays small.
 """
 
 from dataclasses import dataclass

@@ -100,7 +100,7 @@ async def test_one_address_cannot_lock_the_owner_out(make_client):
     attacker = from_address(client, "203.0.113.9")
     codes = [(await fail(attacker)).status_code for _ in range(20)]
     assert codes.count(401) == 3 and codes.count(429) == 17
-    # Refused attempts count nowhere: the account has seen 3 of its 6, the owner logs in.
+    # Attempts refused by a lockout count nowhere: the account has seen 3 of its 6.
     assert (await succeed(client)).status_code == 200
 
 
