@@ -27,6 +27,7 @@ test: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests examples migrations bench harness battery
+	$(BIN)/mypy
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate

@@ -192,7 +192,7 @@ def plugins() -> None:
     context = load(settings)
     create_app(settings, context)  # the same checks as `serve`
     routes = {
-        name: sum(len(router.routes) for router in found)  # type: ignore[attr-defined]
+        name: sum(len(router.routes) for router in found)
         for name, found in per_plugin(context.hook.routers, context=context)
     }
     rows = [("NAME", "VERSION", "SOURCE", "ENABLED", "ROUTES", "MIGRATION HEAD")]

@@ -140,15 +140,16 @@ def new_revision(installed: Mapping[str, Installed], name: str, message: str) ->
     migrations = Migrations(installed.values(), [name])
     if name in migrations.heads:
         number = sum(1 for _ in migrations.script.iterate_revisions(f"{name}@head", "base")) + 1
-        where: dict[str, str] = {"head": f"{name}@head"}
+        head, label = f"{name}@head", None
     else:
-        number, where = 1, {"head": "base", "branch_label": name}
+        number, head, label = 1, "base", name
     script = command.revision(
         migrations.config,
         message,
         rev_id=f"{name}_{number:04d}",
         version_path=str(versions),
-        **where,
+        head=head,
+        branch_label=label,
     )
     assert script is not None and not isinstance(script, list)
     return Path(script.path)
