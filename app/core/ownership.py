@@ -144,7 +144,7 @@ def _stamp_insert(insert: Insert, tables: set[Table]) -> None:
         insert._select_names = [*(insert._select_names or ()), "user_id"]
         insert.select = insert.select.add_columns(_owner_param())
     else:
-        values = insert._values or immutabledict()
+        values = immutabledict(insert._values or {})  # a plain dict at run time
         insert._values = values.union({table.c.user_id: _owner_param()})
     conflict = insert._post_values_clause
     if isinstance(conflict, OnConflictDoUpdate):
