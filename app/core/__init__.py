@@ -2,7 +2,14 @@
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
+
+The test kit's helpers (`ApiUser`, `AppClient`, `MakeUser`, `assert_isolated`, `Isolation`,
+`sign_up`) are importable from here too, but only imported when asked for: they need pytest,
+which a server does not install.
 """
+
+import importlib
+from typing import TYPE_CHECKING
 
 from app.core.context import Context
 from app.core.conventions import new_id, utcnow
@@ -23,6 +30,23 @@ from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.problems import Problem
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
+
+if TYPE_CHECKING:
+    from app.testing import ApiUser as ApiUser
+    from app.testing import AppClient as AppClient
+    from app.testing import Isolation as Isolation
+    from app.testing import MakeUser as MakeUser
+    from app.testing import assert_isolated as assert_isolated
+    from app.testing import sign_up as sign_up
+
+_TEST_KIT = {"ApiUser", "AppClient", "Isolation", "MakeUser", "assert_isolated", "sign_up"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _TEST_KIT:
+        return getattr(importlib.import_module("app.testing"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DB",

@@ -14,7 +14,7 @@ from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Migrations, Step, new_revision
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
-from tests.conftest import settings_for
+from app.testing import settings_for
 
 ADA = {"Authorization": "Bearer good-ada"}
 
