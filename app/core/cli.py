@@ -14,6 +14,7 @@ import logging
 import sys
 from collections.abc import Callable
 from functools import wraps
+from pathlib import Path
 from typing import Any
 
 import click
@@ -22,11 +23,12 @@ from pydantic import SecretStr
 from sqlalchemy import make_url
 
 from app.core.app import create_app, database_url
+from app.core.checkouts import Checkout, checkout
 from app.core.connectivity import check_database
 from app.core.context import Context
 from app.core.database import create_engine, engine_options
 from app.core.errors import ConfigError
-from app.core.installed import installed_plugins
+from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
 from app.core.settings import Settings
@@ -175,13 +177,23 @@ def _masked_url(raw_url: str) -> str:
 @cli.command()
 @click.argument("plugin")
 @click.option("-m", "--message", required=True, help="What the revision does.")
+@click.option(
+    "--path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The plugin's checkout (or package folder), when it is not installed.",
+)
 @_clear_errors
-def revision(plugin: str, message: str) -> None:
+def revision(plugin: str, message: str, path: Path | None) -> None:
     """Start a migration in PLUGIN's Alembic branch, to fill in by hand."""
-    installed = installed_plugins()
-    if plugin not in installed:
-        raise ConfigError(f"unknown plugin {plugin!r}; installed: {', '.join(sorted(installed))}")
-    click.echo(f"created {new_revision(installed, plugin, message)}")
+    plugins: dict[str, Installed | Checkout] = {**installed_plugins()}
+    if path is not None:
+        plugins[plugin] = checkout(plugin, path)
+    elif plugin not in plugins:
+        raise ConfigError(
+            f"unknown plugin {plugin!r}; installed: {', '.join(sorted(plugins))} "
+            "(--path DIR for a checkout that is not installed)"
+        )
+    click.echo(f"created {new_revision(plugins, plugin, message)}")
 
 
 @cli.command()

@@ -1,4 +1,4 @@
-"""Task: T-009, T-064, T-068
+"""Task: T-009, T-064, T-068, T-115
 Spec: specs/features/plugins.md §Migrations
 
 Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
@@ -25,6 +25,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core.checkouts import Checkout, writable_source
 from app.core.installed import Installed
 
 # pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
@@ -59,7 +60,7 @@ class Step:
 class Migrations:
     """The Alembic view of the installed plugins, and what the enabled ones need."""
 
-    def __init__(self, installed: Iterable[Installed], enabled: Iterable[str]) -> None:
+    def __init__(self, installed: Iterable[Installed | Checkout], enabled: Iterable[str]) -> None:
         self.config = Config()
         self.config.set_main_option("script_location", str(script_location()))
         self.config.set_main_option("path_separator", "os")
@@ -130,14 +131,14 @@ class Migrations:
         return {r.revision for r in self.script.iterate_revisions(tuple(current), "base")}
 
 
-def new_revision(installed: Mapping[str, Installed], name: str, message: str) -> Path:
+def new_revision(plugins: Mapping[str, Installed | Checkout], name: str, message: str) -> Path:
     """Write an empty revision at the head of plugin `name`'s branch (starting the branch if it
-    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path."""
-    folder = installed[name].package_dir
-    assert folder is not None, f"plugin {name!r} has no package folder"
-    versions = folder / "migrations" / "versions"
+    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path.
+    Only this project's own plugins get its `Task:`/`Spec:` header."""
+    versions = writable_source(plugins[name]) / "migrations" / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    migrations = Migrations(installed.values(), [name])
+    migrations = Migrations(plugins.values(), [name])
+    migrations.config.attributes["project_header"] = plugins[name].source == "built-in"
     if name in migrations.heads:
         number = sum(1 for _ in migrations.script.iterate_revisions(f"{name}@head", "base")) + 1
         head, label = f"{name}@head", None
