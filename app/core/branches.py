@@ -88,7 +88,11 @@ class Branches:
     against the revisions of the installed plugins (`script`)."""
 
     def __init__(
-        self, script: ScriptDirectory, rows: Iterable[str], records: Mapping[str, Record]
+        self,
+        script: ScriptDirectory,
+        rows: Iterable[str],
+        records: Mapping[str, Record],
+        installed: Collection[str] = (),
     ) -> None:
         self.script = script
         self.records = dict(records)
@@ -96,16 +100,20 @@ class Branches:
         self.known = [row for row in self.rows if _ships(script, row)]
         self.unknown = [row for row in self.rows if row not in self.known]
         self.labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+        # An installed plugin is no orphan, even one whose package lost its migrations.
+        self.installed = self.labels | set(installed)
         self._ancestors: dict[str, frozenset[str]] = {}
 
     @classmethod
-    def read(cls, connection: Connection, script: ScriptDirectory) -> "Branches":
+    def read(
+        cls, connection: Connection, script: ScriptDirectory, installed: Collection[str] = ()
+    ) -> "Branches":
         rows = MigrationContext.configure(connection).get_current_heads()
         records: dict[str, Record] = {}
         if inspect(connection).has_table(TABLE):
             for branch, revision, tables in connection.execute(_READ):
                 records[branch] = Record(revision, None if tables is None else tuple(tables))
-        return cls(script, rows, records)
+        return cls(script, rows, records, installed)
 
     def branch_of(self, revision: str) -> str:
         """The branch an unknown revision belongs to: as recorded, else by its `<name>_NNNN`."""
@@ -119,7 +127,7 @@ class Branches:
         found = []
         for revision in self.unknown:
             branch = self.branch_of(revision)
-            if branch not in self.labels:
+            if branch not in self.installed:
                 record = self.records.get(branch)
                 found.append(Orphan(branch, revision, record.tables if record else None))
         return found
@@ -137,7 +145,7 @@ class Branches:
         cannot be migrated: say which, and what to install."""
         for revision in self.unknown:
             branch = self.branch_of(revision)
-            if branch in self.labels:
+            if branch in self.installed:
                 raise ConfigError(
                     f"the database is at {revision} of plugin {branch!r}, which the installed "
                     f"{branch!r} does not ship: install the version of it that does"
@@ -261,11 +269,9 @@ def record(
         connection.execute(_WRITE, {"branch": branch, "revision": position, "tables": tables})
 
 
-def drop_orphan(connection: Connection, script: ScriptDirectory, name: str) -> Orphan:
+def drop_orphan(connection: Connection, branches: Branches, name: str) -> Orphan:
     """Drop orphaned branch `name`'s recorded tables and forget the branch; the heads its row
     stood for take its place in `alembic_version`."""
-    create_records(connection)
-    branches = Branches.read(connection, script)
     orphan = branches.orphan(name)
     if orphan.tables is None:
         raise ConfigError(

@@ -1,8 +1,8 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
-`drop-orphan`, `--version`, plus plugins' commands.
+`drop-orphan`, `new-plugin`, `--version`, plus plugins' commands.
 
 Configuration problems (`ConfigError`) are printed as one line naming the fix, never as a
 traceback, and exit with status 2.
@@ -33,6 +33,7 @@ from app.core.errors import ConfigError
 from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
+from app.core.scaffold import new_plugin
 from app.core.settings import Settings
 from app.core.unmigrated import explain, require_migrations, unmigrated
 
@@ -331,6 +332,27 @@ def drop_orphan(branch: str, yes: bool) -> None:
     )
     click.echo(
         f"dropped branch {branch} ({dropped.revision}): {', '.join(dropped.tables or ()) or 'no tables'}"
+    )
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write it (absent or empty); default ./todo-api-NAME.",
+)
+@_clear_errors
+def new_plugin_command(name: str, folder: Path | None) -> None:
+    """Write a new plugin NAME: an installable package with a model, routes, settings, its first
+    migration, a README and tests that pass as generated."""
+    target = folder or Path(f"todo-api-{name.replace('_', '-')}")
+    for path in new_plugin(name, target):
+        click.echo(f"created {path}")
+    click.echo(
+        f"next: pip install -e '{target}[test]', add \"{name}\" to [plugins] enabled in "
+        f"plugins.toml, then `pytest {target}` and `todo-api migrate`"
     )
 
 

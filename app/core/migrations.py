@@ -65,10 +65,12 @@ class Migrations:
     """The Alembic view of the installed plugins, and what the enabled ones need."""
 
     def __init__(self, installed: Iterable[Installed | Checkout], enabled: Iterable[str]) -> None:
+        plugins = list(installed)
+        self.installed = frozenset(plugin.name for plugin in plugins)
         self.config = Config()
         self.config.set_main_option("script_location", str(script_location()))
         self.config.set_main_option("path_separator", "os")
-        locations = [str(p.migrations_dir) for p in installed if p.migrations_dir is not None]
+        locations = [str(p.migrations_dir) for p in plugins if p.migrations_dir is not None]
         self.config.set_main_option("version_locations", os.pathsep.join(locations))
         self.enabled = tuple(enabled)
 
@@ -98,7 +100,7 @@ class Migrations:
     def _upgrade(self, connection: Connection) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
         branches.create_records(connection)
-        before = Branches.read(connection, self.script)
+        before = self._read(connection)
         before.check_not_ahead()
         orphans = before.orphans
         for orphan in orphans:
@@ -111,7 +113,7 @@ class Migrations:
                 command.upgrade(self.config, f"{name}@head")
         finally:
             del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
-        after = Branches.read(connection, self.script)
+        after = self._read(connection)
         branches.record(connection, before, after, changes)
         if before.unknown:
             branches.put_back(connection, orphans, added)
@@ -121,20 +123,27 @@ class Migrations:
     async def inspect(self, engine: AsyncEngine) -> Branches:
         """What the database holds, read without changing anything."""
         async with engine.connect() as connection:
-            return await connection.run_sync(Branches.read, self.script)
+            return await connection.run_sync(self._read)
 
     async def drop_orphan(self, engine: AsyncEngine, name: str) -> Orphan:
         """Drop orphaned branch `name`'s tables and forget it, under the migration lock."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            return await connection.run_sync(branches.drop_orphan, self.script, name)
+            return await connection.run_sync(self._drop_orphan, name)
+
+    def _drop_orphan(self, connection: Connection, name: str) -> Orphan:
+        branches.create_records(connection)
+        return branches.drop_orphan(connection, self._read(connection), name)
+
+    def _read(self, connection: Connection) -> Branches:
+        return Branches.read(connection, self.script, self.installed)
 
     def branches(
         self, current: Iterable[str], records: Mapping[str, Record] | None = None
     ) -> Branches:
         """The database's branches, given the revisions in its `alembic_version` and, when one
         of them is an orphan's, the kernel's records (`todo_api_branches`)."""
-        return Branches(self.script, current, records or {})
+        return Branches(self.script, current, records or {}, self.installed)
 
     def behind(self, state: Branches) -> list[str]:
         """Enabled plugins whose migrations are not at head (empty when all are). A head reached
