@@ -1,8 +1,11 @@
-"""The checklists plugin for Todo API: each user's own checklists.
+"""Task: T-124
+Spec: specs/features/plugins.md §Writing a plugin
 
-Everything it needs comes from `app.core`: the hook marker, the context, the ownership mixin
-and the user-scoped database. Its routes are protected without asking (the kernel adds
-authentication to every route not marked `@public`).
+The checklists plugin for Todo API: the items of a task, at `/api/v1/tasks/{task_id}/items`.
+Written with `todo-api new-plugin checklists`, then made to hang off the tasks plugin.
+
+Everything it needs from Todo API comes from `app.core`; from the plugin it builds on, tasks,
+only the `Task` model, so that its statements name the very table the kernel scopes.
 """
 
 from collections.abc import Sequence
@@ -12,7 +15,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Context, hookimpl
-from todo_api_checklists.models import Checklist
+from todo_api_checklists.models import ChecklistItem
 from todo_api_checklists.routes import build_router
 from todo_api_checklists.settings import Settings
 
@@ -21,8 +24,8 @@ NAME = "checklists"
 
 @hookimpl
 def requires() -> Sequence[str]:
-    # user_id references the auth plugin's users table.
-    return ["auth"]
+    # user_id references auth's users, task_id the tasks plugin's tasks.
+    return ["auth", "tasks"]
 
 
 @hookimpl
@@ -32,7 +35,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [Checklist]
+    return [ChecklistItem]
 
 
 @hookimpl
