@@ -24,10 +24,12 @@ from app.core.idempotency import (
     replay_stored,
     request_hash,
 )
+from app.core.marks import body_limit, no_store
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.problems import Problem
+from app.core.query import QueryParameters
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
 
@@ -66,15 +68,18 @@ __all__ = [
     "OwnershipError",
     "Principal",
     "Problem",
+    "QueryParameters",
     "ReadinessCheck",
     "Settings",
     "Transaction",
+    "body_limit",
     "etag",
     "hookimpl",
     "if_match_fails",
     "if_none_match_hits",
     "matching_versions",
     "new_id",
+    "no_store",
     "public",
     "replay_stored",
     "request_hash",

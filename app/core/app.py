@@ -13,12 +13,13 @@ from contextlib import AsyncExitStack, asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
-from app.core import docs, problems
+from app.core import docs, edge, problems, redaction
 from app.core.context import Context
 from app.core.database import engine_options
-from app.core.dependencies import current_user, is_public
+from app.core.dependencies import AUTHENTICATING, current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.plugins import load
@@ -36,6 +37,7 @@ def database_url(settings: Settings) -> str:
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
+    redaction.install()  # also here: uvicorn's workers build the app without the CLI
     settings = settings or Settings()
     context = context or load(settings)
 
@@ -68,17 +70,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.authenticators = context.collect("authenticator")
 
     problems.install(app)
-    app.add_middleware(
-        CORSMiddleware,
-        allow_origins=settings.allowed_origins,
-        allow_credentials=True,
-        allow_methods=["*"],
-        allow_headers=["*"],
-        expose_headers=["ETag", "Location", "Link", problems.REQUEST_ID_HEADER, "Retry-After"],
-    )
     for router in context.collect("routers"):
         mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
+    edge.install(app, settings)
     return app
 
 
@@ -92,8 +87,23 @@ def mount(app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path) 
             f"protected routes ({paths}) but no authentication plugin is enabled: "
             f'add "auth" to [plugins] enabled in {plugins_file}'
         )
-    for routes, dependencies in ((open_routes, []), (closed_routes, [Depends(current_user)])):
+    authenticated = [route for route in closed_routes if _authenticates(route)]
+    for routes, dependencies in (
+        (open_routes + authenticated, []),
+        ([r for r in closed_routes if r not in authenticated], [Depends(current_user)]),
+    ):
         if routes:
             part = APIRouter()
             part.routes.extend(routes)
             app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+
+
+def _authenticates(route: BaseRoute) -> bool:
+    """True when the route already depends on `CurrentUser` or `OwnedDB` (at any depth)."""
+    pending = [route.dependant] if isinstance(route, APIRoute) else []
+    while pending:
+        dependant = pending.pop()
+        if dependant.call in AUTHENTICATING:
+            return True
+        pending.extend(dependant.dependencies)
+    return False

@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core import redaction
 from app.core.app import create_app, database_url
 from app.core.branches import Branches
 from app.core.checkouts import Checkout, checkout
@@ -34,6 +35,7 @@ from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
 from app.core.scaffold import new_plugin
+from app.core.server import uvicorn_options
 from app.core.settings import Settings
 from app.core.unmigrated import explain, require_migrations, unmigrated
 
@@ -42,6 +44,7 @@ T = TypeVar("T")
 
 
 def _configure_logging(settings: Settings) -> None:
+    redaction.install()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
@@ -142,12 +145,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         host=host,
         port=port,
         workers=workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        # uvloop and httptools: the event loop and HTTP parser in C (uvicorn[standard]).
-        loop="uvloop",
-        http="httptools",
-        access_log=settings.access_log,
+        **uvicorn_options(settings),
     )
 
 
@@ -188,7 +186,7 @@ def _shown(settings: Settings, name: str) -> str:
     if isinstance(value, SecretStr):
         return "********"
     if isinstance(value, list):
-        return ",".join(value)
+        return ",".join(value) or "unset"  # FORWARDED_ALLOW_IPS's default: no proxy trusted
     return str(value)
 
 

@@ -71,6 +71,18 @@ class Settings(BaseSettings):
     better_auth_audience: str | None = None
 
     allowed_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    # The largest request body a route takes unless it declares its own (`@body_limit`).
+    max_body_bytes: int = Field(
+        default=1024 * 1024, ge=0, description="a whole number of bytes, 0 or more"
+    )
+    # Strict-Transport-Security max-age; 0 sends none (set it where the API is only on HTTPS).
+    hsts_seconds: int = Field(
+        default=0, ge=0, description="a whole number of seconds, 0 or more (0: no HSTS header)"
+    )
+    # Proxies whose X-Forwarded-For/-Proto are believed; none by default.
+    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+        default=[], description="addresses or networks, comma-separated (e.g. 10.0.0.0/8), or *"
+    )
 
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")
@@ -91,12 +103,12 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from None
 
-    @field_validator("allowed_origins", mode="before")
+    @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         # A comma-separated list is what operators write in an environment variable.
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [item.strip() for item in value.split(",") if item.strip()]
         return value
 
     @field_validator("log_level", mode="before")

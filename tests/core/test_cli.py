@@ -106,6 +106,7 @@ def test_config_shows_every_setting_with_secrets_masked(env, monkeypatch):
     assert shown["JWT_SECRET_KEY"] == shown["BETTER_AUTH_SECRET"] == "********"
     assert shown["DATABASE_POOL_SIZE"] == "10  (default)"
     assert shown["BETTER_AUTH_URL"] == "unset"
+    assert shown["FORWARDED_ALLOW_IPS"] == "unset  (default)"
     for secret in ("S3cret-pw", "another-secret", os.environ["JWT_SECRET_KEY"]):
         assert secret not in result.output
     assert f"plugins file: {env / 'plugins.toml'}\n" in result.output

@@ -16,7 +16,7 @@ from joserfc.jwk import OctKey
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Authenticator, Context, hookimpl
+from app.core import Authenticator, Context, body_limit, hookimpl, no_store
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.models import LoginFailure, RefreshToken, User
 from app.plugins.auth.routes import build_router
@@ -25,6 +25,7 @@ from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import Issuer
 
 NAME = "auth"
+BODY_LIMIT = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -70,7 +71,11 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    return [build_router(auth.issuer, auth.config)]
+    router = build_router(auth.issuer, auth.config)
+    for route in router.routes:
+        # Answers hold tokens: never cached. Requests hold credentials: small.
+        body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
+    return [router]
 
 
 @hookimpl

@@ -27,6 +27,7 @@ from app.plugins.auth.tokens import ASYMMETRIC, LOCAL_ISSUER, Verifier, unverifi
 
 # Users remembered per process: past this many, the memory is cleared and refilled.
 REMEMBERED_USERS = 100_000
+REMEMBERED_TOKENS = 100_000
 
 _LOCAL_USER_EXISTS = select(User.id).where(User.id == bindparam("id"), User.issuer == LOCAL_ISSUER)
 # A Better Auth user, created on first sight and kept up to date; a row of another issuer
@@ -76,10 +77,17 @@ class Authenticator:
             self.shared = Verifier(key, ["HS256"], self.issuer, self.audience, self.leeway)
         # Local user id -> when it was last seen in the database (monotonic seconds).
         self._checked: dict[str, float] = {}
+        # Local tokens already verified -> (user id, exp): a client sends the same token for
+        # its whole lifetime, and verifying an HMAC JWT costs more than the rest of a read.
+        self._verified: dict[str, tuple[str, float]] = {}
         # Better Auth user id -> the (email, name) last written for it.
         self._external: dict[str, tuple[str | None, str | None]] = {}
 
     async def __call__(self, token: str, db: Database) -> Principal | None:
+        known = self._verified.get(token)
+        if known is not None and time.time() < known[1] + self.leeway:
+            await self._check_local_user(db, known[0])
+            return Principal(id=known[0])
         parts = unverified(token)
         if parts is None:
             return None
@@ -88,6 +96,9 @@ class Authenticator:
         if issuer == LOCAL_ISSUER:
             verified = self.local.verify(token)
             await self._check_local_user(db, verified["sub"])
+            if len(self._verified) >= REMEMBERED_TOKENS:
+                self._verified.clear()
+            self._verified[token] = (verified["sub"], float(verified["exp"]))
             return Principal(id=verified["sub"])
         if self.issuer is None or issuer != self.issuer:
             return None

@@ -10,12 +10,13 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 
 from app.core import (
     KEEP_KEYS_FOR,
     IdempotencyKeyHeader,
     OwnedDB,
+    QueryParameters,
     etag,
     if_match_fails,
     if_none_match_hits,
@@ -33,6 +34,7 @@ from app.plugins.tasks.settings import TasksSettings
 router = APIRouter(prefix="/tasks", tags=["tasks"])
 IfMatch = Annotated[str | None, Header()]
 NOT_FOUND = {404: {"description": "No such task for this user"}}
+TASK_QUERY = QueryParameters(TaskQuery)
 # Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
@@ -78,10 +80,9 @@ async def _unchanged(db: OwnedDB, task_id: str, if_match: str | None) -> Respons
     return _task_response(task)
 
 
-@router.get("", response_model=list[TaskOut])
-async def list_tasks(
-    request: Request, db: OwnedDB, query: Annotated[TaskQuery, Query()]
-) -> Response:
+@router.get("", response_model=list[TaskOut], openapi_extra=TASK_QUERY.openapi)
+async def list_tasks(request: Request, db: OwnedDB) -> Response:
+    query = TASK_QUERY.parse(request)
     settings: TasksSettings = request.app.state.context.settings_for("tasks", TasksSettings)
     limit = query.limit or settings.default_page_size
     if limit > settings.max_page_size:

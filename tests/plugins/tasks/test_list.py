@@ -226,3 +226,11 @@ async def test_bad_query_values_are_422(alice: User, params: dict):
     response = await alice.get(TASKS, params=params)
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_thousands_of_unknown_parameters_get_a_small_answer(alice: User):
+    too_many = await alice.get(f"{TASKS}?" + "&".join(f"u{i}=1" for i in range(5000)))
+    assert too_many.status_code == 400 and len(too_many.content) < 500
+    unknown = await alice.get(f"{TASKS}?" + "&".join(f"u{i}=1" for i in range(100)))
+    assert unknown.status_code == 422 and len(unknown.json()["errors"]) == 20
+    assert unknown.json()["detail"].endswith("(80 more errors not listed)")
