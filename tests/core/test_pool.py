@@ -14,7 +14,7 @@ from sqlalchemy import text
 from app.core import Database, DatabaseUnavailable
 from app.core.database import engine_options
 from app.core.settings import StatementCache
-from tests.plugins.tasks.conftest import libpq_url
+from app.testing.database import libpq_url
 
 TERMINATE = """
 SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity

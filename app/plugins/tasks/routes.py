@@ -11,14 +11,23 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Request, Response, status
-from fastapi.responses import JSONResponse
 
-from app.core import OwnedDB
-from app.core.query import QueryParameters
-from app.plugins.tasks import idempotency, pagination, queries
-from app.plugins.tasks.etags import etag, if_match_fails, if_none_match_hits, matching_versions
+from app.core import (
+    KEEP_KEYS_FOR,
+    IdempotencyKeyHeader,
+    OwnedDB,
+    QueryParameters,
+    etag,
+    if_match_fails,
+    if_none_match_hits,
+    matching_versions,
+    new_id,
+    replay_stored,
+    request_hash,
+    utcnow,
+)
+from app.plugins.tasks import pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
-from app.plugins.tasks.models import utcnow
 from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
@@ -49,7 +58,7 @@ def _task_response(task: Any, status_code: int = 200, **headers: str) -> Respons
         _json(dict(task)),
         status_code=status_code,
         media_type="application/json",
-        headers={"ETag": etag(task), **headers},
+        headers={"ETag": etag(task["id"], task["version"]), **headers},
     )
 
 
@@ -66,7 +75,7 @@ async def _unchanged(db: OwnedDB, task_id: str, if_match: str | None) -> Respons
     task = await db.fetchrow(queries.GET, id=task_id)
     if task is None:
         raise _not_found()
-    if if_match_fails(if_match, task):
+    if if_match_fails(if_match, task["id"], task["version"]):
         raise _precondition_failed()
     return _task_response(task)
 
@@ -97,14 +106,14 @@ async def create_task(
     body: TaskCreate,
     request: Request,
     db: OwnedDB,
-    idempotency_key: Annotated[str | None, Header()] = None,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Response:
     values = body.model_dump()
     now = utcnow()
     # Everything is known before sending, the id included: the response needs no RETURNING,
     # and a retried INSERT recognises its own row.
     task = {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "user_id": db.owner,
         **values,
         "completed_at": now if body.completed else None,
@@ -112,30 +121,29 @@ async def create_task(
         "updated_at": now,
         "version": 1,
     }
-    headers = {"ETag": etag(task), "Location": request.url_for("get_task", task_id=task["id"]).path}
+    headers = {
+        "ETag": etag(task["id"], task["version"]),
+        "Location": request.url_for("get_task", task_id=task["id"]).path,
+    }
     content = _json(task)
     if idempotency_key is None:
         await db.execute(queries.CREATE, **task)
         return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    idempotency.check_key(idempotency_key)
-    request_hash = idempotency.body_hash(values)
+    body_hash = request_hash(values)
     created = await db.fetchval(
         queries.CREATE_ONCE,
         key=idempotency_key,
-        request_hash=request_hash,
+        request_hash=body_hash,
         status_code=status.HTTP_201_CREATED,
         body=orjson.loads(content),
         headers=headers,
-        expired_before=now - idempotency.KEEP_FOR,
+        expired_before=now - KEEP_KEYS_FOR,
         now=now,
         **task,
     )
     if created is not None:
         return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    status_code, stored, stored_headers = await idempotency.stored_response(
-        db, idempotency_key, request_hash
-    )
-    return JSONResponse(stored, status_code, stored_headers)
+    return replay_stored(await db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash)
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses={304: {}, **NOT_FOUND})
@@ -145,8 +153,9 @@ async def get_task(
     task = await db.fetchrow(queries.GET, id=_task_id(task_id))
     if task is None:
         raise _not_found()
-    if if_none_match_hits(if_none_match, task):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(task)})
+    if if_none_match_hits(if_none_match, task["id"], task["version"]):
+        tag = etag(task["id"], task["version"])
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
     return _task_response(task)
 
 

@@ -13,7 +13,7 @@ import pytest
 from joserfc import jwt
 from joserfc.jwk import OctKey
 
-from tests.conftest import TEST_SECRET
+from app.testing import TEST_SECRET
 from tests.plugins.auth.conftest import PASSWORD
 
 ME = "/api/v1/auth/me"
