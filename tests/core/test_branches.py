@@ -89,15 +89,16 @@ async def orphaned(empty_database_url: str, tmp_path: Path, reminders: Checkout)
     """A database where reminders was migrated, then uninstalled."""
     steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "reminders", extra=reminders)
     assert [step.plugin for step in steps] == ["auth", "tasks", "reminders"]
-    # Alembic keeps only the head that depends on the others.
-    assert await rows(empty_database_url) == {"reminders_0001"}
+    # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
+    # auth_0001 only) and the one that depends on tasks.
+    assert await rows(empty_database_url) == {"auth_0002", "reminders_0001"}
     return empty_database_url
 
 
 async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
-        "auth": ("auth_0001", ["login_failures", "refresh_tokens", "users"]),
+        "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
         "tasks": ("tasks_0001", ["task_idempotency_keys", "tasks"]),
         "reminders": ("reminders_0001", ["reminder_rules", "reminders"]),
     }
@@ -114,7 +115,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "branch 'reminders' (reminders_0001)" in warnings[0]
     assert "(reminder_rules, reminders) are left alone" in warnings[0]
-    assert await rows(orphaned) == {"reminders_0001", "notes_0001"}
+    assert await rows(orphaned) == {"auth_0002", "reminders_0001", "notes_0001"}
     assert {"reminders", "reminder_rules", "tasks", "notes"} <= await tables(orphaned)
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
@@ -156,7 +157,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0001", "ok"] and states["auth"] == ["auth_0001", "ok"]
+    assert states["tasks"] == ["tasks_0001", "ok"] and states["auth"] == ["auth_0002", "ok"]
     assert listed.stderr.count("warning: branch 'reminders' (reminders_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -180,7 +181,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch reminders (reminders_0001): reminder_rules, reminders\n"
     )
     assert not {"reminders", "reminder_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"tasks_0001"}  # the head the orphan stood for is back
+    assert await rows(orphaned) == {"auth_0002", "tasks_0001"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

@@ -33,7 +33,7 @@ from schemathesis.python import asgi
 from app.core.app import create_app
 from app.core.plugins import load
 from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
-from tests.conftest import settings_for
+from app.testing.database import settings_for
 
 OPENAPI = "/api/v1/openapi.json"
 PASSWORD = "correct horse battery"
