@@ -7,6 +7,7 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.context import Context
 from app.core.dependencies import DB, CurrentUser, OwnedDB, public
 from app.core.hookspecs import hookimpl
+from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
@@ -22,11 +23,14 @@ __all__ = [
     "Database",
     "DatabaseUnavailable",
     "Executor",
+    "Job",
     "Owned",
     "OwnedDB",
     "OwnershipError",
+    "Periodic",
     "Principal",
     "ReadinessCheck",
+    "Task",
     "Transaction",
     "body_limit",
     "hookimpl",

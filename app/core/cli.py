@@ -36,12 +36,15 @@ from app.core.settings import Settings
 logger = logging.getLogger("todo_api")
 
 
-def _configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings) -> None:
+    """Logging as every command sets it up (plugins' commands included)."""
     redaction.install()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so a `ConfigError` is one `error:` line and status 2."""
+
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -66,7 +69,7 @@ async def migrate_database(context: Context) -> list[Step]:
         await engine.dispose()
 
 
-def _migrated(steps: list[Step]) -> list[str]:
+def migrated(steps: list[Step]) -> list[str]:
     return [f"migrated {step}" for step in steps] or ["migrations: already at head"]
 
 
@@ -101,16 +104,16 @@ def cli(ctx: click.Context) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations at start-up.")
-@_clear_errors
+@clear_errors
 def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Migrate (under an advisory lock, safe with several instances) and serve the API."""
     settings = Settings()
-    _configure_logging(settings)
+    configure_logging(settings)
     context = load(settings)
     create_app(settings, context)  # any configuration error surfaces here, as one line
     reach_database(settings)  # with --no-migrate too: a dead database is not "startup complete"
     if not no_migrate:
-        for line in _migrated(asyncio.run(migrate_database(context))):
+        for line in migrated(asyncio.run(migrate_database(context))):
             logger.info(line)
     uvicorn.run(
         "app.core.app:create_app",
@@ -123,19 +126,19 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def migrate() -> None:
     """Upgrade every enabled plugin's migrations to head."""
     settings = Settings()
-    _configure_logging(settings)
+    configure_logging(settings)
     context = load(settings)
     reach_database(settings)
-    for line in _migrated(asyncio.run(migrate_database(context))):
+    for line in migrated(asyncio.run(migrate_database(context))):
         click.echo(line)
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def config() -> None:
     """Print the effective configuration (secrets masked) and the enabled plugins."""
     settings = Settings()
@@ -153,7 +156,7 @@ def _shown(settings: Settings, name: str) -> str:
     value = getattr(settings, name)
     if value is None:
         return "unset: embedded PostgreSQL" if name == "database_url" else "unset"
-    if name == "database_url":
+    if name in {"database_url", "database_direct_url"}:
         return _masked_url(value.get_secret_value())
     if isinstance(value, SecretStr):
         return "********"
@@ -173,7 +176,7 @@ def _masked_url(raw_url: str) -> str:
 @cli.command()
 @click.argument("plugin")
 @click.option("-m", "--message", required=True, help="What the revision does.")
-@_clear_errors
+@clear_errors
 def revision(plugin: str, message: str) -> None:
     """Start a migration in PLUGIN's Alembic branch, to fill in by hand."""
     installed = installed_plugins()
@@ -183,7 +186,7 @@ def revision(plugin: str, message: str) -> None:
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def plugins() -> None:
     """List installed plugins: source, version, enabled, routes and migration head."""
     settings = Settings()
@@ -214,7 +217,7 @@ def plugins() -> None:
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def openapi() -> None:
     """Print the OpenAPI schema as JSON."""
     click.echo(json.dumps(create_app().openapi(), indent=2))

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     database_statement_cache: StatementCache = Field(
         default=StatementCache.auto, description=_one_of(StatementCache)
     )
+    # A session (non-pooled) connection for LISTEN: the change feed's live updates and the job
+    # queue's wake-ups. Unset: DATABASE_URL itself when it is not a transaction pooler, else
+    # both poll.
+    database_direct_url: SecretStr | None = None
 
     jwt_secret_key: SecretStr | None = None
     jwt_algorithm: JwtAlgorithm = Field(
