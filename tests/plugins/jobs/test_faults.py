@@ -53,7 +53,11 @@ async def workers(
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
     for process in processes:
-        await process.wait()
+        try:
+            await asyncio.wait_for(process.wait(), 10)
+        except TimeoutError:  # still running a hung job: the test failed already
+            process.kill()
+            await process.wait()
 
 
 async def test_a_job_whose_worker_is_killed_mid_run_runs_again(workers, db: Database):
