@@ -37,7 +37,7 @@ logger = logging.getLogger("todo_api")
 # After a failure (the database away), the next attempt to start: soon, but not a busy loop.
 RESTART_SECONDS = 1.0
 # A listening worker is woken by NOTIFY; it still looks this often, in case one was missed.
-LISTENING_POLL_SECONDS = 30.0
+LISTENING_POLL_SECONDS = 10.0
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,10 @@ class Worker:
             heartbeat_timeout=timedelta(seconds=self.settings.lease_seconds),
             restart_on_failure=True,
             restart_delay=timedelta(seconds=RESTART_SECONDS),
+            # PgQueuer checks every 10 s that a NOTIFY comes back; when the LISTEN connection
+            # died (a dropped idle connection) that is a failure, and a fresh instance listens
+            # on a fresh connection. Without LISTEN the check can only fail: not a failure then.
+            shutdown_on_listener_failure=self.listen is not None,
             shutdown=shutdown,
         )
 

@@ -160,3 +160,36 @@ async def test_behind_a_transaction_pooler_without_a_direct_url_the_worker_polls
 
     await eventually(ran)
     assert [row["job_id"] for row in await runs(db, ONCE.name)] == [job_id]
+
+
+async def test_a_worker_whose_listen_connection_dies_listens_again(start_instance, db: Database):
+    await start_instance(jobs={"poll_seconds": 60})  # listening: woken by NOTIFY
+    listening = text(
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND query LIKE 'LISTEN%'"
+    )
+
+    async def listener() -> int | None:
+        rows = await db.fetch(listening)
+        return rows[0]["pid"] if rows else None
+
+    async def listens() -> bool:
+        return await listener() is not None
+
+    await eventually(listens)
+    dead = await listener()
+    await db.execute(text("SELECT pg_terminate_backend(:pid)"), pid=dead)
+
+    async def listens_again() -> bool:
+        return (await listener()) not in {None, dead}
+
+    await eventually(listens_again, seconds=40)  # PgQueuer notices within two checks
+    started = asyncio.get_running_loop().time()
+    job_id = await ONCE.defer(db)
+
+    async def ran() -> bool:
+        return bool(await runs(db, ONCE.name))
+
+    await eventually(ran)
+    assert [row["job_id"] for row in await runs(db, ONCE.name)] == [job_id]
+    assert asyncio.get_running_loop().time() - started < 5  # woken, not polled (every 10 s)
