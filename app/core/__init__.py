@@ -24,7 +24,9 @@ from app.core.idempotency import (
     replay_stored,
     request_hash,
 )
+from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
+from app.core.outbound import DestinationRefused, OutboundClient, OutboundError
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
@@ -32,6 +34,7 @@ from app.core.problems import Problem
 from app.core.query import QueryParameters
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
+from app.core.signatures import new_message_id, new_secret, signature_headers
 from app.core.text import NO_NUL
 
 if TYPE_CHECKING:
@@ -63,16 +66,22 @@ __all__ = [
     "CurrentUser",
     "Database",
     "DatabaseUnavailable",
+    "DestinationRefused",
     "Executor",
     "IdempotencyKeyHeader",
+    "Job",
+    "OutboundClient",
+    "OutboundError",
     "Owned",
     "OwnedDB",
     "OwnershipError",
+    "Periodic",
     "Principal",
     "Problem",
     "QueryParameters",
     "ReadinessCheck",
     "Settings",
+    "Task",
     "Transaction",
     "body_limit",
     "etag",
@@ -81,9 +90,12 @@ __all__ = [
     "if_none_match_hits",
     "matching_versions",
     "new_id",
+    "new_message_id",
+    "new_secret",
     "no_store",
     "public",
     "replay_stored",
     "request_hash",
+    "signature_headers",
     "utcnow",
 ]
