@@ -28,7 +28,7 @@ from app.core.outbound import (
     OutboundTimeout,
     ResponseTooLarge,
 )
-from tests.conftest import settings_for
+from app.testing.database import settings_for
 from tests.core.test_connectivity import self_signed
 
 LOOPBACK = Allowances.parse(["127.0.0.1"])

@@ -17,7 +17,7 @@ from sqlalchemy import text
 from app.core import Database
 from app.core.database import engine_options
 from app.core.settings import StatementCache
-from tests.conftest import AppMaker
+from app.testing.plugin import AppMaker
 from tests.plugins.jobs import sample
 
 ENABLED = ("health", "auth", "jobs")

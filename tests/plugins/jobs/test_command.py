@@ -10,7 +10,7 @@ import os
 import signal
 from pathlib import Path
 
-from tests.conftest import TEST_SECRET
+from app.testing.database import TEST_SECRET
 from tests.core.command_line import SETTINGS, TODO_API
 
 

@@ -21,8 +21,8 @@ from app.core import Database
 from app.core.cli import migrate_database
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
+from app.testing.database import settings_for
 from battery.postgres import Postgres, fresh_postgres
-from tests.conftest import settings_for
 from tests.plugins.jobs import sample
 from tests.plugins.jobs.conftest import ENABLED, eventually, open_database, runs
 from tests.plugins.jobs.sample import HANG, ONCE

@@ -21,7 +21,7 @@ from app.core.errors import ConfigError
 from app.core.jobs import Periodic, Task
 from app.core.settings import PoolMode
 from app.plugins.jobs.worker import Definitions
-from tests.conftest import settings_for
+from app.testing.database import settings_for
 from tests.plugins.jobs.conftest import eventually, runs
 from tests.plugins.jobs.sample import FLAKY, ONCE, TICK, once
 

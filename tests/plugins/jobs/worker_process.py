@@ -12,7 +12,7 @@ from app.core.app import create_app
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from app.plugins.jobs.command import run_worker
-from tests.conftest import settings_for
+from app.testing.database import settings_for
 from tests.plugins.jobs import sample
 
 ENABLED = ("health", "auth", "jobs")
