@@ -16,6 +16,15 @@ from app.core.conventions import new_id, utcnow
 from app.core.dependencies import DB, CurrentUser, OwnedDB, public
 from app.core.errors import ConfigError
 from app.core.etags import etag, if_match_fails, if_none_match_hits, matching_versions
+from app.core.events import (
+    AfterCommit,
+    Change,
+    ChangeSerializer,
+    InTransaction,
+    Unit,
+    Writer,
+    Writes,
+)
 from app.core.hookspecs import hookimpl
 from app.core.idempotency import (
     KEEP_KEYS_FOR,
@@ -59,8 +68,11 @@ __all__ = [
     "KEEP_KEYS_FOR",
     "NO_NUL",
     "REPLAYED_HEADER",
+    "AfterCommit",
     "AuthenticationError",
     "Authenticator",
+    "Change",
+    "ChangeSerializer",
     "ConfigError",
     "Context",
     "CurrentUser",
@@ -69,6 +81,7 @@ __all__ = [
     "DestinationRefused",
     "Executor",
     "IdempotencyKeyHeader",
+    "InTransaction",
     "Job",
     "OutboundClient",
     "OutboundError",
@@ -83,6 +96,9 @@ __all__ = [
     "Settings",
     "Task",
     "Transaction",
+    "Unit",
+    "Writer",
+    "Writes",
     "body_limit",
     "etag",
     "hookimpl",

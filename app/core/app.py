@@ -22,6 +22,7 @@ from app.core.database import engine_options
 from app.core.dependencies import AUTHENTICATING, current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
+from app.core.events import Events
 from app.core.plugins import load
 from app.core.pool import Database
 from app.core.settings import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     )
     app.state.context = context
     app.state.authenticators = context.collect("authenticator")
+    app.state.events = Events(context.collect("subscriptions"))
 
     problems.install(app)
     for router in context.collect("routers"):

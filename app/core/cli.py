@@ -23,7 +23,7 @@ from pydantic import SecretStr
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core import redaction
+from app.core import feed, redaction
 from app.core.app import create_app, database_url
 from app.core.branches import Branches
 from app.core.checkouts import Checkout, checkout
@@ -78,7 +78,9 @@ async def _on_database(context: Context, work: Callable[[AsyncEngine], Awaitable
 
 
 async def migrate_database(context: Context) -> list[Step]:
-    return await _on_database(context, context.migrations.upgrade)
+    # Inside the migration's lock, after upgrading: the change log's triggers (app.core.feed).
+    attach = feed.attacher(model for answer in context.hook.models() for model in answer)
+    return await _on_database(context, lambda engine: context.migrations.upgrade(engine, attach))
 
 
 def read_branches(context: Context) -> Branches:

@@ -28,6 +28,7 @@ from app.core.principal import Authenticator
 
 if TYPE_CHECKING:
     from app.core.context import Context
+    from app.core.events import AfterCommit, ChangeSerializer, InTransaction
     from app.core.jobs import Periodic, Task
     from app.core.readiness import ReadinessCheck
 
@@ -100,3 +101,18 @@ def jobs(context: "Context") -> Sequence["Task | Periodic"]:
 @hookspec
 def cli_commands() -> Sequence[click.Command]:
     """Click commands added to the `todo-api` command line."""
+
+
+@hookspec
+def subscriptions(context: "Context") -> Sequence["InTransaction | AfterCommit"]:
+    """What this plugin wants to hear of writes to tracked tables, its own or other plugins':
+    `InTransaction(entity, handler)`, awaited inside the writing transaction (it may write too,
+    and its exception rolls the write back), or `AfterCommit(name, entities, handler)`, fed from
+    the change log after commit, at least once, from a cursor committed with its work."""
+
+
+@hookspec
+def change_serializers(context: "Context") -> Sequence["ChangeSerializer"]:
+    """`ChangeSerializer(entity, serialize)`: how the change feed shows a row of this plugin's
+    tracked table `entity`, as the plugin's own API shows it (without one, a change carries no
+    row, only its type, id, operation and version)."""

@@ -15,7 +15,7 @@ installed at all (an orphan, `app.core.branches`) is set aside while the others 
 import importlib.util
 import logging
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -90,14 +90,19 @@ class Migrations:
             if name in labels
         }
 
-    async def upgrade(self, engine: AsyncEngine) -> list[Step]:
+    async def upgrade(
+        self, engine: AsyncEngine, then: Callable[[Connection], None] | None = None
+    ) -> list[Step]:
         """Bring every enabled plugin's branch to its head, in one transaction under a lock;
-        return what moved (empty when everything was already at head)."""
+        return what moved (empty when everything was already at head). `then` runs in that
+        transaction after the upgrade (the kernel attaches the change-log triggers there)."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            return await connection.run_sync(self._upgrade)
+            return await connection.run_sync(self._upgrade, then)
 
-    def _upgrade(self, connection: Connection) -> list[Step]:
+    def _upgrade(
+        self, connection: Connection, then: Callable[[Connection], None] | None = None
+    ) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
         branches.create_records(connection)
         before = self._read(connection)
@@ -113,6 +118,8 @@ class Migrations:
                 command.upgrade(self.config, f"{name}@head")
         finally:
             del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
+        if then is not None:
+            then(connection)
         after = self._read(connection)
         branches.record(connection, before, after, changes)
         if before.unknown:

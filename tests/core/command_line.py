@@ -25,7 +25,9 @@ def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
 
 def environment(tmp_path: Path) -> dict[str, str]:
     """A valid configuration (with a plugins file) whose database is never reached."""
-    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    (tmp_path / "plugins.toml").write_text(
+        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+    )
     return {
         "PLUGINS_FILE": str(tmp_path / "plugins.toml"),
         "DATA_DIR": str(tmp_path / "data"),

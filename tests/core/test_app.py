@@ -25,7 +25,8 @@ async def probe(make_client):
 def test_every_route_is_under_api_v1(tmp_path):
     settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
     app = create_app(
-        settings, load(settings, PluginsFile(enabled=("health", "auth", "tasks", "notes")))
+        settings,
+        load(settings, PluginsFile(enabled=("health", "auth", "changes", "tasks", "notes"))),
     )
     paths = [route.path for route in iter_route_contexts(app.routes) if route.path]
     assert paths and all(path.startswith(f"{API_PREFIX}/") for path in paths)

@@ -23,7 +23,9 @@ TODO_API = str(Path(sys.executable).with_name("todo-api"))
 
 @pytest.fixture
 def env(tmp_path, monkeypatch):
-    (tmp_path / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    (tmp_path / "plugins.toml").write_text(
+        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+    )
     monkeypatch.setenv("PLUGINS_FILE", str(tmp_path / "plugins.toml"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("DATABASE_URL", "postgresql://u:p@localhost:1/x")
@@ -35,7 +37,7 @@ def test_plugins_lists_builtins_and_packages(env):
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
-    for name in ("health", "auth", "tasks"):
+    for name in ("health", "auth", "changes", "tasks"):
         assert rows[name][2] == "built-in" and rows[name][3] == "yes"
     assert rows["notes"][2] == "todo-api-notes" and rows["notes"][3] == "no"
     assert rows["tasks"][5] == "tasks_0001"
@@ -60,7 +62,7 @@ def test_serve_options():
         ('[plugins]\nenabled = ["health", "taks"]\n', "unknown plugin 'taks'"),
         ('[plugins]\nenabled = ["health", "tasks"]\n', "requires 'auth'"),
         (
-            '[plugins]\nenabled = ["health", "auth", "tasks"]\n[plugins.tasks]\nmax_page_size = "lots"\n',
+            '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n[plugins.tasks]\nmax_page_size = "lots"\n',
             "max_page_size",
         ),
         ('[plugins]\nenabled = ["health", "notes"]\n', "no authentication plugin is enabled"),
@@ -84,6 +86,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "migrated auth: base -> auth_0002",
+        "migrated changes: base -> changes_0001",
         "migrated tasks: base -> tasks_0001",
     ]
     again = CliRunner().invoke(cli, ["migrate"])
@@ -110,7 +113,7 @@ def test_config_shows_every_setting_with_secrets_masked(env, monkeypatch):
     for secret in ("S3cret-pw", "another-secret", os.environ["JWT_SECRET_KEY"]):
         assert secret not in result.output
     assert f"plugins file: {env / 'plugins.toml'}\n" in result.output
-    assert "enabled plugins: health, auth, tasks\n" in result.output
+    assert "enabled plugins: health, auth, changes, tasks\n" in result.output
 
 
 def test_plugins_add_commands(env, monkeypatch):

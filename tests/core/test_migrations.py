@@ -48,18 +48,26 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
         Step("auth", None, "auth_0002")
     ]
     # tasks depends on auth_0001 (already applied): auth stays put.
-    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == [
+    assert await migrate(
+        empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes"
+    ) == [
+        Step("changes", None, "changes_0001"),
         Step("tasks", None, "tasks_0001"),
         Step("notes", None, "notes_0001"),
     ]
-    assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == []
+    assert (
+        await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes")
+        == []
+    )
 
 
 async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):
-    await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes")
-    migrations = Migrations(installed_plugins().values(), ("health", "auth", "tasks", "notes"))
+    await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes")
+    migrations = Migrations(
+        installed_plugins().values(), ("health", "auth", "changes", "tasks", "notes")
+    )
     # health has no tables, so no branch; the others' branch labels are their names.
-    assert set(migrations.heads) == {"auth", "tasks", "notes"}
+    assert set(migrations.heads) == {"auth", "changes", "tasks", "notes"}
     rows = await query(empty_database_url, "SELECT version_num FROM alembic_version")
     assert {migrations.heads["tasks"], migrations.heads["notes"]} <= {
         row["version_num"] for row in rows
@@ -98,13 +106,17 @@ async def test_disable_and_reenable_keeps_the_data(empty_database_url, tmp_path,
 
 async def test_instances_migrating_together_take_turns(empty_database_url, tmp_path):
     context = load(
-        settings_for(empty_database_url, tmp_path), PluginsFile(enabled=("health", "auth", "tasks"))
+        settings_for(empty_database_url, tmp_path),
+        PluginsFile(enabled=("health", "auth", "changes", "tasks")),
     )
     engines = [create_engine(context.settings, empty_database_url) for _ in range(3)]
     try:
         await asyncio.gather(*(context.migrations.upgrade(engine) for engine in engines))
         async with engines[0].connect() as connection:
-            assert context.migrations.behind(context.migrations.branches(await applied(connection))) == []
+            assert (
+                context.migrations.behind(context.migrations.branches(await applied(connection)))
+                == []
+            )
     finally:
         for engine in engines:
             await engine.dispose()
@@ -116,12 +128,15 @@ async def test_instances_migrating_together_take_turns(empty_database_url, tmp_p
 
 async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path):
     context = load(
-        settings_for(empty_database_url, tmp_path), PluginsFile(enabled=("health", "auth", "tasks"))
+        settings_for(empty_database_url, tmp_path),
+        PluginsFile(enabled=("health", "auth", "changes", "tasks")),
     )
     engine = create_engine(context.settings, empty_database_url)
     try:
         async with engine.connect() as connection:
-            assert context.migrations.behind(context.migrations.branches(await applied(connection))) == ["auth", "tasks"]
+            assert context.migrations.behind(
+                context.migrations.branches(await applied(connection))
+            ) == ["auth", "changes", "tasks"]
     finally:
         await engine.dispose()
 

@@ -22,10 +22,11 @@ def settings(tmp_path) -> Settings:
 
 def test_builtins_load_in_order(tmp_path):
     context = load(settings(tmp_path), PluginsFile())
-    assert context.enabled == ("health", "auth", "jobs", "tasks")
+    assert context.enabled == ("health", "auth", "changes", "jobs", "tasks")
     assert [name for name, _ in context.plugin_manager.list_name_plugin() if _ is not None] == [
         "health",
         "auth",
+        "changes",
         "jobs",
         "tasks",
     ]
@@ -55,13 +56,15 @@ def test_entry_point_plugin_loads_when_enabled(tmp_path):
 def test_unknown_plugin_names_the_installed_ones(tmp_path):
     with pytest.raises(
         ConfigError,
-        match=r"unknown plugin 'taks'.*installed plugins are auth, checklists, health, jobs, notes, tasks",
+        match=r"unknown plugin 'taks'.*installed plugins are auth, changes, checklists, health, jobs, notes, tasks",
     ):
         load(settings(tmp_path), PluginsFile(enabled=("health", "taks")))
 
 
 def test_requirement_not_enabled(tmp_path):
-    with pytest.raises(ConfigError, match=r"plugin 'tasks' requires 'auth': add 'auth'"):
+    with pytest.raises(
+        ConfigError, match=r"plugin 'tasks' requires 'auth', 'changes': add 'auth', 'changes'"
+    ):
         load(settings(tmp_path), PluginsFile(enabled=("health", "tasks")))
 
 

@@ -12,7 +12,8 @@ from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, hookimpl
+from app.core import ChangeSerializer, Context, hookimpl
+from app.plugins.tasks.feed import SERIALIZER
 from app.plugins.tasks.idempotency import purge_forever
 from app.plugins.tasks.models import IdempotencyKey, Task
 from app.plugins.tasks.routes import router
@@ -21,7 +22,7 @@ from app.plugins.tasks.settings import TasksSettings
 
 @hookimpl
 def requires() -> Sequence[str]:
-    return ["auth"]
+    return ["auth", "changes"]
 
 
 @hookimpl
@@ -37,6 +38,11 @@ def routers(context: Context) -> Sequence[APIRouter]:
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
     return [Task, IdempotencyKey]
+
+
+@hookimpl
+def change_serializers(context: Context) -> Sequence[ChangeSerializer]:
+    return [SERIALIZER]
 
 
 @hookimpl

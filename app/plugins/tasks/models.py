@@ -7,7 +7,7 @@ on them is scoped to the request's user by the kernel.
 
 import enum
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
 from sqlalchemy import Enum as SAEnum
@@ -15,6 +15,21 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
 from app.core import Owned, new_id, utcnow
+
+
+def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any]:
+    """A task to create, whole (`values`: a validated `TaskCreate`): everything is known before
+    sending, the id included, so a create needs no RETURNING and a retried INSERT recognises
+    its own row."""
+    return {
+        "id": new_id(),
+        "user_id": owner,
+        **values,
+        "completed_at": now if values["completed"] else None,
+        "created_at": now,
+        "updated_at": now,
+        "version": 1,
+    }
 
 
 class Priority(enum.StrEnum):
@@ -62,6 +77,8 @@ class IdempotencyKey(Owned, table=True):
     """The first response to a `POST /tasks` carrying an `Idempotency-Key`, replayed on retry."""
 
     __tablename__ = "task_idempotency_keys"
+    # Bookkeeping, not the user's data: not in the change feed.
+    __table_args__: ClassVar[dict[str, Any]] = {"info": {"change_feed": False}}
 
     # Keys are per user: the owner is part of the primary key.
     user_id: str = Field(primary_key=True)

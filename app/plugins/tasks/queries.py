@@ -55,7 +55,7 @@ COMPLETE = (
     .returning(*COLUMNS)
 )
 
-DELETE = delete(Task).where(Task.id == ID).returning(Task.id)
+DELETE = delete(Task).where(Task.id == ID).returning(Task.id, Task.version)
 DELETE_IF_MATCH = DELETE.where(Task.version == any_(VERSIONS))
 
 

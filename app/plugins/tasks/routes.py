@@ -1,9 +1,11 @@
-"""Task: T-039
-Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
+"""Task: T-039, T-138
+Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
-The `/tasks` endpoints. Every statement goes through `OwnedDB`, so each one is scoped to the
-caller by the kernel; a task of another user is simply not found (404). Each request's normal
-path sends one statement (`queries`); responses are serialised once, straight to bytes.
+The `/tasks` endpoints. Every statement goes through `OwnedDB`, or for writes a unit of
+`Writes`, so each one is scoped to the caller by the kernel; a task of another user is simply
+not found (404). Each request's normal path sends one statement (`queries`); responses are
+serialised once, straight to bytes. Every write is told to the in-transaction subscribers of
+`tasks` (`unit.emit`); the unit is a transaction only when one is enabled.
 """
 
 import uuid
@@ -14,20 +16,22 @@ from fastapi import APIRouter, Header, HTTPException, Request, Response, status
 
 from app.core import (
     KEEP_KEYS_FOR,
+    Executor,
     IdempotencyKeyHeader,
     OwnedDB,
     QueryParameters,
+    Writes,
     etag,
     if_match_fails,
     if_none_match_hits,
     matching_versions,
-    new_id,
     replay_stored,
     request_hash,
     utcnow,
 )
 from app.plugins.tasks import pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
+from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
@@ -70,7 +74,7 @@ def _task_id(task_id: str) -> str:
     return task_id
 
 
-async def _unchanged(db: OwnedDB, task_id: str, if_match: str | None) -> Response:
+async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Response:
     """A write matched no row: say why (404, 412) or answer the task as it is."""
     task = await db.fetchrow(queries.GET, id=task_id)
     if task is None:
@@ -105,45 +109,39 @@ async def list_tasks(request: Request, db: OwnedDB) -> Response:
 async def create_task(
     body: TaskCreate,
     request: Request,
-    db: OwnedDB,
+    writes: Writes,
     idempotency_key: IdempotencyKeyHeader,
 ) -> Response:
     values = body.model_dump()
     now = utcnow()
-    # Everything is known before sending, the id included: the response needs no RETURNING,
-    # and a retried INSERT recognises its own row.
-    task = {
-        "id": new_id(),
-        "user_id": db.owner,
-        **values,
-        "completed_at": now if body.completed else None,
-        "created_at": now,
-        "updated_at": now,
-        "version": 1,
-    }
+    task = new_task(values, writes.owner, now)
     headers = {
         "ETag": etag(task["id"], task["version"]),
         "Location": request.url_for("get_task", task_id=task["id"]).path,
     }
     content = _json(task)
-    if idempotency_key is None:
-        await db.execute(queries.CREATE, **task)
-        return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    body_hash = request_hash(values)
-    created = await db.fetchval(
-        queries.CREATE_ONCE,
-        key=idempotency_key,
-        request_hash=body_hash,
-        status_code=status.HTTP_201_CREATED,
-        body=orjson.loads(content),
-        headers=headers,
-        expired_before=now - KEEP_KEYS_FOR,
-        now=now,
-        **task,
-    )
-    if created is not None:
-        return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    return replay_stored(await db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash)
+    async with writes.unit("tasks") as unit:
+        if idempotency_key is None:
+            await unit.db.execute(queries.CREATE, **task)
+            await unit.emit(task["id"], "create", task, 1)
+            return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+        body_hash = request_hash(values)
+        created = await unit.db.fetchval(
+            queries.CREATE_ONCE,
+            key=idempotency_key,
+            request_hash=body_hash,
+            status_code=status.HTTP_201_CREATED,
+            body=orjson.loads(content),
+            headers=headers,
+            expired_before=now - KEEP_KEYS_FOR,
+            now=now,
+            **task,
+        )
+        if created is not None:
+            await unit.emit(task["id"], "create", task, 1)
+            return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+        stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
+    return replay_stored(stored, body_hash)
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses={304: {}, **NOT_FOUND})
@@ -162,45 +160,52 @@ async def get_task(
 @router.put("/{task_id}", response_model=TaskOut, responses={412: {}, **NOT_FOUND})
 @router.patch("/{task_id}", response_model=TaskOut, responses={412: {}, **NOT_FOUND})
 async def update_task(
-    task_id: str, body: TaskUpdate, db: OwnedDB, if_match: IfMatch = None
+    task_id: str, body: TaskUpdate, writes: Writes, if_match: IfMatch = None
 ) -> Response:
     task_id = _task_id(task_id)
     changes = body.model_dump(exclude_unset=True)
     if not changes:
-        return await _unchanged(db, task_id, if_match)
+        return await _unchanged(writes.db, task_id, if_match)
     versions = matching_versions(if_match, task_id)
     params = {"versions": versions} if versions is not None else {}
-    task = await db.fetchrow(
-        queries.update_statement(frozenset(changes), versions is not None),
-        id=task_id,
-        now=utcnow(),
-        **changes,
-        **params,
-    )
-    if task is None:
-        return await _unchanged(db, task_id, if_match)
+    async with writes.unit("tasks") as unit:
+        task = await unit.db.fetchrow(
+            queries.update_statement(frozenset(changes), versions is not None),
+            id=task_id,
+            now=utcnow(),
+            **changes,
+            **params,
+        )
+        if task is None:
+            return await _unchanged(unit.db, task_id, if_match)
+        await unit.emit(task_id, "update", task, task["version"])
     return _task_response(task)
 
 
 @router.patch("/{task_id}/complete", response_model=TaskOut, responses=NOT_FOUND)
-async def complete_task(task_id: str, db: OwnedDB) -> Response:
-    task = await db.fetchrow(queries.COMPLETE, id=_task_id(task_id), now=utcnow())
-    if task is None:  # already completed (idempotent), or not found
-        return await _unchanged(db, task_id, None)
+async def complete_task(task_id: str, writes: Writes) -> Response:
+    task_id = _task_id(task_id)
+    async with writes.unit("tasks") as unit:
+        task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
+        if task is None:  # already completed (idempotent), or not found
+            return await _unchanged(unit.db, task_id, None)
+        await unit.emit(task_id, "update", task, task["version"])
     return _task_response(task)
 
 
 @router.delete(
     "/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses={412: {}, **NOT_FOUND}
 )
-async def delete_task(task_id: str, db: OwnedDB, if_match: IfMatch = None) -> Response:
+async def delete_task(task_id: str, writes: Writes, if_match: IfMatch = None) -> Response:
     task_id = _task_id(task_id)
     versions = matching_versions(if_match, task_id)
-    if versions is None:
-        deleted = await db.fetchval(queries.DELETE, id=task_id)
-    else:
-        deleted = await db.fetchval(queries.DELETE_IF_MATCH, id=task_id, versions=versions)
-    if deleted is None:
-        await _unchanged(db, task_id, if_match)  # 404, or 412 for a stale tag
-        raise _precondition_failed()  # the tag matched, but the task changed meanwhile
+    async with writes.unit("tasks") as unit:
+        if versions is None:
+            deleted = await unit.db.fetchrow(queries.DELETE, id=task_id)
+        else:
+            deleted = await unit.db.fetchrow(queries.DELETE_IF_MATCH, id=task_id, versions=versions)
+        if deleted is None:
+            await _unchanged(unit.db, task_id, if_match)  # 404, or 412 for a stale tag
+            raise _precondition_failed()  # the tag matched, but the task changed meanwhile
+        await unit.emit(task_id, "delete", None, deleted["version"])
     return Response(status_code=status.HTTP_204_NO_CONTENT)

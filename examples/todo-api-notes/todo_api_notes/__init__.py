@@ -1,4 +1,4 @@
-"""Task: T-017
+"""Task: T-017, T-140
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
@@ -8,11 +8,16 @@ user-scoped database. Its routes are protected without asking (the kernel adds a
 to every route not marked `@public`), and its statements need no `WHERE user_id = …`: sent
 through `OwnedDB`, statements on `Owned` tables see the caller's rows only, and inserts are
 stamped with the caller. Statements are built once, at import; values are bind parameters.
+
+It also listens to another plugin: an after-commit consumer of the change log journals every
+task completed, as a note ("Completed: <title>"), in the transaction that moves its cursor.
+Its own notes reach the change feed without a line of code: `Note` is `Owned`.
 """
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -20,7 +25,7 @@ from sqlalchemy import Column, DateTime, bindparam, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import Context, Owned, OwnedDB, hookimpl
+from app.core import AfterCommit, Change, Context, Owned, OwnedDB, Transaction, hookimpl
 
 
 class Note(Owned, table=True):
@@ -71,3 +76,23 @@ def routers(context: Context) -> Sequence[APIRouter]:
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
     return [Note]
+
+
+def _just_completed(task: Mapping[str, Any] | None) -> bool:
+    # Completing sets completed_at and updated_at to one instant; a later edit of a completed
+    # task moves updated_at only.
+    return bool(task and task["completed"] and task["completed_at"] == task["updated_at"])
+
+
+async def journal(transaction: Transaction, changes: Sequence[Change]) -> None:
+    for change in changes:
+        if change.op == "update" and _just_completed(change.data):
+            assert change.data is not None
+            body = f"Completed: {change.data['title']}"
+            note = NoteOut(id=str(uuid.uuid4()), body=body, created_at=datetime.now(UTC))
+            await transaction.owned(change.user_id).execute(CREATE, **note.model_dump())
+
+
+@hookimpl
+def subscriptions(context: Context) -> Sequence[AfterCommit]:
+    return [AfterCommit("notes-journal", frozenset({"tasks"}), journal)]

@@ -36,7 +36,7 @@ async def test_migrations_behind_is_503_naming_the_plugins(make_client, empty_da
     client = await make_client(url=empty_database_url)
     response = await client.get(READY)
     assert response.status_code == 503
-    assert "migrations not at head for: auth, jobs, tasks" in response.json()["detail"]
+    assert "migrations not at head for: auth, changes, jobs, tasks" in response.json()["detail"]
 
 
 async def test_plugin_readiness_checks_are_run(make_client):

@@ -1,0 +1,118 @@
+"""Task: T-135
+Spec: specs/features/plugins.md §Events
+
+After-commit consumers: each `AfterCommit` subscription fed from the change log.
+
+A consumer's position is a row of `change_consumers`, named after it. One batch is one
+transaction: lock that row (`FOR UPDATE SKIP LOCKED`: an instance finding it locked leaves the
+batch to the one holding it), read the next committed changes of its entities, await the
+handler with the transaction, move the position, commit. The handler's writes and the new
+position commit together or not at all, so a crash (a killed process, a dropped connection, an
+exception) delivers the same changes again: at least once, in log order, one instance at a time.
+"""
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from contextlib import suppress
+
+from app.core import AfterCommit, Change, Database, DatabaseUnavailable
+from app.plugins.changes.notifier import Notifier
+from app.plugins.changes.queries import (
+    CONSUMER_ADVANCE,
+    CONSUMER_LOCK,
+    CONSUMER_READ,
+    CONSUMER_START,
+)
+
+logger = logging.getLogger("todo_api")
+
+BATCH = 100
+MAX_BACKOFF_SECONDS = 30.0
+
+
+async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) -> int:
+    """Handle one batch of `consumer`'s changes; how many (0: none waiting, or another instance
+    holds the consumer)."""
+    async with database.transaction() as transaction:
+        position = await transaction.fetchrow(CONSUMER_LOCK, name=consumer.name)
+        if position is None:
+            return 0
+        rows = await transaction.fetch(
+            CONSUMER_READ,
+            after_xid=position["xid"],
+            after_seq=position["seq"],
+            entities=sorted(consumer.entities),
+            limit=batch,
+        )
+        if not rows:
+            return 0
+        changes = [
+            Change(
+                entity=row["entity"],
+                id=row["entity_id"],
+                op=row["op"],
+                version=row["version"],
+                user_id=row["user_id"],
+                data=row["data"],
+            )
+            for row in rows
+        ]
+        await consumer.handler(transaction, changes)
+        last = rows[-1]
+        await transaction.execute(
+            CONSUMER_ADVANCE, name=consumer.name, xid=last["xid"], seq=last["seq"]
+        )
+        return len(rows)
+
+
+async def run(
+    database: Database, notifier: Notifier, consumer: AfterCommit, idle_seconds: float
+) -> None:
+    """Feed `consumer` for as long as the app runs."""
+    subscription = notifier.subscribe(None)
+    backoff = idle_seconds
+    try:
+        while True:
+            try:
+                await database.execute(CONSUMER_START, name=consumer.name)
+                break
+            except DatabaseUnavailable:
+                await asyncio.sleep(backoff)
+        while True:
+            try:
+                handled = await step(database, consumer)
+                backoff = idle_seconds
+            except Exception:
+                # Rolled back: the same changes come again. Waiting longer each time keeps a
+                # handler that keeps failing from spinning.
+                logger.exception(
+                    "after-commit consumer %r failed; its changes will be delivered again",
+                    consumer.name,
+                )
+                handled = 0
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
+            if handled < BATCH:
+                # A change notified but still behind an older transaction sends no second
+                # notification: look again after `idle_seconds` anyway.
+                await subscription.wait(idle_seconds)
+    finally:
+        subscription.close()
+
+
+def start(
+    database: Database, notifier: Notifier, consumers: Sequence[AfterCommit], idle_seconds: float
+) -> list[asyncio.Task[None]]:
+    return [
+        asyncio.create_task(run(database, notifier, consumer, idle_seconds), name=consumer.name)
+        for consumer in consumers
+    ]
+
+
+async def stop(tasks: Sequence[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    for task in tasks:
+        with suppress(asyncio.CancelledError):
+            await task

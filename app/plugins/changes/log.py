@@ -1,0 +1,66 @@
+"""Task: T-132
+Spec: specs/api/rest-endpoints.md §Changes
+
+Reading a user's feed: one page of the change log after a position, in one statement.
+
+A page holds only changes of transactions older than the watermark (`queries.PAGE`), in
+`(transaction id, sequence)` order. Whatever commits later, in any order, has a transaction id
+at or above the watermark of every page already read, so it lands after them: a client that
+keeps the page's `next` position misses nothing and sees nothing twice.
+"""
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from app.core import Executor
+from app.plugins.changes.cursors import Position
+from app.plugins.changes.queries import PAGE
+
+Serialize = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class Entry:
+    position: Position
+    body: dict[str, Any]  # what the client gets: type, id, op, version, at, data
+
+
+@dataclass(frozen=True)
+class Page:
+    entries: list[Entry]
+    next: Position  # where the next page starts
+    more: bool  # more changes are waiting now
+    pending: bool  # changes of the caller's are in transactions not yet behind the watermark
+    expired: bool  # the purge has deleted changes after the requested position
+
+
+def _body(row: Mapping[str, Any], serializers: Mapping[str, Serialize]) -> dict[str, Any]:
+    serialize = serializers.get(row["entity"])
+    data = row["data"]
+    return {
+        "type": row["entity"],
+        "id": row["entity_id"],
+        "op": row["op"],
+        "version": row["version"],
+        "at": row["at"],
+        # Without the entity's serializer, no row: the change says what moved, not its content.
+        "data": serialize(data) if serialize is not None and data is not None else None,
+    }
+
+
+async def read(
+    db: Executor, after: Position, limit: int, serializers: Mapping[str, Serialize]
+) -> Page:
+    """The caller's changes after `after` (`db` is scoped to the caller), at most `limit`."""
+    rows = await db.fetch(PAGE, after_xid=after[0], after_seq=after[1], limit=limit + 1)
+    first = rows[0]  # the watermark's row is always there, with or without changes
+    if first["expired"]:
+        return Page([], after, more=False, pending=False, expired=True)
+    found = [row for row in rows if row["xid"] is not None]
+    more = len(found) > limit
+    entries = [Entry((row["xid"], row["seq"]), _body(row, serializers)) for row in found[:limit]]
+    # Without more, everything before the watermark has been read: the next page starts
+    # there, so a quiet user's cursor moves on too (and does not fall behind the purge).
+    position = entries[-1].position if more else max(after, (first["xmin"], 0))
+    return Page(entries, position, more=more, pending=first["pending"], expired=False)

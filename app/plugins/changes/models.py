@@ -1,0 +1,54 @@
+"""Task: T-130
+Spec: specs/database/schema.md §changes plugin
+
+The change log (`changes`, user-owned, so a user's feed is read through the kernel's scoping),
+the purge horizon and the after-commit consumers' cursors.
+"""
+
+from datetime import datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import BigInteger, Column, DateTime, Integer, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from app.core import Owned
+
+
+class ChangeEntry(Owned, table=True):
+    """One write to a tracked table, recorded by the `changes_record()` trigger."""
+
+    __tablename__ = "changes"
+    # The log is Owned (each user reads only their own) but not itself recorded.
+    __table_args__: ClassVar[dict[str, Any]] = {"info": {"change_feed": False}}
+
+    # The writing transaction (pg_current_xact_id()) and the order within it: the feed's order.
+    xid: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    seq: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    entity: str = Field(sa_column=Column(Text, nullable=False))
+    entity_id: str = Field(sa_column=Column(Text, nullable=False))
+    op: str = Field(sa_column=Column(Text, nullable=False))
+    version: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    data: dict[str, Any] | None = Field(default=None, sa_column=Column(JSONB, nullable=True))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+
+
+class Horizon(SQLModel, table=True):
+    """The greatest position the purge deleted: a cursor before it may have missed changes."""
+
+    __tablename__ = "changes_horizon"
+
+    id: bool = Field(default=True, primary_key=True)
+    xid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+
+
+class ConsumerCursor(SQLModel, table=True):
+    """Where an after-commit consumer is in the log, committed with its work."""
+
+    __tablename__ = "change_consumers"
+
+    name: str = Field(primary_key=True)
+    xid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))

@@ -1,0 +1,97 @@
+"""Task: T-132
+Spec: specs/api/rest-endpoints.md §Changes
+
+The change log's statements, each built once.
+
+The feed's statements go through `OwnedDB`: the kernel scopes them to the caller. The
+watermark is `pg_snapshot_xmin(pg_current_snapshot())`, the oldest transaction still running
+when the statement started: every transaction before it has ended, and none can start before
+it, so the changes of transactions older than it are final and may be handed out; later ones
+wait, even if they committed first. The other statements work across users (the poller, the
+after-commit consumers, the purge) and are plain SQL through the unscoped `DB` on purpose.
+"""
+
+from sqlalchemy import BigInteger, Text, bindparam, cast, exists, false, func, select, text, true
+from sqlalchemy import tuple_ as row
+
+from app.plugins.changes.models import ChangeEntry, Horizon
+
+WATERMARK_SQL = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+AFTER_XID = bindparam("after_xid", type_=BigInteger)
+AFTER_SEQ = bindparam("after_seq", type_=BigInteger)
+
+_watermark = select(
+    cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger).label("xmin")
+).cte("watermark")
+_after = row(ChangeEntry.xid, ChangeEntry.seq) > row(AFTER_XID, AFTER_SEQ)
+_page = (
+    select(
+        ChangeEntry.xid,
+        ChangeEntry.seq,
+        ChangeEntry.entity,
+        ChangeEntry.entity_id,
+        ChangeEntry.op,
+        ChangeEntry.version,
+        ChangeEntry.data,
+        ChangeEntry.at,
+    )
+    .where(_after, ChangeEntry.xid < _watermark.c.xmin)
+    .order_by(ChangeEntry.xid, ChangeEntry.seq)
+    .limit(bindparam("limit"))
+    .lateral("page")
+)
+# The caller's next changes (one row each), or one row of NULLs when there are none; every
+# row also carries the watermark, whether more of the caller's changes are still in flight
+# (`pending`: written by transactions not yet behind the watermark), and whether the purge has
+# gone past the cursor (`expired`).
+PAGE = select(
+    _watermark.c.xmin,
+    exists().where(_after, ChangeEntry.xid >= _watermark.c.xmin).label("pending"),
+    func.coalesce(
+        select(row(Horizon.xid, Horizon.seq) > row(AFTER_XID, AFTER_SEQ)).scalar_subquery(),
+        false(),
+    ).label("expired"),
+    *_page.c,
+).select_from(_watermark.outerjoin(_page, true()))
+
+WATERMARK = select(_watermark.c.xmin)
+
+# Which users have changes that passed the watermark since the last poll (`since` is the
+# watermark the last poll saw): one statement per interval, whatever the number of streams.
+POLL = text(
+    f"SELECT {WATERMARK_SQL} AS xmin, ARRAY(SELECT DISTINCT user_id FROM changes"
+    f" WHERE xid >= :since AND xid < {WATERMARK_SQL}) AS users"
+)
+
+# After-commit consumers. A new consumer starts at the watermark (it is not fed the past).
+CONSUMER_START = text(
+    f"INSERT INTO change_consumers (name, xid, seq) VALUES (:name, {WATERMARK_SQL}, 0)"
+    " ON CONFLICT (name) DO NOTHING"
+)
+# The consumer's row, locked for this transaction; another instance holding it is skipped.
+CONSUMER_LOCK = text(
+    "SELECT xid, seq FROM change_consumers WHERE name = :name FOR UPDATE SKIP LOCKED"
+)
+CONSUMER_READ = text(
+    "SELECT xid, seq, user_id, entity, entity_id, op, version, data FROM changes"
+    f" WHERE (xid, seq) > (:after_xid, :after_seq) AND xid < {WATERMARK_SQL}"
+    " AND entity = ANY(:entities) ORDER BY xid, seq LIMIT :limit"
+)
+# Entities it ignores move its cursor too: up to where its read stopped looking.
+CONSUMER_ADVANCE = text(
+    "UPDATE change_consumers SET xid = :xid, seq = :seq, updated_at = now() WHERE name = :name"
+)
+
+# Changes older than the retention, a batch at a time, and the greatest position deleted.
+PURGE = text(
+    "WITH gone AS ("
+    " DELETE FROM changes WHERE ctid IN ("
+    "  SELECT ctid FROM changes WHERE at < now() - make_interval(secs => :seconds)"
+    "  LIMIT 5000 FOR UPDATE SKIP LOCKED)"
+    " RETURNING xid, seq),"
+    " last AS (SELECT xid, seq FROM gone ORDER BY xid DESC, seq DESC LIMIT 1)"
+    " INSERT INTO changes_horizon (id, xid, seq) SELECT true, xid, seq FROM last"
+    " ON CONFLICT (id) DO UPDATE SET xid = EXCLUDED.xid, seq = EXCLUDED.seq"
+    " WHERE (changes_horizon.xid, changes_horizon.seq) < (EXCLUDED.xid, EXCLUDED.seq)"
+    " RETURNING xid"
+)

@@ -1,0 +1,26 @@
+"""Task: T-132
+Spec: specs/api/rest-endpoints.md §Changes
+
+The `[plugins.changes]` table of plugins.toml.
+"""
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+
+class ChangesSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # How long changes (tombstones included) are kept; an older cursor gets 410 Gone.
+    retention_days: float = Field(30, gt=0)
+    default_page_size: int = Field(100, ge=1)
+    max_page_size: int = Field(1000, ge=1, le=10_000)
+    # A comment line on every open stream this often, so proxies keep it open.
+    heartbeat_seconds: float = Field(15, gt=0)
+    # Without LISTEN (no direct connection), how often the log is polled for new changes.
+    poll_seconds: float = Field(1.0, gt=0, le=2)
+
+    @model_validator(mode="after")
+    def _default_fits(self) -> "ChangesSettings":
+        if self.default_page_size > self.max_page_size:
+            raise ValueError("default_page_size must not exceed max_page_size")
+        return self

@@ -1,0 +1,141 @@
+"""Task: T-140
+Spec: specs/features/plugins.md §Events
+
+After-commit consumers: fed committed changes from their own cursor, one instance at a time,
+again after a crash, and the example plugin's journal.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+import httpx
+
+from app.core import AfterCommit, Change, Context, Transaction, hookimpl
+from app.core.app import create_app
+from app.core.plugins import load
+from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.plugins.changes import consumers
+from tests.conftest import serving, settings_for
+from tests.plugins.tasks.conftest import TASKS, sign_up
+
+
+class Recorder:
+    """Records the changes it is fed; `hold` keeps it inside its first batch until set, and
+    `fail_once` makes its first batch fail."""
+
+    def __init__(self, hold: asyncio.Event | None = None, fail_once: bool = False) -> None:
+        self.batches: list[list[tuple[str, str]]] = []
+        self.entered = asyncio.Event()
+        self._hold = hold
+        self._fail = fail_once
+
+    @hookimpl
+    def subscriptions(self, context: Context) -> Sequence[AfterCommit]:
+        async def record(transaction: Transaction, changes: Sequence[Change]) -> None:
+            self.entered.set()
+            if self._hold is not None:
+                await self._hold.wait()
+            if self._fail:
+                self._fail = False
+                raise RuntimeError("crashed while handling")
+            self.batches.append([(change.id, change.op) for change in changes])
+
+        return [AfterCommit("recorder", frozenset({"tasks"}), record)]
+
+
+async def started(
+    stack: AsyncExitStack, url: str, folder: Path, **extra: object
+) -> httpx.AsyncClient:
+    settings = settings_for(url, folder)
+    context = load(settings, PluginsFile(tables={"changes": {"poll_seconds": 0.2}}), extra)
+    return await stack.enter_async_context(serving(create_app(settings, context)))
+
+
+async def until(condition, seconds: float = 5) -> None:  # type: ignore[no-untyped-def]
+    """Wait for `condition()` (a sync or an async callable) to hold."""
+    for _ in range(int(seconds / 0.02)):
+        held = condition()
+        if await held if asyncio.iscoroutine(held) else held:
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not within {seconds} s")
+
+
+async def consumer_ready(db) -> None:  # type: ignore[no-untyped-def]
+    await until(
+        lambda: db.fetchval("SELECT count(*) FROM change_consumers WHERE name = 'recorder'")
+    )
+
+
+async def test_changes_are_fed_after_commit_once(database_url, tmp_path, db):
+    recorder = Recorder()
+    async with AsyncExitStack() as stack:
+        client = await started(stack, database_url, tmp_path, recorder=recorder)
+        await consumer_ready(db)
+        user = await sign_up(client)
+        task = await user.create(title="fed")
+        await user.patch(f"{TASKS}/{task['id']}/complete")
+        await until(lambda: sum(map(len, recorder.batches)) == 2)
+        await asyncio.sleep(0.5)
+    assert [c for batch in recorder.batches for c in batch] == [
+        (task["id"], "create"),
+        (task["id"], "update"),
+    ]
+
+
+async def test_a_failed_batch_is_delivered_again(database_url, tmp_path, db):
+    recorder = Recorder(fail_once=True)
+    async with AsyncExitStack() as stack:
+        client = await started(stack, database_url, tmp_path, recorder=recorder)
+        await consumer_ready(db)
+        task = await (await sign_up(client)).create(title="again")
+        await until(lambda: recorder.batches, seconds=10)
+    assert recorder.batches == [[(task["id"], "create")]]
+
+
+async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
+    database_url, tmp_path, db
+):
+    holding = Recorder(hold=asyncio.Event())  # never let go: this instance gets killed
+    other = Recorder()
+    async with AsyncExitStack() as outer:
+        async with AsyncExitStack() as first:
+            client = await started(first, database_url, tmp_path / "a", recorder=holding)
+            await consumer_ready(db)
+            task = await (await sign_up(client)).create(title="contested")
+            async with asyncio.timeout(5):
+                await holding.entered.wait()
+
+            # A second instance finds the consumer taken and leaves the batch alone.
+            second = await started(outer, database_url, tmp_path / "b", recorder=other)
+            app = second._transport.app  # type: ignore[attr-defined]
+            (consumer,) = app.state.events.after_commit
+            assert await consumers.step(app.state.database, consumer) == 0
+            await asyncio.sleep(0.5)
+            assert other.batches == []
+        # The first instance stopped mid-batch (its transaction rolled back): the second one
+        # is fed the same change.
+        await until(lambda: other.batches)
+        assert other.batches == [[(task["id"], "create")]]
+        assert holding.batches == []
+    position = await db.fetchrow("SELECT xid, seq FROM change_consumers WHERE name = 'recorder'")
+    last = await db.fetchrow("SELECT xid, seq FROM changes ORDER BY xid DESC, seq DESC LIMIT 1")
+    assert tuple(position) == tuple(last)
+
+
+async def test_the_notes_example_journals_completed_tasks(make_client):
+    client = await make_client(
+        enabled=(*DEFAULT_ENABLED, "notes"), tables={"changes": {"poll_seconds": 0.2}}
+    )
+    user = await sign_up(client)
+    task = await user.create(title="write the report")
+    await user.patch(f"{TASKS}/{task['id']}", json={"title": "write the final report"})
+    await user.patch(f"{TASKS}/{task['id']}/complete")
+
+    async def journal() -> list[str]:
+        return [note["body"] for note in (await user.get("/api/v1/notes")).json()]
+
+    await until(journal, seconds=10)
+    assert await journal() == ["Completed: write the final report"]
