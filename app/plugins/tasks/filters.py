@@ -1,4 +1,4 @@
-"""Task: T-035, T-107
+"""Task: T-035, T-107, T-141
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -70,6 +70,7 @@ class TaskQuery(BaseModel):
     due_before: UtcDatetime | None = None
     due_after: UtcDatetime | None = None
     overdue: bool | None = None
+    updated_since: UtcDatetime | None = None
     sort: SortParam = "-created_at"
     limit: int | None = Field(None, ge=1)
     cursor: str | None = Field(None, max_length=2000)
@@ -145,6 +146,7 @@ class Shape:
     due_before: bool
     due_after: bool
     overdue: bool | None
+    updated_since: bool
     sort: SortParam
     after: Literal["none", "value", "null"]
 
@@ -160,6 +162,7 @@ class Shape:
             due_before=query.due_before is not None,
             due_after=query.due_after is not None,
             overdue=query.overdue,
+            updated_since=query.updated_since is not None,
             sort=query.sort,
             after=after,
         )
@@ -180,6 +183,8 @@ def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> d
         params["due_before"] = query.due_before
     if query.due_after is not None:
         params["due_after"] = query.due_after
+    if query.updated_since is not None:
+        params["updated_since"] = query.updated_since
     if after is not None:
         params["after_value"], params["after_id"] = after
         if after[0] is None:
@@ -204,6 +209,10 @@ def statement(shape: Shape) -> Select[Any]:
         conditions.append(Task.due_at < bindparam("due_before"))
     if shape.due_after:
         conditions.append(Task.due_at > bindparam("due_after"))
+    if shape.updated_since:
+        # Inclusive: a client passing the newest `updated_at` it holds misses no task updated in
+        # that same microsecond (it sees that one again).
+        conditions.append(Task.updated_at >= bindparam("updated_since"))
     if shape.overdue is not None:
         conditions.append(overdue if shape.overdue else or_(not_(overdue), Task.due_at.is_(None)))
     sort = Sort.parse(shape.sort)
