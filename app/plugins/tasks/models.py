@@ -1,4 +1,4 @@
-"""Task: T-033
+"""Task: T-033, T-142
 Spec: specs/database/schema.md §tasks plugin
 
 The `tasks` and `task_idempotency_keys` tables, both user-owned (`Owned`), so every statement

@@ -1,4 +1,4 @@
-"""Task: T-093
+"""Task: T-093, T-142
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
@@ -18,18 +18,23 @@ from typing import Any
 from sqlalchemy import (
     Boolean,
     DateTime,
+    Integer,
+    Text,
     Update,
+    and_,
     any_,
     bindparam,
     case,
+    column,
     delete,
     exists,
+    func,
     not_,
     or_,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 
 from app.plugins.tasks.models import IdempotencyKey, Task
 from app.plugins.tasks.schemas import COLUMNS
@@ -95,7 +100,7 @@ _RESPONSE = {
     "headers": bindparam("headers", type_=IdempotencyKey.__table__.c.headers.type),  # type: ignore[attr-defined]
     "created_at": NOW,
 }
-_CLAIM = (
+CLAIM = (
     insert(IdempotencyKey)
     .values(key=bindparam("key"), **_RESPONSE)
     .on_conflict_do_update(
@@ -104,8 +109,8 @@ _CLAIM = (
         where=IdempotencyKey.created_at < bindparam("expired_before", type_=NOW.type),
     )
     .returning(IdempotencyKey.key)
-    .cte("claim")
 )
+_CLAIM = CLAIM.cte("claim")
 CREATE_ONCE = (
     insert(Task)
     .from_select(
@@ -124,3 +129,71 @@ STORED_RESPONSE = select(
     IdempotencyKey.headers,
     IdempotencyKey.created_at,
 ).where(IdempotencyKey.key == bindparam("key"))
+
+
+# `POST /tasks/batch`: one statement per kind of operation, whatever their number. The rows come
+# as one JSON array (`jsonb_to_recordset`): a multi-row VALUES into an owned table cannot be
+# stamped with the owner, an INSERT … SELECT can, and a JSON array carries a tag list per row,
+# which `unnest` of a two-dimensional array could not.
+def _rows(name: str, *columns: Any) -> Any:
+    return (
+        func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
+        .table_valued(*columns)
+        .render_derived(name=name, with_types=True)
+    )
+
+
+_new = _rows("new", *(column(c.key, c.type) for c in WRITTEN))
+CREATE_MANY = (
+    insert(Task)
+    .from_select([c.key for c in WRITTEN], select(*(_new.c[c.key] for c in WRITTEN)))
+    .on_conflict_do_nothing(index_elements=[Task.id])
+)
+
+# Updates (a complete is an update of `completed`): each row says which fields it sets
+# (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
+UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags")
+_TASK = Task.__table__.c  # type: ignore[attr-defined]
+_edit = _rows(
+    "edit",
+    column("id", Text),
+    column("versions", ARRAY(Integer)),
+    *(column(f"set_{name}", Boolean) for name in UPDATABLE),
+    *(column(name, _TASK[name].type) for name in UPDATABLE),
+)
+_completing = and_(_edit.c.set_completed, Task.completed.is_distinct_from(_edit.c.completed))
+UPDATE_MANY = (
+    update(Task)
+    .where(
+        Task.id == _edit.c.id,
+        or_(*(and_(_edit.c[f"set_{n}"], _TASK[n].is_distinct_from(_edit.c[n])) for n in UPDATABLE)),
+        or_(_edit.c.versions.is_(None), Task.version == any_(_edit.c.versions)),
+    )
+    .values(
+        {
+            name: case((_edit.c[f"set_{name}"], _edit.c[name]), else_=_TASK[name])
+            for name in UPDATABLE
+        }
+        | {
+            "completed_at": case(
+                (_completing, case((_edit.c.completed, NOW), else_=None)),
+                else_=Task.completed_at,
+            ),
+            "updated_at": NOW,
+            "version": Task.version + 1,
+        }
+    )
+    .returning(*COLUMNS)
+)
+
+_gone = _rows("gone", column("id", Text), column("versions", ARRAY(Integer)))
+DELETE_MANY = (
+    delete(Task)
+    .where(
+        Task.id == _gone.c.id,
+        or_(_gone.c.versions.is_(None), Task.version == any_(_gone.c.versions)),
+    )
+    .returning(Task.id, Task.version)
+)
+
+GET_MANY = select(*COLUMNS).where(Task.id == any_(bindparam("ids", type_=ARRAY(Text))))

@@ -1,4 +1,4 @@
-"""Task: T-039, T-138
+"""Task: T-039, T-138, T-142
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, or for writes a unit of
@@ -29,7 +29,7 @@ from app.core import (
     request_hash,
     utcnow,
 )
-from app.plugins.tasks import pagination, queries
+from app.plugins.tasks import batch, pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
@@ -142,6 +142,30 @@ async def create_task(
             return Response(content, status.HTTP_201_CREATED, headers, "application/json")
         stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
     return replay_stored(stored, body_hash)
+
+
+@router.post("/batch", response_model=batch.BatchResponse)
+async def batch_tasks(
+    body: batch.BatchRequest, writes: Writes, idempotency_key: IdempotencyKeyHeader
+) -> Response:
+    now = utcnow()
+    body_hash = request_hash({"batch": body.model_dump()})
+    claim = None
+    if idempotency_key is not None:
+        claim = {
+            "key": idempotency_key,
+            "request_hash": body_hash,
+            "status_code": status.HTTP_200_OK,
+            "headers": {},
+            "expired_before": now - KEEP_KEYS_FOR,
+            "now": now,
+        }
+    outcomes = await batch.run(writes, body, now, claim)
+    if outcomes is None:  # the key was taken: its first response
+        return replay_stored(
+            await writes.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash
+        )
+    return Response(_json(batch.response(outcomes)), media_type="application/json")
 
 
 @router.get("/{task_id}", response_model=TaskOut, responses={304: {}, **NOT_FOUND})

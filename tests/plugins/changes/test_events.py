@@ -16,7 +16,7 @@ from app.core.errors import ConfigError
 from app.core.events import Events, Writer
 from app.core.pool import Database
 from app.plugins.tasks import queries
-from app.plugins.tasks.routes import new_task
+from app.plugins.tasks.models import new_task
 from tests.plugins.changes.conftest import feed
 from tests.plugins.tasks.conftest import TASKS, sign_up
 

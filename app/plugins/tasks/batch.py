@@ -1,0 +1,273 @@
+"""Task: T-142
+Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
+
+Up to 100 task operations in one request, in a bounded number of statements: all creates in one
+`INSERT … SELECT`, all updates and completes in one `UPDATE … FROM`, all deletes in one
+`DELETE … USING` (each over a JSON array of rows, `queries.*_MANY`), then one `SELECT` to tell
+404 from 412 from "unchanged" for the operations that matched nothing, inside one transaction.
+
+Each operation is validated on its own, so a bad one fails alone (422) in a non-atomic batch.
+Operations never depend on each other: a task may appear in one operation per batch.
+"""
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from http import HTTPStatus
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import HTTPException, status
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+
+from app.core import Unit, Writer, if_match_fails, matching_versions
+from app.plugins.tasks import queries
+from app.plugins.tasks.models import new_task
+from app.plugins.tasks.schemas import TaskCreate, TaskUpdate
+
+MAX_OPERATIONS = 100
+JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+class _Operation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class CreateOperation(_Operation):
+    op: Literal["create"]
+    task: TaskCreate
+
+
+class UpdateOperation(_Operation):
+    op: Literal["update"]
+    id: str
+    changes: TaskUpdate
+    if_match: str | None = Field(None, max_length=1000)
+
+
+class CompleteOperation(_Operation):
+    op: Literal["complete"]
+    id: str
+
+
+class DeleteOperation(_Operation):
+    op: Literal["delete"]
+    id: str
+    if_match: str | None = Field(None, max_length=1000)
+
+
+Operation = Annotated[
+    CreateOperation | UpdateOperation | CompleteOperation | DeleteOperation,
+    Field(discriminator="op"),
+]
+OPERATION = TypeAdapter(Operation)
+
+
+class BatchRequest(BaseModel):
+    """Operations are checked one by one (`parse`), so the body only bounds their number."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    atomic: bool = True
+    operations: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_OPERATIONS)
+
+
+class Result(BaseModel):
+    status: int
+    body: dict[str, Any] | None
+
+
+class BatchResponse(BaseModel):
+    results: list[Result]
+
+
+@dataclass
+class Outcome:
+    """What became of one operation: its status, body, and the change to tell subscribers."""
+
+    status: int
+    body: Mapping[str, Any] | None
+    change: tuple[str, str, Mapping[str, Any] | None, int | None] | None = None  # id, op, row, v
+
+    @property
+    def failed(self) -> bool:
+        return self.status >= 400
+
+    def result(self) -> dict[str, Any]:
+        return {"status": self.status, "body": self.body}
+
+
+def problem(code: int, detail: str, **extra: Any) -> Outcome:
+    body = {"type": "about:blank", "title": HTTPStatus(code).phrase, "status": code}
+    return Outcome(code, body | {"detail": detail, **extra})
+
+
+def parse(raw: Sequence[dict[str, Any]]) -> list[Any]:
+    """Each operation validated (or the 422 `Outcome` saying why not); a task named by an
+    earlier operation, or an id that is not a UUID, fails here too."""
+    parsed: list[Any] = []
+    named: set[str] = set()
+    for item in raw:
+        try:
+            operation = OPERATION.validate_python(item)
+        except ValidationError as exc:
+            errors = [
+                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
+            ]
+            parsed.append(problem(422, "Invalid operation", errors=errors))
+            continue
+        task_id = getattr(operation, "id", None)
+        if task_id is not None:
+            if not _is_uuid(task_id):
+                parsed.append(problem(404, "Task not found"))
+                continue
+            if task_id in named:
+                parsed.append(problem(422, "The task is named by an earlier operation"))
+                continue
+            named.add(task_id)
+        parsed.append(operation)
+    return parsed
+
+
+def _is_uuid(value: str) -> bool:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> list[Any]:
+    # The driver's JSON encoder takes JSON values only: datetimes and enums as strings.
+    return orjson.loads(orjson.dumps(rows))
+
+
+def _edit_row(task_id: str, fields: Mapping[str, Any], if_match: str | None) -> dict[str, Any]:
+    row: dict[str, Any] = {"id": task_id, "versions": matching_versions(if_match, task_id)}
+    for name in queries.UPDATABLE:
+        row[f"set_{name}"] = name in fields
+        row[name] = fields.get(name)
+    return row
+
+
+async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[Outcome]:
+    """Apply the valid `operations` through `unit` (positions of failed parses keep their
+    `Outcome`); one outcome per operation, in order."""
+    outcomes: list[Outcome | None] = [op if isinstance(op, Outcome) else None for op in operations]
+    creates, edits, deletes = [], [], []
+    for index, op in enumerate(operations):
+        if isinstance(op, CreateOperation):
+            assert unit.db.owner is not None
+            task = new_task(op.task.model_dump(), unit.db.owner, now)
+            creates.append(task)
+            outcomes[index] = Outcome(201, task, (task["id"], "create", task, 1))
+        elif isinstance(op, UpdateOperation):
+            edits.append(_edit_row(op.id, op.changes.model_dump(exclude_unset=True), op.if_match))
+        elif isinstance(op, CompleteOperation):
+            edits.append(_edit_row(op.id, {"completed": True}, None))
+        elif isinstance(op, DeleteOperation):
+            deletes.append({"id": op.id, "versions": matching_versions(op.if_match, op.id)})
+
+    if creates:
+        await unit.db.execute(queries.CREATE_MANY, rows=_json_rows(creates))
+    changed = {}
+    if edits:
+        rows = await unit.db.fetch(queries.UPDATE_MANY, rows=_json_rows(edits), now=now)
+        changed = {row["id"]: row for row in rows}
+    deleted = {}
+    if deletes:
+        rows = await unit.db.fetch(queries.DELETE_MANY, rows=_json_rows(deletes))
+        deleted = {row["id"]: row["version"] for row in rows}
+
+    missed = []
+    for index, op in enumerate(operations):
+        if isinstance(op, UpdateOperation | CompleteOperation) and op.id in changed:
+            row = changed[op.id]
+            outcomes[index] = Outcome(200, dict(row), (op.id, "update", row, row["version"]))
+        elif isinstance(op, DeleteOperation) and op.id in deleted:
+            outcomes[index] = Outcome(204, None, (op.id, "delete", None, deleted[op.id]))
+        elif outcomes[index] is None:
+            missed.append(index)
+    if missed:
+        ids = [operations[index].id for index in missed]
+        current = {row["id"]: row for row in await unit.db.fetch(queries.GET_MANY, ids=ids)}
+        for index in missed:
+            outcomes[index] = _unchanged(operations[index], current.get(operations[index].id))
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _unchanged(op: Any, task: Mapping[str, Any] | None) -> Outcome:
+    """Why an update, complete or delete matched nothing, as the single routes answer it."""
+    if task is None:
+        return problem(404, "Task not found")
+    if if_match_fails(getattr(op, "if_match", None), task["id"], task["version"]) or isinstance(
+        op, DeleteOperation
+    ):
+        return problem(412, "Task was changed since the given ETag; fetch it again")
+    return Outcome(200, dict(task))  # nothing to change: the task as it is
+
+
+async def emit(unit: Unit, outcomes: list[Outcome]) -> int | None:
+    """Tell the in-transaction subscribers, in operation order; the index of the operation a
+    subscriber refused (an `HTTPException`, which becomes its outcome), else None."""
+    for index, outcome in enumerate(outcomes):
+        if outcome.change is not None:
+            try:
+                await unit.emit(*outcome.change)
+            except HTTPException as exc:
+                detail = exc.detail if isinstance(exc.detail, str) else "Refused"
+                outcomes[index] = problem(exc.status_code, detail)
+                return index
+    return None
+
+
+def not_applied(outcomes: list[Outcome]) -> list[Outcome]:
+    """An atomic batch that failed: the failures as they are, every other operation 424."""
+    first = next(index for index, outcome in enumerate(outcomes) if outcome.failed)
+    detail = f"Not applied: operation {first} failed and the batch is atomic"
+    return [
+        outcome if outcome.failed else problem(status.HTTP_424_FAILED_DEPENDENCY, detail)
+        for outcome in outcomes
+    ]
+
+
+class Rollback(Exception):
+    """Leave the batch's transaction without committing: `outcomes` are the answer (None: the
+    key was claimed already, replay its response), or `again` to run the batch once more."""
+
+    def __init__(self, outcomes: list[Outcome] | None = None, again: bool = False) -> None:
+        self.outcomes = outcomes
+        self.again = again
+
+
+async def run(
+    writer: Writer, request: BatchRequest, now: datetime, claim: Mapping[str, Any] | None
+) -> list[Outcome] | None:
+    """The batch in one transaction: its outcomes, committed (an atomic batch with a failure:
+    nothing committed, `not_applied`); None when `claim` (an `Idempotency-Key`'s parameters)
+    finds the key taken. A non-atomic batch whose subscriber refuses an operation runs again
+    without it, so each operation stands alone."""
+    operations = parse(request.operations)
+    while True:
+        try:
+            async with writer.unit("tasks", atomic=True) as unit:
+                outcomes = await execute(unit, operations, now)
+                refused = await emit(unit, outcomes)
+                if request.atomic and any(outcome.failed for outcome in outcomes):
+                    raise Rollback(not_applied(outcomes))
+                if refused is not None:
+                    operations[refused] = outcomes[refused]
+                    raise Rollback(again=True)
+                if claim is not None:
+                    body = orjson.loads(orjson.dumps(response(outcomes), option=JSON_OPTIONS))
+                    if await unit.db.fetchval(queries.CLAIM, body=body, **claim) is None:
+                        raise Rollback(None)
+                return outcomes
+        except Rollback as rollback:
+            if not rollback.again:
+                return rollback.outcomes
+
+
+def response(outcomes: Sequence[Outcome]) -> dict[str, Any]:
+    return {"results": [outcome.result() for outcome in outcomes]}

@@ -1,0 +1,171 @@
+"""Task: T-143
+Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
+"""
+
+from app.plugins.tasks.etags import etag
+from tests.plugins.changes.conftest import feed
+from tests.plugins.changes.test_events import Refusing
+from tests.plugins.tasks.conftest import TASKS, sign_up
+
+BATCH = f"{TASKS}/batch"
+
+
+def statuses(response) -> list[int]:  # type: ignore[no-untyped-def]
+    assert response.status_code == 200, response.text
+    return [result["status"] for result in response.json()["results"]]
+
+
+async def test_a_mixed_batch_applies_every_operation(alice):
+    edit, finish, drop = [await alice.create(title=t) for t in ("edit", "finish", "drop")]
+    response = await alice.post(
+        BATCH,
+        json={
+            "operations": [
+                {"op": "create", "task": {"title": "new one", "tags": ["x"]}},
+                {
+                    "op": "update",
+                    "id": edit["id"],
+                    "changes": {"title": "edited"},
+                    "if_match": etag(edit),
+                },
+                {"op": "complete", "id": finish["id"]},
+                {"op": "delete", "id": drop["id"]},
+            ]
+        },
+    )
+    assert statuses(response) == [201, 200, 200, 204]
+    created, edited, finished, dropped = response.json()["results"]
+    assert created["body"] == (await alice.get(f"{TASKS}/{created['body']['id']}")).json()
+    assert edited["body"]["title"] == "edited" and edited["body"]["version"] == 2
+    assert finished["body"]["completed"] and finished["body"]["completed_at"]
+    assert dropped["body"] is None
+    assert (await alice.get(f"{TASKS}/{drop['id']}")).status_code == 404
+    assert len((await alice.get(TASKS)).json()) == 3
+
+
+async def test_an_atomic_batch_with_a_failing_operation_changes_nothing(alice):
+    task = await alice.create(title="keep")
+    _, cursor = await feed(alice)
+    response = await alice.post(
+        BATCH,
+        json={
+            "operations": [
+                {"op": "create", "task": {"title": "never"}},
+                {
+                    "op": "update",
+                    "id": task["id"],
+                    "changes": {"title": "x"},
+                    "if_match": '"stale.9"',
+                },
+                {"op": "complete", "id": task["id"].replace("a", "b").replace("1", "2")},
+            ]
+        },
+    )
+    results = response.json()["results"]
+    assert statuses(response) == [424, 412, 404]
+    assert "operation 1 failed" in results[0]["body"]["detail"]
+    assert (await alice.get(TASKS)).json() == [task]
+    assert (await feed(alice, cursor))[0] == []
+
+
+async def test_a_non_atomic_batch_applies_the_rest(alice):
+    task = await alice.create(title="mine")
+    response = await alice.post(
+        BATCH,
+        json={
+            "atomic": False,
+            "operations": [
+                {
+                    "op": "update",
+                    "id": task["id"],
+                    "changes": {"title": "x"},
+                    "if_match": '"stale.9"',
+                },
+                {"op": "create", "task": {"title": "applied"}},
+                {"op": "create", "task": {"title": ""}},  # invalid: fails alone
+                {"op": "delete", "id": "not-a-uuid"},
+                {"op": "frobnicate", "id": task["id"]},
+            ],
+        },
+    )
+    assert statuses(response) == [412, 201, 422, 404, 422]
+    assert response.json()["results"][2]["body"]["errors"][0]["loc"] == ["create", "task", "title"]
+    titles = sorted(t["title"] for t in (await alice.get(TASKS)).json())
+    assert titles == ["applied", "mine"]
+
+
+async def test_unchanged_operations_answer_the_task_as_it_is(alice):
+    done = await alice.create(title="done", completed=True)
+    same = await alice.create(title="same")
+    response = await alice.post(
+        BATCH,
+        json={
+            "operations": [
+                {"op": "complete", "id": done["id"]},
+                {"op": "update", "id": same["id"], "changes": {"title": "same"}},
+            ]
+        },
+    )
+    assert statuses(response) == [200, 200]
+    assert [r["body"] for r in response.json()["results"]] == [done, same]
+
+
+async def test_a_task_may_appear_once_per_batch(alice):
+    task = await alice.create(title="once")
+    operations = [{"op": "complete", "id": task["id"]}, {"op": "delete", "id": task["id"]}]
+    response = await alice.post(BATCH, json={"atomic": False, "operations": operations})
+    assert statuses(response) == [200, 422]
+
+
+async def test_another_users_tasks_are_not_found(alice, bob):
+    theirs = await bob.create(title="bob's")
+    for op in (
+        {"op": "update", "id": theirs["id"], "changes": {"title": "mine now"}},
+        {"op": "complete", "id": theirs["id"]},
+        {"op": "delete", "id": theirs["id"]},
+    ):
+        assert statuses(await alice.post(BATCH, json={"operations": [op]})) == [404]
+    assert (await bob.get(f"{TASKS}/{theirs['id']}")).json() == theirs
+
+
+async def test_the_number_of_operations_is_bounded(alice):
+    create = {"op": "create", "task": {"title": "t"}}
+    assert (await alice.post(BATCH, json={"operations": []})).status_code == 422
+    assert (await alice.post(BATCH, json={"operations": [create] * 101})).status_code == 422
+    assert statuses(await alice.post(BATCH, json={"operations": [create] * 100})) == [201] * 100
+    assert len((await alice.get(TASKS, params={"limit": 500})).json()) == 100
+
+
+async def test_idempotency_key_replays_the_first_response(alice):
+    body = {"operations": [{"op": "create", "task": {"title": "once"}}]}
+    first = await alice.post(BATCH, json=body, headers={"Idempotency-Key": "k1"})
+    again = await alice.post(BATCH, json=body, headers={"Idempotency-Key": "k1"})
+    assert again.json() == first.json() and again.headers["Idempotent-Replayed"] == "true"
+    assert len((await alice.get(TASKS)).json()) == 1
+    other = {"operations": [{"op": "create", "task": {"title": "twice"}}]}
+    assert (
+        await alice.post(BATCH, json=other, headers={"Idempotency-Key": "k1"})
+    ).status_code == 422
+
+
+async def test_a_batch_is_one_transaction_in_the_feed(alice, db):
+    _, cursor = await feed(alice)
+    create = {"op": "create", "task": {"title": "t"}}
+    assert statuses(await alice.post(BATCH, json={"operations": [create] * 3})) == [201] * 3
+    entries, _ = await feed(alice, cursor)
+    assert [e["op"] for e in entries] == ["create"] * 3
+    assert await db.fetchval("SELECT count(DISTINCT xid) FROM changes") == 1
+
+
+async def test_a_subscriber_refusing_one_operation(make_client):
+    user = await sign_up(await make_client(extra={"refusing": Refusing()}))
+    operations = [
+        {"op": "create", "task": {"title": "fine"}},
+        {"op": "create", "task": {"title": "forbidden"}},
+    ]
+    atomic = await user.post(BATCH, json={"operations": operations})
+    assert statuses(atomic) == [424, 409]
+    assert (await user.get(TASKS)).json() == []
+    alone = await user.post(BATCH, json={"atomic": False, "operations": operations})
+    assert statuses(alone) == [201, 409]
+    assert [t["title"] for t in (await user.get(TASKS)).json()] == ["fine"]
