@@ -1,4 +1,4 @@
-"""Task: T-050
+"""Task: T-050, T-144
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The task API's benchmark: a real server on a fresh database, driven over HTTP, beside its peers.
@@ -13,8 +13,11 @@ worker) against it, then:
 3. registers two users through the API — one with 20 tasks, one with 10,000 — and drives get,
    update and complete with concurrent keep-alive clients (the 10,000-task user's first page must
    cost within 1.5x of the 20-task user's: indexes led by user_id make it a short range scan);
-4. runs a second instance behind the latency proxy (2 ms each way) and prints each request's
-   median latency in database round trips.
+4. starts a second instance on the same database and prints how long a change made on the first
+   takes to reach a change stream held on the second (p50 over 50 changes);
+5. runs another instance behind the latency proxy (2 ms each way) and prints each request's
+   median latency in database round trips, then 100 creates one request each beside one batch
+   of 100.
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -39,7 +42,7 @@ from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import peers, roundtrips
+from bench import feed, peers, roundtrips
 from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -239,11 +242,25 @@ async def through_latency_proxy(
             roundtrips.report(name, trips[name])
         ratio = trips["list, 10,000-task user"] / trips["list, 20-task user"]
         print(f"first page through the proxy, 10,000 vs 20 tasks: {ratio:.2f}x")
+        await feed.batch_versus_single(base, small)
     finally:
         server.terminate()
         await server.wait()
         proxy.terminate()
         await proxy.wait()
+
+
+async def second_instance(base: str, env: dict[str, str], auth: dict[str, str]) -> None:
+    """Another `todo-api serve` on the same database: changes made on the first one reach a
+    stream held on it."""
+    port = free_port()
+    server = await serve(port, env, "--no-migrate")
+    try:
+        await wait_ready(f"http://127.0.0.1:{port}", server)
+        await feed.delivery(base, f"http://127.0.0.1:{port}", auth)
+    finally:
+        server.terminate()
+        await server.wait()
 
 
 async def main(seconds: float, concurrency: int, others: int) -> None:
@@ -312,6 +329,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         ratio = medians["list, 10,000-task user"] / medians["list, 20-task user"]
         verdict = "within" if ratio <= 1.5 else "OVER"
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
+        await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
     finally:
         server.terminate()

@@ -6,15 +6,12 @@ page to its end, apps served by uvicorn on this test's database, and Server-Sent
 """
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -99,34 +96,3 @@ async def make_server(database_url: str, tmp_path: Path) -> AsyncIterator[Server
             return await stack.enter_async_context(live(app)), app
 
         yield make
-
-
-@dataclass
-class Event:
-    event: str
-    id: str | None
-    data: Any
-
-
-async def events(response: httpx.Response) -> AsyncIterator[Event | str]:
-    """A text/event-stream as events, and comment lines (heartbeats) as strings."""
-    fields: dict[str, str] = {}
-    async for line in response.aiter_lines():
-        if line.startswith(":"):
-            yield line
-        elif line:
-            name, _, value = line.partition(":")
-            fields[name] = value.removeprefix(" ")
-        elif fields:
-            yield Event(
-                fields.get("event", "message"), fields.get("id"), json.loads(fields["data"])
-            )
-            fields = {}
-
-
-async def next_change(stream: AsyncIterator[Event | str], seconds: float = 5) -> Event:
-    async with asyncio.timeout(seconds):
-        async for item in stream:
-            if isinstance(item, Event):
-                return item
-    raise AssertionError("the stream ended")

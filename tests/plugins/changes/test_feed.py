@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import asyncpg
 
+from app.core import utcnow
 from app.core.plugins_file import DEFAULT_ENABLED
 from app.plugins.changes.purge import purge
 from tests.plugins.changes.conftest import CHANGES, feed

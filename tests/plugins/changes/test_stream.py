@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 import httpx
 
 from app.core.settings import PoolMode
-from tests.plugins.changes.conftest import Event, events, next_change
+from harness.sse import Event, events, next_event
 from tests.plugins.tasks.conftest import User, sign_up
 
 STREAM = "/api/v1/changes/stream"
@@ -46,7 +46,7 @@ async def test_a_change_made_on_one_instance_reaches_a_stream_on_another(make_se
         for title in ("first", "second"):
             started = time.monotonic()
             created = await user.create(title=title)
-            change = await next_change(changes)
+            change = await next_event(changes)
             assert time.monotonic() - started < 1
             assert (change.event, change.data["id"], change.data["data"]) == (
                 "change",
@@ -77,14 +77,14 @@ async def test_reconnecting_with_last_event_id_misses_nothing(make_server):
     user = await user_on(base)
     async with stream(base, user) as changes:
         first = await user.create(title="1")
-        seen = await next_change(changes)
+        seen = await next_event(changes)
         assert seen.data["id"] == first["id"]
     # Disconnected: these happen meanwhile.
     missed = [(await user.create(title=str(n)))["id"] for n in (2, 3)]
     async with stream(base, user, **{"Last-Event-ID": seen.id}) as changes:
-        assert [(await next_change(changes)).data["id"] for _ in missed] == missed
+        assert [(await next_event(changes)).data["id"] for _ in missed] == missed
         later = await user.create(title="4")
-        assert (await next_change(changes)).data["id"] == later["id"]
+        assert (await next_event(changes)).data["id"] == later["id"]
 
 
 async def test_without_a_direct_connection_the_log_is_polled(make_server):
@@ -94,7 +94,7 @@ async def test_without_a_direct_connection_the_log_is_polled(make_server):
     async with stream(base, user) as changes:
         started = time.monotonic()
         created = await user.create(title="polled")
-        assert (await next_change(changes)).data["id"] == created["id"]
+        assert (await next_event(changes)).data["id"] == created["id"]
         assert time.monotonic() - started < 2
         assert not app.state.context.state["changes"].notifier.listening
 
@@ -106,7 +106,7 @@ async def test_a_direct_url_is_used_for_listen_behind_a_pooler(make_server, data
     user = await user_on(base)
     async with stream(base, user) as changes:
         created = await user.create(title="direct")
-        assert (await next_change(changes)).data["id"] == created["id"]
+        assert (await next_event(changes)).data["id"] == created["id"]
         assert app.state.context.state["changes"].notifier.listening
 
 

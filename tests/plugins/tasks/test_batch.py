@@ -3,6 +3,7 @@ Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 """
 
 from app.plugins.tasks.etags import etag
+
 from tests.plugins.changes.conftest import feed
 from tests.plugins.changes.test_events import Refusing
 from tests.plugins.tasks.conftest import TASKS, sign_up
