@@ -16,7 +16,7 @@ import logging
 from collections.abc import Sequence
 from contextlib import suppress
 
-from app.core import AfterCommit, Change, Database, DatabaseUnavailable
+from app.core import AfterCommit, Change, Database
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.queries import (
     CONSUMER_ADVANCE,
@@ -71,21 +71,19 @@ async def run(
 ) -> None:
     """Feed `consumer` for as long as the app runs."""
     subscription = notifier.subscribe(None)
+    started = False
     backoff = idle_seconds
     try:
         while True:
             try:
-                await database.execute(CONSUMER_START, name=consumer.name)
-                break
-            except DatabaseUnavailable:
-                await asyncio.sleep(backoff)
-        while True:
-            try:
+                if not started:
+                    await database.execute(CONSUMER_START, name=consumer.name)
+                    started = True
                 handled = await step(database, consumer)
                 backoff = idle_seconds
             except Exception:
                 # Rolled back: the same changes come again. Waiting longer each time keeps a
-                # handler that keeps failing from spinning.
+                # handler that keeps failing (or a database that is away) from spinning.
                 logger.exception(
                     "after-commit consumer %r failed; its changes will be delivered again",
                     consumer.name,

@@ -24,9 +24,8 @@ from contextlib import suppress
 
 import asyncpg
 
-from app.core import Database, DatabaseUnavailable
+from app.core import Database
 from app.core.database import EngineOptions
-from app.core.pool import UNREACHABLE
 from app.core.settings import StatementCache
 from app.plugins.changes.queries import POLL
 
@@ -115,7 +114,7 @@ class Notifier:
                 try:
                     await self._listen_until_lost()
                     backoff = 1.0
-                except (*UNREACHABLE, asyncpg.PostgresError) as exc:
+                except Exception as exc:  # whatever broke it, the feed goes on by polling
                     logger.warning(
                         "change feed: cannot LISTEN (%s); polling, retrying in %.0f s",
                         type(exc).__name__,
@@ -156,8 +155,8 @@ class Notifier:
             else:
                 try:
                     await self._poll()
-                except DatabaseUnavailable:
-                    logger.info("change feed: database unavailable while polling")
+                except Exception as exc:  # tried again next interval
+                    logger.info("change feed: polling failed (%s)", type(exc).__name__)
             await asyncio.sleep(self._poll_seconds)
 
     async def _poll(self) -> None:

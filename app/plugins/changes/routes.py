@@ -125,7 +125,7 @@ async def stream_changes(
         page = await log.read(
             db,
             await _start(db, last_event_id or since),
-            feed.settings.max_page_size,
+            feed.settings.default_page_size,
             feed.serializers,
         )
     except BaseException:
@@ -163,7 +163,7 @@ async def _events(
             elif not page.more:
                 pending_wait = PENDING_FIRST_SECONDS
                 await subscription.wait()
-            page = await log.read(db, page.next, settings.max_page_size, feed.serializers)
+            page = await log.read(db, page.next, settings.default_page_size, feed.serializers)
             if page.expired:
                 return  # the client reconnects from its last event id and gets the 410
     except DatabaseUnavailable:
