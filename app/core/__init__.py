@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from app.core.context import Context
 from app.core.conventions import new_id, utcnow
-from app.core.dependencies import DB, CurrentUser, OwnedDB, public
+from app.core.dependencies import DB, CurrentUser, OwnedDB, Writes, public
 from app.core.errors import ConfigError
 from app.core.etags import etag, if_match_fails, if_none_match_hits, matching_versions
 from app.core.events import (
@@ -23,7 +23,6 @@ from app.core.events import (
     InTransaction,
     Unit,
     Writer,
-    Writes,
 )
 from app.core.hookspecs import hookimpl
 from app.core.idempotency import (

@@ -18,6 +18,7 @@ from typing import Annotated, TypeVar
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
+from app.core.events import Writer
 from app.core.pool import Database, Executor
 from app.core.principal import AuthenticationError, Authenticator, Principal
 
@@ -96,5 +97,15 @@ async def owned_database(
 
 
 OwnedDB = Annotated[Executor, Depends(owned_database)]
+
+
+async def owned_writer(request: Request, token: Annotated[str | None, Security(bearer)]) -> Writer:
+    # The user's writes, told to the in-transaction subscribers (`app.core.events`); like
+    # `owned_database`, it authenticates by itself.
+    user = await _authenticate(request, token)
+    return Writer(request.app.state.database, user.id, request.app.state.events)
+
+
+Writes = Annotated[Writer, Depends(owned_writer)]
 # Dependencies that authenticate: a route using one needs no other.
-AUTHENTICATING = (current_user, owned_database)
+AUTHENTICATING = (current_user, owned_database, owned_writer)

@@ -20,12 +20,10 @@ writing transaction, by a trigger (`app.core.feed`). Plugins subscribe through t
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 import orjson
-from fastapi import Depends, Request
 
-from app.core.dependencies import CurrentUser
 from app.core.errors import ConfigError
 from app.core.pool import Database, Executor, Transaction
 
@@ -119,7 +117,8 @@ class Unit:
 
 
 class Writer:
-    """A request's writes on behalf of its user (`Writes`), with the app's subscribers."""
+    """A request's writes on behalf of its user, with the app's subscribers (a route takes it as
+    `app.core.Writes`)."""
 
     def __init__(self, database: Database, owner: str, events: Events) -> None:
         self._database = database
@@ -141,10 +140,3 @@ class Writer:
             return
         async with self._database.transaction() as transaction:
             yield Unit(transaction.owned(self.owner), entity, handlers)
-
-
-async def _writer(request: Request, user: CurrentUser) -> Writer:
-    return Writer(request.app.state.database, user.id, request.app.state.events)
-
-
-Writes = Annotated[Writer, Depends(_writer)]
