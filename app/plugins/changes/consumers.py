@@ -4,9 +4,10 @@ Spec: specs/features/plugins.md §Events
 After-commit consumers: each `AfterCommit` subscription fed from the change log.
 
 A consumer's position is a row of `change_consumers`, named after it. One batch is one
-transaction: lock that row (`FOR UPDATE SKIP LOCKED`: an instance finding it locked leaves the
-batch to the one holding it), read the next committed changes of its entities, await the
-handler with the transaction, move the position, commit. The handler's writes and the new
+transaction: claim that row (a transaction-level advisory lock, taken or skipped like `FOR
+UPDATE SKIP LOCKED`: an instance finding it claimed leaves the batch to the one holding it),
+read the next committed changes of its entities, await the handler with the transaction, move
+the position, commit. The handler's writes and the new
 position commit together or not at all, so a crash (a killed process, a dropped connection, an
 exception) delivers the same changes again: at least once, in log order, one instance at a time.
 """

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -19,20 +20,24 @@ from fastapi import FastAPI
 from app.core import Database
 from app.core.app import create_app
 from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.testing.database import libpq_url, settings_for
 from harness.server import free_port
-from tests.conftest import settings_for
 from tests.plugins.tasks.conftest import (  # noqa: F401 (fixtures shared with the tasks tests)
     User,
     alice,
-    app_client,
     bob,
-    db,
-    libpq_url,
     user_factory,
 )
 
 CHANGES = "/api/v1/changes"
+
+
+@pytest.fixture
+async def client(make_client: Callable[..., Awaitable[httpx.AsyncClient]]) -> httpx.AsyncClient:
+    """The built-ins only: the notes example's consumer works in the background otherwise, and a
+    transaction of its that is open when a test reads the feed holds newer changes back."""
+    return await make_client(enabled=DEFAULT_ENABLED)
 
 
 async def feed(user: User, since: str | None = None, **params: Any) -> tuple[list[dict], str]:

@@ -17,7 +17,8 @@ from app.core.app import create_app
 from app.core.plugins import load
 from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.plugins.changes import consumers
-from tests.conftest import serving, settings_for
+from app.testing.client import serving
+from app.testing.database import settings_for
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 

@@ -9,8 +9,9 @@ import asyncpg
 from app.core import utcnow
 from app.core.plugins_file import DEFAULT_ENABLED
 from app.plugins.changes.purge import purge
+from app.testing.database import libpq_url
 from tests.plugins.changes.conftest import CHANGES, feed
-from tests.plugins.tasks.conftest import TASKS, libpq_url, sign_up
+from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
 async def test_a_users_feed_is_their_writes_in_order_with_a_tombstone(alice, bob):

@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 from asyncpg.connection import Connection
 
+from app.core.plugins_file import DEFAULT_ENABLED
 from tests.plugins.changes.test_events import Refusing
-from tests.plugins.tasks.conftest import TASKS, sign_up
+from tests.plugins.tasks.conftest import TASKS, User, sign_up
 
 
 @pytest.fixture
@@ -35,6 +36,12 @@ def sent(monkeypatch) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
     yield statements
 
 
+@pytest.fixture
+async def alice(make_client) -> User:  # type: ignore[no-untyped-def]
+    # Only the built-ins: no after-commit consumer sending statements of its own meanwhile.
+    return await sign_up(await make_client(enabled=DEFAULT_ENABLED))
+
+
 def verbs(statements: list[str]) -> list[str]:
     return [statement.split()[0].rstrip(";").upper() for statement in statements]
 
@@ -51,7 +58,7 @@ async def test_plain_writes_stay_one_statement(alice, sent):
 
 
 async def test_an_in_transaction_subscriber_makes_a_write_a_transaction(make_client, sent):
-    user = await sign_up(await make_client(extra={"refusing": Refusing()}))
+    user = await sign_up(await make_client(enabled=DEFAULT_ENABLED, extra={"refusing": Refusing()}))
     await user.create(title="first")  # the token's user is checked once
     sent.clear()
     await user.create(title="wrapped")
