@@ -14,10 +14,13 @@ from contextlib import asynccontextmanager
 import httpx
 
 from app.core.settings import PoolMode
+from app.plugins.changes.notifier import CHANNEL
 from harness.sse import Event, events, next_event
 from tests.plugins.tasks.conftest import User, sign_up
 
 STREAM = "/api/v1/changes/stream"
+# Connections listening to the change feed's channel (the job worker listens on its own).
+LISTENERS = f"SELECT count(*) FROM pg_stat_activity WHERE query = 'LISTEN \"{CHANNEL}\"'"
 
 
 @asynccontextmanager
@@ -54,8 +57,7 @@ async def test_a_change_made_on_one_instance_reaches_a_stream_on_another(make_se
                 created,
             )
         assert app_b.state.context.state["changes"].notifier.listening
-        listeners = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
-        assert await db.fetchval(listeners) == 1  # B's; A has no stream
+        assert await db.fetchval(LISTENERS) == 1  # B's; A has no stream
 
 
 async def test_one_listener_however_many_streams(make_server, db):
@@ -68,8 +70,7 @@ async def test_one_listener_however_many_streams(make_server, db):
             if notifier.listening:
                 break
             await asyncio.sleep(0.02)
-        listeners = "SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%'"
-        assert await db.fetchval(listeners) == 1
+        assert await db.fetchval(LISTENERS) == 1
 
 
 async def test_reconnecting_with_last_event_id_misses_nothing(make_server):
