@@ -26,7 +26,7 @@ from app.testing.database import libpq_url
 from harness.server import serving
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
-BUILT_INS = ("health", "auth", "tasks")
+BUILT_INS = ("health", "auth", "changes", "tasks")
 REMINDERS = """
 import sqlalchemy as sa
 from alembic import op
@@ -88,10 +88,10 @@ async def tables(url: str) -> set[str]:
 async def orphaned(empty_database_url: str, tmp_path: Path, reminders: Checkout) -> str:
     """A database where reminders was migrated, then uninstalled."""
     steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "reminders", extra=reminders)
-    assert [step.plugin for step in steps] == ["auth", "tasks", "reminders"]
+    assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "reminders"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only) and the one that depends on tasks.
-    assert await rows(empty_database_url) == {"auth_0002", "reminders_0001"}
+    assert await rows(empty_database_url) == {"auth_0002", "changes_0001", "reminders_0001"}
     return empty_database_url
 
 
@@ -99,6 +99,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
+        "changes": ("changes_0001", ["change_consumers", "changes", "changes_horizon"]),
         "tasks": ("tasks_0001", ["task_idempotency_keys", "tasks"]),
         "reminders": ("reminders_0001", ["reminder_rules", "reminders"]),
     }
@@ -115,7 +116,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "branch 'reminders' (reminders_0001)" in warnings[0]
     assert "(reminder_rules, reminders) are left alone" in warnings[0]
-    assert await rows(orphaned) == {"auth_0002", "reminders_0001", "notes_0001"}
+    assert await rows(orphaned) == {"auth_0002", "changes_0001", "reminders_0001", "notes_0001"}
     assert {"reminders", "reminder_rules", "tasks", "notes"} <= await tables(orphaned)
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
@@ -137,7 +138,7 @@ async def test_a_database_ahead_of_the_installed_plugin_is_one_line(orphaned: st
 
 
 def todo_api(*args: str, url: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n')
     env = os.environ | {
         "DATABASE_URL": url,
         "PLUGINS_FILE": str(folder / "plugins.toml"),
@@ -181,7 +182,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch reminders (reminders_0001): reminder_rules, reminders\n"
     )
     assert not {"reminders", "reminder_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "tasks_0001"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {"auth_0002", "changes_0001", "tasks_0001"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

@@ -61,7 +61,8 @@ async def create(user: ApiUser) -> dict[str, str]:
     ("leak", "message"),
     [
         ({"reads": True}, "GET"),
-        ({"writes": True}, "changed tasks"),
+        # The leak changed Bob's task, and with it the change log's record of his tasks.
+        ({"writes": True}, "changed changes, tasks"),
         ({"lists": True}, "/api/v1/leaky"),
     ],
 )
