@@ -54,8 +54,11 @@ class Subscription:
 
     async def wait(self, at_most: float | None = None) -> None:
         """Until woken (or `at_most` seconds); a wake-up that came before counts."""
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # arrives as the event fires, and a consumer stopped that way would never stop.
         with suppress(TimeoutError):
-            await asyncio.wait_for(self._event.wait(), at_most)
+            async with asyncio.timeout(at_most):
+                await self._event.wait()
         self._event.clear()
 
     def close(self) -> None:
@@ -136,7 +139,8 @@ class Notifier:
             self.wake_all()  # whatever committed while nobody was listening
             while not lost.is_set():
                 try:
-                    await asyncio.wait_for(lost.wait(), CHECK_SECONDS)
+                    async with asyncio.timeout(CHECK_SECONDS):
+                        await lost.wait()
                 except TimeoutError:
                     await connection.fetchval("SELECT 1", timeout=5)
         finally:
