@@ -10,13 +10,14 @@ start inside FastAPI's lifespan, the async edge.
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.core import docs, edge, problems, redaction
+from app.core import docs, edge, fallback, openapi, problems, redaction
 from app.core.context import Context
 from app.core.database import engine_options
 from app.core.dependencies import AUTHENTICATING, current_user, is_public
@@ -27,6 +28,7 @@ from app.core.pool import Database
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
+VERSION = version("todo-api")
 
 
 def database_url(settings: Settings) -> str:
@@ -60,11 +62,14 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
 
     app = FastAPI(
         title="Todo API",
-        version="1.0.0",
+        version=VERSION,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        # `/tasks/` is no route: a 404, not a redirect to an absolute http:// URL.
+        redirect_slashes=False,
     )
     app.state.context = context
     app.state.authenticators = context.collect("authenticator")
@@ -73,6 +78,8 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     for router in context.collect("routers"):
         mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
+    fallback.install(app, API_PREFIX)
+    openapi.install(app)
     edge.install(app, settings)
     return app
 

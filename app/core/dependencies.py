@@ -95,3 +95,5 @@ async def owned_database(
 OwnedDB = Annotated[Executor, Depends(owned_database)]
 # Dependencies that authenticate: a route using one needs no other.
 AUTHENTICATING = (current_user, owned_database)
+# Dependencies that may reach the database (authenticating may look the user up).
+USING_DATABASE = (_database, *AUTHENTICATING)

@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, CurrentUser, Executor, public
+from app.core import DB, LOCATION, CurrentUser, Executor, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
@@ -95,10 +95,17 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
     if config.local_accounts:
 
         @router.post(
-            "/register", status_code=status.HTTP_201_CREATED, responses={409: {"model": Problem}}
+            "/register",
+            status_code=status.HTTP_201_CREATED,
+            responses={
+                201: {"headers": LOCATION},
+                409: {"description": "An account with this email exists already"},
+            },
         )
         @public
-        async def register(registration: Registration, db: DB) -> UserOut:
+        async def register(
+            registration: Registration, request: Request, response: Response, db: DB
+        ) -> UserOut:
             if await db.fetchrow(_BY_EMAIL, email=registration.email) is not None:
                 raise _taken()
             try:
@@ -113,20 +120,29 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                 )
             except asyncpg.UniqueViolationError:  # the same email registered concurrently
                 raise _taken() from None
+            response.headers["Location"] = request.url_for("me").path  # the account, once in
             return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
-        @router.post("/login", responses=UNAUTHORIZED | THROTTLED)
+        @router.post("/login", name="login", responses=UNAUTHORIZED | THROTTLED)
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
             return await login(credentials, request, db)
 
         @router.post(
-            "/token", responses=UNAUTHORIZED | THROTTLED, summary="Login (OAuth2 password flow)"
+            "/token",
+            name="token",
+            responses=UNAUTHORIZED | THROTTLED,
+            summary="Login (OAuth2 password flow)",
         )
         @public
         async def login_form(
-            username: Annotated[str, Form()],
-            password: Annotated[str, Form()],
+            username: Annotated[
+                str, Form(description="The account's email", examples=["ada@example.com"])
+            ],
+            password: Annotated[
+                str,
+                Form(description="The account's password", examples=["correct horse battery"]),
+            ],
             request: Request,
             db: DB,
         ) -> TokenPair:
@@ -140,7 +156,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                 ) from None
             return await login(credentials, request, db)
 
-        @router.post("/refresh", responses=UNAUTHORIZED)
+        @router.post("/refresh", name="refresh", responses=UNAUTHORIZED)
         @public
         async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
             # Using the old token and storing the next one stand or fall together.
@@ -154,7 +170,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+    @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Log out")
     async def logout(
         user: CurrentUser, db: DB, body: Annotated[LogoutRequest | None, Body()] = None
     ) -> Response:
@@ -165,7 +181,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             await refresh.revoke_sessions(db, user.id, body.refresh_token)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.get("/me")
+    @router.get("/me", responses={404: {"description": "The account was deleted"}})
     async def me(user: CurrentUser, db: DB) -> UserOut:
         found = await db.fetchrow(_USER_OUT, id=user.id)
         if found is None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -31,23 +31,29 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
+from typing_extensions import TypeAliasType
 
+from app.core import documented
 from app.plugins.tasks.models import Priority, Task
 from app.plugins.tasks.schemas import COLUMNS, NO_NUL
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
-SortParam = Literal[
-    "created_at",
-    "-created_at",
-    "updated_at",
-    "-updated_at",
-    "due_at",
-    "-due_at",
-    "priority",
-    "-priority",
-    "title",
-    "-title",
-]
+# A named type: one `TaskSort` enum in the OpenAPI document and in generated clients.
+SortParam = TypeAliasType(
+    "TaskSort",
+    Literal[
+        "created_at",
+        "-created_at",
+        "updated_at",
+        "-updated_at",
+        "due_at",
+        "-due_at",
+        "priority",
+        "-priority",
+        "title",
+        "-title",
+    ],
+)
 
 # The expression indexed by `ix_tasks_search` (migration tasks_0001), spelled the same way so
 # the planner matches it. Trigrams only narrow the rows; ILIKE decides.
@@ -60,18 +66,42 @@ TRIGRAM = 3
 class TaskQuery(BaseModel):
     """`GET /tasks` query parameters. Unknown parameters are rejected (422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = documented(
+        {
+            "completed": False,
+            "priority": ["high"],
+            "tag": ["home"],
+            "q": "milk",
+            "due_before": "2030-02-01T00:00:00Z",
+            "due_after": "2030-01-01T00:00:00Z",
+            "overdue": False,
+            "sort": "-created_at",
+            "limit": 50,
+            "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",
+        },
+        extra="forbid",
+    )
 
     completed: bool | None = None
+    """Only completed (`true`) or only open (`false`) tasks."""
     priority: list[Priority] = []
+    """Only tasks of these priorities; repeat the parameter for several."""
     tag: list[Annotated[str, StringConstraints(pattern=NO_NUL)]] = []
+    """Only tasks carrying all of these tags (exact); repeat the parameter for several."""
     q: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
+    """Only tasks whose title or description contains this, ignoring case (1 to 200 characters)."""
     due_before: AwareDatetime | None = None
+    """Only tasks due before this time (with a timezone)."""
     due_after: AwareDatetime | None = None
+    """Only tasks due after this time (with a timezone)."""
     overdue: bool | None = None
+    """`true`: only open tasks past their due time; `false`: every other task."""
     sort: SortParam = "-created_at"
+    """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""
     limit: int | None = Field(None, ge=1)
+    """Tasks per page: 1 or more, at most the server's maximum (500); default 50."""
     cursor: str | None = Field(None, max_length=2000)
+    """Where the page starts: taken from the previous page's `Link`, never built by hand."""
 
     def filter_key(self) -> dict[str, Any]:
         """What selects and orders the rows (not `limit` or `cursor`), in a canonical form."""

@@ -19,9 +19,10 @@ from datetime import timedelta
 from typing import Any
 
 from fastapi import HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from sqlalchemy import text
 
-from app.core import Database, Executor
+from app.core import Database, Executor, invalid
 from app.plugins.tasks.models import utcnow
 from app.plugins.tasks.queries import STORED_RESPONSE
 
@@ -45,12 +46,13 @@ def body_hash(body: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _invalid(msg: str) -> RequestValidationError:
+    return invalid(("header", "Idempotency-Key"), msg)
+
+
 def check_key(key: str) -> None:
     if not 1 <= len(key) <= MAX_KEY_LENGTH or not key.isprintable():
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-        )
+        raise _invalid(f"must be 1 to {MAX_KEY_LENGTH} printable characters")
 
 
 async def stored_response(
@@ -62,10 +64,7 @@ async def stored_response(
         # Purged or expired between the claim and this read: rare enough to ask for a retry.
         raise HTTPException(status.HTTP_409_CONFLICT, "Idempotency-Key expired just now; retry")
     if stored["request_hash"] != request_hash:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "Idempotency-Key was already used with a different request body",
-        )
+        raise _invalid("was already used with a different request body")
     headers = stored["headers"] | {REPLAYED_HEADER: "true"}
     return stored["status_code"], stored["body"], headers
 
