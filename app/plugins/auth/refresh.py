@@ -1,4 +1,4 @@
-"""Task: T-028
+"""Task: T-028, T-157
 Spec: specs/features/authentication.md §Refresh tokens
 
 Opaque refresh tokens: random, stored only as a sha256 (they are high-entropy, so a slow hash
@@ -44,6 +44,7 @@ _FAMILY_IF_USED = select(RefreshToken.family_id).where(
 _REVOKE = update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=NOW)
 _REVOKE_FAMILY = _REVOKE.where(RefreshToken.family_id == bindparam("family_id"))
 _REVOKE_ALL = _REVOKE.where(RefreshToken.user_id == bindparam("user_id"))
+_REVOKE_USERS_FAMILY = _REVOKE_ALL.where(RefreshToken.family_id == bindparam("family_id"))
 _REVOKE_SESSION = _REVOKE_ALL.where(
     RefreshToken.family_id
     == select(RefreshToken.family_id)
@@ -59,15 +60,20 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-async def issue(db: Executor, user_id: str, days: int, family_id: str | None = None) -> str:
-    """Store a new refresh token and return it."""
+def new_family() -> str:
+    """The id of a new session: the family of the tokens one login leads to."""
+    return uuid.uuid4().hex
+
+
+async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
+    """Store a new refresh token of session `family_id` and return it."""
     token = secrets.token_urlsafe(32)
     now = utcnow()
     await db.execute(
         _ISSUE,
         token_hash=_digest(token),
         user_id=user_id,
-        family_id=family_id or uuid.uuid4().hex,
+        family_id=family_id,
         now=now,
         expires_at=now + timedelta(days=days),
     )
@@ -97,3 +103,8 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
         await db.execute(_REVOKE_ALL, user_id=user_id, now=utcnow())
     else:
         await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token), now=utcnow())
+
+
+async def end_session(db: Database, user_id: str, family_id: str) -> None:
+    """Revoke session `family_id` of the user (an access token's `sid`)."""
+    await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id, now=utcnow())

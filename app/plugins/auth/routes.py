@@ -1,4 +1,4 @@
-"""Task: T-029
+"""Task: T-029, T-157
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.
@@ -25,7 +25,7 @@ from app.plugins.auth.schemas import (
     UserOut,
 )
 from app.plugins.auth.settings import AuthSettings
-from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
+from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer, unverified
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
@@ -60,13 +60,25 @@ def _taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
+def _session(request: Request) -> str | None:
+    """The session (refresh-token family) the request's access token belongs to: its `sid`.
+    The token was verified on the way in; only one of ours, from login or refresh, names one."""
+    _, _, token = request.headers.get("authorization", "").partition(" ")
+    parts = unverified(token.strip())
+    if parts is None or parts[1].get("iss") != LOCAL_ISSUER:
+        return None
+    session = parts[1].get("sid")
+    return session if isinstance(session, str) else None
+
+
 def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     async def pair(db: Executor, user_id: str, family_id: str | None = None) -> TokenPair:
+        family_id = family_id or refresh.new_family()
         refresh_token = await refresh.issue(db, user_id, config.refresh_token_days, family_id)
         return TokenPair(
-            access_token=issuer.issue(user_id),
+            access_token=issuer.issue(user_id, session=family_id),
             expires_in=issuer.lifetime_seconds,
             refresh_token=refresh_token,
         )
@@ -170,15 +182,32 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                 headers={"WWW-Authenticate": "Bearer"},
             )
 
-    @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT, summary="Log out")
+    @router.post(
+        "/logout",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Log out: end this session, another one, or all",
+        responses={400: {"description": "No body, and the access token names no session"}},
+    )
     async def logout(
-        user: CurrentUser, db: DB, body: Annotated[LogoutRequest | None, Body()] = None
+        user: CurrentUser,
+        request: Request,
+        db: DB,
+        body: Annotated[LogoutRequest | None, Body()] = None,
     ) -> Response:
         body = body or LogoutRequest()
         if body.all:
             await refresh.revoke_sessions(db, user.id)
         elif body.refresh_token is not None:
             await refresh.revoke_sessions(db, user.id, body.refresh_token)
+        else:
+            session = _session(request)
+            if session is None:
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST,
+                    "This access token names no session (only those from login or refresh do): "
+                    'send {"refresh_token": "…"} to end that session, or {"all": true}',
+                )
+            await refresh.end_session(db, user.id, session)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get("/me", responses={404: {"description": "The account was deleted"}})

@@ -77,7 +77,7 @@ class RefreshRequest(Strict):
 
 
 class LogoutRequest(Strict):
-    """Which sessions to end."""
+    """Which sessions to end; with no body, the session of the access token presented."""
 
     model_config = documented({"all": True}, {"refresh_token": EXAMPLE_REFRESH_TOKEN})
 

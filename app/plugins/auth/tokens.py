@@ -1,4 +1,4 @@
-"""Task: T-024
+"""Task: T-024, T-157
 Spec: specs/features/authentication.md §Tokens
 
 JWT signing and verification with joserfc (authlib's JOSE engine).
@@ -86,7 +86,9 @@ class Issuer:
     algorithm: str
     lifetime_seconds: int
 
-    def issue(self, user_id: str) -> str:
+    def issue(self, user_id: str, session: str | None = None) -> str:
+        """An access token; `session` (the refresh-token family it came with) is its `sid`,
+        which is what logout ends."""
         now = int(time.time())
         claims = {
             "sub": user_id,
@@ -95,6 +97,8 @@ class Issuer:
             "jti": uuid.uuid4().hex,
             "iss": LOCAL_ISSUER,
         }
+        if session is not None:
+            claims["sid"] = session
         return jwt.encode(
             {"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]
         )
