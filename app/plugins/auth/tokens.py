@@ -1,4 +1,4 @@
-"""Task: T-024, T-157
+"""Task: T-024, T-157, T-158
 Spec: specs/features/authentication.md §Tokens
 
 JWT signing and verification with joserfc (authlib's JOSE engine).
@@ -7,6 +7,10 @@ JWT signing and verification with joserfc (authlib's JOSE engine).
 with a `JWTClaimsRegistry` in which `exp` and `sub` are essential (otherwise a token without
 `exp` would pass). Each issuer gets its own `Verifier`, with its own key and its own list of
 algorithms: the algorithm named in a token never chooses the key.
+
+A verifier either requires `iss` (and `aud`, when it expects one), or, for tokens front ends
+sign with a shared secret (jose's `SignJWT` with `sub`, `email`, `exp`), takes them as
+optional: absent is fine, present must match, and present where none is expected is refused.
 """
 
 import base64
@@ -49,9 +53,11 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
 class Verifier:
     key: OctKey | KeySet
     algorithms: list[str]
-    issuer: str
+    issuer: str | None
     audience: str | None = None
     leeway: int = 30
+    # False: `iss` and `aud` may be absent, and must match when present.
+    required_claims: bool = True
 
     def verify(self, token: str) -> dict[str, Any]:
         """The validated claims, or `AuthenticationError` with a safe reason."""
@@ -61,13 +67,14 @@ class Verifier:
                 decoded = jwt.decode(token, self.key, algorithms=self.algorithms)
         except (JoseError, ValueError):
             raise AuthenticationError("Invalid token") from None
-        options: dict[str, Any] = {
-            "exp": {"essential": True},
-            "sub": {"essential": True},
-            "iss": {"essential": True, "value": self.issuer},
-        }
-        if self.audience is not None:
-            options["aud"] = {"essential": True, "value": self.audience}
+        options: dict[str, Any] = {"exp": {"essential": True}, "sub": {"essential": True}}
+        for claim, expected in (("iss", self.issuer), ("aud", self.audience)):
+            if self.required_claims and expected is not None:
+                options[claim] = {"essential": True, "value": expected}
+            elif not self.required_claims and claim in decoded.claims:
+                if expected is None:  # nothing to match it with: not a token meant for us
+                    raise AuthenticationError("Invalid token")
+                options[claim] = {"value": expected}
         try:
             jwt.JWTClaimsRegistry(leeway=self.leeway, **options).validate(decoded.claims)
         except JoseError as exc:
