@@ -12,7 +12,7 @@ once per connection however many users and values pass through it.
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import AwareDatetime, BaseModel, Field, StringConstraints
 from sqlalchemy import (
@@ -38,20 +38,32 @@ from app.plugins.tasks.models import Priority, Task
 from app.plugins.tasks.schemas import COLUMNS, NO_NUL
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
-# A named type: one `TaskSort` enum in the OpenAPI document and in generated clients.
+_SORTS = Literal[
+    "created_at",
+    "-created_at",
+    "updated_at",
+    "-updated_at",
+    "due_at",
+    "-due_at",
+    "priority",
+    "-priority",
+    "title",
+    "-title",
+]
+# A named type: one `TaskSort` enum in the OpenAPI document and in generated clients, whose
+# members read `CREATED_AT_DESC` rather than `VALUE_1` (`x-enum-varnames`).
 SortParam = TypeAliasType(
     "TaskSort",
-    Literal[
-        "created_at",
-        "-created_at",
-        "updated_at",
-        "-updated_at",
-        "due_at",
-        "-due_at",
-        "priority",
-        "-priority",
-        "title",
-        "-title",
+    Annotated[
+        _SORTS,
+        Field(
+            json_schema_extra={
+                "x-enum-varnames": [
+                    value.lstrip("-").upper() + ("_DESC" if value.startswith("-") else "")
+                    for value in get_args(_SORTS)
+                ]
+            }
+        ),
     ],
 )
 
