@@ -21,8 +21,8 @@ its problem body — and the headers of an answer, from the fragments below
 
 Clients generated from the document read well: an operation is `<tag>_<route name>`
 (`tasks_list`, `auth_token`), a body FastAPI assembles from form fields is named after its
-operation (`AuthTokenForm`), a model's example fills in the examples of its fields, and each
-parameter shows the first example of its schema.
+operation (`AuthTokenForm`), a model's example fills in the examples of its fields and is the
+example of a body it describes, and each parameter shows the first example of its schema.
 """
 
 import re
@@ -175,6 +175,7 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     _name_bodies(document)
     for schema in schemas.values():
         _examples_of_fields(schema)
+    _examples_of_bodies(document)
     return document
 
 
@@ -256,6 +257,22 @@ def _name_bodies(document: dict[str, Any]) -> None:
         fields = schema.get("properties", {}).items()
         example = {name: field["examples"][0] for name, field in fields if field.get("examples")}
         schema.setdefault("examples", [example])
+
+
+def _examples_of_bodies(document: dict[str, Any]) -> None:
+    """A request body shows its model's example (Swagger UI's "Example Value"), so the docs
+    page never fills one in with text made up from a pattern."""
+    schemas = document["components"]["schemas"]
+    for path in document["paths"].values():
+        for operation in path.values():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                schema = content.get("schema", {})
+                # An optional body is `anyOf: [<model>, null]`.
+                refs = [option.get("$ref", "") for option in schema.get("anyOf", [schema])]
+                name = next((ref for ref in refs if ref), "").removeprefix(REF)
+                examples = schemas.get(name, {}).get("examples")
+                if examples and "example" not in content:
+                    content["example"] = examples[0]
 
 
 def _upper(match: re.Match[str]) -> str:
