@@ -1,4 +1,4 @@
-"""Task: T-004
+"""Task: T-004, T-151
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.

@@ -1,4 +1,4 @@
-"""Task: T-011
+"""Task: T-011, T-150, T-153
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.

@@ -1,4 +1,4 @@
-"""Task: T-029, T-157
+"""Task: T-029, T-150, T-157
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.

@@ -1,4 +1,4 @@
-"""Task: T-029
+"""Task: T-029, T-151
 Spec: specs/api/rest-endpoints.md §Auth
 
 Request and response bodies of `/api/v1/auth`.

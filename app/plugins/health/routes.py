@@ -1,4 +1,4 @@
-"""Task: T-014
+"""Task: T-014, T-154
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process

@@ -1,4 +1,4 @@
-"""Task: T-035
+"""Task: T-035, T-151
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset

@@ -1,4 +1,4 @@
-"""Task: T-038
+"""Task: T-038, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 `Idempotency-Key` on `POST /tasks`: the first response to a key is stored with a hash of the

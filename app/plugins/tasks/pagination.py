@@ -1,4 +1,4 @@
-"""Task: T-036
+"""Task: T-036, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Opaque keyset cursors: base64url JSON of the last row's sort value and id, and a fingerprint

@@ -1,4 +1,4 @@
-"""Task: T-039
+"""Task: T-039, T-150, T-151
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, so each one is scoped to the

@@ -1,4 +1,4 @@
-"""Task: T-034
+"""Task: T-034, T-151, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;

@@ -1,4 +1,4 @@
-"""Task: T-017
+"""Task: T-017, T-151
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
