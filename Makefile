@@ -14,19 +14,24 @@ STAMP := $(VENV)/.installed
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(STAMP): pyproject.toml examples/todo-api-notes/pyproject.toml | $(BIN)/python
+EXAMPLES := examples/todo-api-notes examples/todo-api-checklists
+
+$(STAMP): pyproject.toml $(EXAMPLES:%=%/pyproject.toml) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e examples/todo-api-notes
+	$(BIN)/python -m pip install --quiet -e '.[dev]' $(EXAMPLES:%=-e %)
 	touch $(STAMP)
 
 run: $(STAMP)
 	$(BIN)/todo-api serve --host $(HOST) --port $(PORT)
 
+# The example plugin with tests runs them as its author would: pytest on its own folder.
 test: $(STAMP)
 	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest examples/todo-api-checklists
 
 lint: $(STAMP)
 	$(BIN)/ruff check app tests examples migrations bench harness battery
+	$(BIN)/mypy
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate

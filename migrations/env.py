@@ -19,6 +19,8 @@ context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     compare_type=True,
+    # The kernel watches which tables each revision creates (app.core.branches.TableChanges).
+    on_version_apply=context.config.attributes.get("on_version_apply"),
 )
 with context.begin_transaction():
     context.run_migrations()

@@ -1,7 +1,9 @@
 """${message}
+% if config.attributes.get("project_header"):
 
 Task: T-NNN
 Spec: specs/database/schema.md §<table>
+% endif
 
 Revision ID: ${up_revision}
 Revises: ${down_revision | comma,n}

@@ -1,45 +1,99 @@
-"""Task: T-004, T-151
+"""Task: T-004, T-111, T-112, T-151
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
+
+The test kit's helpers (`ApiUser`, `AppClient`, `MakeUser`, `assert_isolated`, `Isolation`,
+`sign_up`) are importable from here too, but only imported when asked for: they need pytest,
+which a server does not install.
 """
 
+import importlib
+from typing import TYPE_CHECKING
+
 from app.core.context import Context
+from app.core.conventions import new_id, utcnow
 from app.core.dependencies import DB, CurrentUser, OwnedDB, public
 from app.core.documented import documented
+from app.core.errors import ConfigError
+from app.core.etags import etag, if_match_fails, if_none_match_hits, matching_versions
 from app.core.hookspecs import hookimpl
+from app.core.idempotency import (
+    KEEP_KEYS_FOR,
+    REPLAYED_HEADER,
+    IdempotencyKeyHeader,
+    replay_stored,
+    request_hash,
+)
 from app.core.marks import body_limit, no_store
-from app.core.openapi import ETAG, LINK, LOCATION, RETRY_AFTER, header
+from app.core.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
-from app.core.problems import invalid
+from app.core.problems import Problem, invalid
+from app.core.query import QueryParameters
 from app.core.readiness import ReadinessCheck
+from app.core.settings import Settings
+from app.core.text import NO_NUL
+
+if TYPE_CHECKING:
+    from app.testing import ApiUser as ApiUser
+    from app.testing import AppClient as AppClient
+    from app.testing import Isolation as Isolation
+    from app.testing import MakeUser as MakeUser
+    from app.testing import assert_isolated as assert_isolated
+    from app.testing import sign_up as sign_up
+
+_TEST_KIT = {"ApiUser", "AppClient", "Isolation", "MakeUser", "assert_isolated", "sign_up"}
+
+
+def __getattr__(name: str) -> object:
+    if name in _TEST_KIT:
+        return getattr(importlib.import_module("app.testing"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "DB",
     "ETAG",
+    "IDEMPOTENT_REPLAYED",
+    "KEEP_KEYS_FOR",
     "LINK",
     "LOCATION",
+    "NO_NUL",
+    "REPLAYED_HEADER",
     "RETRY_AFTER",
     "AuthenticationError",
     "Authenticator",
+    "ConfigError",
     "Context",
     "CurrentUser",
     "Database",
     "DatabaseUnavailable",
     "Executor",
+    "IdempotencyKeyHeader",
     "Owned",
     "OwnedDB",
     "OwnershipError",
     "Principal",
+    "Problem",
+    "QueryParameters",
     "ReadinessCheck",
+    "Settings",
     "Transaction",
     "body_limit",
     "documented",
+    "etag",
     "header",
     "hookimpl",
+    "if_match_fails",
+    "if_none_match_hits",
     "invalid",
+    "matching_versions",
+    "new_id",
     "no_store",
     "public",
+    "replay_stored",
+    "request_hash",
+    "utcnow",
 ]

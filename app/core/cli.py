@@ -1,8 +1,8 @@
-"""Task: T-015, T-062, T-063, T-064
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
-`--version`, plus plugins' commands.
+`drop-orphan`, `new-plugin`, `--version`, plus plugins' commands.
 
 Configuration problems (`ConfigError`) are printed as one line naming the fix, never as a
 traceback, and exit with status 2.
@@ -12,28 +12,35 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
-from typing import Any
+from pathlib import Path
+from typing import Any, TypeVar
 
 import click
 import uvicorn
 from pydantic import SecretStr
 from sqlalchemy import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core import redaction
 from app.core.app import create_app, database_url
+from app.core.branches import Branches
+from app.core.checkouts import Checkout, checkout
 from app.core.connectivity import check_database
 from app.core.context import Context
 from app.core.database import create_engine, engine_options
 from app.core.errors import ConfigError
-from app.core.installed import installed_plugins
+from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
+from app.core.scaffold import new_plugin
 from app.core.server import uvicorn_options
 from app.core.settings import Settings
+from app.core.unmigrated import explain, require_migrations, unmigrated
 
 logger = logging.getLogger("todo_api")
+T = TypeVar("T")
 
 
 def _configure_logging(settings: Settings) -> None:
@@ -58,12 +65,22 @@ def reach_database(settings: Settings) -> None:
     asyncio.run(check_database(database_url(settings), settings.database_pool_mode))
 
 
-async def migrate_database(context: Context) -> list[Step]:
+async def _on_database(context: Context, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    """`work` with a migrations engine (Alembic's, never the request path's), disposed after."""
     engine = create_engine(context.settings, database_url(context.settings))
     try:
-        return await context.migrations.upgrade(engine)
+        return await work(engine)
     finally:
         await engine.dispose()
+
+
+async def migrate_database(context: Context) -> list[Step]:
+    return await _on_database(context, context.migrations.upgrade)
+
+
+def read_branches(context: Context) -> Branches:
+    """What the database holds of each branch, read without changing anything."""
+    return asyncio.run(_on_database(context, context.migrations.inspect))
 
 
 def _migrated(steps: list[Step]) -> list[str]:
@@ -108,10 +125,20 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     _configure_logging(settings)
     context = load(settings)
     create_app(settings, context)  # any configuration error surfaces here, as one line
+    require_migrations(context)
     reach_database(settings)  # with --no-migrate too: a dead database is not "startup complete"
     if not no_migrate:
-        for line in _migrated(asyncio.run(migrate_database(context))):
+        for line in _migrated(asyncio.run(migrate_database(context))):  # says orphans once
             logger.info(line)
+    else:
+        branches = read_branches(context)
+        for orphan in branches.orphans:
+            logger.warning("%s", orphan)
+        behind = context.migrations.behind(branches)
+        if behind:
+            logger.warning(
+                "migrations not at head for: %s; run `todo-api migrate`", ", ".join(behind)
+            )
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,
@@ -129,6 +156,7 @@ def migrate() -> None:
     settings = Settings()
     _configure_logging(settings)
     context = load(settings)
+    require_migrations(context)
     reach_database(settings)
     for line in _migrated(asyncio.run(migrate_database(context))):
         click.echo(line)
@@ -173,29 +201,67 @@ def _masked_url(raw_url: str) -> str:
 @cli.command()
 @click.argument("plugin")
 @click.option("-m", "--message", required=True, help="What the revision does.")
+@click.option(
+    "--path",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="The plugin's checkout (or package folder), when it is not installed.",
+)
 @_clear_errors
-def revision(plugin: str, message: str) -> None:
+def revision(plugin: str, message: str, path: Path | None) -> None:
     """Start a migration in PLUGIN's Alembic branch, to fill in by hand."""
-    installed = installed_plugins()
-    if plugin not in installed:
-        raise ConfigError(f"unknown plugin {plugin!r}; installed: {', '.join(sorted(installed))}")
-    click.echo(f"created {new_revision(installed, plugin, message)}")
+    plugins: dict[str, Installed | Checkout] = {**installed_plugins()}
+    if path is not None:
+        plugins[plugin] = checkout(plugin, path)
+    elif plugin not in plugins:
+        raise ConfigError(
+            f"unknown plugin {plugin!r}; installed: {', '.join(sorted(plugins))} "
+            "(--path DIR for a checkout that is not installed)"
+        )
+    click.echo(f"created {new_revision(plugins, plugin, message)}")
 
 
 @cli.command()
+@click.option("--orphans", is_flag=True, help="List the database's orphaned branches instead.")
 @_clear_errors
-def plugins() -> None:
-    """List installed plugins: source, version, enabled, routes and migration head."""
+def plugins(orphans: bool) -> None:
+    """List installed plugins: source, version, enabled, routes, migration head, and where the
+    database is; flag plugins whose tables have no migrations, and orphaned branches."""
     settings = Settings()
     context = load(settings)
     create_app(settings, context)  # the same checks as `serve`
+    if orphans:
+        reach_database(settings)
+        found = read_branches(context).orphans
+        _table(
+            [("BRANCH", "REVISION", "TABLES")],
+            [
+                (o.branch, o.revision, "?" if o.tables is None else ",".join(o.tables) or "-")
+                for o in found
+            ],
+        )
+        if not found:
+            click.echo("no orphaned branches")
+        return
+    branches = _branches_if_reachable(settings, context)
+    missing = unmigrated(context)
     routes = {
-        name: sum(len(router.routes) for router in found)  # type: ignore[attr-defined]
+        name: sum(len(router.routes) for router in found)
         for name, found in per_plugin(context.hook.routers, context=context)
     }
-    rows = [("NAME", "VERSION", "SOURCE", "ENABLED", "ROUTES", "MIGRATION HEAD")]
+    behind = context.migrations.behind(branches) if branches else []
+    rows = []
     for name, plugin in sorted(installed_plugins().items()):
         enabled = name in context.enabled
+        head = "none" if name in missing else context.migrations.heads.get(name, "-")
+        if not enabled:
+            where, state = "-", "-"
+        elif name in missing:
+            where, state = "-", "missing-migrations"
+        elif branches is None:
+            where, state = "?", "?"
+        else:
+            where = (branches.position(name) or "base") if head != "-" else "-"
+            state = "behind" if name in behind else "ok"
         rows.append(
             (
                 name,
@@ -203,14 +269,89 @@ def plugins() -> None:
                 plugin.source,
                 "yes" if enabled else "no",
                 str(routes.get(name, 0)) if enabled else "-",
-                context.migrations.heads.get(name, "-") if enabled else "-",
+                head if enabled else "-",
+                where,
+                state,
             )
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo(
-            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+    header = (
+        "NAME",
+        "VERSION",
+        "SOURCE",
+        "ENABLED",
+        "ROUTES",
+        "MIGRATION HEAD",
+        "DATABASE",
+        "STATE",
+    )
+    _table([header], rows)
+    for name, tables in missing.items():
+        click.echo(f"warning: {explain(name, tables)}", err=True)
+    for orphan in branches.orphans if branches else ():
+        click.echo(f"warning: {orphan}", err=True)
+
+
+def _branches_if_reachable(settings: Settings, context: Context) -> Branches | None:
+    """The database's branches, or None (and why, on stderr) when it cannot be read now."""
+    try:
+        asyncio.run(check_database(database_url(settings), settings.database_pool_mode, wait=0))
+        return read_branches(context)
+    except ConfigError as exc:
+        click.echo(f"note: database state not shown: {exc}", err=True)
+        return None
+
+
+def _table(header: Sequence[tuple[str, ...]], rows: Sequence[tuple[str, ...]]) -> None:
+    every = [*header, *rows]
+    widths = [max(len(row[i]) for row in every) for i in range(len(every[0]))]
+    for row in every:
+        click.echo("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+
+
+@cli.command("drop-orphan")
+@click.argument("branch")
+@click.option("--yes", is_flag=True, help="Really drop the branch's tables and their data.")
+@_clear_errors
+def drop_orphan(branch: str, yes: bool) -> None:
+    """Drop the tables of BRANCH, a branch in the database whose plugin is not installed
+    (see `todo-api plugins --orphans`), and forget it. Its data is gone for good."""
+    settings = Settings()
+    context = load(settings)
+    reach_database(settings)
+    if not yes:
+        orphan = read_branches(context).orphan(branch)
+        tables = "tables not recorded" if orphan.tables is None else ", ".join(orphan.tables)
+        raise ConfigError(
+            f"this drops branch {branch}'s tables ({tables or 'none'}) and their data for good: "
+            f"run `todo-api drop-orphan {branch} --yes`"
         )
+    dropped = asyncio.run(
+        _on_database(context, lambda engine: context.migrations.drop_orphan(engine, branch))
+    )
+    click.echo(
+        f"dropped branch {branch} ({dropped.revision}): {', '.join(dropped.tables or ()) or 'no tables'}"
+    )
+
+
+@cli.command("new-plugin")
+@click.argument("name")
+@click.option(
+    "--dir",
+    "folder",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write it (absent or empty); default ./todo-api-NAME.",
+)
+@_clear_errors
+def new_plugin_command(name: str, folder: Path | None) -> None:
+    """Write a new plugin NAME: an installable package with a model, routes, settings, its first
+    migration, a README and tests that pass as generated."""
+    target = folder or Path(f"todo-api-{name.replace('_', '-')}")
+    for path in new_plugin(name, target):
+        click.echo(f"created {path}")
+    click.echo(
+        f"next: pip install -e '{target}[test]', add \"{name}\" to [plugins] enabled in "
+        f"plugins.toml, then `pytest {target}` and `todo-api migrate`"
+    )
 
 
 @cli.command()

@@ -46,7 +46,7 @@ async def check_database(
     options = engine_options(raw_url, pool_mode)
     # SQLAlchemy's own translation of the URL (the `host=` query parameter of a Unix socket,
     # several hosts), then the engine's connect_args: exactly what the pool will send.
-    _, arguments = asyncpg_dialect().create_connect_args(options.url)
+    _, arguments = asyncpg_dialect().create_connect_args(options.url)  # type: ignore[no-untyped-call]
     arguments |= {k: v for k, v in options.connect_args.items() if k not in _DIALECT_ONLY}
     where = _where(arguments)
     deadline = time.monotonic() + wait
@@ -97,12 +97,13 @@ def _explain(exc: BaseException, where: str, wait: float) -> str:
         return f"the database at {where} refused us: {exc}; create it or fix DATABASE_URL"
     if isinstance(exc, asyncpg.PostgresError | asyncpg.InterfaceError):
         return f"the database at {where} refused us: {exc}"
-    reason = {
+    reasons: dict[type[BaseException], str] = {
         ConnectionRefusedError: "connection refused",
         FileNotFoundError: "no server socket there",
         TimeoutError: f"no answer within {wait:g} s",
         socket.gaierror: "unknown host name",
-    }.get(type(exc))
+    }
+    reason = reasons.get(type(exc))
     if reason is None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"cannot reach the database at {where} ({reason})"

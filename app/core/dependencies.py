@@ -19,7 +19,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.core.pool import Database, Executor
-from app.core.principal import AuthenticationError, Principal
+from app.core.principal import AuthenticationError, Authenticator, Principal
 
 # The OAuth2 password flow makes the docs page's Authorize button work; the token endpoint is
 # the auth plugin's. Only the Authorization header is read, never the query string.
@@ -35,12 +35,13 @@ def public(endpoint: F) -> F:
     return endpoint
 
 
-def is_public(endpoint: Callable[..., object]) -> bool:
-    return getattr(endpoint, "__todo_api_public__", False)
+def is_public(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_public__", False) is True
 
 
 async def _database(request: Request) -> Database:
-    return request.app.state.database
+    database: Database = request.app.state.database
+    return database
 
 
 DB = Annotated[Database, Depends(_database)]
@@ -57,13 +58,14 @@ PRINCIPAL_KEY = "todo_api.principal"
 
 async def _authenticate(request: Request, token: str | None) -> Principal:
     """Who the bearer token names, asked of the authenticators once per request."""
-    known = request.scope.get(PRINCIPAL_KEY)
+    known: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if known is not None:
         return known
     if not token:
         raise _unauthorized("Not authenticated")
-    database = request.app.state.database
-    for authenticate in request.app.state.authenticators:
+    database: Database = request.app.state.database
+    authenticators: list[Authenticator] = request.app.state.authenticators
+    for authenticate in authenticators:
         try:
             principal = await authenticate(token, database)
         except AuthenticationError as exc:
@@ -89,7 +91,8 @@ async def owned_database(
     # Authenticates by itself rather than through `CurrentUser`: on the hottest routes this is
     # the only dependency FastAPI has to solve.
     user = await _authenticate(request, token)
-    return request.app.state.database.owned(user.id)
+    database: Database = request.app.state.database
+    return database.owned(user.id)
 
 
 OwnedDB = Annotated[Executor, Depends(owned_database)]

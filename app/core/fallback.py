@@ -19,7 +19,7 @@ from collections.abc import Iterable
 
 from fastapi import FastAPI, HTTPException, Response
 from fastapi.routing import iter_route_contexts
-from starlette.routing import compile_path
+from starlette.routing import Route, compile_path
 from starlette.types import Receive, Scope, Send
 
 
@@ -54,4 +54,6 @@ class NoRoute:
 
 
 def install(app: FastAPI, prefix: str) -> None:
-    app.add_route(f"{prefix}/{{path:path}}", NoRoute(app), include_in_schema=False)
+    # A Route around an ASGI app (not a function) takes every method.
+    route = Route(f"{prefix}/{{path:path}}", NoRoute(app), include_in_schema=False)
+    app.router.routes.append(route)

@@ -12,6 +12,9 @@ its result kept.
 is missing there.
 """
 
+# Hookspecs are signatures with a docstring for a body, which pluggy never calls.
+# mypy: disable-error-code="empty-body"
+
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any

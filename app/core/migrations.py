@@ -1,4 +1,4 @@
-"""Task: T-009, T-064, T-068
+"""Task: T-009, T-064, T-068, T-115, T-118
 Spec: specs/features/plugins.md §Migrations
 
 Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
@@ -8,10 +8,12 @@ The `Config` lists the revisions of every *installed* plugin, enabled or not, be
 shared `alembic_version` table still names the head of a plugin that was disabled after it
 ran; Alembic refuses to start when it cannot find a revision it is told about. Only the enabled
 plugins' branches are upgraded, so disabling a plugin neither breaks `migrate` nor touches its
-tables, and enabling it again continues from where it stopped.
+tables, and enabling it again continues from where it stopped. A branch whose plugin is not
+installed at all (an orphan, `app.core.branches`) is set aside while the others migrate.
 """
 
 import importlib.util
+import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -20,17 +22,20 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.core import branches
+from app.core.branches import Branches, Orphan, Record
+from app.core.checkouts import Checkout, writable_source
 from app.core.installed import Installed
 
 # pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
 # one after another. A transaction-level lock, because a session-level one is unsafe behind a
 # transaction-mode pooler such as Neon's.
 LOCK_KEY = 0x746F646F617069
+logger = logging.getLogger("todo_api")
 
 
 def script_location() -> Path:
@@ -59,11 +64,13 @@ class Step:
 class Migrations:
     """The Alembic view of the installed plugins, and what the enabled ones need."""
 
-    def __init__(self, installed: Iterable[Installed], enabled: Iterable[str]) -> None:
+    def __init__(self, installed: Iterable[Installed | Checkout], enabled: Iterable[str]) -> None:
+        plugins = list(installed)
+        self.installed = frozenset(plugin.name for plugin in plugins)
         self.config = Config()
         self.config.set_main_option("script_location", str(script_location()))
         self.config.set_main_option("path_separator", "os")
-        locations = [str(p.migrations_dir) for p in installed if p.migrations_dir is not None]
+        locations = [str(p.migrations_dir) for p in plugins if p.migrations_dir is not None]
         self.config.set_main_option("version_locations", os.pathsep.join(locations))
         self.enabled = tuple(enabled)
 
@@ -92,63 +99,78 @@ class Migrations:
 
     def _upgrade(self, connection: Connection) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
-        before = self._positions(connection)
-        self.config.attributes["connection"] = connection
+        branches.create_records(connection)
+        before = self._read(connection)
+        before.check_not_ahead()
+        orphans = before.orphans
+        for orphan in orphans:
+            logger.warning("%s", orphan)
+        added = branches.set_aside(connection, before) if before.unknown else []
+        changes = branches.TableChanges(connection)
+        self.config.attributes.update(connection=connection, on_version_apply=changes)
         try:
             for name in self.heads:
                 command.upgrade(self.config, f"{name}@head")
         finally:
-            del self.config.attributes["connection"]
-        after = self._positions(connection)
-        return [
-            Step(name, before.get(name), after[name])
-            for name in self.heads
-            if before.get(name) != after.get(name)
-        ]
+            del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
+        after = self._read(connection)
+        branches.record(connection, before, after, changes)
+        if before.unknown:
+            branches.put_back(connection, orphans, added)
+        moved = ((name, before.position(name), after.position(name)) for name in self.heads)
+        return [Step(name, old, new) for name, old, new in moved if new is not None and old != new]
 
-    def _positions(self, connection: Connection) -> dict[str, str]:
-        """Each enabled plugin's latest applied revision, by plugin name."""
-        applied = self._applied(MigrationContext.configure(connection).get_current_heads())
-        positions = {}
-        for name in self.heads:
-            # Alembic labels every revision of a branch with the branch's name; newest first.
-            for revision in self.script.iterate_revisions(f"{name}@head", "base"):
-                if name in revision.branch_labels and revision.revision in applied:
-                    positions[name] = revision.revision
-                    break
-        return positions
+    async def inspect(self, engine: AsyncEngine) -> Branches:
+        """What the database holds, read without changing anything."""
+        async with engine.connect() as connection:
+            return await connection.run_sync(self._read)
 
-    def behind(self, current: Iterable[str]) -> list[str]:
-        """Enabled plugins whose migrations are not at head, given the revisions in the
-        database's `alembic_version` (empty when all are)."""
-        applied = self._applied(current)
-        return [name for name, head in self.heads.items() if head not in applied]
+    async def drop_orphan(self, engine: AsyncEngine, name: str) -> Orphan:
+        """Drop orphaned branch `name`'s tables and forget it, under the migration lock."""
+        async with engine.begin() as connection:
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            return await connection.run_sync(self._drop_orphan, name)
 
-    def _applied(self, current: Iterable[str]) -> set[str]:
-        """Every revision applied, given the heads `alembic_version` records: a head reached
-        through another branch's `depends_on` counts too (tasks_0001 records auth_0001)."""
-        return {r.revision for r in self.script.iterate_revisions(tuple(current), "base")}
+    def _drop_orphan(self, connection: Connection, name: str) -> Orphan:
+        branches.create_records(connection)
+        return branches.drop_orphan(connection, self._read(connection), name)
+
+    def _read(self, connection: Connection) -> Branches:
+        return Branches.read(connection, self.script, self.installed)
+
+    def branches(
+        self, current: Iterable[str], records: Mapping[str, Record] | None = None
+    ) -> Branches:
+        """The database's branches, given the revisions in its `alembic_version` and, when one
+        of them is an orphan's, the kernel's records (`todo_api_branches`)."""
+        return Branches(self.script, current, records or {}, self.installed)
+
+    def behind(self, state: Branches) -> list[str]:
+        """Enabled plugins whose migrations are not at head (empty when all are). A head reached
+        through another branch's `depends_on` counts (tasks_0001 records auth_0001)."""
+        return [name for name, head in self.heads.items() if head not in state.applied]
 
 
-def new_revision(installed: Mapping[str, Installed], name: str, message: str) -> Path:
+def new_revision(plugins: Mapping[str, Installed | Checkout], name: str, message: str) -> Path:
     """Write an empty revision at the head of plugin `name`'s branch (starting the branch if it
-    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path."""
-    folder = installed[name].package_dir
-    assert folder is not None, f"plugin {name!r} has no package folder"
-    versions = folder / "migrations" / "versions"
+    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path.
+    Only this project's own plugins get its `Task:`/`Spec:` header."""
+    versions = writable_source(plugins[name]) / "migrations" / "versions"
     versions.mkdir(parents=True, exist_ok=True)
-    migrations = Migrations(installed.values(), [name])
+    migrations = Migrations(plugins.values(), [name])
+    migrations.config.attributes["project_header"] = plugins[name].source == "built-in"
     if name in migrations.heads:
         number = sum(1 for _ in migrations.script.iterate_revisions(f"{name}@head", "base")) + 1
-        where: dict[str, str] = {"head": f"{name}@head"}
+        head, label = f"{name}@head", None
     else:
-        number, where = 1, {"head": "base", "branch_label": name}
+        number, head, label = 1, "base", name
     script = command.revision(
         migrations.config,
         message,
         rev_id=f"{name}_{number:04d}",
         version_path=str(versions),
-        **where,
+        head=head,
+        branch_label=label,
     )
     assert script is not None and not isinstance(script, list)
     return Path(script.path)

@@ -92,6 +92,7 @@ IDEMPOTENT_REPLAYED = {
 }
 _STATUS_HEADERS = {401: WWW_AUTHENTICATE, 429: RETRY_AFTER, 503: RETRY_AFTER}
 
+INVALID_REQUEST = "Invalid request: `errors` lists what is wrong, field by field"
 _DESCRIPTIONS = {
     400: "Malformed request: more than 100 query parameters",
     401: "No valid bearer token: `Not authenticated`, `Invalid token` or `Token expired`",
@@ -99,7 +100,7 @@ _DESCRIPTIONS = {
     409: "Conflict",
     412: "The `If-Match` tag is not the current one",
     413: "The request body is larger than this route takes; the connection is then closed",
-    422: "Invalid request: `errors` lists what is wrong, field by field",
+    422: INVALID_REQUEST,
     429: "Too many attempts; wait `Retry-After` seconds",
     503: "The database is unavailable; retry after `Retry-After` seconds",
 }
@@ -225,7 +226,7 @@ def _complete_operation(operation: dict[str, Any], calls: set[object]) -> None:
 
 def _is_fastapis_422(response: dict[str, Any] | None) -> bool:
     schema = (response or {}).get("content", {}).get("application/json", {}).get("schema", {})
-    return schema.get("$ref") == REF + "HTTPValidationError"
+    return bool(schema.get("$ref") == REF + "HTTPValidationError")
 
 
 def _can_fail(parameter: dict[str, Any]) -> bool:

@@ -32,6 +32,7 @@ from sqlalchemy.sql.dml import Delete, Insert, Update
 from sqlalchemy.sql.elements import TextClause
 from sqlalchemy.sql.selectable import Alias, FromClause, Join, Select
 from sqlalchemy.sql.util import find_tables
+from sqlalchemy.util import immutabledict
 from sqlmodel import Field, SQLModel
 
 from app.core.statements import QueryCache
@@ -54,12 +55,14 @@ class Owned(SQLModel):
     user_id: str = Field(default=None, nullable=False)
 
 
-def owned_tables(base: type = Owned) -> set[Table]:
+def owned_tables(base: type[SQLModel] = Owned) -> set[Table]:
     """The tables of every mapped `Owned` model, including ones defined after start-up."""
     found: set[Table] = set()
-    for cls in base.__subclasses__():
-        if "__table__" in vars(cls):
-            found.add(cls.__table__)  # type: ignore[attr-defined]
+    subclasses: list[type[SQLModel]] = base.__subclasses__()
+    for cls in subclasses:
+        table = vars(cls).get("__table__")  # its own table, not one inherited
+        if isinstance(table, Table):
+            found.add(table)
         found |= owned_tables(cls)
     return found
 
@@ -77,6 +80,7 @@ def _owned(from_: FromClause, tables: set[Table]) -> bool:
 def _criteria(from_: FromClause, tables: set[Table]) -> list[Any]:
     """Conditions for the WHERE clause; outer-join sides are scoped in place, in their ON."""
     if isinstance(from_, Join):
+        assert from_.onclause is not None  # a Join always has one, given or derived
         left, right = _criteria(from_.left, tables), _criteria(from_.right, tables)
         if from_.full:
             from_.onclause = and_(from_.onclause, *left, *right)
@@ -94,9 +98,10 @@ def _scope_outer_joins(select: Select[Any], tables: set[Table]) -> None:
     # `select(...).outerjoin(target, on)` keeps its joins aside and builds the Join anew at
     # compile time, so the ON clause is scoped here, in the stored join.
     joins = []
-    for target, onclause, left, flags in select._setup_joins:
+    setup: tuple[Any, ...] = select._setup_joins  # (target, onclause, left, flags) tuples
+    for target, onclause, left, flags in setup:
         if flags["isouter"] or flags["full"]:
-            selectable = getattr(inspect(target), "selectable", target)
+            selectable: FromClause = getattr(inspect(target), "selectable", target)
             if _owned(selectable, tables):
                 if onclause is None or flags["full"]:
                     raise OwnershipError(
@@ -136,10 +141,11 @@ def _stamp_insert(insert: Insert, tables: set[Table]) -> None:
             f"INSERT into owned table {table.name} sets user_id: the kernel stamps the owner"
         )
     if insert.select is not None:
-        insert._select_names = [*insert._select_names, "user_id"]
+        insert._select_names = [*(insert._select_names or ()), "user_id"]
         insert.select = insert.select.add_columns(_owner_param())
     else:
-        insert._values = {**insert._values, table.c.user_id: _owner_param()}
+        values = immutabledict(insert._values or {})  # a plain dict at run time
+        insert._values = values.union({table.c.user_id: _owner_param()})
     conflict = insert._post_values_clause
     if isinstance(conflict, OnConflictDoUpdate):
         # Without this, a conflicting key of another user's row would update that row.

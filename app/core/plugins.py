@@ -12,6 +12,7 @@ hook name into an error instead of a silently ignored function.
 import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pluggy
 from pydantic import BaseModel, ValidationError
@@ -72,7 +73,7 @@ def load(
     )
 
 
-def per_plugin(hook: pluggy.HookCaller, **kwargs: object) -> Iterable[tuple[str, object]]:
+def per_plugin(hook: pluggy.HookCaller, **kwargs: object) -> Iterable[tuple[str, Any]]:
     """Call `hook` plugin by plugin, in registration order, keeping who answered what."""
     for impl in hook.get_hookimpls():
         yield impl.plugin_name, impl.function(**{name: kwargs[name] for name in impl.argnames})

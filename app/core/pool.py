@@ -21,7 +21,7 @@ import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
 from sqlalchemy.sql import ClauseElement
@@ -30,8 +30,13 @@ from app.core.database import EngineOptions
 from app.core.ownership import OWNER, SCOPED, UNSCOPED
 from app.core.settings import StatementCache
 
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
 logger = logging.getLogger("todo_api")
 T = TypeVar("T")
+# A connection of the pool, as statements see it (asyncpg hands out a proxy).
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 
 # Failures that mean "no usable connection", as opposed to an error in the statement itself.
 UNREACHABLE: tuple[type[BaseException], ...] = (
@@ -54,7 +59,7 @@ class DatabaseUnavailable(Exception):
     retry_after_seconds = 1
 
 
-async def _setup_connection(connection: asyncpg.Connection) -> None:
+async def _setup_connection(connection: "asyncpg.Connection[asyncpg.Record]") -> None:
     # JSON in and out as Python values, as SQLAlchemy's JSON types would give them.
     for name in ("json", "jsonb"):
         await connection.set_type_codec(
@@ -62,7 +67,7 @@ async def _setup_connection(connection: asyncpg.Connection) -> None:
         )
 
 
-async def _reset_connection(connection: asyncpg.Connection) -> None:
+async def _reset_connection(connection: "asyncpg.Connection[asyncpg.Record]") -> None:
     # asyncpg's default reset sends `RESET ALL; UNLISTEN *; …` on every release: a round trip
     # per request, for session state this app never sets. Only an unfinished transaction (a
     # request cancelled mid-way) must not reach the next user of the connection.
@@ -70,7 +75,11 @@ async def _reset_connection(connection: asyncpg.Connection) -> None:
         await connection.execute("ROLLBACK")
 
 
-Runner = Callable[[Callable[[asyncpg.Connection], Awaitable[T]], bool], Awaitable[T]]
+class Runner(Protocol):
+    """Runs `work` on a connection (retrying once when `retry` and the connection drops)."""
+
+    def __call__(self, work: Callable[[Connection], Awaitable[T]], retry: bool, /) -> Awaitable[T]:
+        ...
 
 
 class Executor:
@@ -80,7 +89,7 @@ class Executor:
     (`app.core.ownership`): the caller's rows only, whatever the statement says.
     """
 
-    def __init__(self, run: Runner[Any], owner: str | None = None) -> None:
+    def __init__(self, run: Runner, owner: str | None = None) -> None:
         self._run = run
         self.owner = owner
         self._queries = SCOPED if owner is not None else UNSCOPED
@@ -119,12 +128,12 @@ class Executor:
 class Transaction(Executor):
     """Statements on one connection inside `BEGIN … COMMIT` (see `Database.transaction`)."""
 
-    def __init__(self, connection: asyncpg.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         super().__init__(self._on_connection)
         self.connection = connection
 
     async def _on_connection(
-        self, work: Callable[[asyncpg.Connection], Awaitable[T]], retry: bool
+        self, work: Callable[[Connection], Awaitable[T]], retry: bool
     ) -> T:
         # Never retried statement by statement: the transaction as a whole is the unit.
         try:
@@ -136,7 +145,7 @@ class Transaction(Executor):
 class Database(Executor):
     """The pool. Plugins get it as `app.core.DB` (or scoped to the caller, `OwnedDB`)."""
 
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
         super().__init__(self._on_pool)
         self.pool = pool
 
@@ -160,7 +169,7 @@ class Database(Executor):
     async def close(self) -> None:
         await self.pool.close()
 
-    async def _on_pool(self, work: Callable[[asyncpg.Connection], Awaitable[T]], retry: bool) -> T:
+    async def _on_pool(self, work: Callable[[Connection], Awaitable[T]], retry: bool) -> T:
         for attempt in (1, 2):
             try:
                 async with self.pool.acquire() as connection:

@@ -15,6 +15,7 @@ one error carrying the detail. A body that is not JSON at all is no field's mist
 """
 
 import logging
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -102,7 +103,7 @@ class ValidationProblem(Problem):
 
 
 def problem(
-    status: int, detail: str, headers: dict[str, str] | None = None, **extra: Any
+    status: int, detail: str, headers: Mapping[str, str] | None = None, **extra: Any
 ) -> JSONResponse:
     body = Problem(title=HTTPStatus(status).phrase, status=status, detail=detail, **extra)
     return JSONResponse(

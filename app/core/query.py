@@ -1,4 +1,4 @@
-"""Task: T-096, T-151
+"""Task: T-096, T-109, T-151
 Spec: specs/features/plugins.md §Plugin author API
 
 A pydantic model read from the query string, for hot routes.
@@ -9,7 +9,8 @@ annotation on every request; for a list route that was the largest single cost i
 pydantic call, answers a bad value exactly as FastAPI would (422 with `loc: ["query", …]`),
 and `openapi` documents the same parameters for the route's `openapi_extra`: each with the
 field's description and its example from the model's (`app.core.documented`), and the named
-types they use (an enum, a `TypeAliasType`) for the kernel to add to the document's schemas.
+types they use (an enum, a `TypeAliasType`) for the kernel to add to the document's schemas,
+and the 422 it answers.
 """
 
 from typing import Any, Generic, TypeVar, get_origin
@@ -18,7 +19,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from app.core.openapi import REF, SCHEMAS_KEY
+from app.core.openapi import INVALID_REQUEST, REF, SCHEMAS_KEY
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -33,8 +34,11 @@ class QueryParameters(Generic[M]):
             if get_origin(field.annotation) is list
         )
         schema = model.model_json_schema(ref_template=REF + "{model}")
-        self.openapi = {
+        # FastAPI declares the 422 of the parameters it reads itself; these it does not see
+        # (the kernel gives it its problem body).
+        self.openapi: dict[str, Any] = {
             "parameters": self._parameters(schema),
+            "responses": {"422": {"description": INVALID_REQUEST}},
             SCHEMAS_KEY: schema.get("$defs", {}),
         }
 

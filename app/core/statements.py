@@ -17,9 +17,10 @@ from typing import Any
 
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as AsyncpgDialect
 from sqlalchemy.sql import ClauseElement
+from sqlalchemy.sql.compiler import SQLCompiler
 
 # SQLAlchemy's asyncpg dialect renders `$1, $2, …` placeholders, as asyncpg wants them.
-DIALECT = AsyncpgDialect(paramstyle="numeric_dollar")
+DIALECT = AsyncpgDialect(paramstyle="numeric_dollar")  # type: ignore[no-untyped-call]
 # Compiled statements kept per process. Statements built once never leave it; the bound keeps a
 # plugin that builds a new statement per request from growing memory without limit.
 CACHE_SIZE = 2048
@@ -44,6 +45,7 @@ class Query:
 
 def compile_query(statement: ClauseElement) -> Query:
     compiled = statement.compile(dialect=DIALECT)
+    assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
     if compiled.post_compile_params or compiled.literal_execute_params:
         raise ValueError(
             "expanding IN parameters cannot be compiled once: write "

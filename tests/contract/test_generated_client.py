@@ -22,8 +22,8 @@ import pytest
 from app.core.app import create_app
 from app.core.plugins import load
 from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.testing import TEST_SECRET, settings_for
 from harness.server import serving
-from tests.conftest import TEST_SECRET, settings_for
 
 PACKAGE = "todo_api_client"
 

@@ -9,7 +9,7 @@ from app.core.app import API_PREFIX, create_app
 from app.core.errors import ConfigError
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
-from tests.conftest import settings_for
+from app.testing import settings_for
 from tests.core.plugins_for_tests import Probe, TokenAuth
 
 PROBE = f"{API_PREFIX}/probe"

@@ -1,4 +1,4 @@
-"""Task: T-015, T-063, T-064
+"""Task: T-015, T-063, T-064, T-101, T-115
 Spec: specs/features/plugins.md §Command line, §Start-up errors
 """
 
@@ -83,7 +83,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     first = CliRunner().invoke(cli, ["migrate"])
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
-        "migrated auth: base -> auth_0001",
+        "migrated auth: base -> auth_0002",
         "migrated tasks: base -> tasks_0001",
     ]
     again = CliRunner().invoke(cli, ["migrate"])
@@ -128,3 +128,18 @@ def test_revision_needs_an_installed_plugin(env):
     )
     assert result.returncode == 2
     assert result.stderr.startswith("error: unknown plugin 'nope'")
+
+
+def test_revision_of_a_checkout_that_is_not_installed(env, tmp_path):
+    package = tmp_path / "checkout" / "todo_api_scratch"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (tmp_path / "checkout" / "pyproject.toml").write_text(
+        '[project.entry-points."todo_api.plugins"]\nscratch = "todo_api_scratch"\n'
+    )
+    args = ["revision", "scratch", "-m", "create things", "--path", str(tmp_path / "checkout")]
+    result = subprocess.run([TODO_API, *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    written = package / "migrations" / "versions" / "scratch_0001_create_things.py"
+    assert result.stdout.splitlines()[-1] == f"created {written}"
+    assert "branch_labels: str | Sequence[str] | None = ('scratch',)" in written.read_text()

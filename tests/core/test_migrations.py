@@ -1,20 +1,23 @@
-"""Task: T-009, T-064
+"""Task: T-009, T-064, T-101, T-115
 Spec: specs/features/plugins.md §Migrations
 """
 
 import asyncio
 
 import asyncpg
+import pytest
 from alembic.migration import MigrationContext
 from sqlalchemy import make_url
 
+from app.core.checkouts import checkout
 from app.core.cli import migrate_database
 from app.core.database import create_engine
+from app.core.errors import ConfigError
 from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Migrations, Step, new_revision
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
-from tests.conftest import settings_for
+from app.testing import settings_for
 
 ADA = {"Authorization": "Bearer good-ada"}
 
@@ -42,9 +45,9 @@ async def migrate(url: str, tmp_path, *enabled: str) -> list[Step]:
 
 async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     assert await migrate(empty_database_url, tmp_path, "health", "auth") == [
-        Step("auth", None, "auth_0001")
+        Step("auth", None, "auth_0002")
     ]
-    # tasks depends on auth_0001: alembic_version then names tasks_0001 only, yet auth stays put.
+    # tasks depends on auth_0001 (already applied): auth stays put.
     assert await migrate(empty_database_url, tmp_path, "health", "auth", "tasks", "notes") == [
         Step("tasks", None, "tasks_0001"),
         Step("notes", None, "notes_0001"),
@@ -101,7 +104,7 @@ async def test_instances_migrating_together_take_turns(empty_database_url, tmp_p
     try:
         await asyncio.gather(*(context.migrations.upgrade(engine) for engine in engines))
         async with engines[0].connect() as connection:
-            assert context.migrations.behind(await applied(connection)) == []
+            assert context.migrations.behind(context.migrations.branches(await applied(connection))) == []
     finally:
         for engine in engines:
             await engine.dispose()
@@ -118,7 +121,7 @@ async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path
     engine = create_engine(context.settings, empty_database_url)
     try:
         async with engine.connect() as connection:
-            assert context.migrations.behind(await applied(connection)) == ["auth", "tasks"]
+            assert context.migrations.behind(context.migrations.branches(await applied(connection))) == ["auth", "tasks"]
     finally:
         await engine.dispose()
 
@@ -133,6 +136,7 @@ def test_new_revisions_start_and_extend_a_plugins_branch(tmp_path, monkeypatch):
     first = new_revision(installed, "scratch", "create things")
     assert first == package / "migrations" / "versions" / "scratch_0001_create_things.py"
     text = first.read_text()
+    assert "Task:" not in text and "Spec:" not in text  # this project's header is its own
     assert "revision: str = 'scratch_0001'" in text
     assert "down_revision: str | None = None" in text and "('scratch',)" in text
 
@@ -140,3 +144,32 @@ def test_new_revisions_start_and_extend_a_plugins_branch(tmp_path, monkeypatch):
     assert second.name == "scratch_0002_add_a_column.py"
     assert "down_revision: str | None = 'scratch_0001'" in second.read_text()
     assert Migrations(installed.values(), ["scratch"]).heads == {"scratch": "scratch_0002"}
+
+
+def test_this_projects_plugins_keep_their_header(tmp_path, monkeypatch):
+    (tmp_path / "scratch_plugin").mkdir()
+    (tmp_path / "scratch_plugin" / "__init__.py").write_text("")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    installed = {"scratch": Installed("scratch", "scratch_plugin", "built-in", "0")}
+    assert "\nTask: T-NNN\nSpec: " in new_revision(installed, "scratch", "x").read_text()
+
+
+def test_a_checkout_is_found_through_its_entry_point(tmp_path):
+    (tmp_path / "src" / "todo_api_scratch").mkdir(parents=True)
+    (tmp_path / "src" / "todo_api_scratch" / "__init__.py").write_text("")
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "todo-api-scratch"\n'
+        '[project.entry-points."todo_api.plugins"]\nscratch = "todo_api_scratch"\n'
+    )
+    found = checkout("scratch", tmp_path)
+    assert found.package_dir == tmp_path.resolve() / "src" / "todo_api_scratch"
+    assert checkout("scratch", found.package_dir) == found
+    with pytest.raises(ConfigError, match="declares no entry point 'other'"):
+        checkout("other", tmp_path)
+
+
+def test_an_installed_copy_gets_no_revision():
+    # pluggy stands in for a plugin installed from a wheel: its folder is in site-packages.
+    installed = {"copy": Installed("copy", "pluggy", "pluggy", "1")}
+    with pytest.raises(ConfigError, match=r"installed copy .* `pip install -e <checkout>`"):
+        new_revision(installed, "copy", "lost")

@@ -18,7 +18,7 @@ from app.core.app import create_app
 from app.core.errors import ConfigError
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
-from tests.conftest import settings_for
+from app.testing import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERYTHING = ("health", "auth", "tasks", "notes")
@@ -168,7 +168,7 @@ def test_bodies_show_written_examples_not_pattern_noise(doc):
         for content in operation.get("requestBody", {}).get("content", {}).values():
             assert content.get("example"), operation["operationId"]
     assert schemas["AuthTokenForm"]["examples"] == [
-        {"username": "ada@example.com", "password": "correct horse battery"}
+        {"username": "ada@example.com", "password": "correct horse battery", "grant_type": "password"}
     ]
 
 

@@ -54,7 +54,7 @@ def test_entry_point_plugin_loads_when_enabled(tmp_path):
 def test_unknown_plugin_names_the_installed_ones(tmp_path):
     with pytest.raises(
         ConfigError,
-        match=r"unknown plugin 'taks'.*installed plugins are auth, health, notes, tasks",
+        match=r"unknown plugin 'taks'.*installed plugins are auth, checklists, health, notes, tasks",
     ):
         load(settings(tmp_path), PluginsFile(enabled=("health", "taks")))
 

@@ -11,7 +11,7 @@ from app.core.cli import _configure_logging
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from app.core.redaction import redact
-from tests.conftest import settings_for
+from app.testing import settings_for
 from tests.core.plugins_for_tests import HASH, PASSWORD, TOKEN, Probe, TokenAuth
 
 

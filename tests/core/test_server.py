@@ -24,7 +24,8 @@ from app.core.app import API_PREFIX, create_app
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from app.core.server import MAX_HEAD_BYTES, BoundedHttpToolsProtocol, uvicorn_options
-from tests.conftest import TEST_SECRET, settings_for
+from app.testing import TEST_SECRET, settings_for
+from app.testing.database import Templates
 from tests.core.plugins_for_tests import Probe, TokenAuth
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
@@ -107,7 +108,9 @@ def test_serve_options(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def served(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[int]:
+def served(
+    todo_api_templates: Templates, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
     """`todo-api serve` in its own process; the port it listens on."""
     folder = tmp_path_factory.mktemp("serve")
     (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health"]\n')
@@ -116,7 +119,7 @@ def served(server_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         port = probe.getsockname()[1]
     env = os.environ | {
         # Reachable: serve checks the database before it listens, --no-migrate or not.
-        "DATABASE_URL": server_url,
+        "DATABASE_URL": todo_api_templates.server,
         "JWT_SECRET_KEY": TEST_SECRET,
         "PLUGINS_FILE": str(folder / "plugins.toml"),
         "DATA_DIR": str(folder / "data"),

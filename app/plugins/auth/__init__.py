@@ -1,4 +1,4 @@
-"""Task: T-020
+"""Task: T-020, T-102
 Spec: specs/features/authentication.md §Overview
 
 The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth
@@ -19,6 +19,7 @@ from sqlmodel import SQLModel
 from app.core import Authenticator, Context, body_limit, hookimpl, no_store
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.models import LoginFailure, RefreshToken, User
+from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.routes import build_router
 from app.plugins.auth.secret import signing_secret
 from app.plugins.auth.settings import AuthSettings
@@ -35,6 +36,7 @@ class Auth:
     config: AuthSettings
     issuer: Issuer
     authenticator: TokenAuthenticator
+    passwords: Passwords
 
     @classmethod
     def of(cls, context: Context) -> "Auth":
@@ -49,7 +51,8 @@ class Auth:
             authenticator = TokenAuthenticator(
                 settings, config, issuer.verifier(config.leeway_seconds)
             )
-            context.state[NAME] = cls(config, issuer, authenticator)
+            passwords = Passwords(config.hashing_queue_seconds)
+            context.state[NAME] = cls(config, issuer, authenticator, passwords)
         return context.state[NAME]
 
 
@@ -71,7 +74,7 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    router = build_router(auth.issuer, auth.config)
+    router = build_router(auth.issuer, auth.config, auth.passwords)
     for route in router.routes:
         # Answers hold tokens: never cached. Requests hold credentials: small.
         body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Task: T-026, T-158
+"""Task: T-026, T-105, T-106, T-158
 Spec: specs/features/authentication.md §Shared authentication hook, §Better Auth tokens
 
 The auth plugin's answer to the kernel's `authenticator` hook: who does a bearer token name?
@@ -60,10 +60,17 @@ _UPSERT = _upsert(_EXTERNAL_FIELDS)
 _UPSERT_WITHOUT_EMAIL = _upsert({"name"})
 
 
+def _text(claims: dict[str, Any], name: str) -> str | None:
+    """A string claim PostgreSQL can store (no NUL); anything else counts as absent."""
+    value = claims.get(name)
+    return value if isinstance(value, str) and "\x00" not in value else None
+
+
 class Authenticator:
     def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
         self.local = local
         self.leeway = config.leeway_seconds
+        self.max_lifetime = config.better_auth_max_lifetime_seconds
         self.recheck_seconds = config.user_recheck_seconds
         base = settings.better_auth_url.rstrip("/") if settings.better_auth_url else None
         self.issuer = settings.better_auth_issuer or base
@@ -73,7 +80,13 @@ class Authenticator:
         if settings.better_auth_secret is not None:
             key = OctKey.import_key(settings.better_auth_secret.get_secret_value())
             self.shared = Verifier(
-                key, ["HS256"], self.issuer, self.audience, self.leeway, required_claims=False
+                key,
+                ["HS256"],
+                self.issuer,
+                self.max_lifetime,
+                self.audience,
+                self.leeway,
+                required_claims=False,
             )
         self.user_issuer = self.issuer or SHARED_SECRET_ISSUER
         # Local user id -> when it was last seen in the database (monotonic seconds).
@@ -127,15 +140,16 @@ class Authenticator:
         if isinstance(kid, str) and self.jwks is not None and self.issuer is not None:
             keys = await self.jwks.key_set(kid)
             if keys is not None:
-                return Verifier(keys, ASYMMETRIC, self.issuer, self.audience, self.leeway)
+                return Verifier(
+                    keys, ASYMMETRIC, self.issuer, self.max_lifetime, self.audience, self.leeway
+                )
         raise AuthenticationError("Invalid token")
 
     async def _external_user(self, db: Database, claims: dict[str, Any]) -> Principal:
         """The local user for a Better Auth `sub`: created on first sight, updated when the
         token's email or name changes; one statement, and none while nothing changed."""
         user_id = claims["sub"]
-        email = claims.get("email") if isinstance(claims.get("email"), str) else None
-        name = claims.get("name") if isinstance(claims.get("name"), str) else None
+        email, name = _text(claims, "email"), _text(claims, "name")
         if self._external.get(user_id) != (email, name):
             values = {"id": user_id, "issuer": self.user_issuer, "email": email, "name": name}
             try:

@@ -1,7 +1,7 @@
-"""Task: T-021
+"""Task: T-021, T-101
 Spec: specs/database/schema.md §auth plugin
 
-The auth plugin's tables: users, refresh tokens, failed logins.
+The auth plugin's tables: users, refresh tokens, login-attempt counters.
 """
 
 from datetime import UTC, datetime
@@ -48,9 +48,16 @@ class RefreshToken(SQLModel, table=True):
 
 
 class LoginFailure(SQLModel, table=True):
+    """One throttling counter (migration auth_0002; see throttle.py)."""
+
     __tablename__ = "login_failures"
 
-    id: int | None = Field(default=None, primary_key=True)
-    # "email:<address>" or "ip:<client address>"
-    key: str
-    at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    # "email:<address>" (the account) or "email:<address>;ip:<client>" (account and address)
+    key: str = Field(sa_column=Column(Text, primary_key=True))
+    # Attempts counted since the counter started (or since its last lockout, less one).
+    attempts: int
+    # Lockouts so far: the next one lasts `lockout_seconds` doubled this many times.
+    lockouts: int
+    blocked_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # Forgotten after this: a window after the last counted attempt or the end of a lockout.
+    expires_at: datetime = Field(sa_column=_timestamp())

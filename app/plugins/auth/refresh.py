@@ -1,43 +1,80 @@
-"""Task: T-028, T-157
+"""Task: T-028, T-103, T-157
 Spec: specs/features/authentication.md §Refresh tokens
 
 Opaque refresh tokens: random, stored only as a sha256 (they are high-entropy, so a slow hash
-adds nothing), single-use and rotated. Each login starts a family; using a token marks it used
-and issues the next in the same family. Presenting a token that was already used means it was
-stolen or replayed, so the whole family is revoked.
+adds nothing) and rotated. Each login starts a family; using a token marks it used and issues a
+new one in the same family, in one statement (`_ROTATE`), so no transaction is needed and
+nothing is half done.
+
+A token presented again within `refresh_grace_seconds` of its first use — a second tab, or a
+client retrying a refresh whose answer it lost — gets a *new* token in the same family: the
+plaintext of the first is never kept to be handed out again. Later, reuse means the token was
+stolen or replayed, and the whole family is revoked. A family with any revoked token is dead:
+a token issued into it while it was being revoked cannot be used either.
+
+A family is a session: the access tokens issued with its refresh tokens name it as `sid`, so
+logout can end the session an access token belongs to.
 """
 
 import hashlib
 import secrets
 import uuid
-from datetime import timedelta
-from typing import Any
+from typing import NamedTuple
 
-from sqlalchemy import DateTime, bindparam, insert, select, update
+from sqlalchemy import Integer, bindparam, exists, func, literal_column, or_, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import aliased
 
 from app.core import Database, Executor
-from app.plugins.auth.models import RefreshToken, utcnow
+from app.plugins.auth.models import RefreshToken
 
-NOW = bindparam("now", type_=DateTime(timezone=True))
+# Times come from the database's clock, so instances with skewed clocks agree on the window.
+NOW = func.now()
+DAY, SECOND = literal_column("interval '1 day'"), literal_column("interval '1 second'")
+LIFETIME = bindparam("days", type_=Integer) * DAY
 _ISSUE = insert(RefreshToken).values(
     token_hash=bindparam("token_hash"),
     user_id=bindparam("user_id"),
     family_id=bindparam("family_id"),
     created_at=NOW,
-    expires_at=bindparam("expires_at", type_=DateTime(timezone=True)),
+    expires_at=NOW + LIFETIME,
 )
-# One UPDATE decides who uses the token, so two concurrent refreshes cannot both succeed.
-_CONSUME = (
+
+_sibling = aliased(RefreshToken)
+# The token, live, unused or first used within the grace window; its first use is kept.
+# Row locks order concurrent uses: the second sees the first's `used_at` and is in the window.
+_USE = (
     update(RefreshToken)
     .where(
         RefreshToken.token_hash == bindparam("token_hash"),
-        RefreshToken.used_at.is_(None),
         RefreshToken.revoked_at.is_(None),
         RefreshToken.expires_at > NOW,
+        or_(
+            RefreshToken.used_at.is_(None),
+            RefreshToken.used_at > NOW - bindparam("grace", type_=Integer) * SECOND,
+        ),
+        ~exists().where(
+            _sibling.family_id == RefreshToken.family_id, _sibling.revoked_at.is_not(None)
+        ),
     )
-    .values(used_at=NOW)
+    .values(used_at=func.coalesce(RefreshToken.used_at, NOW))
     .returning(RefreshToken.user_id, RefreshToken.family_id)
+    .cte("used")
 )
+# ... and its successor, stored in the same statement. Applied twice (a retry after a dropped
+# connection, inside the window) the use changes nothing and the successor already exists.
+_NEXT = (
+    insert(RefreshToken)
+    .from_select(
+        ["token_hash", "user_id", "family_id", "created_at", "expires_at"],
+        select(bindparam("next_hash"), _USE.c.user_id, _USE.c.family_id, NOW, NOW + LIFETIME),
+    )
+    .on_conflict_do_nothing(index_elements=[RefreshToken.token_hash])
+    .returning(RefreshToken.token_hash)
+    .cte("successor")
+)
+_ROTATE = select(_USE.c.user_id, _USE.c.family_id).add_cte(_NEXT)
+
 _FAMILY_IF_USED = select(RefreshToken.family_id).where(
     RefreshToken.token_hash == bindparam("token_hash"), RefreshToken.used_at.is_not(None)
 )
@@ -60,37 +97,52 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def _new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
 def new_family() -> str:
     """The id of a new session: the family of the tokens one login leads to."""
     return uuid.uuid4().hex
 
 
 async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
-    """Store a new refresh token of session `family_id` and return it."""
-    token = secrets.token_urlsafe(32)
-    now = utcnow()
+    """Store the first refresh token of session (family) `family_id` and return it."""
+    token = _new_token()
     await db.execute(
         _ISSUE,
         token_hash=_digest(token),
         user_id=user_id,
         family_id=family_id,
-        now=now,
-        expires_at=now + timedelta(days=days),
+        days=days,
     )
     return token
 
 
-async def consume(db: Executor, token: str) -> Any:
-    """Mark `token` used and return its (user_id, family_id); None (after revoking its family
-    on reuse) if invalid."""
-    digest = _digest(token)
-    # Not retried: applied twice, the second attempt would see the token used and revoke it.
-    used = await db.fetchrow(_CONSUME, token_hash=digest, now=utcnow(), retry=False)
+class Rotated(NamedTuple):
+    user_id: str
+    family_id: str
+    refresh_token: str
+
+
+async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rotated | None:
+    """Use `token`: its user id, its family and the next refresh token of that family, or None
+    if it is not usable (after revoking its family when it was reused past the grace window)."""
+    following = _new_token()
+    used = await db.fetchrow(
+        _ROTATE,
+        token_hash=_digest(token),
+        next_hash=_digest(following),
+        days=days,
+        grace=grace_seconds,
+        # Without a window, a second application would find the token used and fail.
+        retry=grace_seconds > 0,
+    )
     if used is not None:
-        return used
-    family = await db.fetchval(_FAMILY_IF_USED, token_hash=digest)
+        return Rotated(used["user_id"], used["family_id"], following)
+    family = await db.fetchval(_FAMILY_IF_USED, token_hash=_digest(token))
     if family is not None:
-        await db.execute(_REVOKE_FAMILY, family_id=family, now=utcnow())
+        await db.execute(_REVOKE_FAMILY, family_id=family)
     return None
 
 
@@ -100,11 +152,11 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
     Scoped to `user_id`: a token of somebody else is silently left alone.
     """
     if token is None:
-        await db.execute(_REVOKE_ALL, user_id=user_id, now=utcnow())
+        await db.execute(_REVOKE_ALL, user_id=user_id)
     else:
-        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token), now=utcnow())
+        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token))
 
 
 async def end_session(db: Database, user_id: str, family_id: str) -> None:
     """Revoke session `family_id` of the user (an access token's `sid`)."""
-    await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id, now=utcnow())
+    await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id)

@@ -1,4 +1,4 @@
-"""Task: T-029, T-150, T-157
+"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.
@@ -11,11 +11,11 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, LOCATION, CurrentUser, Executor, public
+from app.core import DB, LOCATION, NO_NUL, CurrentUser, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
-from app.plugins.auth.passwords import hash_password, verify_password
+from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.schemas import (
     Credentials,
     LogoutRequest,
@@ -29,6 +29,21 @@ from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer, unverified
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
+UNSUPPORTED_GRANT = {
+    400: {
+        "model": Problem,
+        "description": "`unsupported_grant_type`: grant_type is missing or not `password`; or "
+        "a malformed request (a body that cannot be read, more than 100 query parameters)",
+    }
+}
+# The kernel declares the 503 of the database; these routes also answer it for hashing.
+BUSY = {
+    503: {
+        "model": Problem,
+        "description": "The database is unavailable, or every core is hashing passwords and "
+        "this one waited too long; retry after `Retry-After` seconds",
+    }
+}
 
 _BY_EMAIL = select(User.id, User.password_hash).where(
     User.issuer == LOCAL_ISSUER, func.lower(User.email) == func.lower(bindparam("email"))
@@ -71,12 +86,11 @@ def _session(request: Request) -> str | None:
     return session if isinstance(session, str) else None
 
 
-def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
+def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
-    async def pair(db: Executor, user_id: str, family_id: str | None = None) -> TokenPair:
-        family_id = family_id or refresh.new_family()
-        refresh_token = await refresh.issue(db, user_id, config.refresh_token_days, family_id)
+    def pair(user_id: str, family_id: str, refresh_token: str) -> TokenPair:
+        """Tokens of session `family_id`: the access token names it as `sid`."""
         return TokenPair(
             access_token=issuer.issue(user_id, session=family_id),
             expires_in=issuer.lifetime_seconds,
@@ -84,15 +98,16 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
         )
 
     async def login(credentials: Credentials, request: Request, db: DB) -> TokenPair:
-        keys = throttle.keys(credentials.email, request.client.host if request.client else None)
-        await throttle.check(db, config, keys)
+        # The socket's address: uvicorn puts a forwarded one there only for the proxies named
+        # in FORWARDED_ALLOW_IPS, so a client cannot choose its own.
+        keys = throttle.Keys.of(credentials.email, request.client.host if request.client else None)
+        await throttle.attempt(db, config, keys)
         user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
         # No connection is held while the password is checked: each statement is its own.
-        valid, new_hash = await verify_password(
+        valid, new_hash = await passwords.verify(
             credentials.password, user["password_hash"] if user else None
         )
         if user is None or not valid:
-            await throttle.record_failure(db, config, keys)
             # One answer for an unknown email and a wrong password: no account enumeration.
             raise HTTPException(
                 status.HTTP_401_UNAUTHORIZED,
@@ -101,8 +116,10 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             )
         if new_hash is not None:  # parameters changed since it was hashed
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
-        await throttle.clear(db, keys[:1])
-        return await pair(db, user["id"])
+        await throttle.clear(db, keys)
+        family_id = refresh.new_family()
+        refresh_token = await refresh.issue(db, user["id"], config.refresh_token_days, family_id)
+        return pair(user["id"], family_id, refresh_token)
 
     if config.local_accounts:
 
@@ -112,7 +129,8 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             responses={
                 201: {"headers": LOCATION},
                 409: {"description": "An account with this email exists already"},
-            },
+            }
+            | BUSY,
         )
         @public
         async def register(
@@ -126,7 +144,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
                     id=str(uuid4()),
                     email=registration.email,
                     name=registration.name,
-                    password_hash=await hash_password(registration.password),
+                    password_hash=await passwords.hash(registration.password),
                     now=utcnow(),
                     retry=False,  # applied twice, the second would find the email taken
                 )
@@ -135,7 +153,7 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
             response.headers["Location"] = request.url_for("me").path  # the account, once in
             return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
-        @router.post("/login", name="login", responses=UNAUTHORIZED | THROTTLED)
+        @router.post("/login", name="login", responses=UNAUTHORIZED | THROTTLED | BUSY)
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
             return await login(credentials, request, db)
@@ -143,21 +161,43 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
         @router.post(
             "/token",
             name="token",
-            responses=UNAUTHORIZED | THROTTLED,
+            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
         )
         @public
         async def login_form(
             username: Annotated[
-                str, Form(description="The account's email", examples=["ada@example.com"])
+                str,
+                Form(
+                    pattern=NO_NUL, description="The account's email", examples=["ada@example.com"]
+                ),
             ],
             password: Annotated[
                 str,
-                Form(description="The account's password", examples=["correct horse battery"]),
+                Form(
+                    pattern=NO_NUL,
+                    description="The account's password",
+                    examples=["correct horse battery"],
+                ),
             ],
             request: Request,
             db: DB,
+            # Optional here only so that a missing one gets OAuth2's answer, not a 422.
+            grant_type: Annotated[
+                str | None,
+                Form(
+                    json_schema_extra={"enum": ["password"]},
+                    description="OAuth2's grant type: only `password` is accepted",
+                    examples=["password"],
+                ),
+            ] = None,
         ) -> TokenPair:
+            # RFC 6749 §4.3.2: the password grant names itself; nothing else is offered here.
+            if grant_type != "password":
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST,
+                    "unsupported_grant_type: only grant_type=password is accepted",
+                )
             try:
                 credentials = Credentials(email=username, password=password)
             except ValueError:
@@ -171,16 +211,16 @@ def build_router(issuer: Issuer, config: AuthSettings) -> APIRouter:
         @router.post("/refresh", name="refresh", responses=UNAUTHORIZED)
         @public
         async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
-            # Using the old token and storing the next one stand or fall together.
-            async with db.transaction() as transaction:
-                used = await refresh.consume(transaction, body.refresh_token)
-                if used is not None:
-                    return await pair(transaction, used["user_id"], used["family_id"])
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "Invalid refresh token",
-                headers={"WWW-Authenticate": "Bearer"},
+            rotated = await refresh.rotate(
+                db, body.refresh_token, config.refresh_token_days, config.refresh_grace_seconds
             )
+            if rotated is None:
+                raise HTTPException(
+                    status.HTTP_401_UNAUTHORIZED,
+                    "Invalid refresh token",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
+            return pair(*rotated)
 
     @router.post(
         "/logout",

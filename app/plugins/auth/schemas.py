@@ -1,4 +1,4 @@
-"""Task: T-029, T-151
+"""Task: T-029, T-106, T-151
 Spec: specs/api/rest-endpoints.md §Auth
 
 Request and response bodies of `/api/v1/auth`.
@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from app.core import documented
+from app.core import NO_NUL, documented
 
 # Deliberately loose: the only real check of an address is a mail delivered to it.
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -22,10 +22,15 @@ def _email(value: str) -> str:
     return value
 
 
+# Every string here may reach PostgreSQL (a password only hashed, but one rule for all): no NUL.
 Email = Annotated[
-    str, StringConstraints(strip_whitespace=True, max_length=254), AfterValidator(_email)
+    str,
+    StringConstraints(strip_whitespace=True, max_length=254, pattern=NO_NUL),
+    AfterValidator(_email),
+    # Documented as an email, so that clients and generated tests send one.
+    Field(json_schema_extra={"format": "email"}),
 ]
-Password = Annotated[str, Field(min_length=8, max_length=128)]
+Password = Annotated[str, Field(min_length=8, max_length=128, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -49,7 +54,10 @@ class Registration(Strict):
     password: Password
     """8 to 128 characters; never stored, logged or echoed."""
     name: (
-        Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+        Annotated[
+            str,
+            StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL),
+        ]
         | None
     ) = None
     """How to address you: 1 to 100 characters, trimmed (optional)."""
@@ -63,7 +71,7 @@ class Credentials(Strict):
     email: Email
     """The account's email, in any case."""
     # Not length-checked: a wrong password of any length is a 401, like any other.
-    password: Annotated[str, Field(max_length=1024)]
+    password: Annotated[str, Field(max_length=1024, pattern=NO_NUL)]
     """The account's password."""
 
 

@@ -1,4 +1,4 @@
-"""Task: T-020
+"""Task: T-020, T-100, T-102, T-103, T-105
 Spec: specs/features/authentication.md §Settings
 
 `[plugins.auth]` in plugins.toml.
@@ -12,12 +12,28 @@ class AuthSettings(BaseModel):
 
     # False where Better Auth owns accounts: register/login/token/refresh are not mounted.
     local_accounts: bool = True
-    # Failed logins allowed per email, and per client address, within the window.
+    # Login attempts for one account from one client address before lockouts begin.
     max_failed_logins: int = Field(default=5, ge=1)
+    # Login attempts for one account from every address together: bounds a distributed
+    # guesser, and is higher so that one address alone cannot lock the owner out.
+    max_failed_logins_per_account: int = Field(default=20, ge=1)
+    # A counter is forgotten this long after its last attempt or lockout.
     failed_login_window_seconds: int = Field(default=900, ge=1)
+    # The first lockout past a limit; each further one doubles, up to the maximum.
+    lockout_seconds: int = Field(default=2, ge=1)
+    max_lockout_seconds: int = Field(default=900, ge=1)
     refresh_token_days: int = Field(default=30, ge=1)
+    # A refresh token presented again this soon after its first use (another tab, a retry)
+    # gets a new token in its family instead of revoking it. 0: strictly single use.
+    refresh_grace_seconds: int = Field(default=10, ge=0, le=300)
+    # How long a login or registration waits for a free core to hash on before it is answered
+    # 503 with Retry-After.
+    hashing_queue_seconds: float = Field(default=5, gt=0, le=60)
     # Clock skew tolerated on exp/nbf/iat, between us and Better Auth's servers.
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # Better Auth tokens living longer than this (`exp` - `iat`) are refused; its JWT plugin
+    # issues 15-minute tokens by default. Local tokens are held to JWT_ACCESS_TOKEN_EXPIRE_MINUTES.
+    better_auth_max_lifetime_seconds: int = Field(default=86_400, ge=60)
     # A local access token is trusted for its lifetime, but whether its user still exists is
     # asked again at most this often (per user, per process): a deleted user's live token is
     # refused within this many seconds. 0 asks on every request.

@@ -1,4 +1,4 @@
-"""Task: T-024, T-157, T-158
+"""Task: T-024, T-105, T-106, T-157, T-158
 Spec: specs/features/authentication.md §Tokens
 
 JWT signing and verification with joserfc (authlib's JOSE engine).
@@ -54,6 +54,9 @@ class Verifier:
     key: OctKey | KeySet
     algorithms: list[str]
     issuer: str | None
+    # The longest lifetime (`exp` - `iat`) this issuer gives: a token claiming more was not
+    # made by it as configured, and is refused rather than trusted for years.
+    max_lifetime: int
     audience: str | None = None
     leeway: int = 30
     # False: `iss` and `aud` may be absent, and must match when present.
@@ -80,9 +83,15 @@ class Verifier:
         except JoseError as exc:
             expired = isinstance(exc, ExpiredTokenError)
             raise AuthenticationError("Token expired" if expired else "Invalid token") from None
-        if not isinstance(decoded.claims.get("sub"), str) or not decoded.claims["sub"]:
+        # The registry checked that `exp` (and `iat`, when present) are finite numbers.
+        claims = decoded.claims
+        if claims["exp"] - claims.get("iat", time.time()) > self.max_lifetime:
             raise AuthenticationError("Invalid token")
-        return decoded.claims
+        sub = claims.get("sub")
+        # No user id holds a NUL (PostgreSQL text cannot): looking one up would fail.
+        if not isinstance(sub, str) or not sub or "\x00" in sub:
+            raise AuthenticationError("Invalid token")
+        return claims
 
 
 @dataclass(frozen=True)
@@ -111,4 +120,6 @@ class Issuer:
         )
 
     def verifier(self, leeway: int) -> Verifier:
-        return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, leeway=leeway)
+        # Ours live exactly `lifetime_seconds`; the leeway is for clocks, as on `exp` itself.
+        lifetime = self.lifetime_seconds + leeway
+        return Verifier(self.key, [self.algorithm], LOCAL_ISSUER, lifetime, leeway=leeway)

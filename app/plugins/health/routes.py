@@ -1,10 +1,11 @@
-"""Task: T-014, T-154
+"""Task: T-014, T-116, T-118, T-154
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process
 serving?). `GET /api/v1/health/ready` makes a database round trip, checks that every enabled
-plugin's migrations are at head and runs the checks other plugins contributed; any failure is a
-503 problem saying what is wrong (readiness: should traffic come here?).
+plugin with tables ships migrations and that they are at head, and runs the checks other
+plugins contributed; any failure is a 503 problem saying what is wrong (readiness: should
+traffic come here?). A branch of an uninstalled plugin (an orphan) is no reason to be unready.
 """
 
 import asyncio
@@ -16,7 +17,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.core import DB, DatabaseUnavailable, ReadinessCheck, documented, public
+from app.core import DB, Database, DatabaseUnavailable, ReadinessCheck, documented, public
+from app.core.branches import Record
 from app.core.migrations import Migrations
 
 logger = logging.getLogger("todo_api")
@@ -24,6 +26,8 @@ TIMEOUT_SECONDS = 5
 RETRY_AFTER_SECONDS = 5
 # One round trip: the database answers, and says which migrations it has.
 _APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_version")
+# Only when alembic_version names an orphan's revision: the positions the kernel recorded.
+_RECORDED = text("SELECT branch, revision FROM todo_api_branches")
 
 
 class Status(BaseModel):
@@ -55,7 +59,9 @@ def _not_ready(detail: str) -> HTTPException:
     return HTTPException(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
-def build_router(migrations: Migrations, checks: Sequence[ReadinessCheck]) -> APIRouter:
+def build_router(
+    migrations: Migrations, checks: Sequence[ReadinessCheck], unmigrated: Sequence[str] = ()
+) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["health"])
 
     @router.get("", summary="Liveness")
@@ -70,15 +76,19 @@ def build_router(migrations: Migrations, checks: Sequence[ReadinessCheck]) -> AP
     )
     @public
     async def readiness(db: DB) -> Readiness:
+        if unmigrated:
+            raise _not_ready("; ".join(unmigrated))
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
-                applied = await db.fetchval(_APPLIED)
+                state = migrations.branches(await db.fetchval(_APPLIED))
+                if state.unknown:
+                    state = migrations.branches(state.rows, await _records(db))
         except asyncpg.UndefinedTableError:  # never migrated
-            applied = []
+            state = migrations.branches([])
         except (DatabaseUnavailable, asyncpg.PostgresError, TimeoutError) as exc:
             logger.warning("readiness: database unreachable: %s", type(exc).__name__)
             raise _not_ready("database unreachable") from None
-        behind = migrations.behind(applied)
+        behind = migrations.behind(state)
         if behind:
             raise _not_ready(
                 f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
@@ -90,3 +100,7 @@ def build_router(migrations: Migrations, checks: Sequence[ReadinessCheck]) -> AP
         return Readiness(checks=len(checks))
 
     return router
+
+
+async def _records(db: Database) -> dict[str, Record]:
+    return {row["branch"]: Record(row["revision"], None) for row in await db.fetch(_RECORDED)}

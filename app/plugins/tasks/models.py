@@ -6,8 +6,7 @@ on them is scoped to the request's user by the kernel.
 """
 
 import enum
-import uuid
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
@@ -15,7 +14,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
-from app.core import Owned
+from app.core import Owned, new_id, utcnow
 
 
 class Priority(enum.StrEnum):
@@ -32,14 +31,10 @@ PRIORITY_TYPE = SAEnum(
 )
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class Task(Owned, table=True):
     __tablename__ = "tasks"
 
-    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True)
+    id: str = Field(default_factory=new_id, primary_key=True)
     title: str = Field(sa_column=Column(Text, nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     completed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))

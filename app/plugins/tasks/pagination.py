@@ -1,4 +1,4 @@
-"""Task: T-036, T-154
+"""Task: T-036, T-107, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Opaque keyset cursors: base64url JSON of the last row's sort value and id, and a fingerprint
@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import json
+import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -19,6 +20,7 @@ from starlette.datastructures import URL
 from app.core import invalid
 from app.plugins.tasks.filters import Sort, TaskQuery
 from app.plugins.tasks.models import Priority
+from app.plugins.tasks.schemas import to_utc
 
 
 def fingerprint(query: TaskQuery) -> str:
@@ -48,15 +50,16 @@ def decode(query: TaskQuery, cursor: str) -> tuple[Any, str]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         payload = json.loads(raw)
         value, task_id, print_ = payload["v"], payload["id"], payload["f"]
-    except (binascii.Error, ValueError, KeyError, TypeError):
+    # RecursionError: `[[[[…` nested deeper than the JSON parser goes.
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise _invalid("malformed") from None
     if print_ != fingerprint(query):
         raise _invalid("it belongs to a request with other filters or sort") from None
-    if not isinstance(task_id, str):
-        raise _invalid("malformed")
+    # The fingerprint is no signature: anyone may re-encode a cursor, so every value in it is
+    # checked as strictly as a request's own before it reaches a statement.
     try:
-        return _sort_value(Sort.parse(query.sort), value), task_id
-    except (TypeError, ValueError):
+        return _sort_value(Sort.parse(query.sort), value), str(uuid.UUID(task_id))
+    except (TypeError, ValueError, AttributeError):
         raise _invalid("malformed") from None
 
 
@@ -67,11 +70,11 @@ def _sort_value(sort: Sort, value: Any) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime")
-        return parsed
+        return to_utc(parsed)
     if sort.field == "priority":
         return Priority(value)
-    if not isinstance(value, str):
-        raise TypeError("title must be a string")
+    if not isinstance(value, str) or "\x00" in value:
+        raise TypeError("title must be a string PostgreSQL can hold")
     return value
 
 

@@ -1,4 +1,4 @@
-"""Task: T-039, T-150, T-151
+"""Task: T-039, T-111, T-150, T-151
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, so each one is scoped to the
@@ -11,14 +11,28 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
-from fastapi.responses import JSONResponse
 
-from app.core import ETAG, LINK, LOCATION, OwnedDB, header, invalid
-from app.core.query import QueryParameters
-from app.plugins.tasks import idempotency, pagination, queries
-from app.plugins.tasks.etags import etag, if_match_fails, if_none_match_hits, matching_versions
+from app.core import (
+    ETAG,
+    IDEMPOTENT_REPLAYED,
+    KEEP_KEYS_FOR,
+    LINK,
+    LOCATION,
+    IdempotencyKeyHeader,
+    OwnedDB,
+    QueryParameters,
+    etag,
+    if_match_fails,
+    if_none_match_hits,
+    invalid,
+    matching_versions,
+    new_id,
+    replay_stored,
+    request_hash,
+    utcnow,
+)
+from app.plugins.tasks import pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
-from app.plugins.tasks.models import utcnow
 from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
@@ -47,21 +61,6 @@ IfNoneMatch = Annotated[
         examples=[EXAMPLE_ETAG],
     ),
 ]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(
-        description="1 to 255 printable characters naming this one intended task: a retry with "
-        "the same key and body within 24 hours gets the first answer and creates nothing",
-        examples=["7c9e6679-7425-40de-944b-e07fc1f90ae7"],
-    ),
-]
-IDEMPOTENT_REPLAYED = {
-    idempotency.REPLAYED_HEADER: header(
-        "`true` on the stored first answer to this `Idempotency-Key`: nothing was created now",
-        "true",
-        required=False,
-    )
-}
 NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
 STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
 TASK = {200: {"headers": ETAG}}
@@ -89,7 +88,7 @@ def _task_response(task: Any, status_code: int = 200, **headers: str) -> Respons
         _json(dict(task)),
         status_code=status_code,
         media_type="application/json",
-        headers={"ETag": etag(task), **headers},
+        headers={"ETag": etag(task["id"], task["version"]), **headers},
     )
 
 
@@ -106,7 +105,7 @@ async def _unchanged(db: OwnedDB, task_id: str, if_match: str | None) -> Respons
     task = await db.fetchrow(queries.GET, id=task_id)
     if task is None:
         raise _not_found()
-    if if_match_fails(if_match, task):
+    if if_match_fails(if_match, task["id"], task["version"]):
         raise _precondition_failed()
     return _task_response(task)
 
@@ -152,14 +151,17 @@ async def list_tasks(request: Request, db: OwnedDB) -> Response:
     },
 )
 async def create_task(
-    body: TaskCreate, request: Request, db: OwnedDB, idempotency_key: IdempotencyKey = None
+    body: TaskCreate,
+    request: Request,
+    db: OwnedDB,
+    idempotency_key: IdempotencyKeyHeader,
 ) -> Response:
     values = body.model_dump()
     now = utcnow()
     # Everything is known before sending, the id included: the response needs no RETURNING,
     # and a retried INSERT recognises its own row.
     task = {
-        "id": str(uuid.uuid4()),
+        "id": new_id(),
         "user_id": db.owner,
         **values,
         "completed_at": now if body.completed else None,
@@ -167,30 +169,29 @@ async def create_task(
         "updated_at": now,
         "version": 1,
     }
-    headers = {"ETag": etag(task), "Location": f"{request.url.path}/{task['id']}"}
+    headers = {
+        "ETag": etag(task["id"], task["version"]),
+        "Location": f"{request.url.path}/{task['id']}",
+    }
     content = _json(task)
     if idempotency_key is None:
         await db.execute(queries.CREATE, **task)
         return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    idempotency.check_key(idempotency_key)
-    request_hash = idempotency.body_hash(values)
+    body_hash = request_hash(values)
     created = await db.fetchval(
         queries.CREATE_ONCE,
         key=idempotency_key,
-        request_hash=request_hash,
+        request_hash=body_hash,
         status_code=status.HTTP_201_CREATED,
         body=orjson.loads(content),
         headers=headers,
-        expired_before=now - idempotency.KEEP_FOR,
+        expired_before=now - KEEP_KEYS_FOR,
         now=now,
         **task,
     )
     if created is not None:
         return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-    status_code, stored, stored_headers = await idempotency.stored_response(
-        db, idempotency_key, request_hash
-    )
-    return JSONResponse(stored, status_code, stored_headers)
+    return replay_stored(await db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash)
 
 
 @router.get(
@@ -208,8 +209,9 @@ async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = No
     task = await db.fetchrow(queries.GET, id=_task_id(task_id))
     if task is None:
         raise _not_found()
-    if if_none_match_hits(if_none_match, task):
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(task)})
+    if if_none_match_hits(if_none_match, task["id"], task["version"]):
+        tag = etag(task["id"], task["version"])
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
     return _task_response(task)
 
 

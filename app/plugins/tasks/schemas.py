@@ -1,4 +1,4 @@
-"""Task: T-034, T-151, T-154
+"""Task: T-034, T-107, T-151, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
@@ -13,11 +13,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 
-from app.core import documented
+from app.core import NO_NUL, documented
 from app.plugins.tasks.models import Priority, Task
 
-# PostgreSQL text cannot hold NUL: refuse it with a 422 rather than fail in the database.
-NO_NUL = r"^[^\x00]*$"
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
 ]
@@ -39,8 +37,17 @@ def _distinct(tags: list[str]) -> list[str]:
     return distinct
 
 
+def to_utc(value: datetime) -> datetime:
+    """`value` in UTC; a ValueError (a 422 naming the field) when UTC cannot hold it, as
+    `0001-01-01T00:00:00+14:00`, which would otherwise overflow into a 500."""
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("datetime out of range once converted to UTC") from None
+
+
 # Naive datetimes are refused; aware ones are stored and answered in UTC.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(lambda value: value.astimezone(UTC))]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Tags = Annotated[list[Tag], AfterValidator(_distinct)]
 
 EXAMPLE = {

@@ -1,8 +1,9 @@
-"""Task: T-026
+"""Task: T-026, T-105, T-106
 Spec: specs/features/authentication.md §Better Auth tokens
 """
 
 import asyncio
+import time
 import warnings
 
 import pytest
@@ -144,3 +145,32 @@ async def test_better_auth_tokens_refused_when_not_configured(client, jwks):
     response = await client.get(ME, headers=bearer(token))
     assert response.status_code == 401
     assert jwks.requests == 0
+
+
+@pytest.mark.parametrize(
+    "lifetime", [{"exp": 2 * 86400}, {"exp": 10**20}, {"exp": 10**20, "iat": None}]
+)
+async def test_tokens_living_longer_than_the_cap_are_refused(better_auth, jwks, lifetime):
+    now = int(time.time())
+    claims = {"exp": now + lifetime["exp"], "iat": lifetime.get("iat", now)}
+    token = jwks.token("ed", "EdDSA", jwks.claims(**claims))
+    response = await better_auth.get(ME, headers=bearer(token))
+    assert response.status_code == 401
+    assert response.json()["detail"] == "Invalid token"
+
+
+async def test_the_lifetime_cap_is_configurable(make_client, jwks):
+    client = await make_client(
+        better_auth_url=jwks.url, tables={"auth": {"better_auth_max_lifetime_seconds": 3 * 86400}}
+    )
+    token = jwks.token("ed", "EdDSA", jwks.claims(exp=int(time.time()) + 2 * 86400))
+    assert (await client.get(ME, headers=bearer(token))).status_code == 200
+
+
+async def test_a_nul_in_sub_is_refused_and_in_email_or_name_ignored(better_auth, jwks):
+    refused = jwks.token("ed", "EdDSA", jwks.claims(sub="ba\x00user"))
+    assert (await better_auth.get(ME, headers=bearer(refused))).status_code == 401
+    token = jwks.token("ed", "EdDSA", jwks.claims(email="b\x00@x.io", name="B\x00"))
+    response = await better_auth.get(ME, headers=bearer(token))
+    assert response.status_code == 200
+    assert (response.json()["email"], response.json()["name"]) == (None, None)

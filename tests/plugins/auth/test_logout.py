@@ -10,7 +10,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from app.plugins.auth.tokens import Issuer
-from tests.conftest import TEST_SECRET
+from app.testing import TEST_SECRET
 from tests.plugins.auth.test_routes import AUTH, bearer, login, register
 
 
@@ -32,6 +32,21 @@ async def test_access_tokens_name_their_session(client):
         await client.post(f"{AUTH}/refresh", json={"refresh_token": one["refresh_token"]})
     ).json()
     assert sid(renewed) == sid(one)
+
+
+async def test_a_refresh_within_the_grace_window_stays_in_the_session(client):
+    # Two tabs refreshing with one token both get a pair of its session, and logging out of
+    # either ends it for both.
+    await register(client)
+    one = (await login(client)).json()
+    first, second = [
+        (await client.post(f"{AUTH}/refresh", json={"refresh_token": one["refresh_token"]})).json()
+        for _ in range(2)
+    ]
+    assert first["refresh_token"] != second["refresh_token"]
+    assert sid(first) == sid(second) == sid(one)
+    assert (await client.post(f"{AUTH}/logout", headers=bearer(second))).status_code == 204
+    assert await refreshes(client, first) == 401
 
 
 async def test_logout_without_a_body_ends_the_tokens_own_session(client):

@@ -116,10 +116,10 @@ async def test_title_of_200_characters_after_trimming_is_accepted(alice: User):
     assert task["title"] == "x" * 200
 
 
-async def test_requests_need_a_token(app_client, alice: User):
-    response = await app_client.get(TASKS)
+async def test_requests_need_a_token(client, alice: User):
+    response = await client.get(TASKS)
     assert response.status_code == 401
-    assert (await app_client.post(TASKS, json={"title": "x"})).status_code == 401
+    assert (await client.post(TASKS, json={"title": "x"})).status_code == 401
 
 
 @pytest.mark.parametrize("method", ["PUT", "PATCH"])

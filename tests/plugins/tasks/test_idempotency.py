@@ -75,7 +75,7 @@ async def test_concurrent_requests_with_one_key_create_one_task(alice: User, db)
     assert await count(db, alice) == 1
 
 
-async def test_keys_expire_after_24_hours(alice: User, bob: User, db, app_client):
+async def test_keys_expire_after_24_hours(alice: User, bob: User, db, client):
     key = {"Idempotency-Key": "old"}
     first = await alice.post(TASKS, json=BODY, headers=key)
     await bob.post(TASKS, json=BODY, headers=key)
@@ -84,7 +84,7 @@ async def test_keys_expire_after_24_hours(alice: User, bob: User, db, app_client
     assert again.status_code == 201
     assert again.json()["id"] != first.json()["id"]
     # Expired keys are purged in the background, whoever they belong to.
-    await idempotency.purge(app_client._transport.app.state.database)
+    await idempotency.purge(client.app.state.database)
     rows = await db.fetch("SELECT user_id FROM task_idempotency_keys")
     assert [row["user_id"] for row in rows] == [alice.id]
 

@@ -1,19 +1,18 @@
-"""Task: T-043
+"""Task: T-043, T-113
 Spec: specs/features/plugins.md §Isolation
 
-Another user's tasks are unreachable, on every route: the suite is generated from the app's
-route table, so a route added later is covered without editing this file. And the kernel's
-ownership mechanism itself: a query on an owned model without an owner is refused.
+Another user's tasks are unreachable, on every route: the test kit's `assert_isolated` is
+generated from the app's route table, so a route added later is covered without editing this
+file. And the kernel's ownership mechanism itself: a query on an owned model without an owner
+is refused.
 """
 
 import uuid
 
 import pytest
-from fastapi import FastAPI
-from fastapi.routing import iter_route_contexts
 from sqlalchemy import delete, insert, select, text, update
 
-from app.core import Database, OwnershipError
+from app.core import Database, OwnershipError, assert_isolated
 from app.core.database import engine_options
 from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
@@ -24,54 +23,33 @@ from tests.plugins.tasks.conftest import TASKS, User
 HOSTILE_BODY = {"title": "hijacked", "completed": True, "tags": ["pwned"]}
 
 
-def task_routes(app: FastAPI) -> list[tuple[str, str]]:
-    """(method, path) of every route of the app under /tasks, included routers flattened."""
-    return sorted(
-        (method, route.path)
-        for route in iter_route_contexts(app.routes)
-        if route.path and route.path.startswith(TASKS)
-        for method in getattr(route, "methods", None) or ()
+async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User):
+    async def create(user: User) -> dict[str, str]:
+        task = await user.create(title=f"{user.email} task", description="private", tags=["a"])
+        return {"task_id": task["id"]}
+
+    checked = await assert_isolated(
+        app,
+        alice,
+        bob,
+        plugin="tasks",
+        create=create,
+        body=HOSTILE_BODY,
+        headers=({}, {"If-Match": "*"}),  # a precondition cannot open another user's task
+        detail="Task not found",
+        list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
+        rows=3,
     )
-
-
-@pytest.fixture
-def routes(app_client) -> list[tuple[str, str]]:
-    app = app_client._transport.app  # the ASGI app behind the test client
-    found = task_routes(app)
-    assert any("{task_id}" in path for _, path in found)
-    return found
-
-
-async def test_every_task_id_route_answers_404_to_another_user(routes, alice: User, bob: User, db):
-    task = await alice.create(title="mine", description="private", tags=["a"])
-    before = await db.fetchrow("SELECT * FROM tasks WHERE id = $1", task["id"])
-    checked = 0
-    for method, path in routes:
-        if "{task_id}" not in path:
-            continue
-        url = path.replace("{task_id}", task["id"])
-        for headers in ({}, {"If-Match": "*"}):
-            response = await bob.request(method, url, json=HOSTILE_BODY, headers=headers)
-            assert response.status_code == 404, (method, path, response.text)
-            assert response.json()["detail"] == "Task not found"
-        checked += 1
-        assert await db.fetchrow("SELECT * FROM tasks WHERE id = $1", task["id"]) == before
-    assert checked >= 5  # GET, PUT, PATCH, PATCH /complete, DELETE at least
-    assert (await alice.get(f"{TASKS}/{task['id']}")).json() == task
-
-
-async def test_every_list_route_holds_only_the_callers_tasks(routes, alice: User, bob: User):
-    mine = {(await alice.create(title=f"alice {i}"))["id"] for i in range(3)}
-    theirs = {(await bob.create(title=f"bob {i}"))["id"] for i in range(2)}
-    lists = [path for method, path in routes if method == "GET" and "{" not in path]
-    assert lists
-    for path in lists:
-        for params in ({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}):
-            as_alice = await alice.get(path, params=params)
-            assert as_alice.status_code == 200
-            assert {t["id"] for t in as_alice.json()} <= mine
-            assert all(t["user_id"] == alice.id for t in as_alice.json())
-        assert {t["id"] for t in (await bob.get(path)).json()} == theirs
+    # Every {task_id} route answered 404 to bob and left alice's tasks byte-for-byte unchanged.
+    assert {path for _, path in checked.unreachable} == {
+        f"{TASKS}/{{task_id}}",
+        f"{TASKS}/{{task_id}}/complete",
+    }
+    assert len(checked.unreachable) >= 5  # GET, PUT, PATCH, PATCH /complete, DELETE at least
+    # The list route held only the caller's tasks, all of them.
+    assert checked.lists == [TASKS]
+    assert {t["id"] for t in (await bob.get(TASKS)).json()} == checked.created[bob.id]
+    assert {t["id"] for t in (await alice.get(TASKS)).json()} == checked.created[alice.id]
 
 
 async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):

@@ -1,0 +1,23 @@
+"""Task: T-112, T-113
+Spec: specs/features/plugins.md §Testing
+
+The test kit for plugin authors (and this project's own tests). Its fixtures come with
+`todo-api` (the pytest plugin `app.testing.plugin`); the helpers are importable from `app.core`.
+"""
+
+from app.testing.client import AppClient, serving
+from app.testing.database import TEST_SECRET, settings_for
+from app.testing.isolation import Isolation, assert_isolated
+from app.testing.users import ApiUser, MakeUser, sign_up
+
+__all__ = [
+    "TEST_SECRET",
+    "ApiUser",
+    "AppClient",
+    "Isolation",
+    "MakeUser",
+    "assert_isolated",
+    "serving",
+    "settings_for",
+    "sign_up",
+]

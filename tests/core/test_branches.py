@@ -1,0 +1,196 @@
+"""Task: T-117, T-118, T-119, T-120
+Spec: specs/features/plugins.md §Migrations, §Command line
+
+A plugin that was migrated and then uninstalled leaves its branch in the database. Nothing stops
+on it: `migrate`, `serve`, `plugins` and readiness work, say once which branch is orphaned, and
+leave its tables alone; `drop-orphan` drops them on purpose. Its revision `depends_on` tasks, so
+`alembic_version` records it in place of tasks' own head: the kernel's records stand in.
+"""
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from app.core.checkouts import Checkout
+from app.core.database import create_engine
+from app.core.errors import ConfigError
+from app.core.installed import installed_plugins
+from app.core.migrations import Migrations, Step
+from app.testing import settings_for
+from app.testing.database import libpq_url
+from harness.server import serving
+
+TODO_API = str(Path(sys.executable).with_name("todo-api"))
+BUILT_INS = ("health", "auth", "tasks")
+REMINDERS = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "reminders_0001"
+down_revision = None
+branch_labels = ("reminders",)
+depends_on = "tasks_0001"
+
+
+def upgrade() -> None:
+    op.create_table(
+        "reminders",
+        sa.Column("id", sa.Text(), primary_key=True),
+        sa.Column("task_id", sa.Text(), sa.ForeignKey("tasks.id", ondelete="CASCADE")),
+    )
+    op.create_table("reminder_rules", sa.Column("id", sa.Text(), primary_key=True))
+"""
+
+
+@pytest.fixture
+def reminders(tmp_path: Path) -> Checkout:
+    """A plugin's package with one migration, installed for as long as a test passes it."""
+    versions = tmp_path / "todo_api_reminders" / "migrations" / "versions"
+    versions.mkdir(parents=True)
+    (versions / "reminders_0001_create_reminders.py").write_text(REMINDERS)
+    return Checkout("reminders", versions.parents[1])
+
+
+async def upgrade(
+    url: str, folder: Path, *enabled: str, extra: Checkout | None = None
+) -> list[Step]:
+    installed = [*installed_plugins().values(), *([extra] if extra else [])]
+    engine = create_engine(settings_for(url, folder), url)
+    try:
+        return await Migrations(installed, enabled).upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def query(url: str, sql: str) -> list[asyncpg.Record]:
+    connection = await asyncpg.connect(libpq_url(url))
+    try:
+        return await connection.fetch(sql)
+    finally:
+        await connection.close()
+
+
+async def rows(url: str) -> set[str]:
+    return {row[0] for row in await query(url, "SELECT version_num FROM alembic_version")}
+
+
+async def tables(url: str) -> set[str]:
+    found = await query(url, "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+    return {row[0] for row in found}
+
+
+@pytest.fixture
+async def orphaned(empty_database_url: str, tmp_path: Path, reminders: Checkout) -> str:
+    """A database where reminders was migrated, then uninstalled."""
+    steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "reminders", extra=reminders)
+    assert [step.plugin for step in steps] == ["auth", "tasks", "reminders"]
+    # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
+    # auth_0001 only) and the one that depends on tasks.
+    assert await rows(empty_database_url) == {"auth_0002", "reminders_0001"}
+    return empty_database_url
+
+
+async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
+    recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
+    assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
+        "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
+        "tasks": ("tasks_0001", ["task_idempotency_keys", "tasks"]),
+        "reminders": ("reminders_0001", ["reminder_rules", "reminders"]),
+    }
+
+
+async def test_migrate_sets_an_orphan_aside_and_says_so_once(
+    orphaned: str, tmp_path: Path, reminders: Checkout, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.WARNING, "todo_api")
+    # Without reminders installed: the other branches migrate (notes is new), tasks stays put.
+    assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == [
+        Step("notes", None, "notes_0001")
+    ]
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "branch 'reminders' (reminders_0001)" in warnings[0]
+    assert "(reminder_rules, reminders) are left alone" in warnings[0]
+    assert await rows(orphaned) == {"auth_0002", "reminders_0001", "notes_0001"}
+    assert {"reminders", "reminder_rules", "tasks", "notes"} <= await tables(orphaned)
+    assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
+
+    # Installed again, it is where it was.
+    back = await upgrade(orphaned, tmp_path, *BUILT_INS, "notes", "reminders", extra=reminders)
+    assert back == []
+
+
+async def test_readiness_is_not_spoiled_by_an_orphan(orphaned: str, make_client):
+    client = await make_client(enabled=BUILT_INS, url=orphaned)
+    response = await client.get("/api/v1/health/ready")
+    assert response.status_code == 200, response.text
+
+
+async def test_a_database_ahead_of_the_installed_plugin_is_one_line(orphaned: str, tmp_path: Path):
+    await query(orphaned, "INSERT INTO alembic_version VALUES ('tasks_0099')")
+    with pytest.raises(ConfigError, match="at tasks_0099 of plugin 'tasks', which the installed"):
+        await upgrade(orphaned, tmp_path, *BUILT_INS)
+
+
+def todo_api(*args: str, url: str, folder: Path) -> subprocess.CompletedProcess[str]:
+    (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "PLUGINS_FILE": str(folder / "plugins.toml"),
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
+    }
+    return subprocess.run(
+        [TODO_API, *args], capture_output=True, text=True, env=env, cwd=folder, timeout=120
+    )
+
+
+async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str, tmp_path: Path):
+    migrated = todo_api("migrate", url=orphaned, folder=tmp_path)
+    assert migrated.returncode == 0, migrated.stderr
+    assert migrated.stdout == "migrations: already at head\n"
+    assert migrated.stderr.count("branch 'reminders' (reminders_0001)") == 1
+
+    listed = todo_api("plugins", url=orphaned, folder=tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
+    assert states["tasks"] == ["tasks_0001", "ok"] and states["auth"] == ["auth_0002", "ok"]
+    assert listed.stderr.count("warning: branch 'reminders' (reminders_0001)") == 1
+
+    orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
+    assert orphans.stdout.splitlines()[1].split() == [
+        "reminders",
+        "reminders_0001",
+        "reminder_rules,reminders",
+    ]
+
+    unsure = todo_api("drop-orphan", "reminders", url=orphaned, folder=tmp_path)
+    assert unsure.returncode == 2
+    assert "drops branch reminders's tables (reminder_rules, reminders)" in unsure.stderr
+    assert {"reminders", "reminder_rules"} <= await tables(orphaned)
+    assert todo_api("drop-orphan", "tasks", "--yes", url=orphaned, folder=tmp_path).stderr == (
+        "error: 'tasks' is not an orphaned branch (orphaned: reminders)\n"
+    )
+
+    dropped = todo_api("drop-orphan", "reminders", "--yes", url=orphaned, folder=tmp_path)
+    assert dropped.returncode == 0, dropped.stderr
+    assert (
+        dropped.stdout == "dropped branch reminders (reminders_0001): reminder_rules, reminders\n"
+    )
+    assert not {"reminders", "reminder_rules"} & await tables(orphaned)
+    assert await rows(orphaned) == {"auth_0002", "tasks_0001"}  # the orphan's stand-in is back
+    assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
+        "no orphaned branches\n"
+    )
+    again = todo_api("migrate", url=orphaned, folder=tmp_path)
+    assert again.stdout == "migrations: already at head\n" and "warning" not in again.stderr
+
+
+async def test_serve_starts_on_a_database_with_an_orphan(orphaned: str, tmp_path: Path):
+    log = tmp_path / "server.log"
+    async with serving(orphaned, tmp_path / "data", log=log):
+        pass  # ready: /health/ready answered 200
+    assert log.read_text().count("branch 'reminders' (reminders_0001)") == 1
