@@ -25,8 +25,10 @@ from app.core.idempotency import (
     replay_stored,
     request_hash,
 )
+from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
 from app.core.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
+from app.core.outbound import DestinationRefused, OutboundClient, OutboundError
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
@@ -34,6 +36,7 @@ from app.core.problems import Problem, invalid
 from app.core.query import QueryParameters
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
+from app.core.signatures import new_message_id, new_secret, signature_headers
 from app.core.text import NO_NUL
 
 if TYPE_CHECKING:
@@ -70,16 +73,22 @@ __all__ = [
     "CurrentUser",
     "Database",
     "DatabaseUnavailable",
+    "DestinationRefused",
     "Executor",
     "IdempotencyKeyHeader",
+    "Job",
+    "OutboundClient",
+    "OutboundError",
     "Owned",
     "OwnedDB",
     "OwnershipError",
+    "Periodic",
     "Principal",
     "Problem",
     "QueryParameters",
     "ReadinessCheck",
     "Settings",
+    "Task",
     "Transaction",
     "body_limit",
     "documented",
@@ -91,9 +100,12 @@ __all__ = [
     "invalid",
     "matching_versions",
     "new_id",
+    "new_message_id",
+    "new_secret",
     "no_store",
     "public",
     "replay_stored",
     "request_hash",
+    "signature_headers",
     "utcnow",
 ]

@@ -43,12 +43,15 @@ logger = logging.getLogger("todo_api")
 T = TypeVar("T")
 
 
-def _configure_logging(settings: Settings) -> None:
+def configure_logging(settings: Settings) -> None:
+    """Logging as every command sets it up (plugins' commands included)."""
     redaction.install()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s: %(message)s")
 
 
-def _clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Decorate a command so a `ConfigError` is one `error:` line and status 2."""
+
     @wraps(command)
     def run(*args: Any, **kwargs: Any) -> Any:
         try:
@@ -83,7 +86,7 @@ def read_branches(context: Context) -> Branches:
     return asyncio.run(_on_database(context, context.migrations.inspect))
 
 
-def _migrated(steps: list[Step]) -> list[str]:
+def migrated(steps: list[Step]) -> list[str]:
     return [f"migrated {step}" for step in steps] or ["migrations: already at head"]
 
 
@@ -118,17 +121,17 @@ def cli(ctx: click.Context) -> None:
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1))
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations at start-up.")
-@_clear_errors
+@clear_errors
 def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
     """Migrate (under an advisory lock, safe with several instances) and serve the API."""
     settings = Settings()
-    _configure_logging(settings)
+    configure_logging(settings)
     context = load(settings)
     create_app(settings, context)  # any configuration error surfaces here, as one line
     require_migrations(context)
     reach_database(settings)  # with --no-migrate too: a dead database is not "startup complete"
     if not no_migrate:
-        for line in _migrated(asyncio.run(migrate_database(context))):  # says orphans once
+        for line in migrated(asyncio.run(migrate_database(context))):  # says orphans once
             logger.info(line)
     else:
         branches = read_branches(context)
@@ -150,20 +153,20 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def migrate() -> None:
     """Upgrade every enabled plugin's migrations to head."""
     settings = Settings()
-    _configure_logging(settings)
+    configure_logging(settings)
     context = load(settings)
     require_migrations(context)
     reach_database(settings)
-    for line in _migrated(asyncio.run(migrate_database(context))):
+    for line in migrated(asyncio.run(migrate_database(context))):
         click.echo(line)
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def config() -> None:
     """Print the effective configuration (secrets masked) and the enabled plugins."""
     settings = Settings()
@@ -181,7 +184,7 @@ def _shown(settings: Settings, name: str) -> str:
     value = getattr(settings, name)
     if value is None:
         return "unset: embedded PostgreSQL" if name == "database_url" else "unset"
-    if name == "database_url":
+    if name in {"database_url", "database_direct_url"}:
         return _masked_url(value.get_secret_value())
     if isinstance(value, SecretStr):
         return "********"
@@ -206,7 +209,7 @@ def _masked_url(raw_url: str) -> str:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="The plugin's checkout (or package folder), when it is not installed.",
 )
-@_clear_errors
+@clear_errors
 def revision(plugin: str, message: str, path: Path | None) -> None:
     """Start a migration in PLUGIN's Alembic branch, to fill in by hand."""
     plugins: dict[str, Installed | Checkout] = {**installed_plugins()}
@@ -222,7 +225,7 @@ def revision(plugin: str, message: str, path: Path | None) -> None:
 
 @cli.command()
 @click.option("--orphans", is_flag=True, help="List the database's orphaned branches instead.")
-@_clear_errors
+@clear_errors
 def plugins(orphans: bool) -> None:
     """List installed plugins: source, version, enabled, routes, migration head, and where the
     database is; flag plugins whose tables have no migrations, and orphaned branches."""
@@ -311,7 +314,7 @@ def _table(header: Sequence[tuple[str, ...]], rows: Sequence[tuple[str, ...]]) -
 @cli.command("drop-orphan")
 @click.argument("branch")
 @click.option("--yes", is_flag=True, help="Really drop the branch's tables and their data.")
-@_clear_errors
+@clear_errors
 def drop_orphan(branch: str, yes: bool) -> None:
     """Drop the tables of BRANCH, a branch in the database whose plugin is not installed
     (see `todo-api plugins --orphans`), and forget it. Its data is gone for good."""
@@ -341,7 +344,7 @@ def drop_orphan(branch: str, yes: bool) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Where to write it (absent or empty); default ./todo-api-NAME.",
 )
-@_clear_errors
+@clear_errors
 def new_plugin_command(name: str, folder: Path | None) -> None:
     """Write a new plugin NAME: an installable package with a model, routes, settings, its first
     migration, a README and tests that pass as generated."""
@@ -355,7 +358,7 @@ def new_plugin_command(name: str, folder: Path | None) -> None:
 
 
 @cli.command()
-@_clear_errors
+@clear_errors
 def openapi() -> None:
     """Print the OpenAPI schema as JSON."""
     click.echo(json.dumps(create_app().openapi(), indent=2))

@@ -106,6 +106,16 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
     )
 
 
+def listen_options(settings: Settings, url: str) -> EngineOptions | None:
+    """Where a `LISTEN` connection can go: `DATABASE_DIRECT_URL`, else `url` (the database's
+    URL) unless it is a transaction pooler, where LISTEN silently hears nothing; None means
+    there is no such place, and listeners poll instead."""
+    if settings.database_direct_url is not None:
+        return engine_options(settings.database_direct_url.get_secret_value(), PoolMode.session)
+    options = engine_options(url, settings.database_pool_mode)
+    return None if options.transaction_pooling else options
+
+
 def create_engine(settings: Settings, url: str) -> AsyncEngine:
     """A SQLAlchemy engine for Alembic: migrations only, never the request path."""
     options = engine_options(url, settings.database_pool_mode)

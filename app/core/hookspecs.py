@@ -4,7 +4,7 @@ Spec: specs/features/plugins.md §Hooks
 The hooks a plugin implements. Every hook is a plain synchronous call made once, while the app
 is assembled (Litestar's `on_app_init` style: a plugin adds to the app's configuration).
 Anything that does I/O is *returned* as an async artefact — a lifespan context manager, an
-authenticator, a readiness check — and awaited by the kernel only inside FastAPI's lifespan or a
+authenticator, a readiness check, a job handler — and awaited by the kernel only inside FastAPI's lifespan or a
 request. No hook is `firstresult` and none is a wrapper, so every implementation is called and
 its result kept.
 
@@ -28,6 +28,7 @@ from app.core.principal import Authenticator
 
 if TYPE_CHECKING:
     from app.core.context import Context
+    from app.core.jobs import Periodic, Task
     from app.core.readiness import ReadinessCheck
 
 PROJECT = "todo_api"
@@ -87,6 +88,13 @@ def authenticator(context: "Context") -> Authenticator:
 def readiness_checks(context: "Context") -> Sequence["ReadinessCheck"]:
     """Async checks `(db) -> str | None` run by `GET /api/v1/health/ready`; a returned
     string says what is wrong and makes the answer 503."""
+
+
+@hookspec
+def jobs(context: "Context") -> Sequence["Task | Periodic"]:
+    """The job kinds (`Task`) this plugin's code defers, and the `Periodic` schedules that defer
+    them at cron times. The `jobs` plugin's worker runs them; a task must be listed here to run
+    (a job nobody handles waits, and readiness reports it once it is overdue)."""
 
 
 @hookspec

@@ -4,7 +4,7 @@ Spec: specs/features/plugins.md §plugins.toml
 Reads `plugins.toml`: which plugins are enabled, and each plugin's own settings table.
 
     [plugins]
-    enabled = ["health", "auth", "tasks"]
+    enabled = ["health", "auth", "jobs", "tasks"]
     [plugins.tasks]
     max_page_size = 500
 
@@ -20,7 +20,7 @@ from typing import Any
 
 from app.core.errors import ConfigError
 
-DEFAULT_ENABLED = ("health", "auth", "tasks")
+DEFAULT_ENABLED = ("health", "auth", "jobs", "tasks")
 LAYOUT = "it holds one [plugins] table: enabled = [...] and a [plugins.<name>] table per plugin"
 
 logger = logging.getLogger("todo_api")

@@ -27,7 +27,7 @@ import asyncpg
 from sqlalchemy.sql import ClauseElement
 
 from app.core.database import EngineOptions
-from app.core.ownership import OWNER, SCOPED, UNSCOPED
+from app.core.ownership import OWNER, SCOPED, UNSCOPED, OwnershipError
 from app.core.settings import StatementCache
 
 if TYPE_CHECKING:
@@ -123,6 +123,15 @@ class Executor:
         """Run a statement for its effect; returns the command tag (`UPDATE 1`)."""
         sql, arguments = self._arguments(statement, params)
         return await self._run(lambda c: c.execute(sql, *arguments), retry)
+
+    async def on_connection(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Await `work(connection)` on the raw asyncpg connection: for a library that speaks
+        asyncpg itself (the job queue). Inside a transaction it is the transaction's connection;
+        otherwise a pooled one, not retried (the work may not be safe to run twice). An owned
+        executor refuses: nothing could scope what the library sends."""
+        if self.owner is not None:
+            raise OwnershipError("a raw connection cannot be scoped to its owner; use the DB")
+        return await self._run(work, False)
 
 
 class Transaction(Executor):

@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from app.core.destinations import Allowances
 from app.core.errors import ConfigError
 
 
@@ -56,6 +57,10 @@ class Settings(BaseSettings):
     database_statement_cache: StatementCache = Field(
         default=StatementCache.auto, description=_one_of(StatementCache)
     )
+    # A session (non-pooled) connection for LISTEN: the change feed's live updates and the job
+    # queue's wake-ups. Unset: DATABASE_URL itself when it is not a transaction pooler, else
+    # both poll.
+    database_direct_url: SecretStr | None = None
 
     jwt_secret_key: SecretStr | None = None
     jwt_algorithm: JwtAlgorithm = Field(
@@ -84,6 +89,13 @@ class Settings(BaseSettings):
         default=[], description="addresses or networks, comma-separated (e.g. 10.0.0.0/8), or *"
     )
 
+    # Hosts and networks outbound requests (webhooks) may reach although they are not public
+    # addresses: a receiver on loopback in tests, an internal service an operator trusts.
+    outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="host names, addresses or networks, comma-separated (e.g. 127.0.0.1,10.1.0.0/16)",
+    )
+
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")
     log_level: LogLevel = Field(
@@ -103,12 +115,20 @@ class Settings(BaseSettings):
         except ValidationError as exc:
             raise ConfigError(_explain(exc)) from None
 
-    @field_validator("allowed_origins", "forwarded_allow_ips", mode="before")
+    @field_validator(
+        "allowed_origins", "forwarded_allow_ips", "outbound_allow_hosts", mode="before"
+    )
     @classmethod
     def _split_commas(cls, value: object) -> object:
         # A comma-separated list is what operators write in an environment variable.
         if isinstance(value, str):
             return [item.strip() for item in value.split(",") if item.strip()]
+        return value
+
+    @field_validator("outbound_allow_hosts")
+    @classmethod
+    def _parse_allowances(cls, value: list[str]) -> list[str]:
+        Allowances.parse(value)  # a ValueError names the entry
         return value
 
     @field_validator("log_level", mode="before")

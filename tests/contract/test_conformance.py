@@ -98,7 +98,10 @@ class Caller:
 def app(database_url: str, tmp_path: Path) -> Any:
     """The built-in plugins on this test's database; schemathesis runs its lifespan."""
     settings = settings_for(database_url, tmp_path)
-    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables={"auth": AUTH_SETTINGS})
+    # No job worker in the app: it has no routes, and its polling would draw on `random` while
+    # hypothesis generates (which hypothesis warns about).
+    tables = {"auth": AUTH_SETTINGS, "jobs": {"worker": False}}
+    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)
     app = create_app(settings, load(settings, plugins))
     yield app
     asgi.shutdown_lifespans()  # the pool closes before the test's database is dropped

@@ -51,8 +51,9 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def self_signed(folder: Path) -> tuple[Path, Path]:
-    """A certificate for 127.0.0.1 and localhost, signed by its own key; return (cert, key)."""
+def self_signed(folder: Path, with_address: bool = True) -> tuple[Path, Path]:
+    """A certificate for localhost (and 127.0.0.1 unless not `with_address`), signed by its own
+    key; return (cert, key)."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.now(UTC)
@@ -67,7 +68,8 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
         .add_extension(
             x509.SubjectAlternativeName(
-                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+                [x509.DNSName("localhost")]
+                + ([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))] if with_address else [])
             ),
             critical=False,
         )

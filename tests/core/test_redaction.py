@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from app.core.app import API_PREFIX, create_app
-from app.core.cli import _configure_logging
+from app.core.cli import configure_logging
 from app.core.plugins import load
 from app.core.plugins_file import PluginsFile
 from app.core.redaction import redact
@@ -86,7 +86,7 @@ def plain_logging():
 def test_start_up_redacts_every_logger(plain_logging, tmp_path, caplog, start):
     settings = settings_for("postgresql://u:p@127.0.0.1:1/x", tmp_path)
     if start == "cli":
-        _configure_logging(settings)
+        configure_logging(settings)
     else:
         create_app(settings, load(settings, PluginsFile(enabled=("health",))))
     with caplog.at_level(logging.INFO):

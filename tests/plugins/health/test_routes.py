@@ -19,7 +19,7 @@ async def test_ready_when_database_and_migrations_are_fine(client):
         "status": "ok",
         "database": "ok",
         "migrations": "at head",
-        "checks": 0,
+        "checks": 1,  # the jobs plugin's stuck-queue check
     }
 
 
@@ -37,7 +37,7 @@ async def test_migrations_behind_is_503_naming_the_plugins(make_client, empty_da
     client = await make_client(url=empty_database_url)
     response = await client.get(READY)
     assert response.status_code == 503
-    assert "migrations not at head for: auth, tasks" in response.json()["detail"]
+    assert "migrations not at head for: auth, jobs, tasks" in response.json()["detail"]
     assert response.headers["retry-after"] == "5"
 
 

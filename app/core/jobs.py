@@ -1,0 +1,106 @@
+"""Task: T-161
+Spec: specs/features/jobs.md §Defining and deferring jobs
+
+What a plugin gives the job queue through the `jobs` hook — `Task`s and `Periodic` schedules —
+and how it defers a job: `await TASK.defer(db, {...}, at=…)`, inside a request's own
+transaction when given one, so the job exists exactly when the write that asked for it does.
+
+The queue is PgQueuer's (its tables, its dequeue, its worker), run by the `jobs` plugin.
+"""
+
+import json
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, cast
+
+import asyncpg
+from croniter import croniter
+from pgqueuer import AsyncpgDriver, Queries
+
+from app.core.errors import ConfigError
+from app.core.pool import Connection, Database, Executor
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a task, as its handler gets it."""
+
+    id: int
+    task: str
+    payload: dict[str, Any]
+    attempt: int  # 0 on the first run, 1 on the first retry …
+    db: Database
+
+
+JobHandler = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Task:
+    """A kind of job: a unique name (`"<plugin>.<what>"`) and the async handler that runs it.
+
+    A handler that raises is run again after `backoff`, doubled each time up to `max_backoff`,
+    `retries` times; then the job is dropped (PgQueuer's log keeps the traceback). A worker that
+    dies mid-run leaves the job to be run again once its lease expires, so a handler may run
+    more than once for one job and must be safe to repeat.
+    """
+
+    name: str
+    run: JobHandler
+    retries: int = 5
+    backoff: timedelta = timedelta(seconds=10)
+    max_backoff: timedelta = timedelta(hours=1)
+
+    async def defer(
+        self,
+        executor: Executor,
+        payload: Mapping[str, Any] | None = None,
+        *,
+        delay: timedelta | None = None,
+        at: datetime | None = None,
+        dedupe_key: str | None = None,
+    ) -> int | None:
+        """Queue a job of this task; return its id, or None when `dedupe_key` is already held
+        by a job of any task that is waiting or running.
+
+        `executor` is the `DB` (a statement of its own) or a `Transaction` (the job is queued
+        only if the transaction commits). The job runs once it is due: now, after `delay`, or
+        at `at` (an aware datetime; the database's clock decides when that is).
+        """
+        if delay is not None and at is not None:
+            raise ValueError("give delay or at, not both")
+        if at is not None:
+            delay = at - datetime.now(UTC)
+        body = json.dumps(dict(payload or {})).encode()
+        wait = max(delay, timedelta(0)) if delay is not None else None
+
+        async def enqueue(connection: Connection) -> int | None:
+            # A pooled connection's proxy speaks the same protocol as the connection itself.
+            queries = Queries(AsyncpgDriver(cast(asyncpg.Connection, connection)))
+            [job_id] = await queries.enqueue(
+                self.name, body, execute_after=wait, dedupe_key=dedupe_key, on_conflict="skip"
+            )
+            return job_id
+
+        return await executor.on_connection(enqueue)
+
+
+@dataclass(frozen=True)
+class Periodic:
+    """Defer `task` (with an empty payload) at every time `cron` names, once per due time
+    whatever the number of workers: five fields (minutes), or six with seconds last.
+
+    A due time whose previous job is still waiting or running is skipped, so a backlog cannot
+    pile up."""
+
+    task: Task
+    cron: str
+
+    def __post_init__(self) -> None:
+        if not croniter.is_valid(self.cron):
+            raise ConfigError(f"periodic job {self.task.name!r}: {self.cron!r} is not a cron")
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"periodic:{self.task.name}"

@@ -1,0 +1,73 @@
+"""Task: T-160
+Spec: specs/features/jobs.md
+
+The jobs plugin: PgQueuer's schema (its own Alembic branch), a worker in every `todo-api serve`
+(and `todo-api worker` for workers apart), readiness that fails on a stuck queue, and the daily
+pruning of PgQueuer's log. Plugins define jobs through the `jobs` hook and defer them with
+`Task.defer` (`app.core.jobs`).
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+
+import click
+from fastapi import FastAPI
+from pydantic import BaseModel
+
+from app.core import Context, Periodic, ReadinessCheck, Task, hookimpl
+from app.core.app import database_url
+from app.core.database import listen_options
+from app.plugins.jobs.command import worker
+from app.plugins.jobs.maintenance import maintenance
+from app.plugins.jobs.readiness import stuck_queue
+from app.plugins.jobs.settings import JobsSettings
+from app.plugins.jobs.state import NAME, Jobs
+from app.plugins.jobs.worker import Worker
+
+
+@hookimpl
+def settings_model() -> type[BaseModel]:
+    return JobsSettings
+
+
+@hookimpl
+def jobs(context: Context) -> Sequence[Task | Periodic]:
+    return maintenance(context.settings_for(NAME, JobsSettings).retention_days)
+
+
+@hookimpl
+def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
+    return [stuck_queue(Jobs.of(context).config.stuck_after_seconds)]
+
+
+@hookimpl
+def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    state = Jobs.of(context)  # the definitions are checked now, at assembly
+
+    @asynccontextmanager
+    async def running(app: FastAPI) -> AsyncIterator[None]:
+        if not state.runs_worker:
+            yield
+            return
+        settings = context.settings
+        worker = Worker(
+            state.definitions,
+            state.config,
+            app.state.database,
+            listen_options(settings, database_url(settings)),
+        )
+        shutdown = asyncio.Event()
+        worker_task = asyncio.create_task(worker.run(shutdown), name="job worker")
+        try:
+            yield
+        finally:
+            shutdown.set()
+            await worker_task
+
+    return running
+
+
+@hookimpl
+def cli_commands() -> Sequence[click.Command]:
+    return [worker]
