@@ -175,7 +175,7 @@ async def beside_peers(
         served = sum(r.requests for (route, peer), r in results.items() if peer == "project")
         # The RSS target is for a worker that has served 50,000 requests: top up with lists.
         rate = results["list", "project"].per_second
-        if served < SOAK_REQUESTS:
+        while served < SOAK_REQUESTS:
             soak = await peers.wrk(base, own_tokens, (SOAK_REQUESTS - served) / rate + 1, 32)
             served += soak.requests
         print(f"project worker RSS after {served:,} wrk requests: {rss_mb(server_pid):.0f} MB")
