@@ -40,8 +40,8 @@ UNSUPPORTED_GRANT = {
 BUSY = {
     503: {
         "model": Problem,
-        "description": "The database is unavailable, or every core is hashing passwords and "
-        "this one waited too long; retry after `Retry-After` seconds",
+        "description": "The database is unavailable, or every hashing slot is taken (half the "
+        "cores) and this request waited too long; retry after `Retry-After` seconds",
     }
 }
 
