@@ -9,7 +9,8 @@ worker) against it, then:
 1. beside the founding spec's backend (`seed`) and the floor of the stack (`floor`), each on
    the same server with 50 users x 20 tasks, drives `GET /tasks` and `POST /tasks` with
    `wrk -t1 -c32` and prints req/s, p50, p99 and the ratios project/seed and project/floor;
-2. prints the worker's RSS after 50,000 requests (topped up with lists);
+2. prints the worker's RSS after 50,000 requests (topped up with lists), and the list's p99
+   idle and during a 30-login storm, with the RSS after it;
 3. registers two users through the API — one with 20 tasks, one with 10,000 — and drives get,
    update and complete with concurrent keep-alive clients (the 10,000-task user's first page must
    cost within 1.5x of the 20-task user's: indexes led by user_id make it a short range scan);
@@ -42,7 +43,7 @@ from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import feed, peers, roundtrips
+from bench import feed, peers, roundtrips, storm
 from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -178,10 +179,16 @@ async def beside_peers(
         served = sum(r.requests for (route, peer), r in results.items() if peer == "project")
         # The RSS target is for a worker that has served 50,000 requests: top up with lists.
         rate = results["list", "project"].per_second
-        if served < SOAK_REQUESTS:
+        while served < SOAK_REQUESTS:
             soak = await peers.wrk(base, own_tokens, (SOAK_REQUESTS - served) / rate + 1, 32)
             served += soak.requests
         print(f"project worker RSS after {served:,} wrk requests: {rss_mb(server_pid):.0f} MB")
+        idle, stormy, logins = await storm.list_during_storm(base, own_tokens, 5)
+        print(
+            f"list p99 idle {idle.p99_ms:.1f} ms, during a {storm.STORMERS}-login storm"
+            f" {stormy.p99_ms:.1f} ms ({stormy.p99_ms / idle.p99_ms:.2f}x; {logins} logins"
+            f" answered); worker RSS after the storm: {rss_mb(server_pid):.0f} MB"
+        )
     finally:
         for process in started:
             process.terminate()

@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112
+"""Task: T-004, T-111, T-112, T-151
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from app.core.context import Context
 from app.core.conventions import new_id, utcnow
 from app.core.dependencies import DB, CurrentUser, OwnedDB, Writes, public
+from app.core.documented import documented
 from app.core.errors import ConfigError
 from app.core.etags import etag, if_match_fails, if_none_match_hits, matching_versions
 from app.core.events import (
@@ -34,11 +35,12 @@ from app.core.idempotency import (
 )
 from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
+from app.core.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
 from app.core.outbound import DestinationRefused, OutboundClient, OutboundError
 from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
-from app.core.problems import Problem
+from app.core.problems import Problem, invalid
 from app.core.query import QueryParameters
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
@@ -64,9 +66,14 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "DB",
+    "ETAG",
+    "IDEMPOTENT_REPLAYED",
     "KEEP_KEYS_FOR",
+    "LINK",
+    "LOCATION",
     "NO_NUL",
     "REPLAYED_HEADER",
+    "RETRY_AFTER",
     "AfterCommit",
     "AuthenticationError",
     "Authenticator",
@@ -99,10 +106,13 @@ __all__ = [
     "Writer",
     "Writes",
     "body_limit",
+    "documented",
     "etag",
+    "header",
     "hookimpl",
     "if_match_fails",
     "if_none_match_hits",
+    "invalid",
     "matching_versions",
     "new_id",
     "new_message_id",

@@ -1,4 +1,4 @@
-"""Task: T-011
+"""Task: T-011, T-150, T-153
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
@@ -8,15 +8,17 @@ mounts what they return. The database pool, the embedded server and every plugin
 start inside FastAPI's lifespan, the async edge.
 """
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
+from importlib.metadata import version
 from pathlib import Path
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.core import docs, edge, problems, redaction
+from app.core import docs, edge, fallback, openapi, problems, redaction
 from app.core.context import Context
 from app.core.database import engine_options
 from app.core.dependencies import AUTHENTICATING, current_user, is_public
@@ -28,6 +30,7 @@ from app.core.pool import Database
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
+VERSION = version("todo-api")
 
 
 def database_url(settings: Settings) -> str:
@@ -55,17 +58,25 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
             async with AsyncExitStack() as stack:
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
+                # Everything built so far (modules, routes, models, compiled schemas) lives as
+                # long as the app: out of the collector's sight, a full collection no longer
+                # walks it, which kept the slowest requests waiting (gc.freeze, Instagram's way).
+                gc.collect()
+                gc.freeze()
                 yield
         finally:
             await database.close()
 
     app = FastAPI(
         title="Todo API",
-        version="1.0.0",
+        version=VERSION,
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        generate_unique_id_function=openapi.operation_id,
+        # `/tasks/` is no route: a 404, not a redirect to an absolute http:// URL.
+        redirect_slashes=False,
     )
     app.state.context = context
     app.state.authenticators = context.collect("authenticator")
@@ -75,6 +86,8 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     for router in context.collect("routers"):
         mount(app, router, bool(app.state.authenticators), settings.plugins_file)
     docs.mount(app, API_PREFIX)
+    fallback.install(app, API_PREFIX)
+    openapi.install(app)
     edge.install(app, settings)
     return app
 

@@ -109,3 +109,5 @@ async def owned_writer(request: Request, token: Annotated[str | None, Security(b
 Writes = Annotated[Writer, Depends(owned_writer)]
 # Dependencies that authenticate: a route using one needs no other.
 AUTHENTICATING = (current_user, owned_database, owned_writer)
+# Dependencies that may reach the database (authenticating may look the user up).
+USING_DATABASE = (_database, *AUTHENTICATING)

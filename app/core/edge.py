@@ -1,4 +1,4 @@
-"""Task: T-070
+"""Task: T-070, T-154
 Spec: specs/api/rest-endpoints.md §Headers, §Limits; specs/features/plugins.md §Assembly
 
 The edge: the one middleware every HTTP request crosses, pure ASGI, constant work per request.
@@ -18,6 +18,9 @@ request instead of dropping it.
 A request without an `Origin` has nothing to ask of CORS and goes round it (Starlette's
 middleware costs some 5 µs a request even then); its answer gets the one header CORS would have
 added, `Vary: Origin`.
+
+`HEAD` is answered as the `GET` it asks about, less the body (FastAPI's routes take no `HEAD`):
+the same status and headers, `Content-Length` included.
 
 Request bodies are limited where they are read: the edge hands the app a `receive` that, on its
 first call, looks up the matched route's limit (`@body_limit`, else `MAX_BODY_BYTES`) in
@@ -132,6 +135,11 @@ class _Passage:
             message["headers"] = headers
         await self.upstream_send(message)
 
+    async def send_head(self, message: Message) -> None:
+        if message["type"] == "http.response.body":
+            message = {**message, "body": b""}
+        await self.send(message)
+
 
 class Edge:
     def __init__(self, app: ASGIApp, settings: Settings, largest_body: int) -> None:
@@ -155,10 +163,14 @@ class Edge:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        head = scope["method"] == "HEAD"
+        if head:
+            # A copy: the server keeps its own scope, where HEAD tells it to send no body either.
+            scope = {**scope, "method": "GET"}
         passage = _Passage(self, scope, receive, send)
         app = self.cors if passage.cross_origin else self._inside
         try:
-            await app(scope, passage.receive, passage.send)
+            await app(scope, passage.receive, passage.send_head if head else passage.send)
         finally:
             # The scope and the passage refer to each other: a cycle, which only the garbage
             # collector would free, keeping each request's objects alive past it (4 µs a

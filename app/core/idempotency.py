@@ -1,4 +1,4 @@
-"""Task: T-111
+"""Task: T-111, T-154
 Spec: specs/features/plugins.md §Conventions
 
 `Idempotency-Key` for a plugin's creates: the header, validated (`IdempotencyKeyHeader`), the
@@ -7,6 +7,10 @@ hash that tells "the same request again" from "another request with the same key
 
 Where the first response is kept is the plugin's own table, claimed in the same statement as
 the write (the tasks plugin's `CREATE_ONCE` shows how), so a fresh key costs no extra round trip.
+
+A malformed key, or a key used again with another body, is a 422 whose `errors` name the
+header (`["header", "Idempotency-Key"]`); the header is documented with its limits, and the
+stored answer's `Idempotent-Replayed` header is `app.core.openapi.IDEMPOTENT_REPLAYED`.
 """
 
 import hashlib
@@ -16,9 +20,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.core.conventions import utcnow
+from app.core.problems import invalid
 
 if TYPE_CHECKING:
     from asyncpg import Record
@@ -33,14 +39,27 @@ def request_hash(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True, default=str).encode()).hexdigest()
 
 
-async def _idempotency_key(idempotency_key: Annotated[str | None, Header()] = None) -> str | None:
+def _invalid(msg: str) -> RequestValidationError:
+    return invalid(("header", "Idempotency-Key"), msg)
+
+
+async def _idempotency_key(
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            description=f"1 to {MAX_KEY_LENGTH} printable characters naming this one intended "
+            "creation: a retry with the same key and body within 24 hours gets the first "
+            "answer and creates nothing",
+            examples=["7c9e6679-7425-40de-944b-e07fc1f90ae7"],
+            # Documented, checked below (printable too) with a 422 naming the header.
+            json_schema_extra={"minLength": 1, "maxLength": MAX_KEY_LENGTH},
+        ),
+    ] = None,
+) -> str | None:
     if idempotency_key is not None and (
         not 1 <= len(idempotency_key) <= MAX_KEY_LENGTH or not idempotency_key.isprintable()
     ):
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} printable characters",
-        )
+        raise _invalid(f"must be 1 to {MAX_KEY_LENGTH} printable characters")
     return idempotency_key
 
 
@@ -60,10 +79,7 @@ def replay_stored(
         # Purged or expired between the claim and this read: rare enough to ask for a retry.
         raise HTTPException(status.HTTP_409_CONFLICT, "Idempotency-Key expired just now; retry")
     if stored["request_hash"] != request_hash:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            "Idempotency-Key was already used with a different request body",
-        )
+        raise _invalid("was already used with a different request body")
     headers = {**stored["headers"], REPLAYED_HEADER: "true"}
     return JSONResponse(stored["body"], stored["status_code"], headers)
 

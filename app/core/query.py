@@ -1,4 +1,4 @@
-"""Task: T-096, T-109
+"""Task: T-096, T-109, T-151
 Spec: specs/features/plugins.md §Plugin author API
 
 A pydantic model read from the query string, for hot routes.
@@ -7,7 +7,10 @@ FastAPI can take a model as `Annotated[Model, Query()]`, but it then inspects ev
 annotation on every request; for a list route that was the largest single cost in the request.
 `QueryParameters(Model).parse(request)` validates the query string with the model in one
 pydantic call, answers a bad value exactly as FastAPI would (422 with `loc: ["query", …]`),
-and `openapi` documents the same parameters for the route's `openapi_extra`.
+and `openapi` documents the same parameters for the route's `openapi_extra`: each with the
+field's description and its example from the model's (`app.core.documented`), and the named
+types they use (an enum, a `TypeAliasType`) for the kernel to add to the document's schemas,
+and the 422 it answers.
 """
 
 from typing import Any, Generic, TypeVar, get_origin
@@ -15,6 +18,8 @@ from typing import Any, Generic, TypeVar, get_origin
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
+
+from app.core.openapi import INVALID_REQUEST, REF, SCHEMAS_KEY
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -28,10 +33,13 @@ class QueryParameters(Generic[M]):
             for name, field in model.model_fields.items()
             if get_origin(field.annotation) is list
         )
-        # FastAPI declares the 422 of the parameters it reads itself; these it does not see.
-        self.openapi = {
-            "parameters": self._parameters(),
-            "responses": {"422": {"description": "Validation Error"}},
+        schema = model.model_json_schema(ref_template=REF + "{model}")
+        # FastAPI declares the 422 of the parameters it reads itself; these it does not see
+        # (the kernel gives it its problem body).
+        self.openapi: dict[str, Any] = {
+            "parameters": self._parameters(schema),
+            "responses": {"422": {"description": INVALID_REQUEST}},
+            SCHEMAS_KEY: schema.get("$defs", {}),
         }
 
     def parse(self, request: Request) -> M:
@@ -45,8 +53,8 @@ class QueryParameters(Generic[M]):
             errors = [{**error, "loc": ("query", *error["loc"])} for error in exc.errors()]
             raise RequestValidationError(errors) from None
 
-    def _parameters(self) -> list[dict[str, Any]]:
-        schema = self.model.model_json_schema(ref_template="#/components/schemas/{model}")
+    def _parameters(self, schema: dict[str, Any]) -> list[dict[str, Any]]:
+        example = (schema.get("examples") or [{}])[0]
         parameters = []
         for name, field_schema in schema["properties"].items():
             field = self.model.model_fields[name]
@@ -58,5 +66,7 @@ class QueryParameters(Generic[M]):
             }
             if field.description:
                 parameter["description"] = field.description
+            if name in example:
+                parameter["example"] = example[name]
             parameters.append(parameter)
         return parameters

@@ -1,12 +1,13 @@
-"""Task: T-026, T-105, T-106
-Spec: specs/features/authentication.md §Shared authentication hook
+"""Task: T-026, T-105, T-106, T-158
+Spec: specs/features/authentication.md §Shared authentication hook, §Better Auth tokens
 
 The auth plugin's answer to the kernel's `authenticator` hook: who does a bearer token name?
 
 The verifier is chosen by the token's (unverified) `iss` and `kid`, never by its `alg`:
-`iss` = this API → the local HMAC verifier; `iss` = Better Auth and a `kid` → the JWKS key with
-that id, asymmetric algorithms only; `iss` = Better Auth without a `kid` → the shared
-`BETTER_AUTH_SECRET` verifier, if configured. Anything else is not ours to judge (None).
+`iss` = this API → the local HMAC verifier; no `kid` and `iss` absent or Better Auth's → the
+shared `BETTER_AUTH_SECRET` verifier (HS256 only), if configured, as front ends sign such
+tokens without `iss` or `aud`; `iss` = Better Auth and a `kid` → the JWKS key with that id,
+asymmetric algorithms only. Anything else is not ours to judge (None).
 """
 
 import time
@@ -18,7 +19,6 @@ from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from app.core import AuthenticationError, Database, Principal
-from app.core.errors import ConfigError
 from app.core.settings import Settings
 from app.plugins.auth.jwks import JWKS
 from app.plugins.auth.models import User
@@ -28,6 +28,8 @@ from app.plugins.auth.tokens import ASYMMETRIC, LOCAL_ISSUER, Verifier, unverifi
 # Users remembered per process: past this many, the memory is cleared and refilled.
 REMEMBERED_USERS = 100_000
 REMEMBERED_TOKENS = 100_000
+# The issuer recorded for users of shared-secret tokens when no Better Auth issuer is set.
+SHARED_SECRET_ISSUER = "better-auth"
 
 _LOCAL_USER_EXISTS = select(User.id).where(User.id == bindparam("id"), User.issuer == LOCAL_ISSUER)
 # A Better Auth user, created on first sight and kept up to date; a row of another issuer
@@ -76,14 +78,17 @@ class Authenticator:
         self.jwks = JWKS(f"{base}/api/auth/jwks", config.jwks_refresh_seconds) if base else None
         self.shared: Verifier | None = None
         if settings.better_auth_secret is not None:
-            if self.issuer is None:
-                raise ConfigError(
-                    "BETTER_AUTH_SECRET is set: also set BETTER_AUTH_URL (or BETTER_AUTH_ISSUER)"
-                )
             key = OctKey.import_key(settings.better_auth_secret.get_secret_value())
             self.shared = Verifier(
-                key, ["HS256"], self.issuer, self.max_lifetime, self.audience, self.leeway
+                key,
+                ["HS256"],
+                self.issuer,
+                self.max_lifetime,
+                self.audience,
+                self.leeway,
+                required_claims=False,
             )
+        self.user_issuer = self.issuer or SHARED_SECRET_ISSUER
         # Local user id -> when it was last seen in the database (monotonic seconds).
         self._checked: dict[str, float] = {}
         # Local tokens already verified -> (user id, exp): a client sends the same token for
@@ -109,9 +114,11 @@ class Authenticator:
                 self._verified.clear()
             self._verified[token] = (verified["sub"], float(verified["exp"]))
             return Principal(id=verified["sub"])
+        if "kid" not in header and self.shared is not None and issuer in (None, self.issuer):
+            return await self._external_user(db, self.shared.verify(token))
         if self.issuer is None or issuer != self.issuer:
             return None
-        verified = (await self._external_verifier(header)).verify(token)
+        verified = (await self._jwks_verifier(header)).verify(token)
         return await self._external_user(db, verified)
 
     async def _check_local_user(self, db: Database, user_id: str) -> None:
@@ -128,10 +135,8 @@ class Authenticator:
             self._checked.clear()
         self._checked[user_id] = now
 
-    async def _external_verifier(self, header: dict[str, Any]) -> Verifier:
+    async def _jwks_verifier(self, header: dict[str, Any]) -> Verifier:
         kid = header.get("kid")
-        if kid is None and self.shared is not None:
-            return self.shared
         if isinstance(kid, str) and self.jwks is not None and self.issuer is not None:
             keys = await self.jwks.key_set(kid)
             if keys is not None:
@@ -143,11 +148,10 @@ class Authenticator:
     async def _external_user(self, db: Database, claims: dict[str, Any]) -> Principal:
         """The local user for a Better Auth `sub`: created on first sight, updated when the
         token's email or name changes; one statement, and none while nothing changed."""
-        assert self.issuer is not None
         user_id = claims["sub"]
         email, name = _text(claims, "email"), _text(claims, "name")
         if self._external.get(user_id) != (email, name):
-            values = {"id": user_id, "issuer": self.issuer, "email": email, "name": name}
+            values = {"id": user_id, "issuer": self.user_issuer, "email": email, "name": name}
             try:
                 written = await db.fetchval(_UPSERT, **values)
             except asyncpg.UniqueViolationError:  # the email belongs to another account

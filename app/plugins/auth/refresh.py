@@ -1,4 +1,4 @@
-"""Task: T-028, T-103
+"""Task: T-028, T-103, T-157
 Spec: specs/features/authentication.md §Refresh tokens
 
 Opaque refresh tokens: random, stored only as a sha256 (they are high-entropy, so a slow hash
@@ -11,12 +11,15 @@ client retrying a refresh whose answer it lost — gets a *new* token in the sam
 plaintext of the first is never kept to be handed out again. Later, reuse means the token was
 stolen or replayed, and the whole family is revoked. A family with any revoked token is dead:
 a token issued into it while it was being revoked cannot be used either.
+
+A family is a session: the access tokens issued with its refresh tokens name it as `sid`, so
+logout can end the session an access token belongs to.
 """
 
 import hashlib
 import secrets
 import uuid
-from typing import Any
+from typing import NamedTuple
 
 from sqlalchemy import Integer, bindparam, exists, func, literal_column, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
@@ -70,7 +73,7 @@ _NEXT = (
     .returning(RefreshToken.token_hash)
     .cte("successor")
 )
-_ROTATE = select(_USE.c.user_id).add_cte(_NEXT)
+_ROTATE = select(_USE.c.user_id, _USE.c.family_id).add_cte(_NEXT)
 
 _FAMILY_IF_USED = select(RefreshToken.family_id).where(
     RefreshToken.token_hash == bindparam("token_hash"), RefreshToken.used_at.is_not(None)
@@ -78,6 +81,7 @@ _FAMILY_IF_USED = select(RefreshToken.family_id).where(
 _REVOKE = update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(revoked_at=NOW)
 _REVOKE_FAMILY = _REVOKE.where(RefreshToken.family_id == bindparam("family_id"))
 _REVOKE_ALL = _REVOKE.where(RefreshToken.user_id == bindparam("user_id"))
+_REVOKE_USERS_FAMILY = _REVOKE_ALL.where(RefreshToken.family_id == bindparam("family_id"))
 _REVOKE_SESSION = _REVOKE_ALL.where(
     RefreshToken.family_id
     == select(RefreshToken.family_id)
@@ -97,24 +101,35 @@ def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-async def issue(db: Executor, user_id: str, days: int) -> str:
-    """Store the first refresh token of a new family and return it."""
+def new_family() -> str:
+    """The id of a new session: the family of the tokens one login leads to."""
+    return uuid.uuid4().hex
+
+
+async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
+    """Store the first refresh token of session (family) `family_id` and return it."""
     token = _new_token()
     await db.execute(
         _ISSUE,
         token_hash=_digest(token),
         user_id=user_id,
-        family_id=uuid.uuid4().hex,
+        family_id=family_id,
         days=days,
     )
     return token
 
 
-async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> tuple[str, str] | None:
-    """Use `token`: its user id and the next refresh token of its family, or None if it is not
-    usable (after revoking its family when it was reused past the grace window)."""
+class Rotated(NamedTuple):
+    user_id: str
+    family_id: str
+    refresh_token: str
+
+
+async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rotated | None:
+    """Use `token`: its user id, its family and the next refresh token of that family, or None
+    if it is not usable (after revoking its family when it was reused past the grace window)."""
     following = _new_token()
-    user_id: Any = await db.fetchval(
+    used = await db.fetchrow(
         _ROTATE,
         token_hash=_digest(token),
         next_hash=_digest(following),
@@ -123,8 +138,8 @@ async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> tup
         # Without a window, a second application would find the token used and fail.
         retry=grace_seconds > 0,
     )
-    if user_id is not None:
-        return user_id, following
+    if used is not None:
+        return Rotated(used["user_id"], used["family_id"], following)
     family = await db.fetchval(_FAMILY_IF_USED, token_hash=_digest(token))
     if family is not None:
         await db.execute(_REVOKE_FAMILY, family_id=family)
@@ -140,3 +155,8 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
         await db.execute(_REVOKE_ALL, user_id=user_id)
     else:
         await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token))
+
+
+async def end_session(db: Database, user_id: str, family_id: str) -> None:
+    """Revoke session `family_id` of the user (an access token's `sid`)."""
+    await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id)

@@ -1,4 +1,4 @@
-"""Task: T-029, T-100, T-102, T-103, T-104, T-106
+"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.
@@ -11,7 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, NO_NUL, CurrentUser, public
+from app.core import DB, LOCATION, NO_NUL, CurrentUser, public
 from app.core.problems import Problem
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
@@ -25,12 +25,25 @@ from app.plugins.auth.schemas import (
     UserOut,
 )
 from app.plugins.auth.settings import AuthSettings
-from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
+from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer, unverified
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
-UNSUPPORTED_GRANT = {400: {"model": Problem, "description": "grant_type is not `password`"}}
-BUSY = {503: {"model": Problem, "description": "Every core is hashing; see Retry-After"}}
+UNSUPPORTED_GRANT = {
+    400: {
+        "model": Problem,
+        "description": "`unsupported_grant_type`: grant_type is missing or not `password`; or "
+        "a malformed request (a body that cannot be read, more than 100 query parameters)",
+    }
+}
+# The kernel declares the 503 of the database; these routes also answer it for hashing.
+BUSY = {
+    503: {
+        "model": Problem,
+        "description": "The database is unavailable, or every hashing slot is taken (half the "
+        "cores) and this request waited too long; retry after `Retry-After` seconds",
+    }
+}
 
 _BY_EMAIL = select(User.id, User.password_hash).where(
     User.issuer == LOCAL_ISSUER, func.lower(User.email) == func.lower(bindparam("email"))
@@ -62,12 +75,24 @@ def _taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
+def _session(request: Request) -> str | None:
+    """The session (refresh-token family) the request's access token belongs to: its `sid`.
+    The token was verified on the way in; only one of ours, from login or refresh, names one."""
+    _, _, token = request.headers.get("authorization", "").partition(" ")
+    parts = unverified(token.strip())
+    if parts is None or parts[1].get("iss") != LOCAL_ISSUER:
+        return None
+    session = parts[1].get("sid")
+    return session if isinstance(session, str) else None
+
+
 def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
-    def pair(user_id: str, refresh_token: str) -> TokenPair:
+    def pair(user_id: str, family_id: str, refresh_token: str) -> TokenPair:
+        """Tokens of session `family_id`: the access token names it as `sid`."""
         return TokenPair(
-            access_token=issuer.issue(user_id),
+            access_token=issuer.issue(user_id, session=family_id),
             expires_in=issuer.lifetime_seconds,
             refresh_token=refresh_token,
         )
@@ -92,17 +117,25 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         if new_hash is not None:  # parameters changed since it was hashed
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
         await throttle.clear(db, keys)
-        return pair(user["id"], await refresh.issue(db, user["id"], config.refresh_token_days))
+        family_id = refresh.new_family()
+        refresh_token = await refresh.issue(db, user["id"], config.refresh_token_days, family_id)
+        return pair(user["id"], family_id, refresh_token)
 
     if config.local_accounts:
 
         @router.post(
             "/register",
             status_code=status.HTTP_201_CREATED,
-            responses={409: {"model": Problem}} | BUSY,
+            responses={
+                201: {"headers": LOCATION},
+                409: {"description": "An account with this email exists already"},
+            }
+            | BUSY,
         )
         @public
-        async def register(registration: Registration, db: DB) -> UserOut:
+        async def register(
+            registration: Registration, request: Request, response: Response, db: DB
+        ) -> UserOut:
             if await db.fetchrow(_BY_EMAIL, email=registration.email) is not None:
                 raise _taken()
             try:
@@ -117,27 +150,46 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 )
             except asyncpg.UniqueViolationError:  # the same email registered concurrently
                 raise _taken() from None
+            response.headers["Location"] = request.url_for("me").path  # the account, once in
             return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
-        @router.post("/login", responses=UNAUTHORIZED | THROTTLED | BUSY)
+        @router.post("/login", name="login", responses=UNAUTHORIZED | THROTTLED | BUSY)
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
             return await login(credentials, request, db)
 
         @router.post(
             "/token",
+            name="token",
             responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
         )
         @public
         async def login_form(
-            username: Annotated[str, Form(pattern=NO_NUL)],
-            password: Annotated[str, Form(pattern=NO_NUL)],
+            username: Annotated[
+                str,
+                Form(
+                    pattern=NO_NUL, description="The account's email", examples=["ada@example.com"]
+                ),
+            ],
+            password: Annotated[
+                str,
+                Form(
+                    pattern=NO_NUL,
+                    description="The account's password",
+                    examples=["correct horse battery"],
+                ),
+            ],
             request: Request,
             db: DB,
             # Optional here only so that a missing one gets OAuth2's answer, not a 422.
             grant_type: Annotated[
-                str | None, Form(json_schema_extra={"enum": ["password"]})
+                str | None,
+                Form(
+                    json_schema_extra={"enum": ["password"]},
+                    description="OAuth2's grant type: only `password` is accepted",
+                    examples=["password"],
+                ),
             ] = None,
         ) -> TokenPair:
             # RFC 6749 §4.3.2: the password grant names itself; nothing else is offered here.
@@ -156,7 +208,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 ) from None
             return await login(credentials, request, db)
 
-        @router.post("/refresh", responses=UNAUTHORIZED)
+        @router.post("/refresh", name="refresh", responses=UNAUTHORIZED)
         @public
         async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
             rotated = await refresh.rotate(
@@ -170,18 +222,35 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 )
             return pair(*rotated)
 
-    @router.post("/logout", status_code=status.HTTP_204_NO_CONTENT)
+    @router.post(
+        "/logout",
+        status_code=status.HTTP_204_NO_CONTENT,
+        summary="Log out: end this session, another one, or all",
+        responses={400: {"description": "No body, and the access token names no session"}},
+    )
     async def logout(
-        user: CurrentUser, db: DB, body: Annotated[LogoutRequest | None, Body()] = None
+        user: CurrentUser,
+        request: Request,
+        db: DB,
+        body: Annotated[LogoutRequest | None, Body()] = None,
     ) -> Response:
         body = body or LogoutRequest()
         if body.all:
             await refresh.revoke_sessions(db, user.id)
         elif body.refresh_token is not None:
             await refresh.revoke_sessions(db, user.id, body.refresh_token)
+        else:
+            session = _session(request)
+            if session is None:
+                raise HTTPException(
+                    status.HTTP_400_BAD_REQUEST,
+                    "This access token names no session (only those from login or refresh do): "
+                    'send {"refresh_token": "…"} to end that session, or {"all": true}',
+                )
+            await refresh.end_session(db, user.id, session)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.get("/me")
+    @router.get("/me", responses={404: {"description": "The account was deleted"}})
     async def me(user: CurrentUser, db: DB) -> UserOut:
         found = await db.fetchrow(_USER_OUT, id=user.id)
         if found is None:

@@ -1,4 +1,4 @@
-"""Task: T-024, T-105, T-106
+"""Task: T-024, T-105, T-106, T-157, T-158
 Spec: specs/features/authentication.md §Tokens
 
 JWT signing and verification with joserfc (authlib's JOSE engine).
@@ -7,6 +7,10 @@ JWT signing and verification with joserfc (authlib's JOSE engine).
 with a `JWTClaimsRegistry` in which `exp` and `sub` are essential (otherwise a token without
 `exp` would pass). Each issuer gets its own `Verifier`, with its own key and its own list of
 algorithms: the algorithm named in a token never chooses the key.
+
+A verifier either requires `iss` (and `aud`, when it expects one), or, for tokens front ends
+sign with a shared secret (jose's `SignJWT` with `sub`, `email`, `exp`), takes them as
+optional: absent is fine, present must match, and present where none is expected is refused.
 """
 
 import base64
@@ -49,12 +53,14 @@ def unverified(token: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
 class Verifier:
     key: OctKey | KeySet
     algorithms: list[str]
-    issuer: str
+    issuer: str | None
     # The longest lifetime (`exp` - `iat`) this issuer gives: a token claiming more was not
     # made by it as configured, and is refused rather than trusted for years.
     max_lifetime: int
     audience: str | None = None
     leeway: int = 30
+    # False: `iss` and `aud` may be absent, and must match when present.
+    required_claims: bool = True
 
     def verify(self, token: str) -> dict[str, Any]:
         """The validated claims, or `AuthenticationError` with a safe reason."""
@@ -64,13 +70,14 @@ class Verifier:
                 decoded = jwt.decode(token, self.key, algorithms=self.algorithms)
         except (JoseError, ValueError):
             raise AuthenticationError("Invalid token") from None
-        options: dict[str, Any] = {
-            "exp": {"essential": True},
-            "sub": {"essential": True},
-            "iss": {"essential": True, "value": self.issuer},
-        }
-        if self.audience is not None:
-            options["aud"] = {"essential": True, "value": self.audience}
+        options: dict[str, Any] = {"exp": {"essential": True}, "sub": {"essential": True}}
+        for claim, expected in (("iss", self.issuer), ("aud", self.audience)):
+            if self.required_claims and expected is not None:
+                options[claim] = {"essential": True, "value": expected}
+            elif not self.required_claims and claim in decoded.claims:
+                if expected is None:  # nothing to match it with: not a token meant for us
+                    raise AuthenticationError("Invalid token")
+                options[claim] = {"value": expected}
         try:
             jwt.JWTClaimsRegistry(leeway=self.leeway, **options).validate(decoded.claims)
         except JoseError as exc:
@@ -95,7 +102,9 @@ class Issuer:
     algorithm: str
     lifetime_seconds: int
 
-    def issue(self, user_id: str) -> str:
+    def issue(self, user_id: str, session: str | None = None) -> str:
+        """An access token; `session` (the refresh-token family it came with) is its `sid`,
+        which is what logout ends."""
         now = int(time.time())
         claims = {
             "sub": user_id,
@@ -104,6 +113,8 @@ class Issuer:
             "jti": uuid.uuid4().hex,
             "iss": LOCAL_ISSUER,
         }
+        if session is not None:
+            claims["sid"] = session
         return jwt.encode(
             {"alg": self.algorithm, "typ": "JWT"}, claims, self.key, algorithms=[self.algorithm]
         )

@@ -1,4 +1,4 @@
-"""Task: T-014, T-116, T-118
+"""Task: T-014, T-116, T-118, T-154
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process
@@ -17,13 +17,13 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.core import DB, Database, DatabaseUnavailable, ReadinessCheck, public
+from app.core import DB, Database, DatabaseUnavailable, ReadinessCheck, documented, public
 from app.core.branches import Record
 from app.core.migrations import Migrations
-from app.core.problems import Problem
 
 logger = logging.getLogger("todo_api")
 TIMEOUT_SECONDS = 5
+RETRY_AFTER_SECONDS = 5
 # One round trip: the database answers, and says which migrations it has.
 _APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_version")
 # Only when alembic_version names an orphan's revision: the positions the kernel recorded.
@@ -31,13 +31,32 @@ _RECORDED = text("SELECT branch, revision FROM todo_api_branches")
 
 
 class Status(BaseModel):
+    """The process serves."""
+
+    model_config = documented({"status": "ok"})
+
     status: str = "ok"
+    """Always `ok`."""
 
 
 class Readiness(Status):
+    """Ready for traffic: the database answers and is up to date."""
+
+    model_config = documented(
+        {"status": "ok", "database": "ok", "migrations": "at head", "checks": 0}
+    )
+
     database: str = "ok"
+    """`ok`: it answered."""
     migrations: str = "at head"
+    """`at head`: every enabled plugin's migrations have run."""
     checks: int
+    """How many plugin readiness checks passed."""
+
+
+def _not_ready(detail: str) -> HTTPException:
+    # Like every 503 of the API: when to ask again.
+    return HTTPException(503, detail, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
 
 
 def build_router(
@@ -53,12 +72,12 @@ def build_router(
     @router.get(
         "/ready",
         summary="Readiness",
-        responses={503: {"model": Problem, "description": "Not ready; `detail` says why"}},
+        responses={503: {"description": "Not ready; `detail` says why"}},
     )
     @public
     async def readiness(db: DB) -> Readiness:
         if unmigrated:
-            raise HTTPException(503, "; ".join(unmigrated))
+            raise _not_ready("; ".join(unmigrated))
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
                 state = migrations.branches(await db.fetchval(_APPLIED))
@@ -68,16 +87,16 @@ def build_router(
             state = migrations.branches([])
         except (DatabaseUnavailable, asyncpg.PostgresError, TimeoutError) as exc:
             logger.warning("readiness: database unreachable: %s", type(exc).__name__)
-            raise HTTPException(503, "database unreachable") from None
+            raise _not_ready("database unreachable") from None
         behind = migrations.behind(state)
         if behind:
-            raise HTTPException(
-                503, f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
+            raise _not_ready(
+                f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
             )
         for check in checks:
             failure = await check(db)
             if failure:
-                raise HTTPException(503, failure)
+                raise _not_ready(failure)
         return Readiness(checks=len(checks))
 
     return router

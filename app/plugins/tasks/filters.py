@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141
+"""Task: T-035, T-107, T-141, T-151
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -12,9 +12,9 @@ once per connection however many users and values pass through it.
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import (
     ColumnElement,
     Select,
@@ -31,13 +31,14 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
+from typing_extensions import TypeAliasType
 
-from app.core import NO_NUL
+from app.core import NO_NUL, documented
 from app.plugins.tasks.models import Priority, Task
 from app.plugins.tasks.schemas import COLUMNS, UtcDatetime
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
-SortParam = Literal[
+_SORTS = Literal[
     "created_at",
     "-created_at",
     "updated_at",
@@ -49,6 +50,22 @@ SortParam = Literal[
     "title",
     "-title",
 ]
+# A named type: one `TaskSort` enum in the OpenAPI document and in generated clients, whose
+# members read `CREATED_AT_DESC` rather than `VALUE_1` (`x-enum-varnames`).
+SortParam = TypeAliasType(
+    "TaskSort",
+    Annotated[
+        _SORTS,
+        Field(
+            json_schema_extra={
+                "x-enum-varnames": [
+                    value.lstrip("-").upper() + ("_DESC" if value.startswith("-") else "")
+                    for value in get_args(_SORTS)
+                ]
+            }
+        ),
+    ],
+)
 
 # The expression indexed by `ix_tasks_search` (migration tasks_0001), spelled the same way so
 # the planner matches it. Trigrams only narrow the rows; ILIKE decides.
@@ -61,19 +78,44 @@ TRIGRAM = 3
 class TaskQuery(BaseModel):
     """`GET /tasks` query parameters. Unknown parameters are rejected (422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = documented(
+        {
+            "completed": False,
+            "priority": ["high"],
+            "tag": ["home"],
+            "q": "milk",
+            "due_before": "2030-02-01T00:00:00Z",
+            "due_after": "2030-01-01T00:00:00Z",
+            "overdue": False,
+            "sort": "-created_at",
+            "limit": 50,
+            "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",
+        },
+        extra="forbid",
+    )
 
     completed: bool | None = None
+    """Only completed (`true`) or only open (`false`) tasks."""
     priority: list[Priority] = []
+    """Only tasks of these priorities; repeat the parameter for several."""
     tag: list[Annotated[str, StringConstraints(pattern=NO_NUL)]] = []
+    """Only tasks carrying all of these tags (exact); repeat the parameter for several."""
     q: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
+    """Only tasks whose title or description contains this, ignoring case (1 to 200 characters)."""
     due_before: UtcDatetime | None = None
+    """Only tasks due before this time (with a timezone)."""
     due_after: UtcDatetime | None = None
+    """Only tasks due after this time (with a timezone)."""
     overdue: bool | None = None
+    """`true`: only open tasks past their due time; `false`: every other task."""
     updated_since: UtcDatetime | None = None
+    """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
     sort: SortParam = "-created_at"
+    """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""
     limit: int | None = Field(None, ge=1)
+    """Tasks per page: 1 or more, at most the server's maximum (500); default 50."""
     cursor: str | None = Field(None, max_length=2000)
+    """Where the page starts: taken from the previous page's `Link`, never built by hand."""
 
     def filter_key(self) -> dict[str, Any]:
         """What selects and orders the rows (not `limit` or `cursor`), in a canonical form."""

@@ -1,4 +1,4 @@
-"""Task: T-036, T-107
+"""Task: T-036, T-107, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Opaque keyset cursors: base64url JSON of the last row's sort value and id, and a fingerprint
@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from fastapi import HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import URL
 
+from app.core import invalid
 from app.plugins.tasks.filters import Sort, TaskQuery
 from app.plugins.tasks.models import Priority
 from app.plugins.tasks.schemas import to_utc
@@ -38,8 +39,8 @@ def encode(query: TaskQuery, last: Mapping[str, Any]) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _invalid(reason: str) -> HTTPException:
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, f"Invalid cursor: {reason}")
+def _invalid(reason: str) -> RequestValidationError:
+    return invalid(("query", "cursor"), f"Invalid cursor: {reason}")
 
 
 def decode(query: TaskQuery, cursor: str) -> tuple[Any, str]:

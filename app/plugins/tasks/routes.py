@@ -1,4 +1,4 @@
-"""Task: T-039, T-138, T-142
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, or for writes a unit of
@@ -12,10 +12,14 @@ import uuid
 from typing import Annotated, Any
 
 import orjson
-from fastapi import APIRouter, Header, HTTPException, Request, Response, status
+from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 
 from app.core import (
+    ETAG,
+    IDEMPOTENT_REPLAYED,
     KEEP_KEYS_FOR,
+    LINK,
+    LOCATION,
     Executor,
     IdempotencyKeyHeader,
     OwnedDB,
@@ -24,6 +28,7 @@ from app.core import (
     etag,
     if_match_fails,
     if_none_match_hits,
+    invalid,
     matching_versions,
     replay_stored,
     request_hash,
@@ -36,8 +41,33 @@ from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
-IfMatch = Annotated[str | None, Header()]
-NOT_FOUND = {404: {"description": "No such task for this user"}}
+EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
+EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
+TaskId = Annotated[
+    str,
+    Path(
+        description="The task's id; one that names no task of yours, or is no UUID, is a 404",
+        examples=[EXAMPLE_ID],
+    ),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        description="Change the task only if this is its current `ETag` (`*`: any version); "
+        "otherwise 412 and nothing changes",
+        examples=[EXAMPLE_ETAG],
+    ),
+]
+IfNoneMatch = Annotated[
+    str | None,
+    Header(
+        description="The `ETag` you have: while it is current, 304 with no body",
+        examples=[EXAMPLE_ETAG],
+    ),
+]
+NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
+STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
+TASK = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
 # Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
 JSON_OPTIONS = orjson.OPT_UTC_Z
@@ -84,15 +114,21 @@ async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Respon
     return _task_response(task)
 
 
-@router.get("", response_model=list[TaskOut], openapi_extra=TASK_QUERY.openapi)
+@router.get(
+    "",
+    name="list",
+    summary="List your tasks, a page at a time",
+    response_model=list[TaskOut],
+    responses={200: {"headers": LINK}},
+    openapi_extra=TASK_QUERY.openapi,
+)
 async def list_tasks(request: Request, db: OwnedDB) -> Response:
     query = TASK_QUERY.parse(request)
     settings: TasksSettings = request.app.state.context.settings_for("tasks", TasksSettings)
     limit = query.limit or settings.default_page_size
     if limit > settings.max_page_size:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT, f"limit must be at most {settings.max_page_size}"
-        )
+        at_most = f"must be at most {settings.max_page_size}"
+        raise invalid(("query", "limit"), at_most, "less_than_equal")
     after = pagination.decode(query, query.cursor) if query.cursor is not None else None
     shape = Shape.of(query, after[0] if after else None)
     rows = await db.fetch(statement(shape), **parameters(query, limit, after))
@@ -105,7 +141,19 @@ async def list_tasks(request: Request, db: OwnedDB) -> Response:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=TaskOut)
+@router.post(
+    "",
+    name="create",
+    summary="Create a task",
+    status_code=status.HTTP_201_CREATED,
+    response_model=TaskOut,
+    responses={
+        201: {"headers": LOCATION | ETAG | IDEMPOTENT_REPLAYED},
+        409: {
+            "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+        },
+    },
+)
 async def create_task(
     body: TaskCreate,
     request: Request,
@@ -117,7 +165,7 @@ async def create_task(
     task = new_task(values, writes.owner, now)
     headers = {
         "ETag": etag(task["id"], task["version"]),
-        "Location": request.url_for("get_task", task_id=task["id"]).path,
+        "Location": f"{request.url.path}/{task['id']}",
     }
     content = _json(task)
     async with writes.unit("tasks") as unit:
@@ -168,10 +216,18 @@ async def batch_tasks(
     return Response(_json(batch.response(outcomes)), media_type="application/json")
 
 
-@router.get("/{task_id}", response_model=TaskOut, responses={304: {}, **NOT_FOUND})
-async def get_task(
-    task_id: str, db: OwnedDB, if_none_match: Annotated[str | None, Header()] = None
-) -> Response:
+@router.get(
+    "/{task_id}",
+    name="get",
+    summary="Get a task",
+    response_model=TaskOut,
+    responses={
+        **TASK,
+        304: {"description": "`If-None-Match` names the current tag: no body", "headers": ETAG},
+        **NOT_FOUND,
+    },
+)
+async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
     task = await db.fetchrow(queries.GET, id=_task_id(task_id))
     if task is None:
         raise _not_found()
@@ -181,10 +237,22 @@ async def get_task(
     return _task_response(task)
 
 
-@router.put("/{task_id}", response_model=TaskOut, responses={412: {}, **NOT_FOUND})
-@router.patch("/{task_id}", response_model=TaskOut, responses={412: {}, **NOT_FOUND})
+@router.put(
+    "/{task_id}",
+    name="put",
+    summary="Change a task (the fields sent, like PATCH)",
+    response_model=TaskOut,
+    responses={**TASK, **NOT_FOUND, **STALE},
+)
+@router.patch(
+    "/{task_id}",
+    name="update",
+    summary="Change a task (the fields sent)",
+    response_model=TaskOut,
+    responses={**TASK, **NOT_FOUND, **STALE},
+)
 async def update_task(
-    task_id: str, body: TaskUpdate, writes: Writes, if_match: IfMatch = None
+    task_id: TaskId, body: TaskUpdate, writes: Writes, if_match: IfMatch = None
 ) -> Response:
     task_id = _task_id(task_id)
     changes = body.model_dump(exclude_unset=True)
@@ -206,8 +274,14 @@ async def update_task(
     return _task_response(task)
 
 
-@router.patch("/{task_id}/complete", response_model=TaskOut, responses=NOT_FOUND)
-async def complete_task(task_id: str, writes: Writes) -> Response:
+@router.patch(
+    "/{task_id}/complete",
+    name="complete",
+    summary="Mark a task completed (idempotent)",
+    response_model=TaskOut,
+    responses={**TASK, **NOT_FOUND},
+)
+async def complete_task(task_id: TaskId, writes: Writes) -> Response:
     task_id = _task_id(task_id)
     async with writes.unit("tasks") as unit:
         task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
@@ -218,9 +292,13 @@ async def complete_task(task_id: str, writes: Writes) -> Response:
 
 
 @router.delete(
-    "/{task_id}", status_code=status.HTTP_204_NO_CONTENT, responses={412: {}, **NOT_FOUND}
+    "/{task_id}",
+    name="delete",
+    summary="Delete a task",
+    status_code=status.HTTP_204_NO_CONTENT,
+    responses={**NOT_FOUND, **STALE},
 )
-async def delete_task(task_id: str, writes: Writes, if_match: IfMatch = None) -> Response:
+async def delete_task(task_id: TaskId, writes: Writes, if_match: IfMatch = None) -> Response:
     task_id = _task_id(task_id)
     versions = matching_versions(if_match, task_id)
     async with writes.unit("tasks") as unit:

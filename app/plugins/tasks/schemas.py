@@ -1,16 +1,19 @@
-"""Task: T-034, T-107
+"""Task: T-034, T-107, T-151, T-154
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
 unknown fields are rejected (422). Datetimes must carry a timezone.
+
+Each field's docstring is its description in the OpenAPI document, and each model's example
+gives its fields theirs (so the docs page never shows text made up from a pattern).
 """
 
 from datetime import UTC, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
 
-from app.core import NO_NUL
+from app.core import NO_NUL, documented
 from app.plugins.tasks.models import Priority, Task
 
 Title = Annotated[
@@ -22,9 +25,16 @@ Tag = Annotated[
 ]
 
 
+MAX_TAGS = 20
+
+
 def _distinct(tags: list[str]) -> list[str]:
-    # Duplicates are dropped, first occurrence kept: tags are a set with a stable order.
-    return list(dict.fromkeys(tags))
+    # Duplicates are dropped, first occurrence kept, before counting: tags are a set with a
+    # stable order, so 21 tags of which 20 differ are 20 tags.
+    distinct = list(dict.fromkeys(tags))
+    if len(distinct) > MAX_TAGS:
+        raise ValueError(f"at most {MAX_TAGS} distinct tags")
+    return distinct
 
 
 def to_utc(value: datetime) -> datetime:
@@ -38,49 +48,102 @@ def to_utc(value: datetime) -> datetime:
 
 # Naive datetimes are refused; aware ones are stored and answered in UTC.
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
-Tags = Annotated[list[Tag], Field(max_length=20), AfterValidator(_distinct)]
+Tags = Annotated[list[Tag], AfterValidator(_distinct)]
+
+EXAMPLE = {
+    "title": "Buy oat milk",
+    "description": "Two cartons, from the shop on the corner",
+    "completed": False,
+    "priority": "medium",
+    "due_at": "2030-01-02T17:00:00Z",
+    "tags": ["shopping", "home"],
+}
 
 
 class TaskCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """A new task: only `title` is required."""
+
+    model_config = documented(EXAMPLE, extra="forbid")
 
     title: Title
+    """What to do: 1 to 200 characters, surrounding whitespace trimmed."""
     description: Description | None = None
+    """More about it, at most 1000 characters."""
     completed: bool = False
+    """Whether it is done already."""
     priority: Priority = Priority.none
+    """How much it matters: `none` < `low` < `medium` < `high`."""
     due_at: UtcDatetime | None = None
+    """When it is due, with a timezone; answered in UTC."""
     tags: Tags = []
+    """At most 20 distinct tags of 1 to 50 characters, trimmed; duplicates are dropped."""
 
 
 class TaskUpdate(BaseModel):
     """Only the fields sent change. `title`, `completed`, `priority` and `tags` may be omitted
     but not null (their defaults are not validated, so an explicit null is a 422)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = documented(
+        {"completed": True, "priority": "high"},
+        {**EXAMPLE, "title": "Buy oat milk and bread"},
+        extra="forbid",
+    )
 
     title: Title = None  # type: ignore[assignment]
+    """A new title, 1 to 200 characters; not null."""
     description: Description | None = None
+    """A new description, at most 1000 characters; null clears it."""
     completed: bool = None  # type: ignore[assignment]
+    """Done or not; sets or clears `completed_at`. Not null."""
     priority: Priority = None  # type: ignore[assignment]
+    """A new priority; not null."""
     due_at: UtcDatetime | None = None
+    """A new due time, with a timezone; null clears it."""
     tags: Tags = None  # type: ignore[assignment]
+    """The new tags, replacing the old ones (at most 20 distinct); not null."""
 
 
 class TaskOut(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
+    """A task, with every field."""
+
+    model_config = documented(
+        {
+            "id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
+            "user_id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
+            **EXAMPLE,
+            "completed": True,
+            "completed_at": "2030-01-02T08:15:00Z",
+            "created_at": "2030-01-01T09:30:00Z",
+            "updated_at": "2030-01-02T08:15:00Z",
+            "version": 2,
+        },
+        from_attributes=True,
+    )
 
     id: str
+    """The task's id, a UUID chosen by the server."""
     user_id: str
+    """Its owner: you."""
     title: str
+    """What to do."""
     description: str | None
+    """More about it, or null."""
     completed: bool
+    """Whether it is done."""
     completed_at: datetime | None
+    """When it was completed; null while it is not."""
     priority: Priority
+    """How much it matters: `none` < `low` < `medium` < `high`."""
     due_at: datetime | None
+    """When it is due (UTC), or null."""
     tags: list[str]
+    """Its tags, distinct, in the order given."""
     created_at: datetime
+    """When it was created (UTC)."""
     updated_at: datetime
+    """When it last changed (UTC)."""
     version: int
+    """1 when created, +1 on every change; part of its `ETag`."""
 
 
 # What a response shows of a task, in `TaskOut`'s order: the columns every statement returns.

@@ -1,4 +1,4 @@
-"""Task: T-017, T-140
+"""Task: T-017, T-140, T-151
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
@@ -12,6 +12,10 @@ stamped with the caller. Statements are built once, at import; values are bind p
 It also listens to another plugin: an after-commit consumer of the change log journals every
 task completed, as a note ("Completed: <title>"), in the transaction that moves its cursor.
 Its own notes reach the change feed without a line of code: `Note` is `Owned`.
+
+Its OpenAPI operations (`notes_list`, `notes_create`) get their 400/401/413/422/503 answers,
+problem bodies and `X-Request-ID` from the kernel; the models document their fields with
+docstrings and an example (`documented`).
 """
 
 import uuid
@@ -25,7 +29,16 @@ from sqlalchemy import Column, DateTime, bindparam, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import AfterCommit, Change, Context, Owned, OwnedDB, Transaction, hookimpl
+from app.core import (
+    AfterCommit,
+    Change,
+    Context,
+    Owned,
+    OwnedDB,
+    Transaction,
+    documented,
+    hookimpl,
+)
 
 
 class Note(Owned, table=True):
@@ -39,14 +52,35 @@ class Note(Owned, table=True):
     )
 
 
+EXAMPLE = {"body": "Call the plumber about the kitchen tap"}
+
+
 class NoteIn(BaseModel):
+    """A new note."""
+
+    model_config = documented(EXAMPLE)
+
     body: str = Field(min_length=1, max_length=1000)
+    """What to remember, 1 to 1000 characters."""
 
 
 class NoteOut(BaseModel):
+    """A note."""
+
+    model_config = documented(
+        {
+            "id": "5d1c7e0a-2b7f-4c1e-8f0a-6b9e2d3c4a51",
+            **EXAMPLE,
+            "created_at": "2030-01-01T09:00:00Z",
+        }
+    )
+
     id: str
+    """The note's id."""
     body: str
+    """What to remember."""
     created_at: datetime
+    """When it was written (UTC)."""
 
 
 router = APIRouter(prefix="/notes", tags=["notes"])
@@ -56,12 +90,12 @@ CREATE = insert(Note).values(
 )
 
 
-@router.get("")
+@router.get("", name="list", summary="List your notes")
 async def list_notes(db: OwnedDB) -> list[NoteOut]:
     return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
 async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
     created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
     await db.execute(CREATE, **created.model_dump())

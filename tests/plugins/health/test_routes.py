@@ -29,6 +29,7 @@ async def test_unreachable_database_is_503(make_client):
     assert response.status_code == 503
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["detail"] == "database unreachable"
+    assert response.headers["retry-after"] == "5"
     assert "nothing" not in response.text and "127.0.0.1" not in response.text
 
 
@@ -37,6 +38,7 @@ async def test_migrations_behind_is_503_naming_the_plugins(make_client, empty_da
     response = await client.get(READY)
     assert response.status_code == 503
     assert "migrations not at head for: auth, changes, jobs, tasks" in response.json()["detail"]
+    assert response.headers["retry-after"] == "5"
 
 
 async def test_plugin_readiness_checks_are_run(make_client):
@@ -44,3 +46,4 @@ async def test_plugin_readiness_checks_are_run(make_client):
     response = await client.get(READY)
     assert response.status_code == 503
     assert response.json()["detail"] == "queue backlog too long"
+    assert response.headers["retry-after"] == "5"

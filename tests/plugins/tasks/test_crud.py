@@ -102,6 +102,15 @@ async def test_create_rejects_invalid_bodies(alice: User, body: dict):
     assert (await alice.get(TASKS)).json() == []
 
 
+async def test_duplicate_tags_are_dropped_before_they_are_counted(alice: User):
+    twenty = [f"t{i}" for i in range(20)]
+    task = await alice.create(tags=[*twenty, "t0", " t1 "])
+    assert task["tags"] == twenty
+    changed = await alice.patch(f"{TASKS}/{task['id']}", json={"tags": ["a", *twenty]})
+    assert changed.status_code == 422
+    assert changed.json()["errors"][0]["loc"] == ["body", "tags"]
+
+
 async def test_title_of_200_characters_after_trimming_is_accepted(alice: User):
     task = await alice.create(title=" " + "x" * 200 + " ")
     assert task["title"] == "x" * 200

@@ -1,0 +1,291 @@
+"""Task: T-109, T-159
+Spec: specs/api/rest-endpoints.md §Contract
+
+The app answers what its OpenAPI document declares, and declares what it answers: schemathesis
+generates requests from the document (valid and invalid ones, a fixed seed, a bounded number)
+for every operation of the built-in plugins, sends them in-process, on a real database, as one
+of two users, as nobody or with a forged token, and checks every answer: its status is declared,
+and its media type, body and headers are the ones declared for that status. No 5xx but a
+declared 503. (This is the one schemathesis suite: issue 8's, which checked only what the
+document declared truthfully then, is folded in here.)
+
+Generated ids and credentials name nothing, so a share of the requests aims at real ones
+instead: a task of the caller's own (fresh for each request, so writes and deletes find it) or
+another user's (a 404), with its real `ETag` in conditional requests; a registered user's
+credentials or a new one; a live refresh token. And the answers only a state of the server
+gives are brought about for the auth routes that have them: an account locked by the throttle
+(429 with `Retry-After` on login and token), every hashing slot taken (503 with `Retry-After`
+on register, login and token), a grant type other than `password` (400 on token). The run
+must have seen each of them, and a 2xx from every operation.
+"""
+
+import asyncio
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.python import asgi
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app.core.app import create_app
+from app.core.plugins import load
+from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.testing import settings_for
+
+
+def no_server_error_but_a_503(ctx: Any, response: Any, case: Any) -> None:
+    """No 5xx, but a 503 (the database, or hashing, busy): `status_code_conformance` checks
+    that the operation declares it, and `response_headers_conformance` its `Retry-After`."""
+    if response.status_code != 503:
+        not_a_server_error(ctx, response, case)
+
+
+CHECKS = [
+    status_code_conformance,
+    content_type_conformance,
+    response_schema_conformance,
+    response_headers_conformance,
+    no_server_error_but_a_503,
+]
+EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
+# Requests per scenario (a state of the server, a real body or target), only the caller varies.
+SCENARIO_EXAMPLES = 4
+TASKS = "/api/v1/tasks"
+AUTH = "/api/v1/auth"
+PASSWORD = "correct horse battery"
+LOCKED = "carol@example.com"
+# A lockout that outlasts the run, so the locked account stays locked (the default is 2 s).
+AUTH_SETTINGS = {"lockout_seconds": 3600, "max_lockout_seconds": 3600}
+# What some operations must have answered, besides a 2xx.
+MUST_SEE = {
+    f"POST {AUTH}/register": {409, 422, 503},
+    f"POST {AUTH}/login": {401, 422, 429, 503},
+    f"POST {AUTH}/token": {400, 401, 422, 429, 503},
+    f"POST {AUTH}/refresh": {401, 422},
+    f"POST {AUTH}/logout": {204, 400, 401},
+    f"GET {TASKS}/{{task_id}}": {304, 404},
+}
+
+
+@dataclass
+class Caller:
+    """Who sends a request: a user (with a token), or nobody."""
+
+    name: str
+    token: str | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Any:
+    """The built-in plugins on this test's database; schemathesis runs its lifespan."""
+    settings = settings_for(database_url, tmp_path)
+    # No job worker in the app: it has no routes, and its polling would draw on `random` while
+    # hypothesis generates (which hypothesis warns about).
+    tables = {"auth": AUTH_SETTINGS, "jobs": {"worker": False}}
+    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)
+    app = create_app(settings, load(settings, plugins))
+    yield app
+    asgi.shutdown_lifespans()  # the pool closes before the test's database is dropped
+
+
+def sign_up(client: Any, name: str) -> Caller:
+    credentials = {"email": f"{name}@example.com", "password": PASSWORD}
+    assert client.post(f"{AUTH}/register", json=credentials).status_code == 201
+    login = client.post(f"{AUTH}/login", json=credentials)
+    return Caller(name, login.json()["access_token"])
+
+
+def lock_out(client: Any, email: str) -> None:
+    """Guess `email`'s password until the throttle locks the account."""
+    wrong = {"email": email, "password": "not the password"}
+    answers = [client.post(f"{AUTH}/login", json=wrong).status_code for _ in range(8)]
+    assert answers[-1] == 429, answers
+
+
+@contextmanager
+def hashing_busy(app: Any) -> Iterator[None]:
+    """Every hashing slot taken for as long as this lasts, and a queue of a hundredth of a
+    second: a registration or login waiting for one gets its 503. (Requests are sent one at a
+    time, so the slots are otherwise always free.)"""
+    passwords = app.state.context.state["auth"].passwords
+    slots, queue_seconds = passwords._slots, passwords.queue_seconds
+    passwords._slots, passwords.queue_seconds = asyncio.Semaphore(0), 0.01
+    try:
+        yield
+    finally:
+        passwords._slots, passwords.queue_seconds = slots, queue_seconds
+
+
+def test_every_operation_answers_as_declared(app: Any) -> None:
+    schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", app)
+    client = asgi.get_client(app)
+    with client:
+        alice, bob = sign_up(client, "alice"), sign_up(client, "bob")
+        sign_up(client, "carol")
+        lock_out(client, LOCKED)
+        bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
+        for _ in range(3):  # enough for a page with a `Link`
+            client.post(TASKS, json={"title": "Alice's"}, headers=alice.headers)
+        # Weighted towards requests that can succeed: most of them reach the real work.
+        anyone = _Draw(
+            callers=[alice, alice, alice, bob, Caller("nobody"), Caller("forger", "not-a-token")],
+            targets=["generated", "own", "own", "others"],
+            conditions=[None, None, "current", "stale"],
+        )
+
+        def fresh_task() -> Any:
+            return client.post(TASKS, json={"title": "fresh"}, headers=alice.headers)
+
+        credentials = {"email": "alice@example.com", "password": PASSWORD}
+
+        def form(email: str, grant_type: str = "password") -> dict[str, str]:
+            return {"grant_type": grant_type, "username": email, "password": PASSWORD}
+
+        def new_account() -> dict[str, str]:
+            return {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
+
+        real_bodies = {
+            f"POST {AUTH}/register": new_account,
+            f"POST {AUTH}/login": lambda: credentials,
+            f"POST {AUTH}/token": lambda: form(credentials["email"]),
+            f"POST {AUTH}/refresh": lambda: {
+                "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
+                    "refresh_token"
+                ]
+            },
+        }
+        # Answers only a state of the server gives: each brought about for a few requests.
+        own = _Draw(callers=anyone.callers, targets=["own"], conditions=[None])
+        busy = replace(own, state=lambda: hashing_busy(app))
+        scenarios = {
+            f"POST {AUTH}/register": [busy],
+            f"POST {AUTH}/login": [
+                busy,
+                replace(own, body=lambda: {**credentials, "email": LOCKED}),
+            ],
+            f"POST {AUTH}/token": [
+                busy,
+                replace(own, body=lambda: form(LOCKED)),
+                replace(own, body=lambda: form(credentials["email"], "client_credentials")),
+            ],
+            # Alice's own task, unchanged since she got its tag.
+            f"GET {TASKS}/{{task_id}}": [_Draw([alice], ["own"], ["current"])],
+        }
+
+        failures: list[str] = []
+        seen: dict[str, set[int]] = {}
+        operations = [result.ok() for result in schema.get_all_operations()]
+        for operation in operations:
+            statuses = seen.setdefault(operation.label, set())
+            real = _Real(bobs_task, fresh_task, real_bodies.get(operation.label))
+            for mode, examples in EXAMPLES.items():
+                _runner(operation, mode, examples, anyone, real)(failures, statuses)
+            for draw in scenarios.get(operation.label, []):
+                run = _runner(operation, GenerationMode.POSITIVE, SCENARIO_EXAMPLES, draw, real)
+                run(failures, statuses)
+    assert not failures, "\n\n".join(failures)
+    # The run reached each operation's real work, not only its refusals, and the answers that
+    # take a state of the server.
+    for label, statuses in seen.items():
+        assert any(200 <= status < 300 for status in statuses), (label, statuses)
+        assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
+    assert len(seen) == len(operations) == 15
+
+
+@dataclass
+class _Draw:
+    """What a request is drawn from besides the generated case: who sends it, what it aims at
+    (`generated`, `own`: the caller's real task or body, `others`: Bob's task), which tag a
+    conditional request sends (`current`, `stale`, none); a body and a state of the server
+    (a context manager, around the request) override the generated body and the usual state."""
+
+    callers: list[Caller]
+    targets: list[str]
+    conditions: list[str | None]
+    body: Callable[[], Any] | None = None
+    state: Callable[[], Any] = nullcontext
+
+
+@dataclass
+class _Real:
+    """What a request may aim at instead of what was generated."""
+
+    bobs_task: str
+    fresh_task: Callable[[], Any]
+    body: Callable[[], Any] | None
+
+
+def _runner(
+    operation: Any, mode: GenerationMode, examples: int, draw: _Draw, real: _Real
+) -> Any:
+    @settings(
+        max_examples=examples,
+        derandomize=True,  # the same requests every run
+        database=None,
+        deadline=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+    )
+    @given(
+        case=operation.as_strategy(generation_mode=mode),
+        caller=st.sampled_from(draw.callers),
+        target=st.sampled_from(draw.targets),
+        condition=st.sampled_from(draw.conditions),
+    )
+    def run(
+        failures: list[str],
+        seen: set[int],
+        case: Any,
+        caller: Caller,
+        target: str,
+        condition: str | None,
+    ) -> None:
+        case.headers = {**(case.headers or {}), **caller.headers}
+        if caller.token is None:
+            case.headers.pop("Authorization", None)
+        body = draw.body or real.body
+        if target == "own" and body is not None:
+            case.body = body()
+        if case.path_parameters and "task_id" in case.path_parameters and target != "generated":
+            task = real.fresh_task() if target == "own" else None
+            case.path_parameters["task_id"] = task.json()["id"] if task else real.bobs_task
+            if task and condition:
+                etag = task.headers["ETag"]
+                tag = etag if condition == "current" else etag.replace('.1"', '.9"')
+                case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
+        with draw.state():
+            response = case.call()
+        seen.add(response.status_code)
+        try:
+            case.validate_response(response, checks=CHECKS)
+        # A failure is an AssertionError, several of them a (Base)ExceptionGroup.
+        except (AssertionError, BaseExceptionGroup) as failure:
+            if len(failures) < 20:
+                failures.append(f"{operation.label} as {caller.name}: {failure}")
+
+    def run_unless_impossible(failures: list[str], seen: set[int]) -> None:
+        try:
+            run(failures, seen)
+        except Unsatisfiable:  # nothing to make invalid: an operation without input
+            assert mode is GenerationMode.NEGATIVE, operation.label
+
+    return run_unless_impossible
