@@ -57,7 +57,7 @@ def test_entry_point_plugin_loads_when_enabled(tmp_path):
 def test_unknown_plugin_names_the_installed_ones(tmp_path):
     with pytest.raises(
         ConfigError,
-        match=r"unknown plugin 'taks'.*installed plugins are auth, changes, checklists, health, jobs, notes, tasks",
+        match=r"unknown plugin 'taks'.*installed plugins are auth, changes, checklists, health, jobs, notes, recurring, tasks",
     ):
         load(settings(tmp_path), PluginsFile(enabled=("health", "taks")))
 

@@ -197,9 +197,9 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             Query(
                 description="`this`: delete this occurrence and make the next one (the series "
                 "goes on); `future`: delete it and end the series (what `DELETE /tasks/{id}` "
-                "does)"
+                "does). Default: `this`"
             ),
-        ],
+        ] = "this",
     ) -> Response:
         task_id = _task_id(task_id)
         async with writes.unit("tasks", atomic=scope == "this") as unit:

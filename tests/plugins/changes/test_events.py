@@ -54,7 +54,7 @@ class Refusing:
 
 
 async def test_a_subscriber_writes_in_the_writing_transaction(make_client, db):
-    user = await sign_up(await make_client(extra={"recurring": Recurring()}))
+    user = await sign_up(await make_client(extra={"daily": Recurring()}))
     task = await user.create(title="water plants", tags=["daily"], due_at="2030-01-01T08:00:00Z")
     _, cursor = await feed(user)
     assert (await user.patch(f"{TASKS}/{task['id']}/complete")).status_code == 200

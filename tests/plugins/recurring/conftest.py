@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core.plugins_file import DEFAULT_ENABLED
 from app.core import sign_up as sign_up_as
+from app.core.plugins_file import DEFAULT_ENABLED
 from tests.plugins.tasks.conftest import TASKS, User
 
 # The built-ins (recurring among them), without the notes example's background consumer.
