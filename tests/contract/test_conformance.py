@@ -153,7 +153,13 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         )
 
         def fresh_task() -> Any:
-            return client.post(TASKS, json={"title": "fresh"}, headers=alice.headers)
+            # Due, and recurring (the recurring plugin's routes need both to reach their work).
+            fresh = {"title": "fresh", "due_at": "2030-01-02T09:00:00Z"}
+            created = client.post(TASKS, json=fresh, headers=alice.headers)
+            recurs = {"rule": "FREQ=DAILY", "timezone": "Europe/Berlin"}
+            url = f"{TASKS}/{created.json()['id']}/recurrence"
+            assert client.put(url, json=recurs, headers=alice.headers).status_code == 200
+            return created
 
         credentials = {"email": "alice@example.com", "password": PASSWORD}
 
@@ -164,6 +170,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             return {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
 
         real_bodies = {
+            f"PUT {TASKS}/{{task_id}}/recurrence": lambda: {"rule": "FREQ=WEEKLY", "timezone": "UTC"},
             f"POST {AUTH}/register": new_account,
             f"POST {AUTH}/login": lambda: credentials,
             f"POST {AUTH}/token": lambda: form(credentials["email"]),
