@@ -37,12 +37,10 @@ from app.core import (
 from app.plugins.tasks import batch, pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
-from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
+from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
-EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
-EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 TaskId = Annotated[
     str,
     Path(
@@ -192,7 +190,18 @@ async def create_task(
     return replay_stored(stored, body_hash)
 
 
-@router.post("/batch", response_model=batch.BatchResponse)
+@router.post(
+    "/batch",
+    name="batch",
+    summary="Apply up to 100 creates, updates, completes and deletes at once",
+    response_model=batch.BatchResponse,
+    responses={
+        200: {"headers": IDEMPOTENT_REPLAYED},
+        409: {
+            "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+        },
+    },
+)
 async def batch_tasks(
     body: batch.BatchRequest, writes: Writes, idempotency_key: IdempotencyKeyHeader
 ) -> Response:
