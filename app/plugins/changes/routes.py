@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.core import DatabaseUnavailable, Executor, OwnedDB, documented
+from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, invalid
 from app.plugins.changes import cursors, log
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
@@ -103,6 +103,24 @@ class ChangesQuery(BaseModel):
     """Changes per page: 1 or more, at most the server's maximum (1000); default 100."""
 
 
+CHANGES_QUERY = QueryParameters(ChangesQuery)
+# Each event of the stream, as OpenAPI 3.1 lets a text/event-stream be described: its `data` is
+# a change as `GET /changes` shows it, in JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"const": "change"},
+        "id": {"type": "string", "description": "The cursor after this change"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/ChangeOut"},
+        },
+    },
+}
+
+
 def _json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_UTC_Z)
 
@@ -132,17 +150,15 @@ async def _start(db: Executor, since: str | None) -> cursors.Position:
     summary="Your changes after a cursor: incremental sync",
     response_model=ChangesPage,
     responses=GONE,
+    openapi_extra=CHANGES_QUERY.openapi,
 )
-async def list_changes(
-    request: Request, db: OwnedDB, query: Annotated[ChangesQuery, Query()]
-) -> Response:
+async def list_changes(request: Request, db: OwnedDB) -> Response:
+    query = CHANGES_QUERY.parse(request)
     feed = _feed(request)
     limit = query.limit or feed.settings.default_page_size
     if limit > feed.settings.max_page_size:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"limit must be at most {feed.settings.max_page_size}",
-        )
+        at_most = f"must be at most {feed.settings.max_page_size}"
+        raise invalid(("query", "limit"), at_most, "less_than_equal")
     if query.since == cursors.NOW:
         page = log.Page([], await _start(db, query.since), False, False, False)
     else:
@@ -166,7 +182,7 @@ async def list_changes(
         200: {
             "description": "`event: change` events, each `id` the cursor after it and `data` a "
             "change as `GET /changes` shows it, and `: ping` comments every 15 s",
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
         },
         **GONE,
     },
