@@ -41,6 +41,7 @@ class CreateOperation(_Operation):
     model_config = documented({"op": "create", "task": {"title": "Buy milk"}}, extra="forbid")
 
     op: Literal["create"]
+    """`create`: which operation this is."""
     task: TaskCreate
     """The new task, as `POST /tasks` takes it."""
 
@@ -59,6 +60,7 @@ class UpdateOperation(_Operation):
     )
 
     op: Literal["update"]
+    """`update`: which operation this is."""
     id: str
     """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
     changes: TaskUpdate
@@ -73,6 +75,7 @@ class CompleteOperation(_Operation):
     model_config = documented({"op": "complete", "id": EXAMPLE_ID}, extra="forbid")
 
     op: Literal["complete"]
+    """`complete`: which operation this is."""
     id: str
     """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
 
@@ -85,6 +88,7 @@ class DeleteOperation(_Operation):
     )
 
     op: Literal["delete"]
+    """`delete`: which operation this is."""
     id: str
     """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
     if_match: str | None = Field(None, max_length=1000)
