@@ -67,6 +67,8 @@ NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"
 STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
 TASK = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
+# The fields completing a task sets, for the subscribers that want completions.
+COMPLETING = frozenset({"completed", "completed_at"})
 # Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
@@ -166,7 +168,7 @@ async def create_task(
         "Location": f"{request.url.path}/{task['id']}",
     }
     content = _json(task)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "create") as unit:
         if idempotency_key is None:
             await unit.db.execute(queries.CREATE, **task)
             await unit.emit(task["id"], "create", task, 1)
@@ -269,7 +271,7 @@ async def update_task(
         return await _unchanged(writes.db, task_id, if_match)
     versions = matching_versions(if_match, task_id)
     params = {"versions": versions} if versions is not None else {}
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "update", changes) as unit:
         task = await unit.db.fetchrow(
             queries.update_statement(frozenset(changes), versions is not None),
             id=task_id,
@@ -292,7 +294,7 @@ async def update_task(
 )
 async def complete_task(task_id: TaskId, writes: Writes) -> Response:
     task_id = _task_id(task_id)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "update", COMPLETING) as unit:
         task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
         if task is None:  # already completed (idempotent), or not found
             return await _unchanged(unit.db, task_id, None)
@@ -310,7 +312,7 @@ async def complete_task(task_id: TaskId, writes: Writes) -> Response:
 async def delete_task(task_id: TaskId, writes: Writes, if_match: IfMatch = None) -> Response:
     task_id = _task_id(task_id)
     versions = matching_versions(if_match, task_id)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "delete") as unit:
         if versions is None:
             deleted = await unit.db.fetchrow(queries.DELETE, id=task_id)
         else:
