@@ -20,6 +20,7 @@ from app.plugins.recurring.models import Recurrence
 from app.plugins.recurring.occurrences import Occurrences
 from app.plugins.recurring.routes import build_router
 from app.plugins.recurring.settings import RecurringSettings
+from app.plugins.tasks.queries import COMPLETING
 
 NAME = "recurring"
 
@@ -55,7 +56,14 @@ def routers(context: Context) -> Sequence[APIRouter]:
 
 @hookimpl
 def subscriptions(context: Context) -> Sequence[InTransaction]:
-    return [InTransaction("tasks", _occurrences(context).on_task_write)]
+    # Completions only: every other task write keeps its single round trip.
+    completions = InTransaction(
+        "tasks",
+        _occurrences(context).on_task_write,
+        ops=frozenset({"update"}),
+        fields=COMPLETING,
+    )
+    return [completions]
 
 
 @hookimpl

@@ -35,22 +35,19 @@ GET = select(*RECURRENCE).where(R.task_id == TASK_ID)
 # Create or replace a task's rule, only if the task is the caller's (INSERT … SELECT from it,
 # the task row locked against deletion meanwhile). A replaced rule keeps its series and its
 # successor: it applies to the occurrences made from now on.
-PUT = (
-    insert(Recurrence)
-    .from_select(
-        ["task_id", "series_id", "rule", "timezone", "created_at", "updated_at", "version"],
-        select(
-            col(Task.id),
-            bindparam("series_id", type_=Text),
-            bindparam("rule", type_=Text),
-            bindparam("timezone", type_=Text),
-            NOW,
-            NOW,
-            1,
-        )
-        .where(col(Task.id) == TASK_ID)
-        .with_for_update(read=True, key_share=True),
+PUT = insert(Recurrence).from_select(
+    ["task_id", "series_id", "rule", "timezone", "created_at", "updated_at", "version"],
+    select(
+        col(Task.id),
+        bindparam("series_id", type_=Text),
+        bindparam("rule", type_=Text),
+        bindparam("timezone", type_=Text),
+        NOW,
+        NOW,
+        1,
     )
+    .where(col(Task.id) == TASK_ID)
+    .with_for_update(read=True, key_share=True),
 )
 PUT = PUT.on_conflict_do_update(
     index_elements=[R.task_id],

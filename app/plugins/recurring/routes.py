@@ -158,9 +158,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
                 raise _not_found()
         return answer(row, due_at)
 
-    @router.get(
-        "/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE
-    )
+    @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
     async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
         current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=_task_id(task_id))
         if current is None:

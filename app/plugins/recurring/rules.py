@@ -145,7 +145,9 @@ def _text(parts: dict[str, str]) -> str:
     return ";".join(f"{name}={value}" for name, value in parts.items())
 
 
-def following(rule: Rule, time_zone: ZoneInfo, after: datetime, horizon_years: int) -> datetime | None:
+def following(
+    rule: Rule, time_zone: ZoneInfo, after: datetime, horizon_years: int
+) -> datetime | None:
     """The first occurrence of `rule` after `after` (aware), in UTC: `after` is the start
     (DTSTART), taken on wall-clock time in `time_zone`, and so is every occurrence (09:00 stays
     09:00 across a change of the zone's offset). None when the series ends (COUNT, UNTIL), or
