@@ -53,6 +53,8 @@ CREATE = (
     .on_conflict_do_nothing(index_elements=[Task.id])
 )
 
+# The fields COMPLETE sets: what in-transaction subscribers of completions name (`fields`).
+COMPLETING = frozenset({"completed", "completed_at"})
 COMPLETE = (
     update(Task)
     .where(Task.id == ID, not_(Task.completed))

@@ -67,8 +67,6 @@ NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"
 STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
 TASK = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
-# The fields completing a task sets, for the subscribers that want completions.
-COMPLETING = frozenset({"completed", "completed_at"})
 # Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
@@ -294,7 +292,7 @@ async def update_task(
 )
 async def complete_task(task_id: TaskId, writes: Writes) -> Response:
     task_id = _task_id(task_id)
-    async with writes.unit("tasks", "update", COMPLETING) as unit:
+    async with writes.unit("tasks", "update", queries.COMPLETING) as unit:
         task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
         if task is None:  # already completed (idempotent), or not found
             return await _unchanged(unit.db, task_id, None)

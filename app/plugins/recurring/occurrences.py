@@ -1,0 +1,81 @@
+"""Task: T-173
+Spec: specs/features/recurring.md §Completion
+
+Making the next occurrence of a series: when an occurrence is completed (the in-transaction
+subscriber on `tasks`) and when "this one" is deleted. It happens inside the writing
+transaction, so it commits or rolls back with the write that caused it, and it happens once
+per occurrence: the predecessor's `successor_id` is set in the statement that makes it, only
+while it is unset, and the predecessor's recurrence row is locked by the first statement.
+
+Cost: a completed task without a `due_at` sends nothing; one with a `due_at` sends one
+`SELECT … FOR UPDATE` (does it recur, and has it a successor yet?); one that recurs, one more
+statement (`SPAWN`: link, task and recurrence in one).
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from app.core import Change, Executor, Unit, utcnow
+from app.plugins.recurring import queries, rules
+from app.plugins.recurring.settings import RecurringSettings
+from app.plugins.tasks.models import new_task
+
+# The task's fields an occurrence copies from the one before it.
+COPIED = ("title", "description", "priority", "tags")
+
+
+class Occurrences:
+    """The plugin's per-app state: its settings, and the app's in-transaction subscribers of
+    `tasks` (set when the app starts), told of each occurrence made."""
+
+    def __init__(self, settings: RecurringSettings) -> None:
+        self.settings = settings
+        self.subscribers: Any = None  # the app's Events, once the app has started
+
+    async def on_task_write(self, db: Executor, change: Change) -> None:
+        """The `InTransaction("tasks", …)` handler: a completed occurrence gets its successor."""
+        task = change.data
+        if change.op != "update" or not task or not task.get("completed"):
+            return
+        if task.get("due_at") is None:  # no anchor, so no rule applies (none can be set)
+            return
+        await self.make_next(db, change.id, task)
+
+    async def make_next(self, db: Executor, task_id: str, task: Mapping[str, Any]) -> str | None:
+        """Make the occurrence after `task` (its row as JSON values or as read), if it recurs,
+        has none yet, and its series goes on: the new task's id, else None."""
+        if task.get("due_at") is None:
+            return None
+        pending = await db.fetchrow(queries.PENDING, task_id=task_id)
+        if pending is None or pending["successor_id"] is not None:
+            return None
+        rule = rules.load(pending["rule"])
+        due_at = _aware(task["due_at"])
+        following = rules.following(
+            rule, rules.zone(pending["timezone"]), due_at, self.settings.horizon_years
+        )
+        if following is None:  # the series ends here
+            return None
+        values = {name: task[name] for name in COPIED}
+        values |= {"completed": False, "due_at": following}
+        assert db.owner is not None
+        now = utcnow()
+        successor = new_task(values, db.owner, now)
+        made = await db.fetchval(
+            queries.SPAWN,
+            task_id=task_id,
+            now=now,
+            next_rule=rules.successor_rule(rule).text,
+            **successor,
+        )
+        if made is None:  # linked meanwhile (cannot happen under the lock; harmless anyway)
+            return None
+        if self.subscribers is not None:  # the other subscribers hear of the new task
+            handlers = self.subscribers.in_transaction.get("tasks", [])
+            await Unit(db, "tasks", handlers).emit(made, "create", successor, 1)
+        return str(made)
+
+
+def _aware(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(value)

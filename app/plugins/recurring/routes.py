@@ -1,0 +1,215 @@
+"""Task: T-174
+Spec: specs/features/recurring.md §Endpoints; specs/api/rest-endpoints.md §Recurring
+
+`/api/v1/tasks/{task_id}/recurrence` (the rule a task recurs by) and
+`/api/v1/tasks/{task_id}/occurrence` (deleting one occurrence, or it and the rest of its
+series). Every statement goes through `OwnedDB` or a unit of `Writes`: another user's task is
+not found (404), like a missing one.
+"""
+
+import asyncio
+import uuid
+from datetime import datetime
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from pydantic import BaseModel, Field
+
+from app.core import NO_NUL, OwnedDB, Writes, documented, invalid, new_id, utcnow
+from app.plugins.recurring import queries, rules
+from app.plugins.recurring.occurrences import Occurrences
+from app.plugins.tasks import queries as task_queries
+
+EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
+TaskId = Annotated[
+    str,
+    Path(
+        description="The task's id; one that names no task of yours, or is no UUID, is a 404",
+        examples=[EXAMPLE_ID],
+    ),
+]
+NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
+NO_RECURRENCE = {404: {"description": "No such task of yours, or it does not recur"}}
+
+
+class RecurrenceIn(BaseModel):
+    """How a task recurs: an RFC 5545 rule, anchored to the task's `due_at`, in a time zone."""
+
+    model_config = documented(
+        {"rule": "FREQ=WEEKLY;BYDAY=MO,TH", "timezone": "Europe/Berlin"}, extra="forbid"
+    )
+
+    rule: str = Field(min_length=1, max_length=rules.MAX_RULE_LENGTH, pattern=NO_NUL)
+    """An RRULE (`FREQ=…;…`, the `RRULE:` prefix optional) without DTSTART: the task's `due_at`
+    is its start. UNTIL is a UTC date-time (`20271231T235959Z`); at most once a minute."""
+    timezone: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    """The IANA time zone whose wall clock the rule follows (`Europe/Berlin`)."""
+
+
+class RecurrenceOut(BaseModel):
+    """A task's recurrence."""
+
+    model_config = documented(
+        {
+            "task_id": EXAMPLE_ID,
+            "series_id": "0d6c2f7e-5b8a-4c3d-9e1f-2a4b6c8d0e1f",
+            "rule": "FREQ=WEEKLY;BYDAY=MO,TH",
+            "timezone": "Europe/Berlin",
+            "next_due_at": "2030-01-06T08:00:00Z",
+            "successor_id": None,
+            "created_at": "2030-01-01T09:30:00Z",
+            "updated_at": "2030-01-01T09:30:00Z",
+            "version": 1,
+        }
+    )
+
+    task_id: str
+    """The occurrence (task) this rule belongs to."""
+    series_id: str
+    """Shared by every occurrence of the series."""
+    rule: str
+    """The rule, normalised: upper case, FREQ first, COUNT counting this occurrence and the
+    ones after it, UNTIL in UTC."""
+    timezone: str
+    """The IANA time zone of its wall clock."""
+    next_due_at: datetime | None
+    """The `due_at` the next occurrence gets when this one is completed (from the task's
+    current `due_at`); null when the series ends with this one."""
+    successor_id: str | None
+    """The next occurrence's task id, once it is made (it may have been deleted since)."""
+    created_at: datetime
+    """When the task started to recur (UTC)."""
+    updated_at: datetime
+    """When the rule last changed (UTC)."""
+    version: int
+    """1 when created, +1 on every change."""
+
+
+def _not_found(detail: str = "Task not found") -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, detail)
+
+
+def _task_id(task_id: str) -> str:
+    try:
+        uuid.UUID(task_id)
+    except ValueError:
+        raise _not_found() from None
+    return task_id
+
+
+def build_router(occurrences: Occurrences) -> APIRouter:
+    router = APIRouter(prefix="/tasks/{task_id}", tags=["recurring"])
+    horizon = occurrences.settings.horizon_years
+
+    def answer(row: object, due_at: datetime | None) -> RecurrenceOut:
+        values = dict(row)  # type: ignore[call-overload]
+        following = None
+        if due_at is not None and values["successor_id"] is None:
+            rule = rules.load(values["rule"])
+            zone = rules.zone(values["timezone"])
+            following = rules.following(rule, zone, due_at, horizon)
+        return RecurrenceOut.model_validate(values | {"next_due_at": following})
+
+    @router.put(
+        "/recurrence",
+        name="put",
+        summary="Make a task recur, or change its rule (from the next occurrence on)",
+        responses=NOT_FOUND,
+    )
+    async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> RecurrenceOut:
+        task_id = _task_id(task_id)
+        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id)
+        if current is None:
+            raise _not_found()
+        due_at = current["due_at"]
+        if due_at is None:
+            raise invalid(
+                ("body",), "the task has no due_at: set one first, the rule starts from it"
+            )
+        try:
+            zone = rules.zone(body.timezone)
+        except rules.RuleError as refused:
+            raise invalid(("body", "timezone"), str(refused)) from None
+        try:
+            rule = rules.parse(body.rule)
+            # Bounded, but up to some tenths of a second for a rule that never matches: off
+            # the event loop.
+            following = await asyncio.to_thread(rules.following, rule, zone, due_at, horizon)
+        except rules.RuleError as refused:
+            raise invalid(("body", "rule"), str(refused)) from None
+        if following is None:
+            raise invalid(
+                ("body", "rule"),
+                f"never produces an occurrence after the task's due_at (within {horizon} years)",
+            )
+        if current["rule"] == rule.text and current["timezone"] == body.timezone:
+            return answer(current, due_at)  # unchanged: nothing written
+        row = await db.fetchrow(
+            queries.PUT,
+            task_id=task_id,
+            series_id=current["series_id"] or new_id(),
+            rule=rule.text,
+            timezone=body.timezone,
+            now=utcnow(),
+        )
+        if row is None:  # the task was deleted meanwhile, or the same rule was just written
+            row = await db.fetchrow(queries.GET, task_id=task_id)
+            if row is None:
+                raise _not_found()
+        return answer(row, due_at)
+
+    @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
+    async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
+        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=_task_id(task_id))
+        if current is None:
+            raise _not_found()
+        if current["task_id"] is None:
+            raise _not_found("Task does not recur")
+        return answer(current, current["due_at"])
+
+    @router.delete(
+        "/recurrence",
+        name="delete",
+        summary="Stop a task recurring (the task stays)",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=NO_RECURRENCE,
+    )
+    async def delete_recurrence(task_id: TaskId, db: OwnedDB) -> Response:
+        if await db.fetchval(queries.DELETE, task_id=_task_id(task_id)) is None:
+            raise _not_found("No such recurring task")
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.delete(
+        "/occurrence",
+        name="delete_occurrence",
+        summary="Delete this occurrence (the series goes on) or it and all future ones",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=NOT_FOUND,
+    )
+    async def delete_occurrence(
+        task_id: TaskId,
+        request: Request,
+        writes: Writes,
+        scope: Annotated[
+            Literal["this", "future"],
+            Query(
+                description="`this`: delete this occurrence and make the next one (the series "
+                "goes on); `future`: delete it and end the series (what `DELETE /tasks/{id}` "
+                "does). Default: `this`"
+            ),
+        ] = "this",
+    ) -> Response:
+        task_id = _task_id(task_id)
+        async with writes.unit("tasks", atomic=scope == "this") as unit:
+            if scope == "this":
+                task = await unit.db.fetchrow(task_queries.GET, id=task_id)
+                if task is None:
+                    raise _not_found()
+                await occurrences.make_next(unit.db, task_id, task)
+            deleted = await unit.db.fetchrow(task_queries.DELETE, id=task_id)
+            if deleted is None:
+                raise _not_found()
+            await unit.emit(task_id, "delete", None, deleted["version"])
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
