@@ -14,6 +14,7 @@ How reminders fire, and how they follow their tasks.
 "Now" is the plugin's `Clock`, per app: real time, plus an offset a test can set.
 """
 
+import asyncio
 import logging
 from collections import defaultdict
 from collections.abc import Sequence
@@ -39,6 +40,8 @@ from app.plugins.reminders.settings import RemindersSettings
 
 logger = logging.getLogger("todo_api")
 NAME = "reminders"
+# How early a fire job may start and still wait for its reminder.
+EARLY_SECONDS = 5.0
 
 
 @dataclass
@@ -112,8 +115,20 @@ class Reminders:
         )
 
     async def _fire_job(self, job: Job) -> None:
-        payload = job.payload
-        await fire(job.db.owned(payload["user_id"]), payload["reminder_id"], self.clock.now())
+        db = job.db.owned(job.payload["user_id"])
+        reminder_id = job.payload["reminder_id"]
+        if await fire(db, reminder_id, self.clock.now()) is not None:
+            return
+        # The queue counts time from its transaction's start, so a job may start a moment early:
+        # then wait for the reminder's time and fire. A job further ahead of it is stale (the
+        # reminder moved; its own job is queued) and does nothing.
+        row = await db.fetchrow(queries.GET, id=reminder_id)
+        if row is None or row["fired_at"] or row["cancelled_at"] or row["fire_at"] is None:
+            return
+        early = (row["fire_at"] - self.clock.now()).total_seconds()
+        if 0 < early <= EARLY_SECONDS:
+            await asyncio.sleep(early)
+            await fire(db, reminder_id, self.clock.now())
 
     async def _sweep_job(self, job: Job) -> None:
         fired = await fire_due(job.db, self.clock.now(), self.settings.sweep_batch)
