@@ -213,8 +213,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # 18 before the reminders (15 was stale since issue 11 added the feed and the batch).
-    assert len(seen) == len(operations) == 18 + 6  # + reminders
+    assert len(seen) == len(operations) == 18 + 6  # the feed's and batch's 18, the reminders' 6
 
 
 @dataclass
