@@ -22,6 +22,7 @@ BUILTINS = {
         "jobs",
         "tasks",
         "recurring",
+        "reminders",
     )
 }
 

@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,7 @@ EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
 SCENARIO_EXAMPLES = 4
 TASKS = "/api/v1/tasks"
 AUTH = "/api/v1/auth"
+REMINDERS = "/api/v1/reminders"
 PASSWORD = "correct horse battery"
 LOCKED = "carol@example.com"
 # A lockout that outlasts the run, so the locked account stays locked (the default is 2 s).
@@ -101,7 +103,7 @@ def app(database_url: str, tmp_path: Path) -> Any:
     # No job worker in the app: it has no routes, and its polling would draw on `random` while
     # hypothesis generates (which hypothesis warns about).
     tables = {"auth": AUTH_SETTINGS, "jobs": {"worker": False}}
-    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)
+    plugins = PluginsFile(enabled=(*DEFAULT_ENABLED, "reminders"), tables=tables)
     app = create_app(settings, load(settings, plugins))
     yield app
     asgi.shutdown_lifespans()  # the pool closes before the test's database is dropped
@@ -161,6 +163,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             assert client.put(url, json=recurs, headers=alice.headers).status_code == 200
             return created
 
+        reminders = _Reminders(client, app, alice, bob)
+
         credentials = {"email": "alice@example.com", "password": PASSWORD}
 
         def form(email: str, grant_type: str = "password") -> dict[str, str]:
@@ -174,6 +178,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             f"POST {AUTH}/register": new_account,
             f"POST {AUTH}/login": lambda: credentials,
             f"POST {AUTH}/token": lambda: form(credentials["email"]),
+            f"POST {TASKS}/{{task_id}}/reminders": lambda: {"at": "2030-01-02T09:00:00Z"},
             f"POST {AUTH}/refresh": lambda: {
                 "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
                     "refresh_token"
@@ -207,7 +212,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         operations = [result.ok() for result in schema.get_all_operations()]
         for operation in operations:
             statuses = seen.setdefault(operation.label, set())
-            real = _Real(bobs_task, fresh_task, real_bodies.get(operation.label))
+            real = _Real(bobs_task, fresh_task, real_bodies.get(operation.label), reminders)
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
             for draw in scenarios.get(operation.label, []):
@@ -219,7 +224,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    assert len(seen) == len(operations) == 22  # 18 + the recurring plugin's 4
+    assert len(seen) == len(operations) == 18 + 4 + 6  # feed and batch 18, recurring 4, reminders 6
 
 
 @dataclass
@@ -243,6 +248,51 @@ class _Real:
     bobs_task: str
     fresh_task: Callable[[], Any]
     body: Callable[[], Any] | None
+    reminders: "_Reminders | None" = None
+
+
+class _Reminders:
+    """Real reminders and inbox items (path parameters `reminder_id`, `item_id`): Alice's fresh
+    ones, or Bob's."""
+
+    def __init__(self, client: Any, app: Any, alice: Caller, bob: Caller) -> None:
+        self.client, self.app = client, app
+        self.bobs = {"reminder_id": self.reminder(bob), "item_id": self.item(bob)}
+        self.alice = alice
+
+    def reminder(self, caller: Caller, at: str = "2030-01-02T09:00:00Z") -> str:
+        task = self.client.post(TASKS, json={"title": "remind me"}, headers=caller.headers)
+        url = f"{TASKS}/{task.json()['id']}/reminders"
+        return str(self.client.post(url, json={"at": at}, headers=caller.headers).json()["id"])
+
+    def item(self, caller: Caller) -> str:
+        reminder = self.reminder(caller, "2020-01-01T00:00:00Z")
+        asyncio.run(self._fire())
+        items = self.client.get(f"{REMINDERS}/inbox", headers=caller.headers).json()
+        return str(next(item["id"] for item in items if item["reminder_id"] == reminder))
+
+    async def _fire(self) -> None:
+        """Fire what is due, from a pool of its own (the app's lives on the client's loop)."""
+        from app.core import Database
+        from app.core.app import database_url
+        from app.core.database import engine_options
+        from app.core.settings import StatementCache
+        from app.plugins.reminders.firing import fire_due
+
+        url = database_url(self.app.state.context.settings)
+        database = await Database.open(engine_options(url), 1, StatementCache.auto)
+        try:
+            await fire_due(database, datetime.now(UTC), 100)
+        finally:
+            await database.close()
+
+    def fill(self, parameters: dict[str, Any], own: bool) -> None:
+        if "reminder_id" in parameters:
+            parameters["reminder_id"] = (
+                self.reminder(self.alice) if own else self.bobs["reminder_id"]
+            )
+        if "item_id" in parameters:
+            parameters["item_id"] = self.item(self.alice) if own else self.bobs["item_id"]
 
 
 def _runner(
@@ -283,6 +333,8 @@ def _runner(
                 etag = task.headers["ETag"]
                 tag = etag if condition == "current" else etag.replace('.1"', '.9"')
                 case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
+        if case.path_parameters and real.reminders and target != "generated":
+            real.reminders.fill(case.path_parameters, own=target == "own")
         with draw.state():
             response = case.call()
         seen.add(response.status_code)

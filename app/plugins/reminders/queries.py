@@ -1,0 +1,202 @@
+"""Task: T-183, T-184
+Spec: specs/features/reminders.md §Firing exactly once, §Following the task
+
+The statements of the reminders plugin, each built once. Every one is sent through an owned
+executor, so the kernel scopes it to one user (the reminders, the inbox and the tasks they read
+alike); none mentions a user. Subqueries, not `UPDATE … FROM`, read the task, so they are scoped
+too.
+"""
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    DateTime,
+    Float,
+    Integer,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    not_,
+    or_,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, insert
+from sqlalchemy.orm import aliased
+from sqlmodel import col
+
+from app.plugins.reminders.models import InboxItem, Reminder
+from app.plugins.tasks.models import Task
+
+TIME = DateTime(timezone=True)
+ID = bindparam("id", type_=Text)
+TASK_ID = bindparam("task_id", type_=Text)
+NOW = bindparam("now", type_=TIME)
+IDS = bindparam("ids", type_=ARRAY(Text))
+# Python's datetimes (what a response is made of) hold years 1 to 9999; a relative reminder
+# whose time would fall outside them has none, and never fires.
+EARLIEST = literal(datetime(1, 1, 2, tzinfo=UTC), TIME)
+LATEST = literal(datetime(9999, 12, 30, tzinfo=UTC), TIME)
+
+R = Reminder.__table__.c  # type: ignore[attr-defined]
+I = InboxItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
+T = Task.__table__.c  # type: ignore[attr-defined]
+COLUMNS = tuple(
+    R[name]
+    for name in (
+        "id", "user_id", "task_id", "at", "offset_seconds", "fire_at", "fired_at",
+        "cancelled_at", "cancel_reason", "created_at", "updated_at", "version",
+    )
+)  # fmt: skip
+INBOX_COLUMNS = tuple(I)
+
+
+def relative(due_at: Any, offset_seconds: Any) -> Any:
+    """`due_at + offset`, or NULL when there is no due time or the result leaves years 1-9999."""
+    moved = due_at + func.make_interval(0, 0, 0, 0, 0, 0, cast(offset_seconds, Float))
+    return case((moved.between(EARLIEST, LATEST), moved), else_=None)
+
+
+def _task(*criteria: Any) -> Any:
+    """A subquery on the reminder's own task (correlated to the reminder of the statement)."""
+    return select(T.id).where(T.id == R.task_id, *criteria)
+
+
+# Create: INSERT … SELECT from the task, so another user's task (scoped away) or a missing one
+# inserts nothing; a relative reminder needs the task's due_at; the task's count of reminders is
+# checked in the same statement. The id is chosen before sending (a retried INSERT finds its
+# own row: ON CONFLICT DO NOTHING).
+AT = bindparam("at", type_=TIME)
+OFFSET = bindparam("offset_seconds", type_=Integer)
+LIMIT = bindparam("max_per_task", type_=Integer)
+_count = select(func.count()).select_from(Reminder).where(R.task_id == TASK_ID).scalar_subquery()
+CREATE = (
+    insert(Reminder)
+    .from_select(
+        ["id", "task_id", "at", "offset_seconds", "fire_at", "created_at", "updated_at"],
+        select(ID, T.id, AT, OFFSET, func.coalesce(AT, relative(T.due_at, OFFSET)), NOW, NOW).where(
+            T.id == TASK_ID,
+            or_(AT.is_not(None), T.due_at.is_not(None)),
+            _count < LIMIT,
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[R.id])
+    .returning(*COLUMNS)
+)
+# Why a create inserted nothing (the error path only): no task, no due_at, or too many.
+DIAGNOSE = select(T.due_at, _count.label("reminders")).where(T.id == TASK_ID)
+
+GET = select(*COLUMNS).where(R.id == ID)
+# A task and its reminders in one round trip: the task is the outer side, so a task without
+# reminders is one row of NULLs and another user's task no row at all.
+LIST = (
+    select(T.id.label("task"), *COLUMNS)
+    .select_from(Task)
+    .outerjoin(Reminder, and_(R.task_id == T.id))
+    .where(T.id == TASK_ID)
+    .order_by(R.fire_at.asc().nulls_last(), R.created_at, R.id)
+)
+DELETE = Reminder.__table__.delete().where(R.id == ID).returning(R.id)  # type: ignore[attr-defined]
+
+# Fire one reminder: a single statement, so any number of jobs and sweeps racing for it fire it
+# once. The UPDATE claims the reminder only while it is pending and due and its task is not
+# completed; a concurrent claimant waits on the row lock, then finds `fired_at` set and claims
+# nothing. The inbox row is written by the same statement, from what the UPDATE returned.
+_fired = (
+    update(Reminder)
+    .where(
+        R.id == ID,
+        R.fired_at.is_(None),
+        R.cancelled_at.is_(None),
+        R.fire_at <= NOW,
+        exists(_task(not_(T.completed))),
+    )
+    .values(fired_at=NOW, updated_at=NOW, version=R.version + 1)
+    .returning(R.id, R.task_id, R.fire_at)
+    .cte("fired")
+)
+_title = select(T.title).where(T.id == _fired.c.task_id).scalar_subquery()
+FIRE = (
+    insert(InboxItem)
+    .from_select(
+        ["id", "reminder_id", "task_id", "title", "fire_at", "fired_at"],
+        select(
+            bindparam("inbox_id", type_=Text),
+            _fired.c.id,
+            _fired.c.task_id,
+            func.coalesce(_title, ""),
+            _fired.c.fire_at,
+            NOW,
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[I.reminder_id])
+    .returning(I.id)
+)
+# The sweep's look across users (not on behalf of one): plain SQL through the unscoped
+# database, the kernel's escape hatch; each reminder found is then fired as its owner (FIRE).
+DUE = text(
+    "SELECT id, user_id FROM reminders"
+    " WHERE fired_at IS NULL AND cancelled_at IS NULL AND fire_at <= :now"
+    " ORDER BY fire_at LIMIT :limit"
+)
+
+# Following the tasks (the after-commit consumer), for the tasks `ids` of one user, from each
+# task's current row (so replaying a change, or several at once, converges on the same state).
+_due = select(T.due_at).where(T.id == R.task_id).scalar_subquery()
+_target = relative(_due, R.offset_seconds)
+MOVE = (
+    update(Reminder)
+    .where(
+        R.task_id == any_(IDS),
+        R.offset_seconds.is_not(None),
+        R.fired_at.is_(None),
+        R.fire_at.is_distinct_from(_target),
+    )
+    .values(fire_at=_target, updated_at=NOW, version=R.version + 1)
+    .returning(R.id, R.fire_at, R.cancelled_at)
+)
+COMPLETED = "task_completed"
+CANCEL = (
+    update(Reminder)
+    .where(
+        R.task_id == any_(IDS),
+        R.fired_at.is_(None),
+        R.cancelled_at.is_(None),
+        exists(_task(T.completed)),
+    )
+    .values(cancelled_at=NOW, cancel_reason=COMPLETED, updated_at=NOW, version=R.version + 1)
+)
+REARM = (
+    update(Reminder)
+    .where(
+        R.task_id == any_(IDS),
+        R.fired_at.is_(None),
+        R.cancel_reason == COMPLETED,
+        R.fire_at > NOW,
+        exists(_task(not_(T.completed))),
+    )
+    .values(cancelled_at=None, cancel_reason=None, updated_at=NOW, version=R.version + 1)
+    .returning(R.id, R.fire_at, R.cancelled_at)
+)
+
+# The inbox, newest first; after a cursor (an item's id), the items before it.
+PAGE_SIZE = bindparam("limit", type_=Integer)
+INBOX = select(*INBOX_COLUMNS).order_by(I.fired_at.desc(), I.id.desc()).limit(PAGE_SIZE)
+_cursor = aliased(InboxItem, name="cursor")
+_cursor_at = select(col(_cursor.fired_at)).where(col(_cursor.id) == ID).scalar_subquery()
+INBOX_BEFORE = INBOX.where(or_(I.fired_at < _cursor_at, and_(I.fired_at == _cursor_at, I.id < ID)))
+INBOX_GET = select(*INBOX_COLUMNS).where(I.id == ID)
+MARK_READ = (
+    update(InboxItem)
+    .where(I.id == ID, I.read_at.is_(None))
+    .values(read_at=NOW, version=I.version + 1)
+    .returning(*INBOX_COLUMNS)
+)

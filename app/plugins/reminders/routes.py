@@ -1,0 +1,205 @@
+"""Task: T-182, T-185
+Spec: specs/api/rest-endpoints.md §Reminders
+
+`/api/v1/tasks/{task_id}/reminders` (a task's reminders), `/api/v1/reminders/{id}` and the
+inbox, `/api/v1/reminders/inbox`. Every statement goes through an executor scoped to the caller,
+so another user's task, reminder or inbox item is not found: 404. A reminder is created in a
+transaction with the job that fires it, so the job exists exactly when the reminder does.
+"""
+
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+
+from app.core import DB, LINK, CurrentUser, OwnedDB, QueryParameters, invalid, new_id
+from app.plugins.reminders import queries
+from app.plugins.reminders.durations import parse_offset
+from app.plugins.reminders.firing import Reminders
+from app.plugins.reminders.schemas import (
+    REMINDER_ID,
+    TASK_ID,
+    InboxItemOut,
+    InboxQuery,
+    ReminderCreate,
+    ReminderOut,
+)
+
+INBOX_ITEM_ID = "5d3a3c1e-0b8e-4f55-9f0e-2f6c1d7e8a90"
+TaskId = Annotated[
+    str,
+    Path(description="The task's id; one that names no task of yours is a 404", examples=[TASK_ID]),
+]
+ReminderId = Annotated[
+    str,
+    Path(
+        description="The reminder's id; one that names no reminder of yours is a 404",
+        examples=[REMINDER_ID],
+    ),
+]
+ItemId = Annotated[
+    str,
+    Path(
+        description="The inbox item's id; one that names no item of yours is a 404",
+        examples=[INBOX_ITEM_ID],
+    ),
+]
+TASK_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such task of yours"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such reminder of yours"}}
+ITEM_NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such inbox item of yours"}
+}
+INBOX_QUERY = QueryParameters(InboxQuery)
+
+
+def _found(value: str, what: str) -> str:
+    """`value` if it could name a row (a UUID); else 404, as for a missing one."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found") from None
+    return value
+
+
+def build_router(reminders: Reminders) -> APIRouter:
+    settings = reminders.settings
+    router = APIRouter(tags=["reminders"])
+
+    @router.post(
+        "/tasks/{task_id}/reminders",
+        name="create",
+        summary="Add a reminder to a task",
+        status_code=status.HTTP_201_CREATED,
+        response_model=ReminderOut,
+        responses={
+            **TASK_NOT_FOUND,
+            409: {"description": f"The task has {settings.max_per_task} reminders already"},
+        },
+    )
+    async def create_reminder(
+        task_id: TaskId, body: ReminderCreate, database: DB, user: CurrentUser
+    ) -> ReminderOut:
+        task_id = _found(task_id, "Task")
+        offset = None if body.offset is None else parse_offset(body.offset)
+        async with database.transaction() as transaction:
+            db = transaction.owned(user.id)
+            values = {"task_id": task_id, "at": body.at, "offset_seconds": offset}
+            row = await db.fetchrow(
+                queries.CREATE,
+                id=new_id(),
+                now=reminders.clock.now(),
+                max_per_task=settings.max_per_task,
+                **values,
+            )
+            if row is None:
+                await _refused(db, task_id, relative=offset is not None)
+            await reminders.defer(transaction, user.id, row)
+        return ReminderOut.of(row)
+
+    async def _refused(db: Any, task_id: str, relative: bool) -> None:
+        found = await db.fetchrow(queries.DIAGNOSE, task_id=task_id)
+        if found is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Task not found")
+        if relative and found["due_at"] is None:
+            raise invalid(
+                ("body", "offset"), "the task has no due_at: give one, or an absolute `at`"
+            )
+        raise HTTPException(
+            status.HTTP_409_CONFLICT,
+            f"The task has {settings.max_per_task} reminders already: delete one first",
+        )
+
+    @router.get(
+        "/tasks/{task_id}/reminders",
+        name="list",
+        summary="List a task's reminders, soonest first",
+        response_model=list[ReminderOut],
+        responses=TASK_NOT_FOUND,
+    )
+    async def list_reminders(task_id: TaskId, db: OwnedDB) -> list[ReminderOut]:
+        rows = await db.fetch(queries.LIST, task_id=_found(task_id, "Task"))
+        if not rows:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Task not found")
+        return [ReminderOut.of(_reminder(row)) for row in rows if row["id"] is not None]
+
+    # Before `/reminders/{reminder_id}`, which would take "inbox" for an id.
+    @router.get(
+        "/reminders/inbox",
+        name="inbox",
+        summary="Your reminders that fired, newest first, a page at a time",
+        response_model=list[InboxItemOut],
+        responses={200: {"headers": LINK}},
+        openapi_extra=INBOX_QUERY.openapi,
+    )
+    async def inbox(request: Request, db: OwnedDB) -> Response:
+        query = INBOX_QUERY.parse(request)
+        limit = query.limit or settings.default_page_size
+        if limit > settings.max_page_size:
+            at_most = f"must be at most {settings.max_page_size}"
+            raise invalid(("query", "limit"), at_most, "less_than_equal")
+        if query.before is None:
+            rows = await db.fetch(queries.INBOX, limit=limit + 1)
+        else:
+            try:
+                uuid.UUID(query.before)
+            except ValueError:
+                raise invalid(("query", "before"), "must be an inbox item's id") from None
+            rows = await db.fetch(queries.INBOX_BEFORE, id=query.before, limit=limit + 1)
+        headers = {}
+        if len(rows) > limit:
+            rows = rows[:limit]
+            url = request.url.include_query_params(limit=limit, before=rows[-1]["id"])
+            headers["Link"] = f'<{url}>; rel="next"'
+        items = [InboxItemOut.model_validate(dict(row)) for row in rows]
+        content = "[" + ",".join(item.model_dump_json() for item in items) + "]"
+        return Response(content, media_type="application/json", headers=headers)
+
+    @router.post(
+        "/reminders/inbox/{item_id}/read",
+        name="read",
+        summary="Mark an inbox item read (idempotent)",
+        response_model=InboxItemOut,
+        responses=ITEM_NOT_FOUND,
+    )
+    async def mark_read(item_id: ItemId, db: OwnedDB) -> InboxItemOut:
+        item_id = _found(item_id, "Inbox item")
+        row = await db.fetchrow(queries.MARK_READ, id=item_id, now=reminders.clock.now())
+        if row is None:  # read already, or not found
+            row = await db.fetchrow(queries.INBOX_GET, id=item_id)
+            if row is None:
+                raise HTTPException(status.HTTP_404_NOT_FOUND, "Inbox item not found")
+        return InboxItemOut.model_validate(dict(row))
+
+    @router.get(
+        "/reminders/{reminder_id}",
+        name="get",
+        summary="Get a reminder",
+        response_model=ReminderOut,
+        responses=NOT_FOUND,
+    )
+    async def get_reminder(reminder_id: ReminderId, db: OwnedDB) -> ReminderOut:
+        row = await db.fetchrow(queries.GET, id=_found(reminder_id, "Reminder"))
+        if row is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Reminder not found")
+        return ReminderOut.of(row)
+
+    @router.delete(
+        "/reminders/{reminder_id}",
+        name="delete",
+        summary="Delete a reminder (its inbox item, if it fired, stays)",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=NOT_FOUND,
+    )
+    async def delete_reminder(reminder_id: ReminderId, db: OwnedDB) -> Response:
+        deleted = await db.fetchval(queries.DELETE, id=_found(reminder_id, "Reminder"))
+        if deleted is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Reminder not found")
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    return router
+
+
+def _reminder(row: Any) -> dict[str, Any]:
+    values = dict(row)
+    values.pop("task")
+    return values
