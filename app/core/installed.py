@@ -13,7 +13,7 @@ from pathlib import Path
 from app.core.errors import ConfigError
 
 ENTRY_POINT_GROUP = "todo_api.plugins"
-BUILTINS = {name: f"app.plugins.{name}" for name in ("health", "auth", "changes", "jobs", "tasks")}
+BUILTINS = {name: f"app.plugins.{name}" for name in ("health", "auth", "changes", "jobs", "tasks", "webhooks")}
 
 
 @dataclass(frozen=True)
