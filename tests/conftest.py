@@ -16,4 +16,4 @@ from app.core.plugins_file import DEFAULT_ENABLED
 @pytest.fixture(scope="session")
 def todo_api_plugins() -> tuple[str, ...]:
     # The built-ins, and the example third-party plugin the kernel tests enable and disable.
-    return (*DEFAULT_ENABLED, "notes")
+    return (*DEFAULT_ENABLED, "notes", "webhooks")  # webhooks: opt-in, not in the defaults

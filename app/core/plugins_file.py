@@ -20,7 +20,7 @@ from typing import Any
 
 from app.core.errors import ConfigError
 
-DEFAULT_ENABLED = ("health", "auth", "changes", "jobs", "tasks", "webhooks")
+DEFAULT_ENABLED = ("health", "auth", "changes", "jobs", "tasks")
 LAYOUT = "it holds one [plugins] table: enabled = [...] and a [plugins.<name>] table per plugin"
 
 logger = logging.getLogger("todo_api")

@@ -111,7 +111,8 @@ def app(database_url: str, tmp_path: Path) -> Any:
         "webhooks": {"max_endpoints": 1000},
         "changes": {"poll_seconds": 0.2},
     }
-    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)
+    # Every built-in: the defaults and the opt-in webhooks.
+    plugins = PluginsFile(enabled=(*DEFAULT_ENABLED, "webhooks"), tables=tables)
     settings = settings.model_copy(update={"outbound_allow_hosts": ["127.0.0.1"]})
     app = create_app(settings, load(settings, plugins))
     yield app

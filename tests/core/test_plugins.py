@@ -22,14 +22,13 @@ def settings(tmp_path) -> Settings:
 
 def test_builtins_load_in_order(tmp_path):
     context = load(settings(tmp_path), PluginsFile())
-    assert context.enabled == ("health", "auth", "changes", "jobs", "tasks", "webhooks")
+    assert context.enabled == ("health", "auth", "changes", "jobs", "tasks")
     assert [name for name, _ in context.plugin_manager.list_name_plugin() if _ is not None] == [
         "health",
         "auth",
         "changes",
         "jobs",
         "tasks",
-        "webhooks",
     ]
 
 

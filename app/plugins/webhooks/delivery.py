@@ -19,6 +19,7 @@ import logging
 import random
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 import orjson
 
@@ -103,12 +104,12 @@ class Deliverer:
         job: Job,
         user_id: str,
         delivery_id: str,
-        claimed: object,
+        claimed: Any,
         code: int | None,
         error: str,
     ) -> None:
-        attempts: int = claimed["attempts"]  # type: ignore[index]
-        auto_retry: bool = claimed["auto_retry"]  # type: ignore[index]
+        attempts: int = claimed["attempts"]
+        auto_retry: bool = claimed["auto_retry"]
         wait = self.wait(attempts) if auto_retry else None
         async with job.db.transaction() as transaction:
             db = transaction.owned(user_id)
@@ -142,10 +143,10 @@ class Deliverer:
                     queries.DISABLE,
                     endpoint_id=claimed["endpoint_id"],
                     reason=reason,
-                    now=utcnow(),  # type: ignore[index]
+                    now=utcnow(),
                 )
                 logger.info(
                     "webhook endpoint %s disabled after delivery %s failed",
                     claimed["endpoint_id"],
                     delivery_id,
-                )  # type: ignore[index]
+                )
