@@ -9,15 +9,16 @@ writing transaction, by a trigger (`app.core.feed`). Plugins subscribe through t
 
 - `InTransaction(entity, handler)` is awaited inside the writing transaction, right after the
   write, with the writer's executor (scoped to the same user): it may write as well, atomically
-  with the change, and an exception it raises rolls the whole write back. A writing plugin opens
-  its writes with `Writer.unit(entity)`, which starts a transaction only when such a subscriber
-  is enabled for `entity`, so a plain write keeps its single round trip.
+  with the change, and an exception it raises rolls the whole write back. It names the writes
+  it wants (`ops`, and for updates `fields`). A writing plugin opens its writes with
+  `Writer.unit(entity, op, fields)`, which starts a transaction only when a subscriber wants
+  that write, so every other write keeps its single round trip.
 - `AfterCommit(name, entities, handler)` is fed batches of committed changes read from the log
   by the `changes` plugin, from a cursor stored under `name` and committed in the handler's own
   transaction: at least once, in log order, one instance at a time.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -47,12 +48,36 @@ InTransactionHandler = Callable[[Executor, Change], Awaitable[None]]
 AfterCommitHandler = Callable[[Transaction, Sequence[Change]], Awaitable[None]]
 
 
+OPERATIONS: frozenset[Operation] = frozenset({"create", "update", "delete"})
+
+
 @dataclass(frozen=True)
 class InTransaction:
-    """Awaited as `handler(db, change)` inside the transaction that writes `entity`."""
+    """Awaited as `handler(db, change)` inside the transaction that writes `entity`: for the
+    operations in `ops`, and for updates only those setting one of `fields` (None: any).
+
+    The narrower the interest, the fewer writes pay for it: a write nobody wants stays a single
+    autocommit statement, while one a subscriber wants is a transaction (`BEGIN`, the write,
+    the subscriber's statements, `COMMIT`)."""
 
     entity: str
     handler: InTransactionHandler
+    ops: frozenset[Operation] = OPERATIONS
+    fields: frozenset[str] | None = None
+
+    def wants(self, op: Operation | None, fields: Collection[str] | None = None) -> bool:
+        """Whether a write of `op` (None: not known yet) setting `fields` (None: unknown, or
+        every field) concerns this subscriber."""
+        if op is None:
+            return True
+        if op not in self.ops:
+            return False
+        return (
+            op != "update"
+            or self.fields is None
+            or fields is None
+            or bool(self.fields & set(fields))
+        )
 
 
 @dataclass(frozen=True)
@@ -77,11 +102,11 @@ class Events:
     """The app's subscriptions, sorted once at assembly."""
 
     def __init__(self, subscriptions: Sequence[InTransaction | AfterCommit]) -> None:
-        self.in_transaction: dict[str, list[InTransactionHandler]] = {}
+        self.in_transaction: dict[str, list[InTransaction]] = {}
         self.after_commit: list[AfterCommit] = []
         for subscription in subscriptions:
             if isinstance(subscription, InTransaction):
-                self.in_transaction.setdefault(subscription.entity, []).append(subscription.handler)
+                self.in_transaction.setdefault(subscription.entity, []).append(subscription)
             else:
                 self.after_commit.append(subscription)
         names = [consumer.name for consumer in self.after_commit]
@@ -96,24 +121,25 @@ class Events:
 class Unit:
     """Writes of one entity, and the in-transaction subscribers they are told to."""
 
-    def __init__(self, db: Executor, entity: str, handlers: Sequence[InTransactionHandler]) -> None:
+    def __init__(self, db: Executor, entity: str, subscribers: Sequence[InTransaction]) -> None:
         self.db = db
         self.entity = entity
-        self._handlers = handlers
+        self._subscribers = subscribers
 
     async def emit(
         self, entity_id: str, op: Operation, row: Mapping[str, Any] | None, version: int | None
     ) -> None:
         """Tell the in-transaction subscribers of a write just made (nothing to do, and nothing
         sent, when there are none). `row` is the row after the write; None for a delete."""
-        if not self._handlers:
+        subscribers = [s for s in self._subscribers if s.wants(op)]
+        if not subscribers:
             return
         assert self.db.owner is not None, "a unit's executor is scoped to its user"
         # The values the change log holds (to_jsonb): one shape for both kinds of subscriber.
         data = None if row is None else orjson.loads(orjson.dumps(dict(row)))
         change = Change(self.entity, entity_id, op, version, self.db.owner, data)
-        for handler in self._handlers:
-            await handler(self.db, change)
+        for subscriber in subscribers:
+            await subscriber.handler(self.db, change)
 
 
 class Writer:
@@ -131,12 +157,21 @@ class Writer:
         return self._database.owned(self.owner)
 
     @asynccontextmanager
-    async def unit(self, entity: str, atomic: bool = False) -> AsyncIterator[Unit]:
-        """A unit of writes to `entity`: a transaction when an in-transaction subscriber of
-        `entity` is enabled or `atomic` is asked for (several statements), else autocommit."""
-        handlers = self._events.in_transaction.get(entity, [])
-        if not handlers and not atomic:
+    async def unit(
+        self,
+        entity: str,
+        op: Operation | None = None,
+        fields: Collection[str] | None = None,
+        atomic: bool = False,
+    ) -> AsyncIterator[Unit]:
+        """A unit of writes to `entity`: a transaction when an in-transaction subscriber wants
+        the write about to be made (`op`, and for an update the `fields` it sets; None: not
+        known, any subscriber) or `atomic` is asked for (several statements), else autocommit."""
+        subscribers = [
+            s for s in self._events.in_transaction.get(entity, []) if s.wants(op, fields)
+        ]
+        if not subscribers and not atomic:
             yield Unit(self.db, entity, ())
             return
         async with self._database.transaction() as transaction:
-            yield Unit(transaction.owned(self.owner), entity, handlers)
+            yield Unit(transaction.owned(self.owner), entity, subscribers)

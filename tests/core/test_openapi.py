@@ -21,7 +21,7 @@ from app.core.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-EVERYTHING = ("health", "auth", "tasks", "notes")
+EVERYTHING = ("health", "auth", "changes", "tasks", "notes")
 
 
 def document(tmp_path: Path, enabled: tuple[str, ...] = EVERYTHING, **extra: object) -> Any:
@@ -60,6 +60,9 @@ def test_operation_ids_are_tag_and_name(doc):
         "tasks_put",
         "tasks_complete",
         "tasks_delete",
+        "tasks_batch",
+        "changes_list",
+        "changes_stream",
         "notes_list",
         "notes_create",
     }

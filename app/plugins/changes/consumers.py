@@ -46,7 +46,13 @@ async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) ->
             entities=sorted(consumer.entities),
             limit=batch,
         )
-        if not rows:
+        # Fewer changes than asked for: the read saw every change before the watermark taken
+        # with the claim (an earlier snapshot than the read's), so the cursor may move there.
+        start = (position["xid"], position["seq"])
+        end = (rows[-1]["xid"], rows[-1]["seq"]) if rows else start
+        if len(rows) < batch:
+            end = max(end, (position["xmin"], 0))
+        if end <= start:
             return 0
         changes = [
             Change(
@@ -59,11 +65,9 @@ async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) ->
             )
             for row in rows
         ]
-        await consumer.handler(transaction, changes)
-        last = rows[-1]
-        await transaction.execute(
-            CONSUMER_ADVANCE, name=consumer.name, xid=last["xid"], seq=last["seq"]
-        )
+        if changes:
+            await consumer.handler(transaction, changes)
+        await transaction.execute(CONSUMER_ADVANCE, name=consumer.name, xid=end[0], seq=end[1])
         return len(rows)
 
 

@@ -74,7 +74,7 @@ CONSUMER_START = text(
 # an open transaction with an id holds every feed's watermark back while it reads; this one
 # takes an id only when the handler writes, or when it moves the cursor just before COMMIT.
 CONSUMER_LOCK = text(
-    "SELECT xid, seq FROM change_consumers WHERE name = :name"
+    f"SELECT xid, seq, {WATERMARK_SQL} AS xmin FROM change_consumers WHERE name = :name"
     " AND pg_try_advisory_xact_lock(hashtext('todo_api.consumer:' || :name))"
 )
 CONSUMER_READ = text(
@@ -82,7 +82,9 @@ CONSUMER_READ = text(
     f" WHERE (xid, seq) > (:after_xid, :after_seq) AND xid < {WATERMARK_SQL}"
     " AND entity = ANY(:entities) ORDER BY xid, seq LIMIT :limit"
 )
-# Entities it ignores move its cursor too: up to where its read stopped looking.
+# The cursor moves past what the read looked at: its last change, or, when the read found
+# fewer than it asked for, the watermark (everything before it was looked at, entities the
+# consumer ignores included, so they are never scanned again).
 CONSUMER_ADVANCE = text(
     "UPDATE change_consumers SET xid = :xid, seq = :seq, updated_at = now() WHERE name = :name"
 )

@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.core import DatabaseUnavailable, Executor, OwnedDB
+from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, invalid
 from app.plugins.changes import cursors, log
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
@@ -40,26 +40,85 @@ class Feed:
     notifier: Notifier | None = None  # set while the app runs
 
 
+EXAMPLE_CURSOR = "MTIzNC4w"
+EXAMPLE_CHANGE = {
+    "type": "tasks",
+    "id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
+    "op": "update",
+    "version": 2,
+    "at": "2030-01-02T08:15:00.123456Z",
+    "data": {"id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47", "title": "Buy oat milk"},
+}
+
+
 class ChangeOut(BaseModel):
+    """One change: a row created, updated or deleted."""
+
+    model_config = documented(EXAMPLE_CHANGE)
+
     type: str
+    """The kind of row: `tasks`, or another plugin's table (`notes`)."""
     id: str
+    """The row's id."""
     op: Literal["create", "update", "delete"]
+    """What happened to it."""
     version: int | None
+    """The row's `version` after the change (a delete: the last one); null for a table without
+    versions."""
     at: datetime
+    """When the writing transaction started."""
     data: dict[str, Any] | None
+    """The row as its plugin's API showed it at this change (a task: `GET /tasks/{id}`'s body);
+    null for a delete (a tombstone), or for a table whose plugin does not show its rows."""
 
 
 class ChangesPage(BaseModel):
+    """A page of the caller's changes, oldest first."""
+
+    model_config = documented(
+        {
+            "changes": [EXAMPLE_CHANGE],
+            "next": EXAMPLE_CURSOR,
+            "more": False,
+        }
+    )
+
     changes: list[ChangeOut]
+    """The changes after the cursor, oldest first."""
     next: str
+    """The cursor to pass as `since` next time (opaque)."""
     more: bool
+    """More changes are waiting now: ask again at once."""
 
 
 class ChangesQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    """`GET /changes` query parameters. Unknown parameters are rejected (422)."""
+
+    model_config = documented({"since": EXAMPLE_CURSOR, "limit": 100}, extra="forbid")
 
     since: str | None = Field(None, max_length=200)
+    """A cursor (a page's `next`), or `now` for an empty page whose `next` is the current
+    position; absent: from the start of the log."""
     limit: int | None = Field(None, ge=1)
+    """Changes per page: 1 or more, at most the server's maximum (1000); default 100."""
+
+
+CHANGES_QUERY = QueryParameters(ChangesQuery)
+# Each event of the stream, as OpenAPI 3.1 lets a text/event-stream be described: its `data` is
+# a change as `GET /changes` shows it, in JSON.
+EVENT_SCHEMA = {
+    "type": "object",
+    "required": ["event", "id", "data"],
+    "properties": {
+        "event": {"const": "change"},
+        "id": {"type": "string", "description": "The cursor after this change"},
+        "data": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "contentSchema": {"$ref": "#/components/schemas/ChangeOut"},
+        },
+    },
+}
 
 
 def _json(value: Any) -> bytes:
@@ -85,17 +144,21 @@ async def _start(db: Executor, since: str | None) -> cursors.Position:
     return cursors.decode(since) if since is not None else cursors.START
 
 
-@router.get("", response_model=ChangesPage, responses=GONE)
-async def list_changes(
-    request: Request, db: OwnedDB, query: Annotated[ChangesQuery, Query()]
-) -> Response:
+@router.get(
+    "",
+    name="list",
+    summary="Your changes after a cursor: incremental sync",
+    response_model=ChangesPage,
+    responses=GONE,
+    openapi_extra=CHANGES_QUERY.openapi,
+)
+async def list_changes(request: Request, db: OwnedDB) -> Response:
+    query = CHANGES_QUERY.parse(request)
     feed = _feed(request)
     limit = query.limit or feed.settings.default_page_size
     if limit > feed.settings.max_page_size:
-        raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_CONTENT,
-            f"limit must be at most {feed.settings.max_page_size}",
-        )
+        at_most = f"must be at most {feed.settings.max_page_size}"
+        raise invalid(("query", "limit"), at_most, "less_than_equal")
     if query.since == cursors.NOW:
         page = log.Page([], await _start(db, query.since), False, False, False)
     else:
@@ -110,12 +173,40 @@ async def list_changes(
     return Response(_json(body), media_type="application/json")
 
 
-@router.get("/stream", responses={200: {"content": {"text/event-stream": {}}}, **GONE})
+@router.get(
+    "/stream",
+    name="stream",
+    summary="Your changes as they commit (Server-Sent Events)",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "description": "`event: change` events, each `id` the cursor after it and `data` a "
+            "change as `GET /changes` shows it, and `: ping` comments every 15 s",
+            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
+        },
+        **GONE,
+    },
+)
 async def stream_changes(
     request: Request,
     db: OwnedDB,
-    since: Annotated[str | None, Query(max_length=200)] = None,
-    last_event_id: Annotated[str | None, Header(max_length=200)] = None,
+    since: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            description="A cursor, or `now`; absent: from the start of the log",
+            examples=[EXAMPLE_CURSOR],
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            max_length=200,
+            description="The last event's id, on a reconnect: the stream resumes after it "
+            "(it takes precedence over `since`)",
+            examples=[EXAMPLE_CURSOR],
+        ),
+    ] = None,
 ) -> EventSourceResponse:
     feed = _feed(request)
     assert feed.notifier is not None and db.owner is not None

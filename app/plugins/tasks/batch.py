@@ -6,7 +6,8 @@ Up to 100 task operations in one request, in a bounded number of statements: all
 `DELETE … USING` (each over a JSON array of rows, `queries.*_MANY`), then one `SELECT` to tell
 404 from 412 from "unchanged" for the operations that matched nothing, inside one transaction.
 
-Each operation is validated on its own, so a bad one fails alone (422) in a non-atomic batch.
+The body is validated whole (a malformed operation is a 422 for the request, as its schema says);
+what can only be known by applying an operation (404, 412) fails that operation alone.
 Operations never depend on each other: a task may appear in one operation per batch.
 """
 
@@ -19,12 +20,12 @@ from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import HTTPException, status
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
-from app.core import Unit, Writer, if_match_fails, matching_versions
+from app.core import Unit, Writer, documented, if_match_fails, matching_versions
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
-from app.plugins.tasks.schemas import TaskCreate, TaskUpdate
+from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
 
 MAX_OPERATIONS = 100
 JSON_OPTIONS = orjson.OPT_UTC_Z
@@ -35,51 +36,110 @@ class _Operation(BaseModel):
 
 
 class CreateOperation(_Operation):
+    """Create a task, as `POST /tasks` does."""
+
+    model_config = documented({"op": "create", "task": {"title": "Buy milk"}}, extra="forbid")
+
     op: Literal["create"]
+    """`create`: which operation this is."""
     task: TaskCreate
+    """The new task, as `POST /tasks` takes it."""
 
 
 class UpdateOperation(_Operation):
+    """Change the fields given, as `PATCH /tasks/{id}` does."""
+
+    model_config = documented(
+        {
+            "op": "update",
+            "id": EXAMPLE_ID,
+            "changes": {"priority": "high"},
+            "if_match": EXAMPLE_ETAG,
+        },
+        extra="forbid",
+    )
+
     op: Literal["update"]
+    """`update`: which operation this is."""
     id: str
+    """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
     changes: TaskUpdate
+    """The fields to change, as `PATCH /tasks/{id}` takes them."""
     if_match: str | None = Field(None, max_length=1000)
+    """Apply only if this is the task's current `ETag` (`If-Match` syntax); otherwise 412."""
 
 
 class CompleteOperation(_Operation):
+    """Mark a task completed, as `PATCH /tasks/{id}/complete` does."""
+
+    model_config = documented({"op": "complete", "id": EXAMPLE_ID}, extra="forbid")
+
     op: Literal["complete"]
+    """`complete`: which operation this is."""
     id: str
+    """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
 
 
 class DeleteOperation(_Operation):
+    """Delete a task, as `DELETE /tasks/{id}` does."""
+
+    model_config = documented(
+        {"op": "delete", "id": EXAMPLE_ID, "if_match": EXAMPLE_ETAG}, extra="forbid"
+    )
+
     op: Literal["delete"]
+    """`delete`: which operation this is."""
     id: str
+    """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
     if_match: str | None = Field(None, max_length=1000)
+    """Delete only if this is the task's current `ETag` (`If-Match` syntax); otherwise 412."""
 
 
 Operation = Annotated[
     CreateOperation | UpdateOperation | CompleteOperation | DeleteOperation,
     Field(discriminator="op"),
 ]
-OPERATION = TypeAdapter(Operation)
 
 
 class BatchRequest(BaseModel):
-    """Operations are checked one by one (`parse`), so the body only bounds their number."""
+    """Operations applied together: all or nothing, unless `atomic` is false."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = documented(
+        {
+            "atomic": True,
+            "operations": [
+                {"op": "create", "task": {"title": "Buy milk"}},
+                {"op": "complete", "id": EXAMPLE_ID},
+            ],
+        },
+        extra="forbid",
+    )
 
     atomic: bool = True
-    operations: list[dict[str, Any]] = Field(min_length=1, max_length=MAX_OPERATIONS)
+    """`true`: if any operation fails, none is applied; `false`: each stands alone."""
+    operations: list[Operation] = Field(min_length=1, max_length=MAX_OPERATIONS)
+    """1 to 100 operations, applied in order; a task may be named by one operation only."""
 
 
 class Result(BaseModel):
+    """What one operation answered: the status and body its single route would have."""
+
+    model_config = documented({"status": 201, "body": {"id": EXAMPLE_ID, "title": "Buy milk"}})
+
     status: int
+    """201 (created), 200 (updated, completed or unchanged), 204 (deleted), or a problem's
+    status: 404, 412, 422, 424 (not applied: another operation of an atomic batch failed)."""
     body: dict[str, Any] | None
+    """The task, a problem (`type`, `title`, `status`, `detail`), or null for a delete."""
 
 
 class BatchResponse(BaseModel):
+    """One result per operation, in the order of the operations."""
+
+    model_config = documented({"results": [{"status": 201, "body": {"id": EXAMPLE_ID}}]})
+
     results: list[Result]
+    """The operations' results, in order."""
 
 
 @dataclass
@@ -103,27 +163,32 @@ def problem(code: int, detail: str, **extra: Any) -> Outcome:
     return Outcome(code, body | {"detail": detail, **extra})
 
 
-def parse(raw: Sequence[dict[str, Any]]) -> list[Any]:
-    """Each operation validated (or the 422 `Outcome` saying why not); a task named by an
-    earlier operation, or an id that is not a UUID, fails here too."""
+def parse(operations: Sequence[Any]) -> list[Any]:
+    """The operations to apply, each in place of the 404 or 422 `Outcome` of one that cannot be:
+    an id that is not a UUID (no task, as on the single routes), or a task named by an earlier
+    operation (operations never depend on each other's order)."""
     parsed: list[Any] = []
     named: set[str] = set()
-    for item in raw:
-        try:
-            operation = OPERATION.validate_python(item)
-        except ValidationError as exc:
-            errors = [
-                {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in exc.errors()
-            ]
-            parsed.append(problem(422, "Invalid operation", errors=errors))
-            continue
+    for operation in operations:
         task_id = getattr(operation, "id", None)
         if task_id is not None:
             if not _is_uuid(task_id):
                 parsed.append(problem(404, "Task not found"))
                 continue
             if task_id in named:
-                parsed.append(problem(422, "The task is named by an earlier operation"))
+                parsed.append(
+                    problem(
+                        422,
+                        "The task is named by an earlier operation",
+                        errors=[
+                            {
+                                "loc": ["id"],
+                                "msg": "named by an earlier operation of this batch",
+                                "type": "duplicate",
+                            }
+                        ],
+                    )
+                )
                 continue
             named.add(task_id)
         parsed.append(operation)

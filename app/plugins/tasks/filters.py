@@ -87,6 +87,7 @@ class TaskQuery(BaseModel):
             "due_before": "2030-02-01T00:00:00Z",
             "due_after": "2030-01-01T00:00:00Z",
             "overdue": False,
+            "updated_since": "2030-01-01T12:00:00Z",
             "sort": "-created_at",
             "limit": 50,
             "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",

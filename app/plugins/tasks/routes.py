@@ -37,12 +37,10 @@ from app.core import (
 from app.plugins.tasks import batch, pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
-from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
+from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
 
 router = APIRouter(prefix="/tasks", tags=["tasks"])
-EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
-EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 TaskId = Annotated[
     str,
     Path(
@@ -69,6 +67,8 @@ NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"
 STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
 TASK = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
+# The fields completing a task sets, for the subscribers that want completions.
+COMPLETING = frozenset({"completed", "completed_at"})
 # Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
@@ -168,7 +168,7 @@ async def create_task(
         "Location": f"{request.url.path}/{task['id']}",
     }
     content = _json(task)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "create") as unit:
         if idempotency_key is None:
             await unit.db.execute(queries.CREATE, **task)
             await unit.emit(task["id"], "create", task, 1)
@@ -192,7 +192,18 @@ async def create_task(
     return replay_stored(stored, body_hash)
 
 
-@router.post("/batch", response_model=batch.BatchResponse)
+@router.post(
+    "/batch",
+    name="batch",
+    summary="Apply up to 100 creates, updates, completes and deletes at once",
+    response_model=batch.BatchResponse,
+    responses={
+        200: {"headers": IDEMPOTENT_REPLAYED},
+        409: {
+            "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+        },
+    },
+)
 async def batch_tasks(
     body: batch.BatchRequest, writes: Writes, idempotency_key: IdempotencyKeyHeader
 ) -> Response:
@@ -260,7 +271,7 @@ async def update_task(
         return await _unchanged(writes.db, task_id, if_match)
     versions = matching_versions(if_match, task_id)
     params = {"versions": versions} if versions is not None else {}
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "update", changes) as unit:
         task = await unit.db.fetchrow(
             queries.update_statement(frozenset(changes), versions is not None),
             id=task_id,
@@ -283,7 +294,7 @@ async def update_task(
 )
 async def complete_task(task_id: TaskId, writes: Writes) -> Response:
     task_id = _task_id(task_id)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "update", COMPLETING) as unit:
         task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
         if task is None:  # already completed (idempotent), or not found
             return await _unchanged(unit.db, task_id, None)
@@ -301,7 +312,7 @@ async def complete_task(task_id: TaskId, writes: Writes) -> Response:
 async def delete_task(task_id: TaskId, writes: Writes, if_match: IfMatch = None) -> Response:
     task_id = _task_id(task_id)
     versions = matching_versions(if_match, task_id)
-    async with writes.unit("tasks") as unit:
+    async with writes.unit("tasks", "delete") as unit:
         if versions is None:
             deleted = await unit.db.fetchrow(queries.DELETE, id=task_id)
         else:

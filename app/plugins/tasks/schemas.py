@@ -50,6 +50,8 @@ def to_utc(value: datetime) -> datetime:
 UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Tags = Annotated[list[Tag], AfterValidator(_distinct)]
 
+EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
+EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 EXAMPLE = {
     "title": "Buy oat milk",
     "description": "Two cartons, from the shop on the corner",
@@ -108,7 +110,7 @@ class TaskOut(BaseModel):
 
     model_config = documented(
         {
-            "id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
+            "id": EXAMPLE_ID,
             "user_id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
             **EXAMPLE,
             "completed": True,

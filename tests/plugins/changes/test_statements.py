@@ -6,12 +6,15 @@ write is still one statement (the change log's trigger runs inside it), a subscr
 transaction, and a batch's statements do not grow with its operations.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from asyncpg.connection import Connection
+from sqlalchemy import literal, select
 
+from app.core import Change, Context, Executor, InTransaction, hookimpl
 from app.core.plugins_file import DEFAULT_ENABLED
+from app.plugins.tasks.routes import COMPLETING
 from tests.plugins.changes.test_events import Refusing
 from tests.plugins.tasks.conftest import TASKS, User, sign_up
 
@@ -63,6 +66,33 @@ async def test_an_in_transaction_subscriber_makes_a_write_a_transaction(make_cli
     sent.clear()
     await user.create(title="wrapped")
     assert verbs(sent) == ["BEGIN", "INSERT", "COMMIT"]
+
+
+class Completions:
+    """Wants completions only, as a recurring-tasks plugin would."""
+
+    @hookimpl
+    def subscriptions(self, context: Context) -> Sequence[InTransaction]:
+        async def completed(db: Executor, change: Change) -> None:
+            await db.fetchval(select(literal(1)))
+
+        return [InTransaction("tasks", completed, ops=frozenset({"update"}), fields=COMPLETING)]
+
+
+async def test_only_the_writes_a_subscriber_wants_are_transactions(make_client, sent):
+    extra = {"completions": Completions()}
+    user = await sign_up(await make_client(enabled=DEFAULT_ENABLED, extra=extra))
+    task = await user.create(title="first")  # the token's user is checked once
+    other = await user.create(title="other")
+    sent.clear()
+    await user.create(title="plain")
+    await user.patch(f"{TASKS}/{task['id']}", json={"title": "renamed"})
+    await user.delete(f"{TASKS}/{other['id']}")
+    assert verbs(sent) == ["INSERT", "UPDATE", "DELETE"]
+    sent.clear()
+    await user.patch(f"{TASKS}/{task['id']}/complete")
+    await user.patch(f"{TASKS}/{task['id']}", json={"completed": False})
+    assert verbs(sent) == ["BEGIN", "UPDATE", "SELECT", "COMMIT"] * 2
 
 
 async def test_a_batch_sends_one_statement_per_kind(alice, sent):
