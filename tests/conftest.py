@@ -16,8 +16,4 @@ from app.core.plugins_file import DEFAULT_ENABLED
 @pytest.fixture(scope="session")
 def todo_api_plugins() -> tuple[str, ...]:
     # The built-ins, and the example third-party plugin the kernel tests enable and disable.
-    return (
-        *DEFAULT_ENABLED,
-        "notes",
-        "reminders",
-    )
+    return (*DEFAULT_ENABLED, "notes")

@@ -23,6 +23,7 @@ BUILTINS = {
         "tasks",
         "recurring",
         "reminders",
+        "webhooks",
     )
 }
 

@@ -27,6 +27,8 @@ DEFAULT_ENABLED = (
     "jobs",
     "tasks",
     "recurring",
+    "reminders",
+    "webhooks",
 )
 LAYOUT = "it holds one [plugins] table: enabled = [...] and a [plugins.<name>] table per plugin"
 

@@ -20,6 +20,7 @@ must have seen each of them, and a 2xx from every operation.
 """
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -67,6 +68,10 @@ EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
 # Requests per scenario (a state of the server, a real body or target), only the caller varies.
 SCENARIO_EXAMPLES = 4
 TASKS = "/api/v1/tasks"
+WEBHOOKS = "/api/v1/webhooks"
+# A webhook URL registration accepts: loopback is allowed in this app, and nothing is sent to it
+# (no worker runs).
+HOOK_URL = "http://127.0.0.1:9/hook"
 AUTH = "/api/v1/auth"
 REMINDERS = "/api/v1/reminders"
 PASSWORD = "correct horse battery"
@@ -102,8 +107,14 @@ def app(database_url: str, tmp_path: Path) -> Any:
     settings = settings_for(database_url, tmp_path)
     # No job worker in the app: it has no routes, and its polling would draw on `random` while
     # hypothesis generates (which hypothesis warns about).
-    tables = {"auth": AUTH_SETTINGS, "jobs": {"worker": False}}
-    plugins = PluginsFile(enabled=(*DEFAULT_ENABLED, "reminders"), tables=tables)
+    tables = {
+        "auth": AUTH_SETTINGS,
+        "jobs": {"worker": False},
+        "webhooks": {"max_endpoints": 1000},
+        "changes": {"poll_seconds": 0.2},
+    }
+    plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)  # every built-in
+    settings = settings.model_copy(update={"outbound_allow_hosts": ["127.0.0.1"]})
     app = create_app(settings, load(settings, plugins))
     yield app
     asgi.shutdown_lifespans()  # the pool closes before the test's database is dropped
@@ -145,6 +156,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         sign_up(client, "carol")
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
+        hooks = {user.name: _webhook_with_delivery(client, user) for user in (alice, bob)}
         for _ in range(3):  # enough for a page with a `Link`
             client.post(TASKS, json={"title": "Alice's"}, headers=alice.headers)
         # Weighted towards requests that can succeed: most of them reach the real work.
@@ -165,6 +177,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
 
         reminders = _Reminders(client, app, alice, bob)
 
+        def fresh_webhook() -> str:
+            answer = client.post(WEBHOOKS, json={"url": HOOK_URL}, headers=alice.headers)
+            return str(answer.json()["id"])
+
         credentials = {"email": "alice@example.com", "password": PASSWORD}
 
         def form(email: str, grant_type: str = "password") -> dict[str, str]:
@@ -179,6 +195,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             f"POST {AUTH}/login": lambda: credentials,
             f"POST {AUTH}/token": lambda: form(credentials["email"]),
             f"POST {TASKS}/{{task_id}}/reminders": lambda: {"at": "2030-01-02T09:00:00Z"},
+            f"POST {WEBHOOKS}": lambda: {"url": HOOK_URL},
             f"POST {AUTH}/refresh": lambda: {
                 "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
                     "refresh_token"
@@ -205,6 +222,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 _Draw([alice], ["own"], ["current"]),
                 _Draw([alice], ["own"], [None]),
             ],
+            # Alice's own endpoint and delivery.
+            f"POST {WEBHOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver": [
+                _Draw([alice], ["own"], [None])
+            ],
         }
 
         failures: list[str] = []
@@ -212,7 +233,14 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         operations = [result.ok() for result in schema.get_all_operations()]
         for operation in operations:
             statuses = seen.setdefault(operation.label, set())
-            real = _Real(bobs_task, fresh_task, real_bodies.get(operation.label), reminders)
+            real = _Real(
+                bobs_task,
+                fresh_task,
+                real_bodies.get(operation.label),
+                hooks,
+                fresh_webhook,
+                reminders,
+            )
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
             for draw in scenarios.get(operation.label, []):
@@ -224,7 +252,20 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    assert len(seen) == len(operations) == 18 + 4 + 6  # feed and batch 18, recurring 4, reminders 6
+    # feed and batch 18, recurring 4, reminders 6, webhooks 8
+    assert len(seen) == len(operations) == 18 + 4 + 6 + 8
+
+
+def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
+    """An endpoint of `user`'s with one delivery in its log (a task created, dispatched by the
+    app's change consumer; no worker sends it): targets for the delivery routes."""
+    hook = client.post(WEBHOOKS, json={"url": HOOK_URL}, headers=user.headers).json()["id"]
+    client.post(TASKS, json={"title": "Hooked"}, headers=user.headers)
+    deadline = time.monotonic() + 20
+    while not (log := client.get(f"{WEBHOOKS}/{hook}/deliveries", headers=user.headers).json()):
+        assert time.monotonic() < deadline, "no delivery was dispatched"
+        time.sleep(0.1)
+    return {"webhook_id": hook, "delivery_id": log[0]["id"]}
 
 
 @dataclass
@@ -248,6 +289,8 @@ class _Real:
     bobs_task: str
     fresh_task: Callable[[], Any]
     body: Callable[[], Any] | None
+    hooks: dict[str, dict[str, str]]  # per user: a webhook endpoint and a delivery of it
+    fresh_webhook: Callable[[], str]
     reminders: "_Reminders | None" = None
 
 
@@ -335,6 +378,15 @@ def _runner(
                 case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
         if case.path_parameters and real.reminders and target != "generated":
             real.reminders.fill(case.path_parameters, own=target == "own")
+        parameters = case.path_parameters or {}
+        if "webhook_id" in parameters and target != "generated":
+            # Bob's, or Alice's own: the endpoint with a delivery for the delivery routes, a
+            # fresh one otherwise (a DELETE or PATCH must not spend the shared one).
+            hook = real.hooks["bob" if target == "others" else "alice"]
+            if "delivery_id" in parameters or target == "others":
+                parameters.update({name: hook[name] for name in parameters})
+            else:
+                parameters["webhook_id"] = real.fresh_webhook()
         with draw.state():
             response = case.call()
         seen.add(response.status_code)

@@ -1,0 +1,77 @@
+"""Task: T-190, T-197
+Spec: specs/features/webhooks.md
+
+The webhooks plugin: users register endpoints at `/api/v1/webhooks`; task and reminder events
+from the change log are delivered to them as Standard Webhooks (signed, retried on a schedule
+over about a day, then the endpoint is disabled with the reason), through the outbound client's
+SSRF checks. The delivery log is the user's to read, and any delivery can be sent again.
+"""
+
+from collections.abc import Sequence
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlmodel import SQLModel
+
+from app.core import AfterCommit, Context, InTransaction, Job, Periodic, Task, hookimpl
+from app.plugins.webhooks.delivery import Deliverer
+from app.plugins.webhooks.events import consumer
+from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.plugins.webhooks.routes import build_router
+from app.plugins.webhooks.settings import WebhooksSettings
+
+NAME = "webhooks"
+DAILY = "41 3 * * *"  # 03:41 UTC, off the hour
+# Plain SQL, on purpose outside the per-user scoping: every user's old deliveries.
+_PRUNE = text(
+    "DELETE FROM webhook_deliveries WHERE created_at < now() - make_interval(days => :days)"
+)
+
+
+def _deliverer(context: Context) -> Deliverer:
+    """The plugin's per-app state, made once."""
+    deliverer = context.state.get(NAME)
+    if deliverer is None:
+        config = context.settings_for(NAME, WebhooksSettings)
+        deliverer = context.state[NAME] = Deliverer(context.settings, config)
+    return deliverer  # type: ignore[no-any-return]
+
+
+@hookimpl
+def requires() -> Sequence[str]:
+    return ["auth", "changes", "jobs"]
+
+
+@hookimpl
+def settings_model() -> type[BaseModel]:
+    return WebhooksSettings
+
+
+@hookimpl
+def models() -> Sequence[type[SQLModel]]:
+    return [WebhookEndpoint, WebhookDelivery]
+
+
+@hookimpl
+def routers(context: Context) -> Sequence[APIRouter]:
+    deliverer = _deliverer(context)
+    return [build_router(deliverer, deliverer.config)]
+
+
+@hookimpl
+def jobs(context: Context) -> Sequence[Task | Periodic]:
+    deliverer = _deliverer(context)
+    days = deliverer.config.retention_days
+
+    async def prune(job: Job) -> None:
+        await job.db.execute(_PRUNE, days=days)
+
+    prune_task = Task("webhooks.prune", prune, retries=3)
+    return [deliverer.task, prune_task, Periodic(prune_task, DAILY)]
+
+
+@hookimpl
+def subscriptions(context: Context) -> Sequence[InTransaction | AfterCommit]:
+    serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
+    return [consumer(_deliverer(context).task, serializers)]

@@ -1,0 +1,111 @@
+"""Task: T-194
+Spec: specs/features/webhooks.md §Events
+
+From the change log to deliveries: the event catalog, how a change is named (`task.completed`
+versus `task.updated`), the payload, and the after-commit consumer that turns each batch of
+changes into deliveries and their first jobs, in the batch's own transaction (so they exist
+exactly when the consumer's cursor moves past the changes).
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from app.core import AfterCommit, Change, Task, Transaction, utcnow
+from app.plugins.webhooks import queries
+
+CONSUMER = "webhooks"
+ENTITIES = frozenset({"tasks", "reminders_inbox"})
+Serializers = Mapping[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]]
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def event_type(change: Change) -> str | None:
+    """The catalog's name for `change`, or None when it is no event.
+
+    A task update is `task.completed` when it completed the task: the row is completed and its
+    `completed_at` is its `updated_at` (the tasks plugin sets both to the same instant in the
+    write that completes, and never again while it stays completed)."""
+    if change.entity == "tasks":
+        if change.op == "create":
+            return "task.created"
+        if change.op == "delete":
+            return "task.deleted"
+        data = change.data or {}
+        completed_at = _instant(data.get("completed_at"))
+        if (
+            data.get("completed")
+            and completed_at
+            and completed_at == _instant(data.get("updated_at"))
+        ):
+            return "task.completed"
+        return "task.updated"
+    if change.entity == "reminders_inbox" and change.op == "create":
+        return "reminder.fired"
+    return None
+
+
+def _row(change: Change, serializers: Serializers) -> dict[str, Any] | None:
+    """The changed row as its plugin's API shows it (its change serializer), else as stored
+    without the owner."""
+    if change.data is None:
+        return None
+    serialize = serializers.get(change.entity)
+    if serialize is not None:
+        row = dict(serialize(change.data))
+    else:
+        row = {key: value for key, value in change.data.items() if key != "user_id"}
+    # JSON values (datetimes as RFC 3339 with Z), as the body will carry them.
+    loaded: dict[str, Any] = orjson.loads(orjson.dumps(row, option=orjson.OPT_UTC_Z))
+    return loaded
+
+
+def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -> dict[str, Any]:
+    """The Standard Webhooks body: `{type, timestamp, data}`; `data` holds the ids and the row."""
+    data: dict[str, Any] = {"id": change.id}
+    row = _row(change, serializers)
+    if change.entity == "tasks":
+        data["task"] = row
+    else:
+        if row is not None and row.get("task_id") is not None:
+            data["task_id"] = row["task_id"]
+        data["reminder"] = row
+    timestamp = orjson.dumps(at, option=orjson.OPT_UTC_Z).decode().strip('"')
+    return {"type": kind, "timestamp": timestamp, "data": data}
+
+
+def consumer(deliver: Task, serializers: Serializers) -> AfterCommit:
+    """The `webhooks` after-commit consumer: one INSERT … SELECT per user in the batch (the
+    deliveries to that user's subscribed, enabled endpoints), then one deferred job per
+    delivery, all in the batch's transaction."""
+
+    async def dispatch(transaction: Transaction, changes: Sequence[Change]) -> None:
+        now = utcnow()
+        events: dict[str, list[dict[str, Any]]] = {}
+        for change in changes:
+            kind = event_type(change)
+            if kind is not None:
+                body = payload(change, kind, now, serializers)
+                events.setdefault(change.user_id, []).append({"event_type": kind, "payload": body})
+        for user_id, user_events in events.items():
+            rows = await transaction.owned(user_id).fetch(
+                queries.DISPATCH, events=user_events, now=now
+            )
+            for row in rows:
+                await deliver.defer(
+                    transaction,
+                    {"user_id": user_id, "delivery_id": row["id"], "attempt": 0},
+                    dedupe_key=f"webhooks:{row['id']}:0",
+                )
+
+    return AfterCommit(CONSUMER, ENTITIES, dispatch)

@@ -1,0 +1,246 @@
+"""Task: T-193, T-195
+Spec: specs/features/webhooks.md §Delivery, specs/api/rest-endpoints.md §Webhooks
+
+The statements of the routes, the dispatcher and the delivery job, each built once. All go
+through an owned executor: the kernel adds `user_id = :owner` (and stamps it on INSERT), so
+none mentions the user.
+"""
+
+from sqlalchemy import (
+    DateTime,
+    Integer,
+    Text,
+    and_,
+    any_,
+    bindparam,
+    case,
+    column,
+    delete,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, insert
+
+from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+
+E = WebhookEndpoint
+D = WebhookDelivery
+ID = bindparam("id")
+NOW = bindparam("now", type_=DateTime(timezone=True))
+
+ENDPOINT_COLUMNS = (
+    E.id,
+    E.url,
+    E.description,
+    E.event_types,
+    E.enabled,
+    E.disabled_reason,
+    E.disabled_at,
+    E.created_at,
+    E.updated_at,
+    E.version,
+)
+DELIVERY_COLUMNS = (
+    D.id,
+    D.endpoint_id,
+    D.event_type,
+    D.payload,
+    D.status,
+    D.attempts,
+    D.next_attempt_at,
+    D.last_attempt_at,
+    D.last_status_code,
+    D.last_error,
+    D.created_at,
+    D.delivered_at,
+)
+
+LIST = select(*ENDPOINT_COLUMNS).order_by(E.created_at, E.id)
+GET = select(*ENDPOINT_COLUMNS).where(E.id == ID)
+
+# A registration, only while the user has fewer than `max` endpoints: one statement.
+_fields = ("id", "url", "description", "event_types", "secret", "created_at", "updated_at")
+_TYPES = E.__table__.c  # type: ignore[attr-defined]
+CREATE = (
+    insert(E)
+    .from_select(
+        list(_fields),
+        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).where(
+            select(func.count()).select_from(E).scalar_subquery() < bindparam("max", type_=Integer)
+        ),
+    )
+    .returning(*ENDPOINT_COLUMNS)
+)
+
+ROTATE = (
+    update(E)
+    .where(E.id == ID)
+    .values(secret=bindparam("secret"), updated_at=NOW, version=E.version + 1)
+    .returning(E.id)
+)
+DELETE = delete(E).where(E.id == ID).returning(E.id)
+
+
+def update_statement(fields: frozenset[str]) -> object:
+    """Set `fields` (bind parameters of the same names); `enabled` also sets or clears the
+    reason."""
+    values: dict[str, object] = {
+        name: bindparam(name, type_=_TYPES[name].type) for name in sorted(fields)
+    }
+    if "enabled" in fields:
+        enabled = bindparam("enabled", type_=_TYPES["enabled"].type)
+        values["disabled_reason"] = case(
+            (enabled, None),
+            (E.enabled, bindparam("reason", type_=Text)),
+            else_=E.disabled_reason,
+        )
+        values["disabled_at"] = case((enabled, None), (E.enabled, NOW), else_=E.disabled_at)
+    return (
+        update(E)
+        .where(E.id == ID)
+        .values(values | {"updated_at": NOW, "version": E.version + 1})
+        .returning(*ENDPOINT_COLUMNS)
+    )
+
+
+DELIVERIES = (
+    select(*DELIVERY_COLUMNS)
+    .where(D.endpoint_id == ID)
+    .order_by(D.created_at.desc(), D.id.desc())
+    .limit(bindparam("limit", type_=Integer))
+)
+EXISTS = select(E.id).where(E.id == ID)
+
+# A manual redelivery: due now. A finished delivery (succeeded or failed) gets one attempt and
+# no schedule; a pending one only comes forward. Only while its endpoint is enabled.
+REDELIVER = (
+    update(D)
+    .where(
+        D.id == bindparam("delivery_id"),
+        D.endpoint_id == ID,
+        exists(select(E.id).where(E.id == D.endpoint_id, E.enabled)),
+    )
+    .values(
+        status="pending",
+        next_attempt_at=NOW,
+        auto_retry=and_(D.status == "pending", D.auto_retry),
+    )
+    .returning(*DELIVERY_COLUMNS)
+)
+DELIVERY = select(D.id).where(D.id == bindparam("delivery_id"), D.endpoint_id == ID)
+
+# The dispatcher: one statement per user in a batch of changes. Each event (a JSON array of
+# `{event_type, payload}`) becomes a delivery to every enabled endpoint of the user that
+# subscribes to it; the message id is made here, like `new_message_id()` makes it.
+_events = (
+    func.jsonb_to_recordset(bindparam("events", type_=JSONB))
+    .table_valued(column("event_type", Text), column("payload", JSONB))
+    .render_derived(name="event", with_types=True)
+)
+DISPATCH = (
+    insert(D)
+    .from_select(
+        ["id", "endpoint_id", "event_type", "payload", "next_attempt_at", "created_at"],
+        select(
+            literal("msg_") + func.replace(func.gen_random_uuid().cast(Text), "-", ""),
+            E.id,
+            _events.c.event_type,
+            _events.c.payload,
+            NOW,
+            NOW,
+        )
+        .select_from(E)
+        .join(
+            _events,
+            or_(
+                literal("*", Text) == any_(E.event_types),
+                _events.c.event_type == any_(E.event_types),
+            ),
+        )
+        .where(E.enabled == true()),
+    )
+    .returning(D.id)
+)
+
+# The delivery job. Claim the attempt: the delivery is pending, and either this is the attempt
+# the job was deferred for and nobody is making it, or this very job claimed it before (it runs
+# again after its worker died). Returns what the request needs, with the endpoint's URL and
+# secret while it is enabled.
+JOB = bindparam("job", type_=D.__table__.c.job_id.type)  # type: ignore[attr-defined]
+CLAIM = (
+    update(D)
+    .where(
+        D.id == ID,
+        D.status == "pending",
+        or_(
+            and_(D.attempts == bindparam("attempt", type_=Integer), D.job_id.is_(None)),
+            D.job_id == JOB,
+        ),
+    )
+    .values(
+        attempts=case((D.job_id == JOB, D.attempts), else_=D.attempts + 1),
+        job_id=JOB,
+        last_attempt_at=NOW,
+        next_attempt_at=None,
+    )
+    .returning(
+        D.attempts,
+        D.payload,
+        D.auto_retry,
+        D.endpoint_id,
+        select(E.url).where(E.id == D.endpoint_id, E.enabled).scalar_subquery().label("url"),
+        select(E.secret).where(E.id == D.endpoint_id, E.enabled).scalar_subquery().label("secret"),
+    )
+)
+_this_attempt = and_(D.id == ID, D.job_id == JOB)
+SUCCEEDED = (
+    update(D)
+    .where(_this_attempt)
+    .values(
+        status="succeeded",
+        delivered_at=NOW,
+        last_status_code=bindparam("code", type_=Integer),
+        last_error=None,
+        job_id=None,
+    )
+    .returning(D.id)
+)
+RETRY = (
+    update(D)
+    .where(_this_attempt)
+    .values(
+        next_attempt_at=bindparam("next_at", type_=DateTime(timezone=True)),
+        last_status_code=bindparam("code", type_=Integer),
+        last_error=bindparam("error", type_=Text),
+        job_id=None,
+    )
+    .returning(D.id)
+)
+FAILED = (
+    update(D)
+    .where(_this_attempt)
+    .values(
+        status="failed",
+        last_status_code=bindparam("code", type_=Integer),
+        last_error=bindparam("error", type_=Text),
+        job_id=None,
+    )
+    .returning(D.id)
+)
+DISABLE = (
+    update(E)
+    .where(E.id == bindparam("endpoint_id"), E.enabled)
+    .values(
+        enabled=False,
+        disabled_reason=bindparam("reason", type_=Text),
+        disabled_at=NOW,
+        updated_at=NOW,
+        version=E.version + 1,
+    )
+    .returning(E.id)
+)

@@ -1,0 +1,280 @@
+"""Task: T-196
+Spec: specs/api/rest-endpoints.md §Webhooks
+
+The `/webhooks` endpoints. Every statement goes through the caller's owned executor, so another
+user's endpoint or delivery is simply not found (404). The secret is answered by registration
+and rotation only, both `Cache-Control: no-store`; no read statement selects it.
+"""
+
+import ipaddress
+import uuid
+from typing import Annotated, Any
+
+import httpx
+from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+
+from app.core import (
+    DB,
+    LOCATION,
+    CurrentUser,
+    DestinationRefused,
+    OutboundClient,
+    OutboundError,
+    OwnedDB,
+    Settings,
+    invalid,
+    new_id,
+    new_secret,
+    no_store,
+    utcnow,
+)
+from app.plugins.webhooks import queries
+from app.plugins.webhooks.delivery import Deliverer
+from app.plugins.webhooks.schemas import (
+    DeliveryOut,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookOut,
+    WebhookSecret,
+    WebhookUpdate,
+)
+from app.plugins.webhooks.settings import WebhooksSettings
+
+EXAMPLE_ID = "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
+WebhookId = Annotated[
+    str,
+    Path(
+        description="The endpoint's id; one that names no endpoint of yours is a 404",
+        examples=[EXAMPLE_ID],
+    ),
+]
+DeliveryId = Annotated[
+    str,
+    Path(
+        description="The delivery's (message) id; one that names no delivery of this endpoint "
+        "is a 404",
+        examples=["msg_2b7c0a5f3e8d4c1b9a6f0e2d7c4b1a39"],
+    ),
+]
+NOT_FOUND = {404: {"description": "No such endpoint of yours"}}
+DISABLED_BY_OWNER = "disabled by its owner"
+
+
+def _not_found(what: str = "Webhook endpoint") -> HTTPException:
+    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+
+
+def _webhook_id(webhook_id: str) -> str:
+    try:
+        uuid.UUID(webhook_id)
+    except ValueError:
+        raise _not_found() from None
+    return webhook_id
+
+
+def _plain_http_allowed(host: str, allowed: list[str]) -> bool:
+    """`http://` is for hosts the operator allows (`OUTBOUND_ALLOW_HOSTS`): a name listed
+    there, or an address inside a listed address or network."""
+    host = host.lower().rstrip(".")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    for entry in allowed:
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if entry.lower().rstrip(".") == host:
+                return True
+            continue
+        if address is not None and address in network:
+            return True
+    return False
+
+
+async def check_url(url: str, settings: Settings) -> None:
+    """A 422 naming the problem unless `url` may receive deliveries now."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise invalid(("body", "url"), f"not a valid URL ({exc})") from None
+    if parsed.scheme == "http" and not _plain_http_allowed(
+        parsed.host, settings.outbound_allow_hosts
+    ):
+        raise invalid(("body", "url"), "use https:// (http:// only for hosts the operator allows)")
+    if parsed.scheme not in {"http", "https"}:
+        raise invalid(("body", "url"), "use an https:// URL")
+    if parsed.userinfo:
+        raise invalid(("body", "url"), "credentials in the URL are not allowed")
+    try:
+        async with OutboundClient.from_settings(settings) as client:
+            await client.check(url)
+    except DestinationRefused as exc:
+        raise invalid(("body", "url"), f"refused destination: {exc}") from None
+    except OutboundError as exc:
+        raise invalid(("body", "url"), str(exc)) from None
+
+
+def _json(model: type[Any], row: Any) -> Any:
+    return model.model_validate(dict(row))
+
+
+def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
+    router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+    @router.get("", name="list", summary="List your webhook endpoints")
+    async def list_webhooks(db: OwnedDB) -> list[WebhookOut]:
+        return [_json(WebhookOut, row) for row in await db.fetch(queries.LIST)]
+
+    @router.post(
+        "",
+        name="create",
+        summary="Register a webhook endpoint (its secret is shown only here)",
+        status_code=status.HTTP_201_CREATED,
+        responses={
+            201: {"headers": LOCATION},
+            409: {"description": "You have as many endpoints as allowed"},
+        },
+    )
+    @no_store
+    async def create_webhook(
+        body: WebhookCreate, request: Request, response: Response, db: OwnedDB
+    ) -> WebhookCreated:
+        await check_url(body.url, deliverer.settings)
+        now = utcnow()
+        secret = new_secret()
+        row = await db.fetchrow(
+            queries.CREATE,
+            id=new_id(),
+            url=body.url,
+            description=body.description,
+            event_types=body.event_types,
+            secret=secret,
+            created_at=now,
+            updated_at=now,
+            max=config.max_endpoints,
+        )
+        if row is None:
+            raise HTTPException(
+                status.HTTP_409_CONFLICT,
+                f"You have {config.max_endpoints} webhook endpoints, the most allowed: delete one",
+            )
+        response.headers["Location"] = f"{request.url.path}/{row['id']}"
+        return WebhookCreated.model_validate({**dict(row), "secret": secret})
+
+    @router.get("/{webhook_id}", name="get", summary="Get a webhook endpoint", responses=NOT_FOUND)
+    async def get_webhook(webhook_id: WebhookId, db: OwnedDB) -> WebhookOut:
+        row = await db.fetchrow(queries.GET, id=_webhook_id(webhook_id))
+        if row is None:
+            raise _not_found()
+        return _json(WebhookOut, row)
+
+    @router.patch(
+        "/{webhook_id}",
+        name="update",
+        summary="Change a webhook endpoint, or enable or disable it",
+        responses=NOT_FOUND,
+    )
+    async def update_webhook(webhook_id: WebhookId, body: WebhookUpdate, db: OwnedDB) -> WebhookOut:
+        webhook_id = _webhook_id(webhook_id)
+        changes = body.model_dump(exclude_unset=True)
+        for name in ("url", "event_types", "enabled"):
+            if name in changes and changes[name] is None:
+                raise invalid(("body", name), "must not be null")
+        if not changes:
+            return await get_webhook(webhook_id, db)
+        if "url" in changes:
+            await check_url(changes["url"], deliverer.settings)
+        extra = {"reason": DISABLED_BY_OWNER} if "enabled" in changes else {}
+        row = await db.fetchrow(
+            queries.update_statement(frozenset(changes)),  # type: ignore[arg-type]
+            id=webhook_id,
+            now=utcnow(),
+            **changes,
+            **extra,
+        )
+        if row is None:
+            raise _not_found()
+        return _json(WebhookOut, row)
+
+    @router.delete(
+        "/{webhook_id}",
+        name="delete",
+        summary="Delete a webhook endpoint and its delivery log",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=NOT_FOUND,
+    )
+    async def delete_webhook(webhook_id: WebhookId, db: OwnedDB) -> Response:
+        if await db.fetchrow(queries.DELETE, id=_webhook_id(webhook_id)) is None:
+            raise _not_found()
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+    @router.post(
+        "/{webhook_id}/rotate-secret",
+        name="rotate_secret",
+        summary="Replace an endpoint's signing secret (the new one is shown only here)",
+        responses=NOT_FOUND,
+    )
+    @no_store
+    async def rotate_secret(webhook_id: WebhookId, db: OwnedDB) -> WebhookSecret:
+        secret = new_secret()
+        row = await db.fetchrow(
+            queries.ROTATE, id=_webhook_id(webhook_id), secret=secret, now=utcnow()
+        )
+        if row is None:
+            raise _not_found()
+        return WebhookSecret(id=row["id"], secret=secret)
+
+    @router.get(
+        "/{webhook_id}/deliveries",
+        name="deliveries",
+        summary="An endpoint's delivery log, newest first",
+        responses=NOT_FOUND,
+    )
+    async def list_deliveries(
+        webhook_id: WebhookId,
+        db: OwnedDB,
+        limit: Annotated[
+            int, Query(ge=1, le=config.max_page_size, description="How many, newest first")
+        ] = 50,
+    ) -> list[DeliveryOut]:
+        webhook_id = _webhook_id(webhook_id)
+        rows = await db.fetch(queries.DELIVERIES, id=webhook_id, limit=limit)
+        if not rows and await db.fetchrow(queries.EXISTS, id=webhook_id) is None:
+            raise _not_found()
+        return [_json(DeliveryOut, row) for row in rows]
+
+    @router.post(
+        "/{webhook_id}/deliveries/{delivery_id}/redeliver",
+        name="redeliver",
+        summary="Send a delivery again now, with the same message id",
+        status_code=status.HTTP_202_ACCEPTED,
+        responses={
+            404: {"description": "No such endpoint of yours, or no such delivery of it"},
+            409: {"description": "The endpoint is disabled: enable it first"},
+        },
+    )
+    async def redeliver(
+        webhook_id: WebhookId, delivery_id: DeliveryId, user: CurrentUser, database: DB
+    ) -> DeliveryOut:
+        webhook_id = _webhook_id(webhook_id)
+        async with database.transaction() as transaction:
+            db = transaction.owned(user.id)
+            row = await db.fetchrow(
+                queries.REDELIVER, id=webhook_id, delivery_id=delivery_id, now=utcnow()
+            )
+            if row is None:
+                if await db.fetchrow(queries.DELIVERY, id=webhook_id, delivery_id=delivery_id):
+                    raise HTTPException(
+                        status.HTTP_409_CONFLICT,
+                        "The endpoint is disabled: enable it (PATCH enabled: true) first",
+                    )
+                raise _not_found("Delivery")
+            await deliverer.task.defer(
+                transaction,
+                {"user_id": user.id, "delivery_id": delivery_id, "attempt": row["attempts"]},
+                dedupe_key=f"webhooks:{delivery_id}:{row['attempts']}:now",
+            )
+        return _json(DeliveryOut, row)
+
+    return router

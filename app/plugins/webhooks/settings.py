@@ -1,0 +1,31 @@
+"""Task: T-191
+Spec: specs/features/webhooks.md §Settings
+
+The `[plugins.webhooks]` table of plugins.toml.
+"""
+
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# Svix's schedule: after the first attempt, retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h
+# later (about 27 hours in all), then the delivery fails and the endpoint is disabled.
+DEFAULT_SCHEDULE = (5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0)
+
+
+class WebhooksSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    # Seconds between one failed attempt and the next; its length is the number of retries.
+    retry_schedule_seconds: list[Annotated[float, Field(ge=0, le=7 * 86400)]] = Field(
+        default=list(DEFAULT_SCHEDULE), min_length=1, max_length=20
+    )
+    # Each wait is stretched or shrunk by up to this fraction at random, so endpoints that fail
+    # together are not retried in lockstep.
+    jitter: float = Field(0.1, ge=0, le=0.5)
+    # How many endpoints one user may register.
+    max_endpoints: int = Field(20, ge=1, le=1000)
+    # How many deliveries `GET /webhooks/{id}/deliveries` answers at most.
+    max_page_size: int = Field(100, ge=1, le=1000)
+    # Deliveries older than this are deleted (a daily job).
+    retention_days: int = Field(30, ge=1)

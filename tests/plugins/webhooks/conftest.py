@@ -1,0 +1,129 @@
+"""Task: T-198
+Spec: specs/features/webhooks.md §Testing
+
+Fixtures for the webhooks tests: a receiver on loopback (a stdlib asyncio HTTP server whose
+answers a test scripts), apps that allow it through `OUTBOUND_ALLOW_HOSTS=127.0.0.1` with a
+job worker and a retry schedule of fractions of a second, and users of those apps.
+"""
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from app.core import ApiUser, sign_up
+from app.testing.plugin import AppMaker
+
+ENABLED = ("health", "auth", "changes", "jobs", "tasks", "webhooks")
+WEBHOOKS = "/api/v1/webhooks"
+TASKS = "/api/v1/tasks"
+FAST = {
+    "jobs": {"lease_seconds": 2, "poll_seconds": 0.2},
+    "changes": {"poll_seconds": 0.2},
+    "webhooks": {"retry_schedule_seconds": [0.5, 1.0, 1.5], "jitter": 0},
+}
+
+
+@dataclass
+class Received:
+    at: float
+    path: str
+    headers: dict[str, str]
+    body: bytes
+
+
+@dataclass
+class Receiver:
+    """An HTTP/1.1 server on 127.0.0.1: each request is recorded, then answered by the next
+    scripted answer (`(status, headers)`), or 200 when the script is spent."""
+
+    script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
+    port: int = 0
+    server: asyncio.Server | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/hook"
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            head = (await reader.readuntil(b"\r\n\r\n")).decode()
+            request_line, *lines = head.split("\r\n")
+            pairs = (line.split(": ", 1) for line in lines if ": " in line)
+            headers = {name.lower(): value for name, value in pairs}
+            body = await reader.readexactly(int(headers.get("content-length", "0")))
+            self.received.append(Received(time.monotonic(), request_line.split()[1], headers, body))
+            code, extra = self.script.pop(0) if self.script else (200, {})
+            more = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
+            writer.write(
+                f"HTTP/1.1 {code} X\r\ncontent-length: 2\r\nconnection: close\r\n{more}\r\nok".encode()
+            )
+            await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+@pytest.fixture
+async def receiver() -> AsyncIterator[Receiver]:
+    receiver = Receiver()
+    await receiver.start()
+    yield receiver
+    await receiver.close()
+
+
+@pytest.fixture
+def start_app(make_client: AppMaker) -> Callable[..., Awaitable[Any]]:
+    """An app with a job worker, the fast schedule, and loopback allowed unless overridden:
+    `await start_app(tables={...}, outbound_allow_hosts=[...])`."""
+
+    async def start(tables: dict[str, dict[str, Any]] | None = None, **overrides: Any) -> Any:
+        merged = {name: FAST.get(name, {}) | (tables or {}).get(name, {}) for name in FAST}
+        overrides.setdefault("outbound_allow_hosts", ["127.0.0.1"])
+        return await make_client(enabled=ENABLED, tables=merged, **overrides)
+
+    return start
+
+
+@pytest.fixture
+async def app_client(start_app: Callable[..., Awaitable[Any]]) -> Any:
+    return await start_app()
+
+
+@pytest.fixture
+def new_user(app_client: Any) -> Callable[[], Awaitable[ApiUser]]:
+    return lambda: sign_up(app_client, ApiUser)
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
+    """Wait until `check()` holds; generous, the machine is shared."""
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "timed out waiting"
+        await asyncio.sleep(0.05)
+
+
+async def register(user: ApiUser, url: str, **body: Any) -> dict[str, Any]:
+    response = await user.post(WEBHOOKS, json={"url": url, **body})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def deliveries(user: ApiUser, webhook_id: str) -> list[dict[str, Any]]:
+    response = await user.get(f"{WEBHOOKS}/{webhook_id}/deliveries")
+    assert response.status_code == 200, response.text
+    return response.json()
