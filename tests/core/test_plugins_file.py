@@ -57,7 +57,8 @@ def test_a_missing_default_file_says_so_once(tmp_path, caplog):
         PluginsFile.read(tmp_path / "plugins.toml")
     said = [r.getMessage() for r in caplog.records if "no plugins file" in r.getMessage()]
     assert said == [
-        f"no plugins file at {tmp_path / 'plugins.toml'}: every built-in plugin enabled (health, auth, changes, jobs, tasks)"
+        f"no plugins file at {tmp_path / 'plugins.toml'}: every built-in plugin enabled"
+        f" ({', '.join(DEFAULT_ENABLED)})"
     ]
 
 

@@ -126,9 +126,11 @@ class Reminders:
         if row is None or row["fired_at"] or row["cancelled_at"] or row["fire_at"] is None:
             return
         early = (row["fire_at"] - self.clock.now()).total_seconds()
-        if 0 < early <= EARLY_SECONDS:
-            await asyncio.sleep(early)
-            await fire(db, reminder_id, self.clock.now())
+        if early <= EARLY_SECONDS:  # (it may have come due since the first try: early <= 0)
+            await asyncio.sleep(max(early, 0))
+            # The sleep is timed on the monotonic clock and may end a hair before the wall
+            # clock reaches `fire_at`: it is due now, whatever the last microseconds say.
+            await fire(db, reminder_id, max(self.clock.now(), row["fire_at"]))
 
     async def _sweep_job(self, job: Job) -> None:
         fired = await fire_due(job.db, self.clock.now(), self.settings.sweep_batch)

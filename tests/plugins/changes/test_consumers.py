@@ -15,11 +15,12 @@ import httpx
 from app.core import AfterCommit, Change, Context, Transaction, hookimpl
 from app.core.app import create_app
 from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins_file import PluginsFile
 from app.plugins.changes import consumers
 from app.plugins.changes.queries import CONSUMER_START, WATERMARK_SQL
 from app.testing.client import serving
 from app.testing.database import settings_for
+from tests.plugins.changes.conftest import QUIET
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
@@ -51,7 +52,8 @@ async def started(
     stack: AsyncExitStack, url: str, folder: Path, **extra: object
 ) -> httpx.AsyncClient:
     settings = settings_for(url, folder)
-    context = load(settings, PluginsFile(tables={"changes": {"poll_seconds": 0.2}}), extra)
+    plugins = PluginsFile(enabled=QUIET, tables={"changes": {"poll_seconds": 0.2}})
+    context = load(settings, plugins, extra)
     return await stack.enter_async_context(serving(create_app(settings, context)))
 
 
@@ -129,7 +131,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
 
 async def test_the_notes_example_journals_completed_tasks(make_client):
     client = await make_client(
-        enabled=(*DEFAULT_ENABLED, "notes"), tables={"changes": {"poll_seconds": 0.2}}
+        enabled=(*QUIET, "notes"), tables={"changes": {"poll_seconds": 0.2}}
     )
     user = await sign_up(client)
     task = await user.create(title="write the report")

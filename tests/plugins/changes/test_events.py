@@ -14,11 +14,10 @@ from fastapi import HTTPException
 from app.core import AfterCommit, Change, Context, Executor, InTransaction, hookimpl
 from app.core.errors import ConfigError
 from app.core.events import Events, Writer
-from app.core.plugins_file import DEFAULT_ENABLED
 from app.core.pool import Database
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
-from tests.plugins.changes.conftest import feed
+from tests.plugins.changes.conftest import QUIET, feed
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
@@ -56,7 +55,7 @@ class Refusing:
 
 async def test_a_subscriber_writes_in_the_writing_transaction(make_client, db):
     # The built-ins only: the notes example's journal would add its own change meanwhile.
-    user = await sign_up(await make_client(enabled=DEFAULT_ENABLED, extra={"daily": Daily()}))
+    user = await sign_up(await make_client(enabled=QUIET, extra={"daily": Daily()}))
     task = await user.create(title="water plants", tags=["daily"], due_at="2030-01-01T08:00:00Z")
     _, cursor = await feed(user)
     assert (await user.patch(f"{TASKS}/{task['id']}/complete")).status_code == 200

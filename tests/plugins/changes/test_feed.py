@@ -7,10 +7,9 @@ from datetime import timedelta
 import asyncpg
 
 from app.core import utcnow
-from app.core.plugins_file import DEFAULT_ENABLED
 from app.plugins.changes.purge import purge
 from app.testing.database import libpq_url
-from tests.plugins.changes.conftest import CHANGES, feed
+from tests.plugins.changes.conftest import CHANGES, QUIET, feed
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
@@ -144,7 +143,7 @@ async def test_bad_cursors_and_parameters(alice):
 
 
 async def test_another_plugins_table_is_in_the_feed_without_its_row(make_client):
-    client = await make_client(enabled=(*DEFAULT_ENABLED, "notes"))
+    client = await make_client(enabled=(*QUIET, "notes"))
     user = await sign_up(client)
     note = (await user.post("/api/v1/notes", json={"body": "hello"})).json()
     entries, _ = await feed(user)

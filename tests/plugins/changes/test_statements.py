@@ -13,8 +13,8 @@ from asyncpg.connection import Connection
 from sqlalchemy import literal, select
 
 from app.core import Change, Context, Executor, InTransaction, hookimpl
-from app.core.plugins_file import DEFAULT_ENABLED
 from app.plugins.tasks.queries import COMPLETING
+from tests.plugins.changes.conftest import QUIET
 from tests.plugins.changes.test_events import Refusing
 from tests.plugins.tasks.conftest import TASKS, User, sign_up
 
@@ -41,7 +41,7 @@ def sent(monkeypatch) -> Iterator[list[str]]:  # type: ignore[no-untyped-def]
 
 # The built-ins without an in-transaction subscriber of tasks (recurring's is counted in
 # tests/plugins/recurring/test_transactions.py).
-PLAIN = tuple(name for name in DEFAULT_ENABLED if name != "recurring")
+PLAIN = tuple(name for name in QUIET if name != "recurring")
 
 
 @pytest.fixture
@@ -86,7 +86,7 @@ class Completions:
 
 async def test_only_the_writes_a_subscriber_wants_are_transactions(make_client, sent):
     extra = {"completions": Completions()}
-    user = await sign_up(await make_client(enabled=DEFAULT_ENABLED, extra=extra))
+    user = await sign_up(await make_client(enabled=PLAIN, extra=extra))
     task = await user.create(title="first")  # the token's user is checked once
     other = await user.create(title="other")
     sent.clear()

@@ -20,7 +20,7 @@ from app.core.plugins_file import DEFAULT_ENABLED
 from app.plugins.reminders.firing import Reminders
 from app.testing.plugin import AppMaker
 
-ENABLED = (*DEFAULT_ENABLED, "reminders")
+ENABLED = DEFAULT_ENABLED
 TASKS = "/api/v1/tasks"
 INBOX = "/api/v1/reminders/inbox"
 # A worker that polls often and a lease of a second; the sweep every second.

@@ -8,6 +8,7 @@ given up on with the endpoint disabled, redelivered by hand.
 import asyncio
 import itertools
 import json
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from standardwebhooks import Webhook
@@ -15,6 +16,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from app.core import ApiUser, sign_up
 from tests.plugins.webhooks.conftest import (
+    ENABLED,
+    FAST,
     TASKS,
     WEBHOOKS,
     Receiver,
@@ -260,3 +263,26 @@ async def test_another_users_changes_go_to_their_endpoints_only(new_user, receiv
     await eventually(arrived)
     await asyncio.sleep(0.5)
     assert [json.loads(r.body)["data"]["task"]["title"] for r in receiver.received] == ["Alice's"]
+
+
+async def test_a_fired_reminder_arrives_as_reminder_fired(make_client, receiver):
+    # The reminders plugin's inbox is a channel of the change log; webhooks delivers it further.
+    tables = {name: dict(settings) for name, settings in FAST.items()}
+    client = await make_client(
+        enabled=(*ENABLED, "reminders"), tables=tables, outbound_allow_hosts=["127.0.0.1"]
+    )
+    alice = await sign_up(client, ApiUser)
+    endpoint = await register(alice, receiver.url, event_types=["reminder.fired"])
+    task = (await alice.post(TASKS, json={"title": "Call the plumber"})).json()
+    soon = (datetime.now(UTC) + timedelta(seconds=1)).isoformat()
+    reminder = (await alice.post(f"{TASKS}/{task['id']}/reminders", json={"at": soon})).json()
+
+    async def arrived() -> bool:
+        return len(receiver.received) == 1
+
+    await eventually(arrived)
+    request = receiver.received[0]
+    payload = Webhook(endpoint["secret"]).verify(request.body, request.headers)
+    assert payload["type"] == "reminder.fired"
+    assert payload["data"]["task_id"] == task["id"]
+    assert payload["data"]["reminder"]["reminder_id"] == reminder["id"]
