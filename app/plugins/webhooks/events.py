@@ -85,9 +85,9 @@ def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -
 
 
 def consumer(deliver: Task, serializers: Serializers) -> AfterCommit:
-    """The `webhooks` after-commit consumer: one INSERT … SELECT per user in the batch (the
-    deliveries to that user's subscribed, enabled endpoints), then one deferred job per
-    delivery, all in the batch's transaction."""
+    """The `webhooks` after-commit consumer: one SELECT of the batch's users that have an
+    enabled endpoint, then for each of them one INSERT … SELECT (the deliveries to that user's
+    subscribed endpoints) and one deferred job per delivery, all in the batch's transaction."""
 
     async def dispatch(transaction: Transaction, changes: Sequence[Change]) -> None:
         now = utcnow()
@@ -97,7 +97,11 @@ def consumer(deliver: Task, serializers: Serializers) -> AfterCommit:
             if kind is not None:
                 body = payload(change, kind, now, serializers)
                 events.setdefault(change.user_id, []).append({"event_type": kind, "payload": body})
-        for user_id, user_events in events.items():
+        if not events:
+            return
+        subscribed = await transaction.fetch(queries.WITH_ENDPOINTS, users=sorted(events))
+        for user_id in sorted(row["user_id"] for row in subscribed):
+            user_events = events[user_id]
             rows = await transaction.owned(user_id).fetch(
                 queries.DISPATCH, events=user_events, now=now
             )
