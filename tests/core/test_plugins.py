@@ -22,15 +22,10 @@ def settings(tmp_path) -> Settings:
 
 def test_builtins_load_in_order(tmp_path):
     context = load(settings(tmp_path), PluginsFile())
-    assert context.enabled == ("health", "auth", "changes", "jobs", "tasks", "recurring")
-    assert [name for name, _ in context.plugin_manager.list_name_plugin() if _ is not None] == [
-        "health",
-        "auth",
-        "changes",
-        "jobs",
-        "tasks",
-        "recurring",
-    ]
+    builtins = ("health", "auth", "changes", "jobs", "tasks", "recurring", "reminders", "webhooks")
+    assert context.enabled == builtins
+    registered = context.plugin_manager.list_name_plugin()
+    assert tuple(name for name, plugin in registered if plugin is not None) == builtins
 
 
 def test_disabled_plugins_are_blocked_and_never_imported(tmp_path, monkeypatch):
@@ -57,7 +52,8 @@ def test_entry_point_plugin_loads_when_enabled(tmp_path):
 def test_unknown_plugin_names_the_installed_ones(tmp_path):
     with pytest.raises(
         ConfigError,
-        match=r"unknown plugin 'taks'.*installed plugins are auth, changes, checklists, health, jobs, notes, recurring, tasks",
+        match=r"unknown plugin 'taks'.*installed plugins are auth, changes, checklists, health, jobs,"
+        " notes, recurring, reminders, tasks, webhooks",
     ):
         load(settings(tmp_path), PluginsFile(enabled=("health", "taks")))
 

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-import httpx
 import pytest
 import uvicorn
 from fastapi import FastAPI
@@ -20,28 +19,19 @@ from fastapi import FastAPI
 from app.core import Database
 from app.core.app import create_app
 from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins_file import PluginsFile
 from app.testing.database import libpq_url, settings_for
 from harness.server import free_port
 from tests.plugins.tasks.conftest import (  # noqa: F401 (fixtures shared with the tasks tests)
+    QUIET,
     User,
     alice,
     bob,
+    client,
     user_factory,
 )
 
 CHANGES = "/api/v1/changes"
-# The built-ins without an after-commit consumer (reminders', webhooks'): a consumer's
-# transaction, open when a test reads the feed, holds newer changes back, and its statements
-# would be counted with the test's.
-QUIET = tuple(name for name in DEFAULT_ENABLED if name not in {"reminders", "webhooks"})
-
-
-@pytest.fixture
-async def client(make_client: Callable[..., Awaitable[httpx.AsyncClient]]) -> httpx.AsyncClient:
-    """The built-ins only: the notes example's consumer works in the background otherwise, and a
-    transaction of its that is open when a test reads the feed holds newer changes back."""
-    return await make_client(enabled=QUIET)
 
 
 async def feed(user: User, since: str | None = None, **params: Any) -> tuple[list[dict], str]:

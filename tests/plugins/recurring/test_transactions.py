@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from fastapi import HTTPException
 
 from app.core import Change, Context, Executor, InTransaction, hookimpl
-from app.core.plugins_file import DEFAULT_ENABLED
 from tests.plugins.changes.test_statements import sent, verbs  # noqa: F401 (a fixture)
 from tests.plugins.recurring.conftest import ENABLED, make
 from tests.plugins.tasks.conftest import TASKS
@@ -87,7 +86,7 @@ async def test_disabled_the_app_starts_the_data_stays_and_nothing_recurs(make_cl
     enabled = await make_client(enabled=ENABLED)
     alice = await make(enabled)
     task = await alice.recurring("FREQ=DAILY", DUE)
-    without = tuple(name for name in DEFAULT_ENABLED if name != "recurring")
+    without = tuple(name for name in ENABLED if name != "recurring")
     disabled = await make_client(enabled=without)
     assert "recurring" not in disabled.app.state.context.enabled
     alice.http = disabled
