@@ -142,10 +142,14 @@ class Reminders:
 
     async def _follow_tasks(self, transaction: Transaction, changes: Sequence[Change]) -> None:
         """Bring the reminders of the changed tasks in step with each task's current row."""
+        # A deleted task's reminders are gone (ON DELETE CASCADE); of the others, only tasks
+        # with reminders still to fire need following.
+        changed = sorted({change.id for change in changes if change.op != "delete"})
+        if not changed:
+            return
         touched: dict[str, set[str]] = defaultdict(set)
-        for change in changes:
-            if change.op != "delete":  # a deleted task's reminders are gone (ON DELETE CASCADE)
-                touched[change.user_id].add(change.id)
+        for row in await transaction.fetch(queries.WITH_PENDING, ids=changed):
+            touched[row["user_id"]].add(row["task_id"])
         now = self.clock.now()
         for user_id, task_ids in touched.items():
             db = transaction.owned(user_id)
