@@ -53,9 +53,7 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
         notifier = feed.notifier = Notifier(database, listen, feed.settings.poll_seconds)
         tasks = [
             asyncio.create_task(purge_forever(database, feed.settings.retention_days)),
-            *consumers.start(
-                database, notifier, app.state.events.after_commit, feed.settings.poll_seconds
-            ),
+            *consumers.start(database, notifier, app.state.events.after_commit, feed.settings),
         ]
         try:
             yield

@@ -25,6 +25,7 @@ from app.plugins.changes.queries import (
     CONSUMER_READ,
     CONSUMER_START,
 )
+from app.plugins.changes.settings import ChangesSettings
 
 logger = logging.getLogger("todo_api")
 
@@ -72,9 +73,10 @@ async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) ->
 
 
 async def run(
-    database: Database, notifier: Notifier, consumer: AfterCommit, idle_seconds: float
+    database: Database, notifier: Notifier, consumer: AfterCommit, settings: ChangesSettings
 ) -> None:
     """Feed `consumer` for as long as the app runs."""
+    idle_seconds = settings.poll_seconds
     subscription = notifier.subscribe(None)
     started = False
     backoff = idle_seconds
@@ -100,15 +102,20 @@ async def run(
                 # A change notified but still behind an older transaction sends no second
                 # notification: look again after `idle_seconds` anyway.
                 await subscription.wait(idle_seconds)
+                # Let the changes of a busy moment gather: one batch for many writes.
+                await asyncio.sleep(settings.consumer_delay_seconds)
     finally:
         subscription.close()
 
 
 def start(
-    database: Database, notifier: Notifier, consumers: Sequence[AfterCommit], idle_seconds: float
+    database: Database,
+    notifier: Notifier,
+    consumers: Sequence[AfterCommit],
+    settings: ChangesSettings,
 ) -> list[asyncio.Task[None]]:
     return [
-        asyncio.create_task(run(database, notifier, consumer, idle_seconds), name=consumer.name)
+        asyncio.create_task(run(database, notifier, consumer, settings), name=consumer.name)
         for consumer in consumers
     ]
 

@@ -18,6 +18,9 @@ class ChangesSettings(BaseModel):
     heartbeat_seconds: float = Field(15, gt=0)
     # Without LISTEN (no direct connection), how often the log is polled for new changes.
     poll_seconds: float = Field(1.0, gt=0, le=2)
+    # After a change, after-commit consumers wait this long before reading, so that the writes
+    # of a busy moment are handled in one batch (one transaction) instead of one each.
+    consumer_delay_seconds: float = Field(0.1, ge=0, le=5)
 
     @model_validator(mode="after")
     def _default_fits(self) -> "ChangesSettings":
