@@ -41,7 +41,7 @@ from app.core.ownership import Owned, OwnershipError
 from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.problems import Problem, invalid
-from app.core.query import QueryParameters
+from app.core.query import QueryParameters, page_size
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
 from app.core.signatures import new_message_id, new_secret, signature_headers
@@ -118,6 +118,7 @@ __all__ = [
     "new_message_id",
     "new_secret",
     "no_store",
+    "page_size",
     "public",
     "replay_stored",
     "request_hash",

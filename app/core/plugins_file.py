@@ -19,17 +19,10 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ConfigError
+from app.core.installed import BUILTINS
 
-DEFAULT_ENABLED = (
-    "health",
-    "auth",
-    "changes",
-    "jobs",
-    "tasks",
-    "recurring",
-    "reminders",
-    "webhooks",
-)
+# Every built-in, in the order they load (`app.core.installed`).
+DEFAULT_ENABLED = tuple(BUILTINS)
 LAYOUT = "it holds one [plugins] table: enabled = [...] and a [plugins.<name>] table per plugin"
 
 logger = logging.getLogger("todo_api")

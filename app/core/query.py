@@ -20,6 +20,7 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
 from app.core.openapi import INVALID_REQUEST, REF, SCHEMAS_KEY
+from app.core.problems import invalid
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -70,3 +71,12 @@ class QueryParameters(Generic[M]):
                 parameter["example"] = example[name]
             parameters.append(parameter)
         return parameters
+
+
+def page_size(limit: int | None, default: int, maximum: int) -> int:
+    """The page size a list asked for (`limit`, else `default`); above `maximum` it is the 422
+    FastAPI would give for `le=maximum`, naming `limit`."""
+    size = limit or default
+    if size > maximum:
+        raise invalid(("query", "limit"), f"must be at most {maximum}", "less_than_equal")
+    return size

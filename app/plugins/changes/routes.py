@@ -16,7 +16,7 @@ from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, 
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, invalid
+from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, page_size
 from app.plugins.changes import cursors, log
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
@@ -155,10 +155,7 @@ async def _start(db: Executor, since: str | None) -> cursors.Position:
 async def list_changes(request: Request, db: OwnedDB) -> Response:
     query = CHANGES_QUERY.parse(request)
     feed = _feed(request)
-    limit = query.limit or feed.settings.default_page_size
-    if limit > feed.settings.max_page_size:
-        at_most = f"must be at most {feed.settings.max_page_size}"
-        raise invalid(("query", "limit"), at_most, "less_than_equal")
+    limit = page_size(query.limit, feed.settings.default_page_size, feed.settings.max_page_size)
     if query.since == cursors.NOW:
         page = log.Page([], await _start(db, query.since), False, False, False)
     else:

@@ -151,8 +151,7 @@ DUE = text(
 # Which of the changed tasks carry reminders not fired yet, across users (plain SQL through the
 # unscoped transaction, as for DUE): most tasks have none, and cost nothing more.
 WITH_PENDING = text(
-    "SELECT DISTINCT user_id, task_id FROM reminders"
-    " WHERE task_id = ANY(:ids) AND fired_at IS NULL"
+    "SELECT DISTINCT user_id, task_id FROM reminders WHERE task_id = ANY(:ids) AND fired_at IS NULL"
 )
 
 # Following the tasks (the after-commit consumer), for the tasks `ids` of one user, from each

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
-from app.core import DB, LINK, CurrentUser, OwnedDB, QueryParameters, invalid, new_id
+from app.core import DB, LINK, CurrentUser, OwnedDB, QueryParameters, invalid, new_id, page_size
 from app.plugins.reminders import queries
 from app.plugins.reminders.durations import parse_offset
 from app.plugins.reminders.firing import Reminders
@@ -133,10 +133,7 @@ def build_router(reminders: Reminders) -> APIRouter:
     )
     async def inbox(request: Request, db: OwnedDB) -> Response:
         query = INBOX_QUERY.parse(request)
-        limit = query.limit or settings.default_page_size
-        if limit > settings.max_page_size:
-            at_most = f"must be at most {settings.max_page_size}"
-            raise invalid(("query", "limit"), at_most, "less_than_equal")
+        limit = page_size(query.limit, settings.default_page_size, settings.max_page_size)
         if query.before is None:
             rows = await db.fetch(queries.INBOX, limit=limit + 1)
         else:

@@ -28,8 +28,8 @@ from app.core import (
     etag,
     if_match_fails,
     if_none_match_hits,
-    invalid,
     matching_versions,
+    page_size,
     replay_stored,
     request_hash,
     utcnow,
@@ -123,10 +123,7 @@ async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Respon
 async def list_tasks(request: Request, db: OwnedDB) -> Response:
     query = TASK_QUERY.parse(request)
     settings: TasksSettings = request.app.state.context.settings_for("tasks", TasksSettings)
-    limit = query.limit or settings.default_page_size
-    if limit > settings.max_page_size:
-        at_most = f"must be at most {settings.max_page_size}"
-        raise invalid(("query", "limit"), at_most, "less_than_equal")
+    limit = page_size(query.limit, settings.default_page_size, settings.max_page_size)
     after = pagination.decode(query, query.cursor) if query.cursor is not None else None
     shape = Shape.of(query, after[0] if after else None)
     rows = await db.fetch(statement(shape), **parameters(query, limit, after))
