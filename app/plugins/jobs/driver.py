@@ -21,6 +21,10 @@ class SplitDriver:
     def __init__(self, pool: asyncpg.Pool, listener: asyncpg.Connection | None) -> None:
         self._statements = AsyncpgPoolDriver(pool)
         self._listener = AsyncpgDriver(listener) if listener is not None else None
+        # Set once LISTEN is in place (at once when there is nothing to listen on).
+        self._listening = asyncio.Event()
+        if listener is None:
+            self._listening.set()
 
     async def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
         return await self._statements.fetch(query, *args)
@@ -29,11 +33,16 @@ class SplitDriver:
         return await self._statements.execute(query, *args)
 
     async def notify(self, channel: str, payload: str) -> None:
+        # PgQueuer probes its listener with a NOTIFY as it starts, racing its own LISTEN on the
+        # other connection: a probe that wins is never heard, the instance counts as failed
+        # after 10 s and is restarted, racing again. So nothing is sent before LISTEN is in.
+        await self._listening.wait()
         await self._statements.notify(channel, payload)
 
     async def add_listener(self, channel: str, callback: NotifyCallback) -> None:
         if self._listener is not None:
             await self._listener.add_listener(channel, callback)
+        self._listening.set()
 
     async def remove_listener(self, channel: str, callback: NotifyCallback) -> None:
         if self._listener is not None:
