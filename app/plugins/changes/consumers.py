@@ -16,6 +16,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 
 from app.core import AfterCommit, Change, Database
 from app.plugins.changes.notifier import Notifier
@@ -31,15 +32,26 @@ logger = logging.getLogger("todo_api")
 
 BATCH = 100
 MAX_BACKOFF_SECONDS = 30.0
+# An idle consumer is woken by notifications; it also looks this often in case one was missed.
+IDLE_CHECK_SECONDS = 60.0
 
 
-async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) -> int:
-    """Handle one batch of `consumer`'s changes; how many (0: none waiting, or another instance
-    holds the consumer)."""
+@dataclass(frozen=True)
+class Progress:
+    """What a step did: how many changes it handled, and whether it should look again soon
+    (changes wait behind an open transaction, or another instance holds the consumer)."""
+
+    handled: int
+    again_soon: bool
+
+
+async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) -> Progress:
+    """Handle one batch of `consumer`'s changes."""
     async with database.transaction() as transaction:
         position = await transaction.fetchrow(CONSUMER_LOCK, name=consumer.name)
-        if position is None:
-            return 0
+        if position is None:  # another instance holds it; it may die mid-batch
+            return Progress(0, True)
+        pending: bool = position["pending"]
         rows = await transaction.fetch(
             CONSUMER_READ,
             after_xid=position["xid"],
@@ -54,7 +66,7 @@ async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) ->
         if len(rows) < batch:
             end = max(end, (position["xmin"], 0))
         if end <= start:
-            return 0
+            return Progress(0, pending)
         changes = [
             Change(
                 entity=row["entity"],
@@ -69,7 +81,7 @@ async def step(database: Database, consumer: AfterCommit, batch: int = BATCH) ->
         if changes:
             await consumer.handler(transaction, changes)
         await transaction.execute(CONSUMER_ADVANCE, name=consumer.name, xid=end[0], seq=end[1])
-        return len(rows)
+        return Progress(len(rows), pending)
 
 
 async def run(
@@ -86,7 +98,7 @@ async def run(
                 if not started:
                     await database.execute(CONSUMER_START, name=consumer.name)
                     started = True
-                handled = await step(database, consumer)
+                progress = await step(database, consumer)
                 backoff = idle_seconds
             except Exception:
                 # Rolled back: the same changes come again. Waiting longer each time keeps a
@@ -95,13 +107,14 @@ async def run(
                     "after-commit consumer %r failed; its changes will be delivered again",
                     consumer.name,
                 )
-                handled = 0
+                progress = Progress(0, True)
                 await asyncio.sleep(backoff)
                 backoff = min(backoff * 2, MAX_BACKOFF_SECONDS)
-            if handled < BATCH:
+            if progress.handled < BATCH:
                 # A change notified but still behind an older transaction sends no second
-                # notification: look again after `idle_seconds` anyway.
-                await subscription.wait(idle_seconds)
+                # notification: then look again after `poll_seconds`. Otherwise sleep until
+                # woken, so an idle app sends nothing (Neon can suspend its compute).
+                await subscription.wait(idle_seconds if progress.again_soon else IDLE_CHECK_SECONDS)
                 # Let the changes of a busy moment gather: one batch for many writes.
                 await asyncio.sleep(settings.consumer_delay_seconds)
     finally:

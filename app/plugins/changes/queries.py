@@ -68,13 +68,17 @@ CONSUMER_START = text(
     f"INSERT INTO change_consumers (name, xid, seq) VALUES (:name, {WATERMARK_SQL}, 0)"
     " ON CONFLICT (name) DO NOTHING"
 )
-# The consumer's position, claimed for this transaction; an instance that finds it claimed by
+# The consumer's position, claimed for this transaction, with the watermark and whether any
+# change waits behind it (`pending`: a transaction that wrote is still open, and will commit
+# without a second notification); an instance that finds it claimed by
 # another gets nothing and skips the batch (as FOR UPDATE SKIP LOCKED would). A transaction-level
 # advisory lock rather than FOR UPDATE: locking a row gives the transaction an id at once, and
 # an open transaction with an id holds every feed's watermark back while it reads; this one
 # takes an id only when the handler writes, or when it moves the cursor just before COMMIT.
 CONSUMER_LOCK = text(
-    f"SELECT xid, seq, {WATERMARK_SQL} AS xmin FROM change_consumers WHERE name = :name"
+    f"SELECT xid, seq, {WATERMARK_SQL} AS xmin,"
+    f" EXISTS (SELECT FROM changes WHERE xid >= {WATERMARK_SQL}) AS pending"
+    " FROM change_consumers WHERE name = :name"
     " AND pg_try_advisory_xact_lock(hashtext('todo_api.consumer:' || :name))"
 )
 CONSUMER_READ = text(

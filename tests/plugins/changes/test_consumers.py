@@ -21,6 +21,7 @@ from app.plugins.changes.queries import CONSUMER_START, WATERMARK_SQL
 from app.testing.client import serving
 from app.testing.database import settings_for
 from tests.plugins.changes.conftest import QUIET
+from tests.plugins.changes.test_statements import sent  # noqa: F401 (a fixture)
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
@@ -116,7 +117,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
             second = await started(outer, database_url, tmp_path / "b", recorder=other)
             app = second._transport.app  # type: ignore[attr-defined]
             (consumer,) = app.state.events.after_commit
-            assert await consumers.step(app.state.database, consumer) == 0
+            assert (await consumers.step(app.state.database, consumer)).handled == 0
             await asyncio.sleep(0.5)
             assert other.batches == []
         # The first instance stopped mid-batch (its transaction rolled back): the second one
@@ -162,3 +163,17 @@ async def test_a_consumer_moves_past_changes_it_ignores(alice, database, db):
     # The next read starts after the tasks' changes, not among them again.
     assert position > last
     assert handled == []
+
+
+async def test_an_idle_consumer_sends_nothing_until_woken(database_url, tmp_path, db, sent):  # noqa: F811
+    recorder = Recorder()
+    async with AsyncExitStack() as stack:
+        client = await started(stack, database_url, tmp_path, recorder=recorder)
+        await consumer_ready(db)
+        await asyncio.sleep(0.5)  # the first look after start-up
+        sent.clear()
+        await asyncio.sleep(2)  # ten of its poll_seconds
+        assert not [statement for statement in sent if "change_consumers" in statement]
+        task = await (await sign_up(client)).create(title="wakes it")
+        await until(lambda: recorder.batches)
+    assert recorder.batches == [[(task["id"], "create")]]
