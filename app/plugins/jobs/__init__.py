@@ -38,7 +38,9 @@ def jobs(context: Context) -> Sequence[Task | Periodic]:
 
 @hookimpl
 def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
-    return [stuck_queue(Jobs.of(context).config.stuck_after_seconds)]
+    state = Jobs.of(context)
+    tasks = [task.name for task in state.definitions.tasks]
+    return [stuck_queue(state.config.stuck_after_seconds, tasks)]
 
 
 @hookimpl

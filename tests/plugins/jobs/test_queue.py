@@ -140,6 +140,16 @@ async def test_readiness_reports_a_stuck_queue(start_instance, db: Database):
     )
 
 
+async def test_a_disabled_plugins_waiting_job_is_not_a_stuck_queue(start_instance, db: Database):
+    client = await start_instance(jobs={"worker": False, "stuck_after_seconds": 60})
+    await ONCE.defer(db)
+    # A job of a task no enabled plugin defines (its plugin was disabled), long due.
+    await db.execute(
+        text("UPDATE pgqueuer SET entrypoint = 'gone.task', execute_after = now() - interval '1 hour'")
+    )
+    assert (await client.get("/api/v1/health/ready")).status_code == 200
+
+
 async def test_behind_a_transaction_pooler_without_a_direct_url_the_worker_polls(
     start_instance, db: Database, database_url: str
 ):
