@@ -12,7 +12,7 @@ import importlib
 from typing import TYPE_CHECKING
 
 from app.core.context import Context
-from app.core.conventions import new_id, utcnow
+from app.core.conventions import id_or_404, is_id, new_id, utcnow
 from app.core.dependencies import DB, CurrentUser, OwnedDB, Writes, public
 from app.core.documented import documented
 from app.core.errors import ConfigError
@@ -110,9 +110,11 @@ __all__ = [
     "etag",
     "header",
     "hookimpl",
+    "id_or_404",
     "if_match_fails",
     "if_none_match_hits",
     "invalid",
+    "is_id",
     "matching_versions",
     "new_id",
     "new_message_id",

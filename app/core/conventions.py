@@ -1,12 +1,14 @@
 """Task: T-111
 Spec: specs/features/plugins.md §Conventions
 
-The two values every plugin makes the same way: the time (UTC, aware, answered in RFC 3339
-with `Z`) and a new row id (a uuid4, as text).
+The values every plugin makes the same way: the time (UTC, aware, answered in RFC 3339 with
+`Z`) and a new row id (a uuid4, as text), and how a path id that could not be one is answered.
 """
 
 import uuid
 from datetime import UTC, datetime
+
+from fastapi import HTTPException, status
 
 
 def utcnow() -> datetime:
@@ -18,3 +20,20 @@ def new_id() -> str:
     """A new row id: a random uuid4 as text, chosen before the INSERT is sent (so a retried
     INSERT recognises its own row with `ON CONFLICT (id) DO NOTHING`)."""
     return str(uuid.uuid4())
+
+
+def is_id(value: str) -> bool:
+    """Whether `value` could be a row id (a UUID)."""
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return False
+    return True
+
+
+def id_or_404(value: str, what: str) -> str:
+    """`value`, a path id, if it could name a row; else the 404 a missing row gets ("<what> not
+    found"), never a 422: a malformed id names no row, just as another user's does."""
+    if not is_id(value):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+    return value

@@ -8,14 +8,13 @@ not found (404), like a missing one.
 """
 
 import asyncio
-import uuid
 from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
 from pydantic import BaseModel, Field
 
-from app.core import NO_NUL, OwnedDB, Writes, documented, invalid, new_id, utcnow
+from app.core import NO_NUL, OwnedDB, Writes, documented, id_or_404, invalid, new_id, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.occurrences import Occurrences
 from app.plugins.tasks import queries as task_queries
@@ -89,14 +88,6 @@ def _not_found(detail: str = "Task not found") -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, detail)
 
 
-def _task_id(task_id: str) -> str:
-    try:
-        uuid.UUID(task_id)
-    except ValueError:
-        raise _not_found() from None
-    return task_id
-
-
 def build_router(occurrences: Occurrences) -> APIRouter:
     router = APIRouter(prefix="/tasks/{task_id}", tags=["recurring"])
     horizon = occurrences.settings.horizon_years
@@ -117,7 +108,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         responses=NOT_FOUND,
     )
     async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> RecurrenceOut:
-        task_id = _task_id(task_id)
+        task_id = id_or_404(task_id, "Task")
         current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id)
         if current is None:
             raise _not_found()
@@ -160,7 +151,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
 
     @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
     async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
-        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=_task_id(task_id))
+        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=id_or_404(task_id, "Task"))
         if current is None:
             raise _not_found()
         if current["task_id"] is None:
@@ -175,7 +166,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         responses=NO_RECURRENCE,
     )
     async def delete_recurrence(task_id: TaskId, db: OwnedDB) -> Response:
-        if await db.fetchval(queries.DELETE, task_id=_task_id(task_id)) is None:
+        if await db.fetchval(queries.DELETE, task_id=id_or_404(task_id, "Task")) is None:
             raise _not_found("No such recurring task")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -199,7 +190,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             ),
         ] = "this",
     ) -> Response:
-        task_id = _task_id(task_id)
+        task_id = id_or_404(task_id, "Task")
         async with writes.unit("tasks", atomic=scope == "this") as unit:
             if scope == "this":
                 task = await unit.db.fetchrow(task_queries.GET, id=task_id)

@@ -7,12 +7,22 @@ so another user's task, reminder or inbox item is not found: 404. A reminder is 
 transaction with the job that fires it, so the job exists exactly when the reminder does.
 """
 
-import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Path, Request, Response, status
 
-from app.core import DB, LINK, CurrentUser, OwnedDB, QueryParameters, invalid, new_id, page_size
+from app.core import (
+    DB,
+    LINK,
+    CurrentUser,
+    OwnedDB,
+    QueryParameters,
+    id_or_404,
+    invalid,
+    is_id,
+    new_id,
+    page_size,
+)
 from app.plugins.reminders import queries
 from app.plugins.reminders.durations import parse_offset
 from app.plugins.reminders.firing import Reminders
@@ -52,15 +62,6 @@ ITEM_NOT_FOUND: dict[int | str, dict[str, Any]] = {
 INBOX_QUERY = QueryParameters(InboxQuery)
 
 
-def _found(value: str, what: str) -> str:
-    """`value` if it could name a row (a UUID); else 404, as for a missing one."""
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found") from None
-    return value
-
-
 def build_router(reminders: Reminders) -> APIRouter:
     settings = reminders.settings
     router = APIRouter(tags=["reminders"])
@@ -79,7 +80,7 @@ def build_router(reminders: Reminders) -> APIRouter:
     async def create_reminder(
         task_id: TaskId, body: ReminderCreate, database: DB, user: CurrentUser
     ) -> ReminderOut:
-        task_id = _found(task_id, "Task")
+        task_id = id_or_404(task_id, "Task")
         offset = None if body.offset is None else parse_offset(body.offset)
         async with database.transaction() as transaction:
             db = transaction.owned(user.id)
@@ -117,7 +118,7 @@ def build_router(reminders: Reminders) -> APIRouter:
         responses=TASK_NOT_FOUND,
     )
     async def list_reminders(task_id: TaskId, db: OwnedDB) -> list[ReminderOut]:
-        rows = await db.fetch(queries.LIST, task_id=_found(task_id, "Task"))
+        rows = await db.fetch(queries.LIST, task_id=id_or_404(task_id, "Task"))
         if not rows:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Task not found")
         return [ReminderOut.of(_reminder(row)) for row in rows if row["id"] is not None]
@@ -137,10 +138,8 @@ def build_router(reminders: Reminders) -> APIRouter:
         if query.before is None:
             rows = await db.fetch(queries.INBOX, limit=limit + 1)
         else:
-            try:
-                uuid.UUID(query.before)
-            except ValueError:
-                raise invalid(("query", "before"), "must be an inbox item's id") from None
+            if not is_id(query.before):
+                raise invalid(("query", "before"), "must be an inbox item's id")
             rows = await db.fetch(queries.INBOX_BEFORE, id=query.before, limit=limit + 1)
         headers = {}
         if len(rows) > limit:
@@ -159,7 +158,7 @@ def build_router(reminders: Reminders) -> APIRouter:
         responses=ITEM_NOT_FOUND,
     )
     async def mark_read(item_id: ItemId, db: OwnedDB) -> InboxItemOut:
-        item_id = _found(item_id, "Inbox item")
+        item_id = id_or_404(item_id, "Inbox item")
         row = await db.fetchrow(queries.MARK_READ, id=item_id, now=reminders.clock.now())
         if row is None:  # read already, or not found
             row = await db.fetchrow(queries.INBOX_GET, id=item_id)
@@ -175,7 +174,7 @@ def build_router(reminders: Reminders) -> APIRouter:
         responses=NOT_FOUND,
     )
     async def get_reminder(reminder_id: ReminderId, db: OwnedDB) -> ReminderOut:
-        row = await db.fetchrow(queries.GET, id=_found(reminder_id, "Reminder"))
+        row = await db.fetchrow(queries.GET, id=id_or_404(reminder_id, "Reminder"))
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Reminder not found")
         return ReminderOut.of(row)
@@ -188,7 +187,7 @@ def build_router(reminders: Reminders) -> APIRouter:
         responses=NOT_FOUND,
     )
     async def delete_reminder(reminder_id: ReminderId, db: OwnedDB) -> Response:
-        deleted = await db.fetchval(queries.DELETE, id=_found(reminder_id, "Reminder"))
+        deleted = await db.fetchval(queries.DELETE, id=id_or_404(reminder_id, "Reminder"))
         if deleted is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Reminder not found")
         return Response(status_code=status.HTTP_204_NO_CONTENT)

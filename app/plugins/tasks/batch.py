@@ -11,7 +11,6 @@ what can only be known by applying an operation (404, 412) fails that operation 
 Operations never depend on each other: a task may appear in one operation per batch.
 """
 
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,7 +21,7 @@ import orjson
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core import Unit, Writer, documented, if_match_fails, matching_versions
+from app.core import Unit, Writer, documented, if_match_fails, is_id, matching_versions
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
@@ -172,7 +171,7 @@ def parse(operations: Sequence[Any]) -> list[Any]:
     for operation in operations:
         task_id = getattr(operation, "id", None)
         if task_id is not None:
-            if not _is_uuid(task_id):
+            if not is_id(task_id):
                 parsed.append(problem(404, "Task not found"))
                 continue
             if task_id in named:
@@ -193,14 +192,6 @@ def parse(operations: Sequence[Any]) -> list[Any]:
             named.add(task_id)
         parsed.append(operation)
     return parsed
-
-
-def _is_uuid(value: str) -> bool:
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
 
 
 def _json_rows(rows: list[dict[str, Any]]) -> list[Any]:

@@ -8,7 +8,6 @@ serialised once, straight to bytes. Every write is told to the in-transaction su
 `tasks` (`unit.emit`); the unit is a transaction only when one is enabled.
 """
 
-import uuid
 from typing import Annotated, Any
 
 import orjson
@@ -26,6 +25,7 @@ from app.core import (
     QueryParameters,
     Writes,
     etag,
+    id_or_404,
     if_match_fails,
     if_none_match_hits,
     matching_versions,
@@ -92,14 +92,6 @@ def _task_response(task: Any, status_code: int = 200, **headers: str) -> Respons
         media_type="application/json",
         headers={"ETag": etag(task["id"], task["version"]), **headers},
     )
-
-
-def _task_id(task_id: str) -> str:
-    try:
-        uuid.UUID(task_id)
-    except ValueError:
-        raise _not_found() from None  # a malformed id names no task: 404, not 422
-    return task_id
 
 
 async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Response:
@@ -234,7 +226,7 @@ async def batch_tasks(
     },
 )
 async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
-    task = await db.fetchrow(queries.GET, id=_task_id(task_id))
+    task = await db.fetchrow(queries.GET, id=id_or_404(task_id, "Task"))
     if task is None:
         raise _not_found()
     if if_none_match_hits(if_none_match, task["id"], task["version"]):
@@ -260,7 +252,7 @@ async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = No
 async def update_task(
     task_id: TaskId, body: TaskUpdate, writes: Writes, if_match: IfMatch = None
 ) -> Response:
-    task_id = _task_id(task_id)
+    task_id = id_or_404(task_id, "Task")
     changes = body.model_dump(exclude_unset=True)
     if not changes:
         return await _unchanged(writes.db, task_id, if_match)
@@ -288,7 +280,7 @@ async def update_task(
     responses={**TASK, **NOT_FOUND},
 )
 async def complete_task(task_id: TaskId, writes: Writes) -> Response:
-    task_id = _task_id(task_id)
+    task_id = id_or_404(task_id, "Task")
     async with writes.unit("tasks", "update", queries.COMPLETING) as unit:
         task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
         if task is None:  # already completed (idempotent), or not found
@@ -305,7 +297,7 @@ async def complete_task(task_id: TaskId, writes: Writes) -> Response:
     responses={**NOT_FOUND, **STALE},
 )
 async def delete_task(task_id: TaskId, writes: Writes, if_match: IfMatch = None) -> Response:
-    task_id = _task_id(task_id)
+    task_id = id_or_404(task_id, "Task")
     versions = matching_versions(if_match, task_id)
     async with writes.unit("tasks", "delete") as unit:
         if versions is None:

@@ -7,7 +7,6 @@ and rotation only, both `Cache-Control: no-store`; no read statement selects it.
 """
 
 import ipaddress
-import uuid
 from typing import Annotated, Any
 
 import httpx
@@ -22,6 +21,7 @@ from app.core import (
     OutboundError,
     OwnedDB,
     Settings,
+    id_or_404,
     invalid,
     new_id,
     new_secret,
@@ -62,14 +62,6 @@ DISABLED_BY_OWNER = "disabled by its owner"
 
 def _not_found(what: str = "Webhook endpoint") -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
-
-
-def _webhook_id(webhook_id: str) -> str:
-    try:
-        uuid.UUID(webhook_id)
-    except ValueError:
-        raise _not_found() from None
-    return webhook_id
 
 
 def _plain_http_allowed(host: str, allowed: list[str]) -> bool:
@@ -164,7 +156,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
 
     @router.get("/{webhook_id}", name="get", summary="Get a webhook endpoint", responses=NOT_FOUND)
     async def get_webhook(webhook_id: WebhookId, db: OwnedDB) -> WebhookOut:
-        row = await db.fetchrow(queries.GET, id=_webhook_id(webhook_id))
+        row = await db.fetchrow(queries.GET, id=id_or_404(webhook_id, "Webhook endpoint"))
         if row is None:
             raise _not_found()
         return _json(WebhookOut, row)
@@ -176,7 +168,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         responses=NOT_FOUND,
     )
     async def update_webhook(webhook_id: WebhookId, body: WebhookUpdate, db: OwnedDB) -> WebhookOut:
-        webhook_id = _webhook_id(webhook_id)
+        webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         changes = body.model_dump(exclude_unset=True)
         for name in ("url", "event_types", "enabled"):
             if name in changes and changes[name] is None:
@@ -205,7 +197,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         responses=NOT_FOUND,
     )
     async def delete_webhook(webhook_id: WebhookId, db: OwnedDB) -> Response:
-        if await db.fetchrow(queries.DELETE, id=_webhook_id(webhook_id)) is None:
+        if await db.fetchrow(queries.DELETE, id=id_or_404(webhook_id, "Webhook endpoint")) is None:
             raise _not_found()
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
@@ -219,7 +211,10 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     async def rotate_secret(webhook_id: WebhookId, db: OwnedDB) -> WebhookSecret:
         secret = new_secret()
         row = await db.fetchrow(
-            queries.ROTATE, id=_webhook_id(webhook_id), secret=secret, now=utcnow()
+            queries.ROTATE,
+            id=id_or_404(webhook_id, "Webhook endpoint"),
+            secret=secret,
+            now=utcnow(),
         )
         if row is None:
             raise _not_found()
@@ -238,7 +233,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
             int, Query(ge=1, le=config.max_page_size, description="How many, newest first")
         ] = 50,
     ) -> list[DeliveryOut]:
-        webhook_id = _webhook_id(webhook_id)
+        webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         rows = await db.fetch(queries.DELIVERIES, id=webhook_id, limit=limit)
         if not rows and await db.fetchrow(queries.EXISTS, id=webhook_id) is None:
             raise _not_found()
@@ -257,7 +252,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     async def redeliver(
         webhook_id: WebhookId, delivery_id: DeliveryId, user: CurrentUser, database: DB
     ) -> DeliveryOut:
-        webhook_id = _webhook_id(webhook_id)
+        webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         async with database.transaction() as transaction:
             db = transaction.owned(user.id)
             row = await db.fetchrow(
