@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from app.plugins.recurring.models import Recurrence
 from app.plugins.tasks.models import Task
-from app.plugins.tasks.queries import WRITTEN
+from app.plugins.tasks.queries import create_when
 
 TASK_ID = bindparam("task_id", type_=Text)
 NOW = bindparam("now", type_=DateTime(timezone=True))
@@ -80,17 +80,7 @@ _link = (
     .returning(R.series_id, R.timezone)
     .cte("link")
 )
-_made = (
-    insert(Task)
-    .from_select(
-        [column.key for column in WRITTEN],
-        select(*(bindparam(column.key, type_=column.type) for column in WRITTEN)).where(
-            exists(select(_link.c.series_id))
-        ),
-    )
-    .returning(col(Task.id))
-    .cte("made")
-)
+_made = create_when(exists(select(_link.c.series_id))).cte("made")
 SPAWN = (
     insert(Recurrence)
     .from_select(

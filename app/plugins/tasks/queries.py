@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    ColumnElement,
     DateTime,
     Integer,
     Text,
@@ -35,6 +36,8 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
+from sqlalchemy.sql.dml import ReturningInsert
+from sqlmodel import col
 
 from app.plugins.tasks.models import IdempotencyKey, Task
 from app.plugins.tasks.schemas import COLUMNS
@@ -52,6 +55,18 @@ CREATE = (
     .values({column.key: bindparam(column.key, type_=column.type) for column in WRITTEN})
     .on_conflict_do_nothing(index_elements=[Task.id])
 )
+
+
+def create_when(found: ColumnElement[bool]) -> ReturningInsert[tuple[str]]:
+    """CREATE's row, inserted only when `found` holds (a CTE of the same statement found its
+    row), `RETURNING` the id: the insert of a statement that does something else first."""
+    values = select(*(bindparam(column.key, type_=column.type) for column in WRITTEN))
+    return (
+        insert(Task)
+        .from_select([column.key for column in WRITTEN], values.where(found))
+        .returning(col(Task.id))
+    )
+
 
 # The fields COMPLETE sets: what in-transaction subscribers of completions name (`fields`).
 COMPLETING = frozenset({"completed", "completed_at"})
@@ -113,17 +128,7 @@ CLAIM = (
     .returning(IdempotencyKey.key)
 )
 _CLAIM = CLAIM.cte("claim")
-CREATE_ONCE = (
-    insert(Task)
-    .from_select(
-        [column.key for column in WRITTEN],
-        select(*(bindparam(column.key, type_=column.type) for column in WRITTEN)).where(
-            exists(select(_CLAIM.c.key))
-        ),
-    )
-    .returning(Task.id)
-    .add_cte(_CLAIM)
-)
+CREATE_ONCE = create_when(exists(select(_CLAIM.c.key))).add_cte(_CLAIM)
 STORED_RESPONSE = select(
     IdempotencyKey.request_hash,
     IdempotencyKey.status_code,
