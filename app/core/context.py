@@ -6,6 +6,7 @@ settings, the migrations of the enabled plugins, and the hook relay (so a plugin
 others, as `health` does for readiness checks).
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -16,6 +17,7 @@ from app.core.migrations import Migrations
 from app.core.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -50,4 +52,12 @@ class Context:
         value = self.plugin_settings[name]
         if not isinstance(value, model):
             raise TypeError(f"plugin {name!r} settings are {type(value).__name__}, not {model}")
+        return value
+
+    def shared(self, name: str, make: Callable[[], T]) -> T:
+        """What plugin `name` shares between its hooks for this app: made by `make()` when
+        first asked for, the same object after."""
+        if name not in self.state:
+            self.state[name] = make()
+        value: T = self.state[name]
         return value

@@ -40,7 +40,7 @@ class Auth:
 
     @classmethod
     def of(cls, context: Context) -> "Auth":
-        if NAME not in context.state:
+        def make() -> Auth:
             settings = context.settings
             config = context.settings_for(NAME, AuthSettings)
             issuer = Issuer(
@@ -51,9 +51,9 @@ class Auth:
             authenticator = TokenAuthenticator(
                 settings, config, issuer.verifier(config.leeway_seconds)
             )
-            passwords = Passwords(config.hashing_queue_seconds)
-            context.state[NAME] = cls(config, issuer, authenticator, passwords)
-        return context.state[NAME]
+            return cls(config, issuer, authenticator, Passwords(config.hashing_queue_seconds))
+
+        return context.shared(NAME, make)
 
 
 @hookimpl

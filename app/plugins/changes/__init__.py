@@ -66,9 +66,9 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
 
 def _feed(context: Context) -> Feed:
     """The plugin's per-app state, made once: its settings and the serializers of every plugin."""
-    feed = context.state.get("changes")
-    if feed is None:
+
+    def make() -> Feed:
         serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
-        feed = Feed(context.settings_for("changes", ChangesSettings), serializers)
-        context.state["changes"] = feed
-    return feed
+        return Feed(context.settings_for("changes", ChangesSettings), serializers)
+
+    return context.shared("changes", make)

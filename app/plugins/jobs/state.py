@@ -26,8 +26,9 @@ class Jobs:
 
     @classmethod
     def of(cls, context: Context) -> "Jobs":
-        if NAME not in context.state:
-            context.state[NAME] = cls(
+        return context.shared(
+            NAME,
+            lambda: cls(
                 context.settings_for(NAME, JobsSettings), Definitions.of(context.collect("jobs"))
-            )
-        return context.state[NAME]
+            ),
+        )

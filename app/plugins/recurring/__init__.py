@@ -26,11 +26,7 @@ NAME = "recurring"
 
 
 def _occurrences(context: Context) -> Occurrences:
-    state = context.state
-    if NAME not in state:
-        state[NAME] = Occurrences(context.settings_for(NAME, RecurringSettings))
-    occurrences: Occurrences = state[NAME]
-    return occurrences
+    return context.shared(NAME, lambda: Occurrences(context.settings_for(NAME, RecurringSettings)))
 
 
 @hookimpl

@@ -87,12 +87,7 @@ class Reminders:
 
     @classmethod
     def of(cls, context: Context) -> "Reminders":
-        state = context.state.get(NAME)
-        if state is None:
-            state = cls(context.settings_for(NAME, RemindersSettings))
-            context.state[NAME] = state
-        assert isinstance(state, Reminders)
-        return state
+        return context.shared(NAME, lambda: cls(context.settings_for(NAME, RemindersSettings)))
 
     def jobs(self) -> Sequence[Task | Periodic]:
         return [

@@ -31,11 +31,8 @@ _PRUNE = text(
 
 def _deliverer(context: Context) -> Deliverer:
     """The plugin's per-app state, made once."""
-    deliverer = context.state.get(NAME)
-    if deliverer is None:
-        config = context.settings_for(NAME, WebhooksSettings)
-        deliverer = context.state[NAME] = Deliverer(context.settings, config)
-    return deliverer  # type: ignore[no-any-return]
+    config = context.settings_for(NAME, WebhooksSettings)
+    return context.shared(NAME, lambda: Deliverer(context.settings, config))
 
 
 @hookimpl
