@@ -90,6 +90,15 @@ class Allowances:
         candidates = {address, embedded_ipv4(address)}
         return any(ip in network for ip in candidates for network in self.networks)
 
+    def names(self, host: str) -> bool:
+        """Whether `host` as written is allowed, before any resolution: a listed name, or an
+        address inside a listed network."""
+        try:
+            address = ipaddress.ip_address(host)
+        except ValueError:
+            return host.lower().rstrip(".") in self.hosts
+        return any(address in network for network in self.networks)
+
     def refusal(self, host: str, address: IPAddress) -> str | None:
         """Why connecting to `address` for `host` is refused, or None when it may go ahead."""
         return None if self.allows(host, address) else refusal(address)

@@ -159,6 +159,11 @@ class OutboundClient:
     def from_settings(cls, settings: Settings, limits: Limits = Limits()) -> "OutboundClient":
         return cls(Allowances.parse(settings.outbound_allow_hosts), limits)
 
+    def allows(self, host: str) -> bool:
+        """Whether the operator allows `host` as written (`OUTBOUND_ALLOW_HOSTS`): a listed
+        name, or an address inside a listed network; e.g. for plain `http://`."""
+        return self.transport.allowances.names(host)
+
     async def check(self, url: str) -> None:
         """Raise `DestinationRefused` unless `url` may be requested now (for a registration
         form; every request is checked again, since DNS answers change)."""

@@ -267,6 +267,9 @@ def test_allowances_take_hosts_and_networks():
     assert allowances.refusal("other", ipaddress.ip_address("10.1.2.3")) is None
     assert allowances.refusal("other", ipaddress.ip_address("::1")) is None
     assert allowances.refusal("other", ipaddress.ip_address("10.2.0.1")) == "a private address"
+    # As written, before resolving: a listed name, or an address in a listed network.
+    assert allowances.names("RECEIVER.internal.") and allowances.names("10.1.200.7")
+    assert not allowances.names("other") and not allowances.names("10.2.0.1")
 
 
 def test_a_bad_allowance_stops_start_up():

@@ -6,7 +6,6 @@ user's endpoint or delivery is simply not found (404). The secret is answered by
 and rotation only, both `Cache-Control: no-store`; no read statement selects it.
 """
 
-import ipaddress
 from typing import Annotated, Any
 
 import httpx
@@ -64,47 +63,26 @@ def _not_found(what: str = "Webhook endpoint") -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
 
 
-def _plain_http_allowed(host: str, allowed: list[str]) -> bool:
-    """`http://` is for hosts the operator allows (`OUTBOUND_ALLOW_HOSTS`): a name listed
-    there, or an address inside a listed address or network."""
-    host = host.lower().rstrip(".")
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        address = None
-    for entry in allowed:
-        try:
-            network = ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            if entry.lower().rstrip(".") == host:
-                return True
-            continue
-        if address is not None and address in network:
-            return True
-    return False
-
-
 async def check_url(url: str, settings: Settings) -> None:
     """A 422 naming the problem unless `url` may receive deliveries now."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
         raise invalid(("body", "url"), f"not a valid URL ({exc})") from None
-    if parsed.scheme == "http" and not _plain_http_allowed(
-        parsed.host, settings.outbound_allow_hosts
-    ):
-        raise invalid(("body", "url"), "use https:// (http:// only for hosts the operator allows)")
-    if parsed.scheme not in {"http", "https"}:
-        raise invalid(("body", "url"), "use an https:// URL")
-    if parsed.userinfo:
-        raise invalid(("body", "url"), "credentials in the URL are not allowed")
-    try:
-        async with OutboundClient.from_settings(settings) as client:
+    async with OutboundClient.from_settings(settings) as client:
+        if parsed.scheme == "http" and not client.allows(parsed.host):
+            message = "use https:// (http:// only for hosts the operator allows)"
+            raise invalid(("body", "url"), message)
+        if parsed.scheme not in {"http", "https"}:
+            raise invalid(("body", "url"), "use an https:// URL")
+        if parsed.userinfo:
+            raise invalid(("body", "url"), "credentials in the URL are not allowed")
+        try:
             await client.check(url)
-    except DestinationRefused as exc:
-        raise invalid(("body", "url"), f"refused destination: {exc}") from None
-    except OutboundError as exc:
-        raise invalid(("body", "url"), str(exc)) from None
+        except DestinationRefused as exc:
+            raise invalid(("body", "url"), f"refused destination: {exc}") from None
+        except OutboundError as exc:
+            raise invalid(("body", "url"), str(exc)) from None
 
 
 def _json(model: type[Any], row: Any) -> Any:
