@@ -33,6 +33,7 @@ from app.core.idempotency import (
     replay_stored,
     request_hash,
 )
+from app.core.instants import EARLIEST, LATEST
 from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
 from app.core.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
@@ -66,9 +67,11 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "DB",
+    "EARLIEST",
     "ETAG",
     "IDEMPOTENT_REPLAYED",
     "KEEP_KEYS_FOR",
+    "LATEST",
     "LINK",
     "LOCATION",
     "NO_NUL",
