@@ -33,7 +33,7 @@ from app.core.idempotency import (
     replay_stored,
     request_hash,
 )
-from app.core.instants import EARLIEST, LATEST
+from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.jobs import Job, Periodic, Task
 from app.core.marks import body_limit, no_store
 from app.core.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
@@ -91,6 +91,7 @@ __all__ = [
     "Executor",
     "IdempotencyKeyHeader",
     "InTransaction",
+    "Instant",
     "Job",
     "OutboundClient",
     "OutboundError",
@@ -126,6 +127,7 @@ __all__ = [
     "page_size",
     "public",
     "replay_stored",
+    "representable",
     "request_hash",
     "signature_headers",
     "utcnow",

@@ -6,11 +6,32 @@ The instants the API can represent: finite, and held by both PostgreSQL and Pyth
 Python's `datetime.min` and `datetime.max` are the edges of its calendar, and asyncpg stores
 them as `-infinity` and `infinity`, which no client and no `datetime` can read back. A day's
 margin at each end keeps every zone's wall-clock time (UTC-12 … UTC+14) inside the calendar too.
-Every datetime a request carries must lie in [`EARLIEST`, `LATEST`]; a series whose next
-occurrence would fall outside ends there.
+Every datetime a request carries is an `Instant`: aware, in [`EARLIEST`, `LATEST`], answered in
+UTC. A series whose next occurrence would fall outside ends there.
 """
 
 from datetime import UTC, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, AwareDatetime
 
 EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
+
+
+def representable(value: datetime) -> datetime:
+    """`value` in UTC; a ValueError (a 422 naming the field) outside [EARLIEST, LATEST], or when
+    UTC cannot hold it at all, as `0001-01-01T00:00:00+14:00`."""
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError:
+        value = datetime.min.replace(tzinfo=UTC)  # below any zone's edge: refused just below
+    if not EARLIEST <= value <= LATEST:
+        raise ValueError(
+            f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()} (UTC)"
+        )
+    return value
+
+
+# Naive datetimes are refused; aware ones are stored and answered in UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(representable)]
