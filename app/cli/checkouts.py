@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.errors import ConfigError
-from app.core.installed import ENTRY_POINT_GROUP, Installed
+from app.core.plugins.installed import ENTRY_POINT_GROUP, Installed
 
 
 @dataclass(frozen=True)

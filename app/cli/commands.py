@@ -19,25 +19,27 @@ from typing import Any, TypeVar
 
 import click
 import uvicorn
+from fastapi import FastAPI
 from pydantic import SecretStr
-from sqlalchemy import make_url
+from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core import feed, redaction
-from app.core.app import create_app, database_url
-from app.core.branches import Branches
-from app.core.checkouts import Checkout, checkout
-from app.core.connectivity import check_database
-from app.core.context import Context
-from app.core.database import create_engine, engine_options
+from app.cli.checkouts import Checkout, checkout
+from app.cli.connectivity import check_database
+from app.cli.revisions import new_revision
+from app.cli.scaffold import new_plugin
+from app.cli.server import uvicorn_options
+from app.core import redaction
+from app.core.app import create_app
+from app.core.db.branches import Branches
+from app.core.db.migrations import Step
+from app.core.db.unmigrated import explain, require_migrations, unmigrated_tables
+from app.core.db.urls import create_engine, database_url, engine_options
 from app.core.errors import ConfigError
-from app.core.installed import Installed, installed_plugins
-from app.core.migrations import Step, new_revision
-from app.core.plugins import load, per_plugin
-from app.core.scaffold import new_plugin
-from app.core.server import uvicorn_options
+from app.core.plugins.context import Context
+from app.core.plugins.installed import Installed, installed_plugins
+from app.core.plugins.loading import load, per_plugin
 from app.core.settings import Settings
-from app.core.unmigrated import explain, require_migrations, unmigrated
 
 logger = logging.getLogger("todo_api")
 T = TypeVar("T")
@@ -78,9 +80,15 @@ async def _on_database(context: Context, work: Callable[[AsyncEngine], Awaitable
 
 
 async def migrate_database(context: Context) -> list[Step]:
-    # Inside the migration's lock, after upgrading: the change log's triggers (app.core.feed).
-    attach = feed.attacher(model for answer in context.hook.models() for model in answer)
-    return await _on_database(context, lambda engine: context.migrations.upgrade(engine, attach))
+    # Inside the migration's lock, after upgrading: the plugins' `after_upgrade` work (the
+    # changes plugin's triggers on every tracked table).
+    after = context.collect("after_upgrade")
+
+    def then(connection: Connection) -> None:
+        for work in after:
+            work(connection)
+
+    return await _on_database(context, lambda engine: context.migrations.upgrade(engine, then))
 
 
 def read_branches(context: Context) -> Branches:
@@ -92,9 +100,30 @@ def migrated(steps: list[Step]) -> list[str]:
     return [f"migrated {step}" for step in steps] or ["migrations: already at head"]
 
 
+class Starter:
+    """What a plugin's command is given (`@click.pass_obj`): `app.core.CommandLine`."""
+
+    def start(self, migrate: bool = True) -> FastAPI:
+        """The app as `serve` starts it, not yet running: the configuration checked, the
+        database reached and (unless `migrate` is false) migrated, the steps logged."""
+        settings = Settings()
+        configure_logging(settings)
+        context = load(settings)
+        app = create_app(settings, context)  # any configuration error surfaces here, as one line
+        reach_database(settings)
+        if migrate:
+            for line in migrated(asyncio.run(migrate_database(context))):
+                logger.info(line)
+        return app
+
+
 class _WithPluginCommands(click.Group):
     """The built-in commands, then the enabled plugins' `cli_commands`, loaded only when a name
-    is not a built-in (or for `--help`): `--version` and the built-ins load the plugins once."""
+    is not a built-in (or for `--help`): `--version` and the built-ins load the plugins once.
+    A `ConfigError` from any command, a plugin's too, is one `error:` line and status 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return clear_errors(super().invoke)(ctx)
 
     def _plugin_commands(self) -> dict[str, click.Command]:
         try:
@@ -116,6 +145,7 @@ class _WithPluginCommands(click.Group):
 @click.pass_context
 def cli(ctx: click.Context) -> None:
     """Todo API: a pluggable multi-user todo REST backend."""
+    ctx.obj = Starter()
 
 
 @cli.command()
@@ -248,7 +278,7 @@ def plugins(orphans: bool) -> None:
             click.echo("no orphaned branches")
         return
     branches = _branches_if_reachable(settings, context)
-    missing = unmigrated(context)
+    missing = unmigrated_tables(context)
     routes = {
         name: sum(len(router.routes) for router in found)
         for name, found in per_plugin(context.hook.routers, context=context)

@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 
-from app.core.database import engine_options
+from app.core.db.urls import engine_options
 from app.core.errors import ConfigError
 from app.core.settings import PoolMode
 

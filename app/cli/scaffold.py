@@ -18,9 +18,9 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from string import Template
 
+from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
-from app.core.installed import installed_plugins
-from app.core.migrations import Migrations
+from app.core.plugins.installed import installed_plugins
 
 TEMPLATES = files("app") / "templates" / "plugin"
 SUFFIX = ".tmpl"

@@ -22,7 +22,7 @@ from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from app.core.problems import MEDIA_TYPE, Problem
+from app.core.http.problems import MEDIA_TYPE, Problem
 from app.core.settings import Settings
 
 MAX_HEAD_BYTES = 16 * 1024

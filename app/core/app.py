@@ -18,26 +18,19 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.core import docs, edge, fallback, openapi, problems, redaction
-from app.core.context import Context
-from app.core.database import engine_options
-from app.core.dependencies import AUTHENTICATING, current_user, is_public
-from app.core.embedded import start as start_embedded
+from app.core import redaction
+from app.core.db.pool import Database
+from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
-from app.core.events import Events
-from app.core.plugins import load
-from app.core.pool import Database
+from app.core.http import docs, edge, fallback, openapi, problems
+from app.core.http.dependencies import AUTHENTICATING, current_user
+from app.core.http.marks import is_public
+from app.core.plugins.context import Context
+from app.core.plugins.loading import load
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
 VERSION = version("todo-api")
-
-
-def database_url(settings: Settings) -> str:
-    """`DATABASE_URL`, or the URL of the embedded server (started here when needed)."""
-    if settings.database_url is not None:
-        return settings.database_url.get_secret_value()
-    return start_embedded(settings.data_dir / "postgres")
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
@@ -80,7 +73,6 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     )
     app.state.context = context
     app.state.authenticators = context.collect("authenticator")
-    app.state.events = Events(context.collect("subscriptions"))
 
     problems.install(app)
     for router in context.collect("routers"):

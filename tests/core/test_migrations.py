@@ -9,14 +9,15 @@ import pytest
 from alembic.migration import MigrationContext
 from sqlalchemy import make_url
 
-from app.core.checkouts import checkout
-from app.core.cli import migrate_database
-from app.core.database import create_engine
+from app.cli.checkouts import checkout
+from app.cli.commands import migrate_database
+from app.cli.revisions import new_revision
+from app.core.db.migrations import Migrations, Step
+from app.core.db.urls import create_engine
 from app.core.errors import ConfigError
-from app.core.installed import Installed, installed_plugins
-from app.core.migrations import Migrations, Step, new_revision
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.installed import Installed, installed_plugins
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ADA = {"Authorization": "Bearer good-ada"}

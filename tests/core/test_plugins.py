@@ -8,8 +8,8 @@ import sys
 import pytest
 
 from app.core.errors import ConfigError
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings
 from tests.core.plugins_for_tests import Configurable, Misspelled, TokenAuth
 

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.scaffold import new_plugin
 from app.core.errors import ConfigError
-from app.core.installed import ENTRY_POINT_GROUP
-from app.core.scaffold import new_plugin
+from app.core.plugins.installed import ENTRY_POINT_GROUP
 from app.core.settings import Settings
 
 NAME = "checklists"
@@ -63,7 +63,7 @@ def scratch_environment(folder: Path, hide: str) -> Path:
         f"import site; site.addsitedir({str(mirror)!r})\n"
     )
     (venv / "bin" / "todo-api").write_text(
-        f"#!{python}\nimport sys\nfrom app.core.cli import cli\nsys.exit(cli())\n"
+        f"#!{python}\nimport sys\nfrom app.cli.commands import cli\nsys.exit(cli())\n"
     )
     (venv / "bin" / "todo-api").chmod(0o755)
     return venv / "bin"

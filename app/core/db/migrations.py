@@ -9,7 +9,7 @@ shared `alembic_version` table still names the head of a plugin that was disable
 ran; Alembic refuses to start when it cannot find a revision it is told about. Only the enabled
 plugins' branches are upgraded, so disabling a plugin neither breaks `migrate` nor touches its
 tables, and enabling it again continues from where it stopped. A branch whose plugin is not
-installed at all (an orphan, `app.core.branches`) is set aside while the others migrate.
+installed at all (an orphan, `app.core.db.branches`) is set aside while the others migrate.
 """
 
 import importlib.util
@@ -19,34 +19,49 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Protocol
 
+import asyncpg
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core import branches
-from app.core.branches import Branches, Orphan, Record
-from app.core.checkouts import Checkout, writable_source
-from app.core.installed import Installed
+from app.core.db import branches
+from app.core.db.branches import Branches, Orphan, Record
+from app.core.db.pool import Executor
 
 # pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
 # one after another. A transaction-level lock, because a session-level one is unsafe behind a
 # transaction-mode pooler such as Neon's.
 LOCK_KEY = 0x746F646F617069
+# Readiness, in one round trip: which revisions the database has.
+_APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_version")
+# Only when alembic_version names an orphan's revision: the positions the kernel recorded.
+_RECORDED = text(f"SELECT branch, revision FROM {branches.TABLE}")
 logger = logging.getLogger("todo_api")
 
 
 def script_location() -> Path:
     """The `migrations/` folder: at the top of a checkout, or `app.migrations` in a wheel."""
-    checkout = Path(__file__).resolve().parents[2] / "migrations"
+    checkout = Path(__file__).resolve().parents[3] / "migrations"
     if (checkout / "env.py").is_file():
         return checkout
     # A namespace package (the folder has no __init__.py), so it has locations but no origin.
     spec = importlib.util.find_spec("app.migrations")
     assert spec is not None and spec.submodule_search_locations, "installed without migrations"
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+class Source(Protocol):
+    """A plugin whose revisions Alembic is shown: installed, or a checkout (`todo-api revision`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def migrations_dir(self) -> Path | None: ...
 
 
 @dataclass(frozen=True)
@@ -64,7 +79,7 @@ class Step:
 class Migrations:
     """The Alembic view of the installed plugins, and what the enabled ones need."""
 
-    def __init__(self, installed: Iterable[Installed | Checkout], enabled: Iterable[str]) -> None:
+    def __init__(self, installed: Iterable[Source], enabled: Iterable[str]) -> None:
         plugins = list(installed)
         self.installed = frozenset(plugin.name for plugin in plugins)
         self.config = Config()
@@ -152,32 +167,22 @@ class Migrations:
         of them is an orphan's, the kernel's records (`todo_api_branches`)."""
         return Branches(self.script, current, records or {}, self.installed)
 
+    async def behind_now(self, db: Executor) -> list[str]:
+        """`behind`, read from the database now: one statement, and one more only when
+        `alembic_version` names a revision no installed plugin ships (an orphan's), to read the
+        positions the kernel recorded. A database never migrated is behind on every branch."""
+        try:
+            state = self.branches(await db.fetchval(_APPLIED))
+        except asyncpg.UndefinedTableError:
+            state = self.branches([])
+        if state.unknown:
+            records = {
+                row["branch"]: Record(row["revision"], None) for row in await db.fetch(_RECORDED)
+            }
+            state = self.branches(state.rows, records)
+        return self.behind(state)
+
     def behind(self, state: Branches) -> list[str]:
         """Enabled plugins whose migrations are not at head (empty when all are). A head reached
         through another branch's `depends_on` counts (tasks_0001 records auth_0001)."""
         return [name for name, head in self.heads.items() if head not in state.applied]
-
-
-def new_revision(plugins: Mapping[str, Installed | Checkout], name: str, message: str) -> Path:
-    """Write an empty revision at the head of plugin `name`'s branch (starting the branch if it
-    has none) into `<package>/migrations/versions`, with the id `<name>_NNNN`; return its path.
-    Only this project's own plugins get its `Task:`/`Spec:` header."""
-    versions = writable_source(plugins[name]) / "migrations" / "versions"
-    versions.mkdir(parents=True, exist_ok=True)
-    migrations = Migrations(plugins.values(), [name])
-    migrations.config.attributes["project_header"] = plugins[name].source == "built-in"
-    if name in migrations.heads:
-        number = sum(1 for _ in migrations.script.iterate_revisions(f"{name}@head", "base")) + 1
-        head, label = f"{name}@head", None
-    else:
-        number, head, label = 1, "base", name
-    script = command.revision(
-        migrations.config,
-        message,
-        rev_id=f"{name}_{number:04d}",
-        version_path=str(versions),
-        head=head,
-        branch_label=label,
-    )
-    assert script is not None and not isinstance(script, list)
-    return Path(script.path)

@@ -25,7 +25,7 @@ owned executor, which could not scope it.
 from copy import copy
 from typing import Any
 
-from sqlalchemy import String, Table, and_, bindparam, inspect
+from sqlalchemy import Column, ForeignKey, String, Table, Text, and_, bindparam, inspect
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoUpdate
 from sqlalchemy.sql import ClauseElement, visitors
 from sqlalchemy.sql.dml import Delete, Insert, Update
@@ -35,7 +35,7 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import immutabledict
 from sqlmodel import Field, SQLModel
 
-from app.core.statements import QueryCache
+from app.core.db.statements import QueryCache
 
 # The bind parameter every scoped statement carries; executors fill it in.
 OWNER = "todo_api_owner"
@@ -45,14 +45,25 @@ class OwnershipError(RuntimeError):
     """A statement on an `Owned` model that cannot be scoped to one owner."""
 
 
+# The owner column's foreign key is named `<table>` + this: a write for a user deleted since
+# their token was issued violates it, and the kernel answers 401, not 500 (`problems`).
+OWNER_KEY_SUFFIX = "_user_id_fkey"
+
+
 class Owned(SQLModel):
     """Mixin for user-owned table models: adds `user_id` and the per-user scoping.
 
-    The foreign key to `users.id` (ON DELETE CASCADE) and the indexes belong in the plugin's
-    migration, which is where tables are created.
+    The column is created by the plugin's migration, with `owner_column(table)`.
     """
 
     user_id: str = Field(default=None, nullable=False)
+
+
+def owner_column(table: str) -> "Column[str]":
+    """The `user_id` column of an owned table, for its migration's `create_table`: it
+    references `users.id` (ON DELETE CASCADE) under the name the kernel recognises."""
+    key = ForeignKey("users.id", ondelete="CASCADE", name=f"{table}{OWNER_KEY_SUFFIX}")
+    return Column("user_id", Text(), key, nullable=False)
 
 
 def owned_tables(base: type[SQLModel] = Owned) -> set[Table]:

@@ -20,14 +20,14 @@ answers 503 with `Retry-After` (`DatabaseUnavailable`), never 500.
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
 import asyncpg
 from sqlalchemy.sql import ClauseElement
 
-from app.core.database import EngineOptions
-from app.core.ownership import OWNER, SCOPED, UNSCOPED, OwnershipError
+from app.core.db.ownership import OWNER, SCOPED, UNSCOPED, OwnershipError
+from app.core.db.urls import EngineOptions
 from app.core.settings import StatementCache
 
 if TYPE_CHECKING:
@@ -86,16 +86,32 @@ class Executor:
     """Runs SQLAlchemy statements, with bind parameters by name, and returns asyncpg records.
 
     An executor `owned(user_id)` runs every statement through the kernel's ownership scoping
-    (`app.core.ownership`): the caller's rows only, whatever the statement says.
+    (`app.core.db.ownership`): the caller's rows only, whatever the statement says.
     """
 
-    def __init__(self, run: Runner, owner: str | None = None) -> None:
+    def __init__(
+        self,
+        run: Runner,
+        owner: str | None = None,
+        begin: "Callable[[], AbstractAsyncContextManager[Transaction]] | None" = None,
+    ) -> None:
         self._run = run
         self.owner = owner
         self._queries = SCOPED if owner is not None else UNSCOPED
+        self._begin = begin  # opens a transaction on the pool; None inside one
 
     def owned(self, owner: str) -> "Executor":
-        return Executor(self._run, owner)
+        return Executor(self._run, owner, self._begin)
+
+    @asynccontextmanager
+    async def transaction(self) -> "AsyncIterator[Executor]":
+        """The block's statements in one transaction, scoped as this executor is (`BEGIN` …
+        `COMMIT`); inside a transaction already, this executor itself."""
+        if self._begin is None:
+            yield self
+            return
+        async with self._begin() as transaction:
+            yield transaction if self.owner is None else transaction.owned(self.owner)
 
     def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, list[Any]]:
         query = self._queries.get(statement)
@@ -157,6 +173,10 @@ class Database(Executor):
     def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
         super().__init__(self._on_pool)
         self.pool = pool
+
+    def owned(self, owner: str) -> Executor:
+        # Late-bound, so a test replacing `Database.transaction` is seen by owned executors too.
+        return Executor(self._run, owner, lambda: self.transaction())
 
     @classmethod
     async def open(

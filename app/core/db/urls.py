@@ -10,7 +10,7 @@ becomes an `ssl` context (a *verifying* one for `require`/`verify-*`, because as
 negotiates SCRAM on its own). A `-pooler` host is PgBouncer in transaction mode, which refuses
 startup parameters such as `statement_timeout`.
 
-Two consumers: the request path's asyncpg pool (`app.core.pool`) and Alembic's one-shot
+Two consumers: the request path's asyncpg pool (`app.core.db.pool`) and Alembic's one-shot
 SQLAlchemy engine for migrations (`create_engine`).
 """
 
@@ -24,6 +24,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
+from app.core.db.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.settings import PoolMode, Settings, StatementCache
 
@@ -106,13 +107,20 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
     )
 
 
-def listen_options(settings: Settings, url: str) -> EngineOptions | None:
+def database_url(settings: Settings) -> str:
+    """`DATABASE_URL`, or the URL of the embedded server (started here when needed)."""
+    if settings.database_url is not None:
+        return settings.database_url.get_secret_value()
+    return start_embedded(settings.data_dir / "postgres")
+
+
+def listen_options(settings: Settings, url: str | None = None) -> EngineOptions | None:
     """Where a `LISTEN` connection can go: `DATABASE_DIRECT_URL`, else `url` (the database's
-    URL) unless it is a transaction pooler, where LISTEN silently hears nothing; None means
-    there is no such place, and listeners poll instead."""
+    URL, by default `database_url(settings)`) unless it is a transaction pooler, where LISTEN
+    silently hears nothing; None means there is no such place, and listeners poll instead."""
     if settings.database_direct_url is not None:
         return engine_options(settings.database_direct_url.get_secret_value(), PoolMode.session)
-    options = engine_options(url, settings.database_pool_mode)
+    options = engine_options(url or database_url(settings), settings.database_pool_mode)
     return None if options.transaction_pooling else options
 
 

@@ -6,38 +6,24 @@ The request-time edges plugins depend on: the database, and the current user.
 `CurrentUser` is the one way a plugin learns who is calling. It awaits the authenticators the
 plugins returned from the `authenticator` hook; the kernel adds it to every plugin route that is
 not marked `@public`, so a route cannot be left open by forgetting it. `OwnedDB` is the database
-scoped to that user (`app.core.ownership`).
+scoped to that user (`app.core.db.ownership`).
 
 Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker thread,
 which costs more than the work it does.
 """
 
-from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
-from app.core.events import Writer
-from app.core.pool import Database, Executor
-from app.core.principal import AuthenticationError, Authenticator, Principal
+from app.core.db.pool import Database, Executor
+from app.core.http.principal import AuthenticationError, Authenticator, Principal
 
-# The OAuth2 password flow makes the docs page's Authorize button work; the token endpoint is
-# the auth plugin's. Only the Authorization header is read, never the query string.
-TOKEN_URL = "/api/v1/auth/token"
-bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
-
-F = TypeVar("F", bound=Callable[..., object])
-
-
-def public(endpoint: F) -> F:
-    """Mark a route's endpoint as open to anonymous callers (put it under `@router.get(...)`)."""
-    endpoint.__todo_api_public__ = True  # type: ignore[attr-defined]
-    return endpoint
-
-
-def is_public(endpoint: object) -> bool:
-    return getattr(endpoint, "__todo_api_public__", False) is True
+# The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
+# tokens is the authentication plugin's to say (`@token_endpoint`); the OpenAPI document names
+# it (`app.core.http.openapi`). Only the Authorization header is read, never the query string.
+bearer = OAuth2PasswordBearer(tokenUrl="", auto_error=False)
 
 
 async def _database(request: Request) -> Database:
@@ -97,17 +83,7 @@ async def owned_database(
 
 
 OwnedDB = Annotated[Executor, Depends(owned_database)]
-
-
-async def owned_writer(request: Request, token: Annotated[str | None, Security(bearer)]) -> Writer:
-    # The user's writes, told to the in-transaction subscribers (`app.core.events`); like
-    # `owned_database`, it authenticates by itself.
-    user = await _authenticate(request, token)
-    return Writer(request.app.state.database, user.id, request.app.state.events)
-
-
-Writes = Annotated[Writer, Depends(owned_writer)]
 # Dependencies that authenticate: a route using one needs no other.
-AUTHENTICATING = (current_user, owned_database, owned_writer)
+AUTHENTICATING = (current_user, owned_database)
 # Dependencies that may reach the database (authenticating may look the user up).
 USING_DATABASE = (_database, *AUTHENTICATING)

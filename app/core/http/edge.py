@@ -38,8 +38,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.core import problems
-from app.core.marks import body_limit_of, is_no_store
+from app.core.http import problems
+from app.core.http.marks import body_limit_of, is_no_store
 from app.core.settings import Settings
 
 MAX_QUERY_PARAMS = 100

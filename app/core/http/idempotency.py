@@ -10,7 +10,7 @@ the write (the tasks plugin's `CREATE_ONCE` shows how), so a fresh key costs no 
 
 A malformed key, or a key used again with another body, is a 422 whose `errors` name the
 header (`["header", "Idempotency-Key"]`); the header is documented with its limits, and the
-stored answer's `Idempotent-Replayed` header is `app.core.openapi.IDEMPOTENT_REPLAYED`.
+stored answer's `Idempotent-Replayed` header is `app.core.http.openapi.IDEMPOTENT_REPLAYED`.
 """
 
 import hashlib
@@ -24,7 +24,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from app.core.conventions import utcnow
-from app.core.problems import invalid
+from app.core.http.problems import invalid
 
 if TYPE_CHECKING:
     from asyncpg import Record

@@ -1,8 +1,9 @@
-"""Task: T-071
+"""Task: T-071, T-006, T-247
 Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits
 
-Marks a route's endpoint carries for the edge, like `@public`: attributes on the function, read
-from `scope["endpoint"]` once the router has matched the request, so they cost nothing until then.
+Marks a route's endpoint carries for the kernel: attributes on the function. `@public` is read
+when the router is mounted, `@token_endpoint` when the OpenAPI document is built, the others by
+the edge from `scope["endpoint"]` once the router has matched the request (nothing until then).
 
 ```python
 @router.post("/upload")
@@ -15,6 +16,27 @@ from collections.abc import Callable
 from typing import TypeVar
 
 F = TypeVar("F", bound=Callable[..., object])
+
+
+def public(endpoint: F) -> F:
+    """Mark a route's endpoint as open to anonymous callers (put it under `@router.get(...)`)."""
+    endpoint.__todo_api_public__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_public(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_public__", False) is True
+
+
+def token_endpoint(endpoint: F) -> F:
+    """The route that issues bearer tokens (OAuth2 password flow): the docs page's Authorize
+    button posts to it. The kernel names no plugin's paths, so the authentication plugin says."""
+    endpoint.__todo_api_token_endpoint__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_token_endpoint(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_token_endpoint__", False) is True
 
 
 def no_store(endpoint: F) -> F:

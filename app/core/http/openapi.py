@@ -35,13 +35,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
 from pydantic.json_schema import models_json_schema
 
-from app.core import problems
-from app.core.dependencies import AUTHENTICATING, USING_DATABASE
 from app.core.errors import ConfigError
+from app.core.http import problems
+from app.core.http.dependencies import AUTHENTICATING, USING_DATABASE
+from app.core.http.marks import is_token_endpoint
 
 REF = "#/components/schemas/"
 CONVENTIONS = "specs/api/conventions.md"
-# Kernel-made schemas an operation carries along (app.core.query): moved into the components.
+# Kernel-made schemas an operation carries along (app.core.http.parameters): moved into the components.
 SCHEMAS_KEY = "x-todo-api-schemas"
 # What FastAPI declares for its own 422, replaced by the problem it really is.
 _FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
@@ -154,7 +155,7 @@ def install(app: FastAPI) -> None:
 def description() -> str:
     """What every client must know, shown atop the docs page: specs/api/conventions.md, at the
     top of a checkout or `app.specs` in a wheel."""
-    checkout = Path(__file__).resolve().parents[2] / CONVENTIONS
+    checkout = Path(__file__).resolve().parents[3] / CONVENTIONS
     source = checkout if checkout.is_file() else files("app.specs").joinpath("api/conventions.md")
     return source.read_text(encoding="utf-8")
 
@@ -163,6 +164,8 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     document["info"]["description"] = description()
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for context, method in _operations(app):
+        if is_token_endpoint(getattr(context.original_route, "endpoint", None)):
+            _token_url(document, str(context.path_format))
         operation = document["paths"][context.path_format][method.lower()]
         schemas.update(operation.pop(SCHEMAS_KEY, {}))
         _complete_operation(operation, _dependencies(context))
@@ -178,6 +181,12 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         _examples_of_fields(schema)
     _examples_of_bodies(document)
     return document
+
+
+def _token_url(document: dict[str, Any], path: str) -> None:
+    for scheme in document["components"].get("securitySchemes", {}).values():
+        if "password" in scheme.get("flows", {}):
+            scheme["flows"]["password"]["tokenUrl"] = path
 
 
 def _dependencies(context: RouteContext) -> set[object]:

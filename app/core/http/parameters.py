@@ -8,7 +8,7 @@ annotation on every request; for a list route that was the largest single cost i
 `QueryParameters(Model).parse(request)` validates the query string with the model in one
 pydantic call, answers a bad value exactly as FastAPI would (422 with `loc: ["query", …]`),
 and `openapi` documents the same parameters for the route's `openapi_extra`: each with the
-field's description and its example from the model's (`app.core.documented`), and the named
+field's description and its example from the model's (`app.core.http.documented`), and the named
 types they use (an enum, a `TypeAliasType`) for the kernel to add to the document's schemas,
 and the 422 it answers.
 """
@@ -19,8 +19,8 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 
-from app.core.openapi import INVALID_REQUEST, REF, SCHEMAS_KEY
-from app.core.problems import invalid
+from app.core.http.openapi import INVALID_REQUEST, REF, SCHEMAS_KEY
+from app.core.http.problems import invalid
 
 M = TypeVar("M", bound=BaseModel)
 

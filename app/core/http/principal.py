@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from app.core.pool import Database
+    from app.core.db.pool import Database
 
 
 @dataclass(frozen=True, slots=True)

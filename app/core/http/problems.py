@@ -6,7 +6,7 @@ Every error as RFC 9457 problem details (`application/problem+json`): `type`, `t
 message but never the submitted `input`, which could be a password or a token; at most
 `MAX_ERRORS` of them, so a request with thousands of mistakes gets a small answer. An unexpected
 exception becomes a 500 carrying only a request id; the trace goes to the log under that id
-(rendered by the edge, `app.core.edge`, which also gives every request that id). A database
+(rendered by the edge, `app.core.http.edge`, which also gives every request that id). A database
 that cannot be reached is a 503 with `Retry-After`, never a 500, and a write for a user who no
 longer exists (their token outlived the account) is a 401.
 
@@ -27,8 +27,9 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from app.core.documented import documented
-from app.core.pool import DatabaseUnavailable
+from app.core.db.ownership import OWNER_KEY_SUFFIX
+from app.core.db.pool import DatabaseUnavailable
+from app.core.http.documented import documented
 
 logger = logging.getLogger("todo_api")
 
@@ -181,9 +182,9 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
 
 async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, asyncpg.ForeignKeyViolationError)
-    # Owned rows reference users(id) through `<table>_user_id_fkey` (the migrations' default
-    # name): the user behind a still-valid token has been deleted.
-    if (exc.constraint_name or "").endswith("_user_id_fkey"):
+    # Owned rows reference users(id) through `<table>_user_id_fkey` (`owner_column`): the user
+    # behind a still-valid token has been deleted.
+    if (exc.constraint_name or "").endswith(OWNER_KEY_SUFFIX):
         return problem(401, "Unknown user", headers={"WWW-Authenticate": "Bearer"})
     return unexpected(request.scope, exc)
 

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 import pluggy
 from pydantic import BaseModel
 
-from app.core.migrations import Migrations
+from app.core.db.migrations import Migrations
 from app.core.settings import Settings
 
 M = TypeVar("M", bound=BaseModel)

@@ -4,12 +4,14 @@ Spec: specs/features/plugins.md §Hooks
 The hooks a plugin implements. Every hook is a plain synchronous call made once, while the app
 is assembled (Litestar's `on_app_init` style: a plugin adds to the app's configuration).
 Anything that does I/O is *returned* as an async artefact — a lifespan context manager, an
-authenticator, a readiness check, a job handler — and awaited by the kernel only inside FastAPI's lifespan or a
+authenticator, a readiness check — and awaited by the kernel only inside FastAPI's lifespan or a
 request. No hook is `firstresult` and none is a wrapper, so every implementation is called and
 its result kept.
 
-`specs/features/plugins.md` documents each hook; `tests/core/test_hookspecs.py` fails when one
-is missing there.
+A plugin that calls out to others declares hookspecs of its own (marked with `hookspec`) in a
+`hookspecs` module the loader adds (`app.core.plugins.loading`), as Datasette's plugins do: the
+`jobs`, `changes` and `tasks` plugins do. `specs/features/plugins.md` documents each hook;
+`tests/core/test_hookspecs.py` fails when one is missing there.
 """
 
 # Hookspecs are signatures with a docstring for a body, which pluggy never calls.
@@ -17,20 +19,20 @@ is missing there.
 
 from collections.abc import Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import click
 import pluggy
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 
-from app.core.principal import Authenticator
+from app.core.http.principal import Authenticator
 
 if TYPE_CHECKING:
-    from app.core.context import Context
-    from app.core.events import AfterCommit, ChangeSerializer, InTransaction
-    from app.core.jobs import Periodic, Task
-    from app.core.readiness import ReadinessCheck
+    from sqlalchemy import Connection
+
+    from app.core.plugins.context import Context
+    from app.core.plugins.readiness import ReadinessCheck
 
 PROJECT = "todo_api"
 hookspec = pluggy.HookspecMarker(PROJECT)
@@ -92,27 +94,21 @@ def readiness_checks(context: "Context") -> Sequence["ReadinessCheck"]:
 
 
 @hookspec
-def jobs(context: "Context") -> Sequence["Task | Periodic"]:
-    """The job kinds (`Task`) this plugin's code defers, and the `Periodic` schedules that defer
-    them at cron times. The `jobs` plugin's worker runs them; a task must be listed here to run
-    (a job nobody handles waits, and readiness reports it once it is overdue)."""
-
-
-@hookspec
 def cli_commands() -> Sequence[click.Command]:
-    """Click commands added to the `todo-api` command line."""
+    """Click commands added to the `todo-api` command line; a command taking `@click.pass_obj`
+    is given the `CommandLine`."""
+
+
+class CommandLine(Protocol):
+    """What the `todo-api` command line gives a plugin's command (`@click.pass_obj`)."""
+
+    def start(self, migrate: bool = True) -> FastAPI:
+        """The app as `serve` starts it, not yet running: the configuration checked, the
+        database reached and (unless `migrate` is false) migrated, the steps logged."""
+        ...
 
 
 @hookspec
-def subscriptions(context: "Context") -> Sequence["InTransaction | AfterCommit"]:
-    """What this plugin wants to hear of writes to tracked tables, its own or other plugins':
-    `InTransaction(entity, handler)`, awaited inside the writing transaction (it may write too,
-    and its exception rolls the write back), or `AfterCommit(name, entities, handler)`, fed from
-    the change log after commit, at least once, from a cursor committed with its work."""
-
-
-@hookspec
-def change_serializers(context: "Context") -> Sequence["ChangeSerializer"]:
-    """`ChangeSerializer(entity, serialize)`: how the change feed shows a row of this plugin's
-    tracked table `entity`, as the plugin's own API shows it (without one, a change carries no
-    row, only its type, id, operation and version)."""
+def after_upgrade(context: "Context") -> Callable[["Connection"], None]:
+    """Work done in the migration's transaction, under its lock, once every enabled plugin's
+    branch is upgraded (the `changes` plugin attaches its triggers to the tracked tables)."""

@@ -5,8 +5,9 @@ Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module 
 
 Order matters and follows pluggy's own advice: names that are installed but not enabled are
 blocked with `set_blocked` *before* entry points are loaded, so a disabled third-party plugin is
-never imported; built-ins are registered by name; `check_pending()` then turns a misspelled
-hook name into an error instead of a silently ignored function.
+never imported; built-ins are registered by name; the hookspecs enabled plugins declare for
+others (their `hookspecs` module) are added; `check_pending()` then turns a misspelled hook name
+into an error instead of a silently ignored function.
 """
 
 import importlib
@@ -17,12 +18,12 @@ from typing import Any
 import pluggy
 from pydantic import BaseModel, ValidationError
 
-from app.core import hookspecs
-from app.core.context import Context
+from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
-from app.core.installed import ENTRY_POINT_GROUP, installed_plugins
-from app.core.migrations import Migrations
-from app.core.plugins_file import PluginsFile
+from app.core.plugins import hookspecs
+from app.core.plugins.context import Context
+from app.core.plugins.installed import ENTRY_POINT_GROUP, installed_plugins
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings
 
 
@@ -57,13 +58,18 @@ def load(
     for name, plugin in (extra or {}).items():
         manager.register(plugin, name=name)
     manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    enabled = (*plugins_file.enabled, *(extra or {}))
+    # Before the hooks are checked: a plugin implementing the hooks of one it requires (the
+    # `jobs` hook) is told to enable that one, not that its hook is unknown.
+    _check_requirements(manager, enabled, settings.plugins_file)
+    for plugin in manager.get_plugins():
+        specs = getattr(plugin, "hookspecs", None)
+        if specs is not None:  # a plugin's own hooks, for the plugins built on it
+            manager.add_hookspecs(specs)
     try:
         manager.check_pending()
     except pluggy.PluginValidationError as exc:
         raise ConfigError(f"{exc} (a misspelled hook name?)") from None
-
-    enabled = (*plugins_file.enabled, *(extra or {}))
-    _check_requirements(manager, enabled, settings.plugins_file)
     return Context(
         settings=settings,
         plugin_manager=manager,

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from app.core.errors import ConfigError
-from app.core.installed import BUILTINS
+from app.core.plugins.installed import BUILTINS
 
-# Every built-in, in the order they load (`app.core.installed`).
+# Every built-in, in the order they load (`app.core.plugins.installed`).
 DEFAULT_ENABLED = tuple(BUILTINS)
 LAYOUT = "it holds one [plugins] table: enabled = [...] and a [plugins.<name>] table per plugin"
 

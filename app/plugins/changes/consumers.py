@@ -18,7 +18,8 @@ from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
 
-from app.core import AfterCommit, Change, Database
+from app.core import Database
+from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.queries import (
     CONSUMER_ADVANCE,

@@ -1,16 +1,16 @@
 """Task: T-130
 Spec: specs/features/plugins.md §Change log
 
-The change log's trigger, attached by the kernel to every tracked table: what makes the log
-free for plugin authors, as `Owned` makes isolation free.
+The change log's triggers, attached to every tracked table: what makes the log free for plugin
+authors, as `Owned` makes isolation free.
 
 Every `Owned` model an enabled plugin lists in its `models()` hook is tracked unless it opts out
 with `__table_args__ = {"info": {"change_feed": False}}` (the log itself, idempotency keys). At
-migrate time, inside the migration lock and after the branches are upgraded, the kernel makes
-sure each tracked table carries the two row triggers calling `changes_record()`, the function the
-`changes` plugin's migration creates; the function records the write in the same transaction,
-so a write costs no round trip more. Attaching is idempotent: a trigger already there is left
-alone (no lock is taken on the table), so every start may run it.
+migrate time, inside the migration lock and after the branches are upgraded (the kernel's
+`after_upgrade` hook), each tracked table is given the two row triggers calling
+`changes_record()`, the function this plugin's migration creates; the function records the
+write in the same transaction, so a write costs no round trip more. Attaching is idempotent: a
+trigger already there is left alone (no lock is taken on the table), so every start may run it.
 """
 
 import logging
@@ -18,8 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import Connection, Table, text
 
-from app.core.errors import ConfigError
-from app.core.ownership import Owned
+from app.core import ConfigError, Owned
 
 logger = logging.getLogger("todo_api")
 

@@ -1,8 +1,10 @@
-"""Task: T-161
+"""Task: T-161, T-243
 Spec: specs/features/jobs.md §Defining and deferring jobs
 
-What a plugin gives the job queue through the `jobs` hook — `Task`s and `Periodic` schedules —
-and how it defers a job: `await TASK.defer(db, {...}, at=…)`, inside a request's own
+What the jobs plugin offers the plugins that require it: defining and deferring jobs.
+
+A plugin gives the job queue `JobKind`s and `Periodic` schedules through this plugin's `jobs`
+hook, and defers a job with `await KIND.defer(db, {...}, at=…)`, inside a request's own
 transaction when given one, so the job exists exactly when the write that asked for it does.
 
 The queue is PgQueuer's (its tables, its dequeue, its worker), run by the `jobs` plugin.
@@ -18,16 +20,15 @@ import asyncpg
 from croniter import croniter
 from pgqueuer import AsyncpgDriver, Queries
 
-from app.core.errors import ConfigError
-from app.core.pool import Connection, Database, Executor
+from app.core import ConfigError, Database, Executor, RawConnection
 
 
 @dataclass(frozen=True)
 class Job:
-    """One run of a task, as its handler gets it."""
+    """One run of a job kind, as its handler gets it."""
 
     id: int
-    task: str
+    task: str  # its kind's name
     payload: dict[str, Any]
     attempt: int  # 0 on the first run, 1 on the first retry …
     db: Database
@@ -37,7 +38,7 @@ JobHandler = Callable[[Job], Awaitable[None]]
 
 
 @dataclass(frozen=True)
-class Task:
+class JobKind:
     """A kind of job: a unique name (`"<plugin>.<what>"`) and the async handler that runs it.
 
     A handler that raises is run again after `backoff`, doubled each time up to `max_backoff`,
@@ -61,8 +62,8 @@ class Task:
         at: datetime | None = None,
         dedupe_key: str | None = None,
     ) -> int | None:
-        """Queue a job of this task; return its id, or None when `dedupe_key` is already held
-        by a job of any task that is waiting or running.
+        """Queue a job of this kind; return its id, or None when `dedupe_key` is already held
+        by a job of any kind that is waiting or running.
 
         `executor` is the `DB` (a statement of its own) or a `Transaction` (the job is queued
         only if the transaction commits). The job runs once it is due: now, after `delay`, or
@@ -75,7 +76,7 @@ class Task:
         body = json.dumps(dict(payload or {})).encode()
         wait = max(delay, timedelta(0)) if delay is not None else None
 
-        async def enqueue(connection: Connection) -> int | None:
+        async def enqueue(connection: RawConnection) -> int | None:
             # A pooled connection's proxy speaks the same protocol as the connection itself.
             queries = Queries(AsyncpgDriver(cast(asyncpg.Connection, connection)))
             [job_id] = await queries.enqueue(
@@ -94,7 +95,7 @@ class Periodic:
     A due time whose previous job is still waiting or running is skipped, so a backlog cannot
     pile up."""
 
-    task: Task
+    task: JobKind
     cron: str
 
     def __post_init__(self) -> None:

@@ -34,7 +34,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col
 
 from app.plugins.reminders.models import InboxItem, Reminder
-from app.plugins.tasks.models import Task
+from app.plugins.tasks.api import Task
 
 TIME = DateTime(timezone=True)
 ID = bindparam("id", type_=Text)

@@ -23,17 +23,12 @@ from typing import Any
 
 import orjson
 
-from app.core import (
-    Job,
-    OutboundClient,
-    OutboundError,
-    Settings,
-    Task,
-    signature_headers,
-    utcnow,
-)
+from app.core import Settings, utcnow
+from app.plugins.jobs.api import Job, JobKind
 from app.plugins.webhooks import queries
+from app.plugins.webhooks.outbound import OutboundClient, OutboundError
 from app.plugins.webhooks.settings import WebhooksSettings
+from app.plugins.webhooks.signatures import signature_headers
 
 logger = logging.getLogger("todo_api")
 TASK_NAME = "webhooks.deliver"
@@ -46,10 +41,10 @@ class Deliverer:
 
     settings: Settings
     config: WebhooksSettings
-    task: Task = field(init=False)
+    task: JobKind = field(init=False)
 
     def __post_init__(self) -> None:
-        self.task = Task(TASK_NAME, self.run, retries=3, backoff=timedelta(seconds=5))
+        self.task = JobKind(TASK_NAME, self.run, retries=3, backoff=timedelta(seconds=5))
 
     def wait(self, attempts: int) -> float | None:
         """Seconds until the next attempt after `attempts` failed ones; None when spent."""

@@ -14,8 +14,9 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from app.core import IPNetwork, hosts_and_networks
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Cloud metadata services that are not in a range refused anyway: Azure's wire server is a public
 # address, and refusing these by name in the reason helps whoever reads the log.
@@ -71,18 +72,7 @@ class Allowances:
     @classmethod
     def parse(cls, entries: Iterable[str]) -> "Allowances":
         """Raises ValueError naming an entry that is neither a host name nor a network."""
-        hosts, networks = set(), []
-        for entry in entries:
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-                continue
-            except ValueError:
-                pass
-            name = entry.lower().rstrip(".")
-            if not name or "/" in name or not all(part for part in name.split(".")):
-                raise ValueError(f"{entry!r} is neither a host name nor an address or network")
-            hosts.add(name)
-        return cls(frozenset(hosts), tuple(networks))
+        return cls(*hosts_and_networks(entries))
 
     def allows(self, host: str, address: IPAddress) -> bool:
         if host.lower().rstrip(".") in self.hosts:

@@ -13,7 +13,9 @@ from typing import Any
 
 import orjson
 
-from app.core import AfterCommit, Change, Task, Transaction, utcnow
+from app.core import Transaction, utcnow
+from app.plugins.changes.api import AfterCommit, Change
+from app.plugins.jobs.api import JobKind
 from app.plugins.webhooks import queries
 
 CONSUMER = "webhooks"
@@ -84,7 +86,7 @@ def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -
     return {"type": kind, "timestamp": timestamp, "data": data}
 
 
-def consumer(deliver: Task, serializers: Serializers) -> AfterCommit:
+def consumer(deliver: JobKind, serializers: Serializers) -> AfterCommit:
     """The `webhooks` after-commit consumer: one SELECT of the batch's users that have an
     enabled endpoint, then for each of them one INSERT … SELECT (the deliveries to that user's
     subscribed endpoints) and one deferred job per delivery, all in the batch's transaction."""

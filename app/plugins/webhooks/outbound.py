@@ -5,7 +5,7 @@ Spec: specs/features/jobs.md §Outbound requests
 
 - Every request, and every redirect hop when a caller asks for redirects (none are followed by
   default), resolves the host itself and refuses addresses that are not public
-  (`app.core.destinations`), unless `OUTBOUND_ALLOW_HOSTS` allows them.
+  (`app.plugins.webhooks.destinations`), unless `OUTBOUND_ALLOW_HOSTS` allows them.
 - The connection goes to the address that was checked: the URL is rewritten to that IP while
   the `Host` header and the TLS server name (SNI, and so certificate verification) stay the
   host's. Letting the HTTP library resolve the name again would let a DNS answer that changes
@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import httpx
 
-from app.core.destinations import Allowances, IPAddress
-from app.core.settings import Settings
+from app.core import Settings
+from app.plugins.webhooks.destinations import Allowances, IPAddress
 
 
 class OutboundError(Exception):

@@ -30,7 +30,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
 from app.core import OwnedDB, Problem, new_id, utcnow
-from app.plugins.tasks.models import Task
+from app.plugins.tasks.api import Task
 from todo_api_checklists.models import ChecklistItem
 from todo_api_checklists.settings import Settings
 

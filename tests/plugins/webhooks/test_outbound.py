@@ -19,9 +19,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core.destinations import Allowances, refusal
 from app.core.errors import ConfigError
-from app.core.outbound import (
+from app.plugins.webhooks.destinations import Allowances, refusal
+from app.plugins.webhooks.outbound import (
     DestinationRefused,
     Limits,
     OutboundClient,

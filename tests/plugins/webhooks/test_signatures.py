@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from app.core.signatures import new_message_id, new_secret, signature_headers
+from app.plugins.webhooks.signatures import new_message_id, new_secret, signature_headers
 
 BODY = json.dumps({"type": "task.completed", "data": {"id": "t1"}}).encode()
 
