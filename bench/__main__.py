@@ -41,7 +41,7 @@ import httpx
 from joserfc.jwk import OctKey
 from sqlalchemy import make_url
 
-from app.core.embedded import start as start_embedded
+from app.core.db.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
 from bench import feed, peers, roundtrips, storm
 from harness.server import account, free_port, wait_ready
