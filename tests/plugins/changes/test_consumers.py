@@ -117,7 +117,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
             # A second instance finds the consumer taken and leaves the batch alone.
             second = await started(outer, database_url, tmp_path / "b", recorder=other)
             app = second._transport.app  # type: ignore[attr-defined]
-            (consumer,) = app.state.events.after_commit
+            (consumer,) = app.state.context.state["changes"].consumers
             assert (await consumers.step(app.state.database, consumer)).handled == 0
             await asyncio.sleep(0.5)
             assert other.batches == []
