@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli.checkouts import Checkout, checkout
 from app.cli.connectivity import check_database
+from app.cli.orphans import drop as drop_branch
 from app.cli.revisions import new_revision
 from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
@@ -361,7 +362,9 @@ def drop_orphan(branch: str, yes: bool) -> None:
             f"run `todo-api drop-orphan {branch} --yes`"
         )
     dropped = asyncio.run(
-        _on_database(context, lambda engine: context.migrations.drop_orphan(engine, branch))
+        _on_database(
+            context, lambda engine: drop_branch(context.migrations, engine, branch)
+        )
     )
     click.echo(
         f"dropped branch {branch} ({dropped.revision}): {', '.join(dropped.tables or ()) or 'no tables'}"

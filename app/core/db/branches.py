@@ -13,7 +13,7 @@ had taken over are forgotten with it. So the kernel keeps a table of its own,
 migration's transaction. With it an orphaned branch (a recorded revision that no installed
 plugin ships) is set aside while the others migrate — its row taken out of `alembic_version` for
 the transaction and the positions it stood for put in — then put back, its tables untouched; and
-`todo-api drop-orphan` knows which tables are its own.
+`todo-api drop-orphan` (`app.cli.orphans`) knows which tables are its own.
 
 A kernel table rather than a kernel Alembic branch: it must be readable exactly when Alembic
 cannot start, and `CREATE TABLE IF NOT EXISTS` in the migration transaction makes it appear on
@@ -31,7 +31,6 @@ from alembic.script import ScriptDirectory
 from alembic.util import CommandError
 from sqlalchemy import Connection, bindparam, inspect, text
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.types import Text
 
 from app.core.errors import ConfigError
@@ -50,7 +49,6 @@ _WRITE = text(
     "ON CONFLICT (branch) DO UPDATE SET revision = excluded.revision, tables = excluded.tables, "
     "migrated_at = now()"
 ).bindparams(bindparam("tables", type_=ARRAY(Text)))
-_FORGET = text(f"DELETE FROM {TABLE} WHERE branch = :branch")
 _TABLES = text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
 _ROWS_OUT = text("DELETE FROM alembic_version WHERE version_num = ANY(:revisions)").bindparams(
     bindparam("revisions", type_=ARRAY(Text))
@@ -267,28 +265,3 @@ def record(
             else sorted((known | changes.created[branch]) - changes.dropped[branch])
         )
         connection.execute(_WRITE, {"branch": branch, "revision": position, "tables": tables})
-
-
-def drop_orphan(connection: Connection, branches: Branches, name: str) -> Orphan:
-    """Drop orphaned branch `name`'s recorded tables and forget the branch; the heads its row
-    stood for take its place in `alembic_version`."""
-    orphan = branches.orphan(name)
-    if orphan.tables is None:
-        raise ConfigError(
-            f"no record of the tables branch {name!r} created (it was migrated before "
-            f"todo-api kept one): drop them by hand, then delete {orphan.revision!r} from "
-            "alembic_version"
-        )
-    if orphan.tables:
-        # No CASCADE: a table of another plugin that references these stops the drop.
-        try:
-            connection.execute(text(f"DROP TABLE {', '.join(map(_quoted, orphan.tables))}"))
-        except DBAPIError as exc:
-            raise ConfigError(f"cannot drop branch {name!r}'s tables: {exc.orig}") from None
-    set_aside(connection, branches)
-    connection.execute(_FORGET, {"branch": name})
-    return orphan
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'

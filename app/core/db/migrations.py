@@ -29,7 +29,7 @@ from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import branches
-from app.core.db.branches import Branches, Orphan, Record
+from app.core.db.branches import Branches, Record
 from app.core.db.pool import Executor
 
 # pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
@@ -120,7 +120,7 @@ class Migrations:
     ) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
         branches.create_records(connection)
-        before = self._read(connection)
+        before = self.read(connection)
         before.check_not_ahead()
         orphans = before.orphans
         for orphan in orphans:
@@ -135,7 +135,7 @@ class Migrations:
             del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
         if then is not None:
             then(connection)
-        after = self._read(connection)
+        after = self.read(connection)
         branches.record(connection, before, after, changes)
         if before.unknown:
             branches.put_back(connection, orphans, added)
@@ -145,19 +145,9 @@ class Migrations:
     async def inspect(self, engine: AsyncEngine) -> Branches:
         """What the database holds, read without changing anything."""
         async with engine.connect() as connection:
-            return await connection.run_sync(self._read)
+            return await connection.run_sync(self.read)
 
-    async def drop_orphan(self, engine: AsyncEngine, name: str) -> Orphan:
-        """Drop orphaned branch `name`'s tables and forget it, under the migration lock."""
-        async with engine.begin() as connection:
-            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            return await connection.run_sync(self._drop_orphan, name)
-
-    def _drop_orphan(self, connection: Connection, name: str) -> Orphan:
-        branches.create_records(connection)
-        return branches.drop_orphan(connection, self._read(connection), name)
-
-    def _read(self, connection: Connection) -> Branches:
+    def read(self, connection: Connection) -> Branches:
         return Branches.read(connection, self.script, self.installed)
 
     def branches(
