@@ -35,7 +35,7 @@ from sqlalchemy.sql.util import find_tables
 from sqlalchemy.util import immutabledict
 from sqlmodel import Field, SQLModel
 
-from app.core.db.statements import QueryCache
+from app.core.db.statements import CompiledCache
 
 # The bind parameter every scoped statement carries; executors fill it in.
 OWNER = "todo_api_owner"
@@ -198,5 +198,5 @@ def refuse_owned(statement: ClauseElement) -> ClauseElement:
     return statement
 
 
-SCOPED = QueryCache(scope)
-UNSCOPED = QueryCache(refuse_owned)
+SCOPED = CompiledCache(scope)
+UNSCOPED = CompiledCache(refuse_owned)

@@ -97,7 +97,7 @@ class Executor:
     ) -> None:
         self._run = run
         self.owner = owner
-        self._queries = SCOPED if owner is not None else UNSCOPED
+        self._compiled = SCOPED if owner is not None else UNSCOPED
         self._begin = begin  # opens a transaction on the pool; None inside one
 
     def owned(self, owner: str) -> "Executor":
@@ -114,10 +114,10 @@ class Executor:
             yield transaction if self.owner is None else transaction.owned(self.owner)
 
     def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, list[Any]]:
-        query = self._queries.get(statement)
+        compiled = self._compiled.get(statement)
         if self.owner is not None:
             params[OWNER] = self.owner
-        return query.sql, query.arguments(params)
+        return compiled.sql, compiled.arguments(params)
 
     async def fetch(
         self, statement: ClauseElement, *, retry: bool = True, **params: Any

@@ -27,7 +27,7 @@ CACHE_SIZE = 2048
 
 
 @dataclass(frozen=True, slots=True)
-class Query:
+class Compiled:
     """A compiled statement: its SQL and how named parameters become positional ones."""
 
     sql: str
@@ -43,7 +43,7 @@ class Query:
         return [params[name] if name in params else self.defaults[name] for name in self.names]
 
 
-def compile_query(statement: ClauseElement) -> Query:
+def compile_statement(statement: ClauseElement) -> Compiled:
     compiled = statement.compile(dialect=DIALECT)
     assert isinstance(compiled, SQLCompiler)  # a statement, not DDL
     if compiled.post_compile_params or compiled.literal_execute_params:
@@ -52,7 +52,7 @@ def compile_query(statement: ClauseElement) -> Query:
             "`column == any_(bindparam('name'))` and pass a list"
         )
     names = tuple(compiled.positiontup or ())
-    return Query(
+    return Compiled(
         sql=compiled.string,
         names=names,
         defaults=compiled.params,
@@ -60,8 +60,8 @@ def compile_query(statement: ClauseElement) -> Query:
     )
 
 
-class QueryCache:
-    """Compiled queries by statement identity, least recently used first out."""
+class CompiledCache:
+    """Compiled statements by statement identity, least recently used first out."""
 
     def __init__(
         self,
@@ -71,15 +71,15 @@ class QueryCache:
         self._prepare = prepare
         self._size = size
         # id(statement) -> (statement, query): the statement is kept so its id is not reused.
-        self._entries: OrderedDict[int, tuple[ClauseElement, Query]] = OrderedDict()
+        self._entries: OrderedDict[int, tuple[ClauseElement, Compiled]] = OrderedDict()
 
-    def get(self, statement: ClauseElement) -> Query:
+    def get(self, statement: ClauseElement) -> Compiled:
         entry = self._entries.get(id(statement))
         if entry is not None and entry[0] is statement:
             return entry[1]
         prepared = self._prepare(statement) if self._prepare else statement
-        query = compile_query(prepared)
-        self._entries[id(statement)] = (statement, query)
+        compiled = compile_statement(prepared)
+        self._entries[id(statement)] = (statement, compiled)
         if len(self._entries) > self._size:
             self._entries.popitem(last=False)
-        return query
+        return compiled
