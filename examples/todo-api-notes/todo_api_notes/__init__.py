@@ -78,28 +78,31 @@ class NoteOut(BaseModel):
     """When it was written (UTC)."""
 
 
-router = APIRouter(prefix="/notes", tags=["notes"])
 LIST = select(Note.id, Note.body, Note.created_at).order_by(Note.created_at)
 CREATE = insert(Note).values(
     id=bindparam("id"), body=bindparam("body"), created_at=bindparam("created_at")
 )
 
 
-@router.get("", name="list", summary="List your notes")
-async def list_notes(db: OwnedDB) -> list[NoteOut]:
-    return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
+def build_router(context: Context) -> APIRouter:
+    router = APIRouter(prefix="/notes", tags=["notes"])
 
+    @router.get("", name="list", summary="List your notes")
+    async def list_notes(db: OwnedDB) -> list[NoteOut]:
+        return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
 
-@router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
-async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
-    created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
-    await db.execute(CREATE, **created.model_dump())
-    return created
+    @router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
+    async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
+        created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
+        await db.execute(CREATE, **created.model_dump())
+        return created
+
+    return router
 
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [router]
+    return [build_router(context)]
 
 
 @hookimpl
