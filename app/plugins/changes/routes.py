@@ -71,7 +71,7 @@ class ChangeOut(BaseModel):
     """The row as its plugin's API showed it at this change (a task: `GET /tasks/{id}`'s body);
     null for a delete (a tombstone), for a table whose plugin does not show its rows, or when
     the row could not be shown (then `problem` says so)."""
-    problem: str | None = None
+    problem: str | None = Field(None, examples=[log.UNRENDERABLE])
     """Only on a change whose row could not be shown (`data` is null): what to do instead
     (GET the resource itself). Absent otherwise."""
 
