@@ -154,10 +154,11 @@ async def _retry(
 
 async def failed(
     database: Database, consumer: AfterCommit, failure: HandlerFailed, attempts: int
-) -> None:
+) -> bool:
     """Count a failed try; the change that failed alone `attempts` times in a row is set aside
-    and the cursor moved past it, in one transaction under the consumer's claim. The log and
-    the record carry the error's type and first line, never the change's data."""
+    and the cursor moved past it, in one transaction under the consumer's claim (then True: the
+    next changes may go at once). The log and the record carry the error's type and first
+    line, never the change's data."""
     cause = failure.__cause__ or failure
     error_type, error = type(cause).__name__, error_summary(str(cause))
     if failure.retried is not None:
@@ -170,7 +171,7 @@ async def failed(
             failure.retried,
             error_type,
         )
-        return
+        return False
     rows, start = failure.rows, failure.start
     last = rows[-1]
     several = len(rows) > 1
@@ -192,11 +193,11 @@ async def failed(
         tries,
     )
     if several or tries is None or tries < attempts:
-        return
+        return False
     async with database.transaction() as transaction:
         position = await transaction.fetchrow(CONSUMER_LOCK, name=consumer.name)
         if position is None or (position["xid"], position["seq"]) != start:
-            return  # another instance holds it, or has moved past
+            return False  # another instance holds it, or has moved past
         await transaction.execute(
             SET_ASIDE,
             consumer=consumer.name,
@@ -226,6 +227,7 @@ async def failed(
         tries,
         error_type,
     )
+    return True
 
 
 async def run(
@@ -252,7 +254,9 @@ async def run(
                     if not isinstance(error, HandlerFailed):
                         raise
                     first = settings.consumer_retry_seconds
-                    await failed(database, consumer, error, settings.consumer_attempts)
+                    if await failed(database, consumer, error, settings.consumer_attempts):
+                        backoff = None  # set aside: the changes behind it go at once
+                        continue
                 except Exception as away:
                     first = idle_seconds
                     logger.warning(
