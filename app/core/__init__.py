@@ -43,7 +43,8 @@ from app.core.pool import Database, DatabaseUnavailable, Executor, Transaction
 from app.core.principal import AuthenticationError, Authenticator, Principal
 from app.core.problems import Problem, invalid
 from app.core.query import QueryParameters, page_size
-from app.core.readiness import ReadinessCheck
+from app.core.readiness import Count, ReadinessCheck
+from app.core.redaction import error_summary
 from app.core.settings import Settings
 from app.core.signatures import new_message_id, new_secret, signature_headers
 from app.core.text import NO_NUL
@@ -84,6 +85,7 @@ __all__ = [
     "ChangeSerializer",
     "ConfigError",
     "Context",
+    "Count",
     "CurrentUser",
     "Database",
     "DatabaseUnavailable",
@@ -111,6 +113,7 @@ __all__ = [
     "Writes",
     "body_limit",
     "documented",
+    "error_summary",
     "etag",
     "header",
     "hookimpl",

@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
@@ -34,6 +34,7 @@ from app.core.errors import ConfigError
 from app.core.installed import Installed, installed_plugins
 from app.core.migrations import Step, new_revision
 from app.core.plugins import load, per_plugin
+from app.core.pool import Database
 from app.core.scaffold import new_plugin
 from app.core.server import uvicorn_options
 from app.core.settings import Settings
@@ -86,6 +87,24 @@ async def migrate_database(context: Context) -> list[Step]:
 def read_branches(context: Context) -> Branches:
     """What the database holds of each branch, read without changing anything."""
     return asyncio.run(_on_database(context, context.migrations.inspect))
+
+
+def on_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """For a plugin's command: set up logging, reach the database, run `work` on the app's
+    `Database` (a pool of one), close it."""
+    settings = Settings()
+    configure_logging(settings)
+    reach_database(settings)
+
+    async def run() -> T:
+        options = engine_options(database_url(settings), settings.database_pool_mode)
+        database = await Database.open(options, 1, settings.database_statement_cache)
+        try:
+            return await work(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
 
 
 def migrated(steps: list[Step]) -> list[str]:

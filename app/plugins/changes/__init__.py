@@ -1,24 +1,26 @@
-"""Task: T-130
+"""Task: T-130, T-206
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log, §Events
 
 The changes plugin: the per-user change log every tracked table writes to (by the trigger its
 migration creates and the kernel attaches), the feed at `/api/v1/changes` (a page, or a live
-stream), and the after-commit consumers of the `subscriptions` hook.
+stream), the after-commit consumers of the `subscriptions` hook, and the changes they set aside
+(`todo-api set-aside`, and their count in readiness).
 """
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
+import click
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, Database, hookimpl
+from app.core import Context, Database, ReadinessCheck, hookimpl
 from app.core.app import database_url
 from app.core.database import listen_options
-from app.plugins.changes import consumers
-from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon
+from app.plugins.changes import consumers, setaside
+from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon, SetAside
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import purge_forever
 from app.plugins.changes.routes import Feed, router
@@ -32,7 +34,17 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [ChangeEntry, Horizon, ConsumerCursor]
+    return [ChangeEntry, Horizon, ConsumerCursor, SetAside]
+
+
+@hookimpl
+def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
+    return [setaside.readiness()]
+
+
+@hookimpl
+def cli_commands() -> Sequence[click.Command]:
+    return [setaside.set_aside]
 
 
 @hookimpl

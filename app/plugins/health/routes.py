@@ -1,4 +1,4 @@
-"""Task: T-014, T-116, T-118, T-154
+"""Task: T-014, T-116, T-118, T-154, T-208
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process
@@ -17,7 +17,7 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.core import DB, Database, DatabaseUnavailable, ReadinessCheck, documented, public
+from app.core import DB, Count, Database, DatabaseUnavailable, ReadinessCheck, documented, public
 from app.core.branches import Record
 from app.core.migrations import Migrations
 
@@ -43,7 +43,13 @@ class Readiness(Status):
     """Ready for traffic: the database answers and is up to date."""
 
     model_config = documented(
-        {"status": "ok", "database": "ok", "migrations": "at head", "checks": 0}
+        {
+            "status": "ok",
+            "database": "ok",
+            "migrations": "at head",
+            "checks": 2,
+            "counts": {"set_aside_changes": 0, "held_jobs": 0},
+        }
     )
 
     database: str = "ok"
@@ -52,6 +58,9 @@ class Readiness(Status):
     """`at head`: every enabled plugin's migrations have run."""
     checks: int
     """How many plugin readiness checks passed."""
+    counts: dict[str, int] = {}
+    """What the checks report while ready: `set_aside_changes` (changes an after-commit
+    consumer set aside), `held_jobs` (jobs that failed every try), when those plugins run."""
 
 
 def _not_ready(detail: str) -> HTTPException:
@@ -93,11 +102,14 @@ def build_router(
             raise _not_ready(
                 f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
             )
+        counts = {}
         for check in checks:
-            failure = await check(db)
-            if failure:
-                raise _not_ready(failure)
-        return Readiness(checks=len(checks))
+            answer = await check(db)
+            if isinstance(answer, Count):
+                counts[answer.name] = answer.value
+            elif answer:
+                raise _not_ready(answer)
+        return Readiness(checks=len(checks), counts=counts)
 
     return router
 

@@ -1,9 +1,9 @@
-"""Task: T-160
+"""Task: T-160, T-206
 Spec: specs/features/jobs.md
 
 The jobs plugin: PgQueuer's schema (its own Alembic branch), a worker in every `todo-api serve`
 (and `todo-api worker` for workers apart), readiness that fails on a stuck queue, and the daily
-pruning of PgQueuer's log. Plugins define jobs through the `jobs` hook and defer them with
+pruning of PgQueuer's log; jobs that failed every try are held (`todo-api held-jobs`). Plugins define jobs through the `jobs` hook and defer them with
 `Task.defer` (`app.core.jobs`).
 """
 
@@ -18,6 +18,7 @@ from pydantic import BaseModel
 from app.core import Context, Periodic, ReadinessCheck, Task, hookimpl
 from app.core.app import database_url
 from app.core.database import listen_options
+from app.plugins.jobs import held
 from app.plugins.jobs.command import worker
 from app.plugins.jobs.maintenance import maintenance
 from app.plugins.jobs.readiness import stuck_queue
@@ -40,7 +41,7 @@ def jobs(context: Context) -> Sequence[Task | Periodic]:
 def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
     state = Jobs.of(context)
     tasks = [task.name for task in state.definitions.tasks]
-    return [stuck_queue(state.config.stuck_after_seconds, tasks)]
+    return [stuck_queue(state.config.stuck_after_seconds, tasks), held.readiness()]
 
 
 @hookimpl
@@ -72,4 +73,4 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
 
 @hookimpl
 def cli_commands() -> Sequence[click.Command]:
-    return [worker]
+    return [worker, held.held_jobs]
