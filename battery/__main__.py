@@ -19,6 +19,7 @@ from pathlib import Path
 
 from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
+from battery.poison import poison_change
 from battery.races import two_instances
 from battery.report import Table
 
@@ -29,6 +30,7 @@ SCENARIOS: dict[str, Scenario] = {
     "restart": restart_under_load,
     "terminate": terminate_under_load,
     "instances": two_instances,
+    "poison": poison_change,
 }
 
 

@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
@@ -34,6 +34,7 @@ from app.core import redaction
 from app.core.app import create_app
 from app.core.db.branches import Branches
 from app.core.db.migrations import Step
+from app.core.db.pool import Database
 from app.core.db.unmigrated import explain, require_migrations, unmigrated_tables
 from app.core.db.urls import create_engine, database_url, engine_options
 from app.core.errors import ConfigError
@@ -97,6 +98,24 @@ def read_branches(context: Context) -> Branches:
     return asyncio.run(_on_database(context, context.migrations.inspect))
 
 
+def on_database(work: Callable[[Database], Awaitable[T]]) -> T:
+    """For a plugin's command: set up logging, reach the database, run `work` on the app's
+    `Database` (a pool of one), close it."""
+    settings = Settings()
+    configure_logging(settings)
+    reach_database(settings)
+
+    async def run() -> T:
+        options = engine_options(database_url(settings), settings.database_pool_mode)
+        database = await Database.open(options, 1, settings.database_statement_cache)
+        try:
+            return await work(database)
+        finally:
+            await database.close()
+
+    return asyncio.run(run())
+
+
 def migrated(steps: list[Step]) -> list[str]:
     return [f"migrated {step}" for step in steps] or ["migrations: already at head"]
 
@@ -116,6 +135,11 @@ class Starter:
             for line in migrated(asyncio.run(migrate_database(context))):
                 logger.info(line)
         return app
+
+    def on_database(self, work: Callable[[Database], Awaitable[T]]) -> T:
+        """Logging set up, the database reached, `work` run on the app's `Database` (a pool
+        of one), closed after."""
+        return on_database(work)
 
 
 class _WithPluginCommands(click.Group):

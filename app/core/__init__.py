@@ -36,7 +36,8 @@ from app.core.http.problems import Problem, invalid
 from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, hookimpl, hookspec
-from app.core.plugins.readiness import ReadinessCheck
+from app.core.plugins.readiness import Count, ReadinessCheck
+from app.core.redaction import error_summary
 from app.core.settings import IPNetwork, Settings, StatementCache, hosts_and_networks
 from app.core.text import NO_NUL
 
@@ -58,6 +59,7 @@ __all__ = [
     "CommandLine",
     "ConfigError",
     "Context",
+    "Count",
     "CurrentUser",
     "Database",
     "DatabaseUnavailable",
@@ -80,6 +82,7 @@ __all__ = [
     "Transaction",
     "body_limit",
     "documented",
+    "error_summary",
     "etag",
     "header",
     "hookimpl",

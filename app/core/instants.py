@@ -19,17 +19,22 @@ EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
 LATEST = datetime(9999, 12, 30, 23, 59, 59, 999999, tzinfo=UTC)
 
 
+def _z(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+OUT_OF_RANGE = f"out of range: an instant from {_z(EARLIEST)} to {_z(LATEST)}"
+
+
 def representable(value: datetime) -> datetime:
     """`value` in UTC; a ValueError (a 422 naming the field) outside [EARLIEST, LATEST], or when
     UTC cannot hold it at all, as `0001-01-01T00:00:00+14:00`."""
     try:
         value = value.astimezone(UTC)
     except OverflowError:
-        value = datetime.min.replace(tzinfo=UTC)  # below any zone's edge: refused just below
+        raise ValueError(OUT_OF_RANGE) from None
     if not EARLIEST <= value <= LATEST:
-        raise ValueError(
-            f"must lie between {EARLIEST.isoformat()} and {LATEST.isoformat()} (UTC)"
-        )
+        raise ValueError(OUT_OF_RANGE)
     return value
 
 

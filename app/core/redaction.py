@@ -109,3 +109,15 @@ def install() -> None:
 
     redacted_record.redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(redacted_record)
+
+
+# What an error's summary keeps: its first line, at most this long.
+SUMMARY_CHARS = 200
+
+
+def error_summary(message: str) -> str:
+    """An error message fit to keep in a record an operator reads (a set-aside change, a held
+    job): its first line only — where a validation error or SQLAlchemy would go on with the
+    offending values or the SQL — redacted and cut to `SUMMARY_CHARS`."""
+    first = message.strip().split("\n", 1)[0]
+    return redact(first)[:SUMMARY_CHARS]

@@ -90,8 +90,13 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
     steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "habits", extra=habits)
     assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "habits"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
-    # auth_0001 only) and the one that depends on tasks.
-    assert await rows(empty_database_url) == {"auth_0002", "changes_0001", "habits_0001"}
+    # auth_0001 only), tasks' latest and the one that depends on tasks' first.
+    assert await rows(empty_database_url) == {
+        "auth_0002",
+        "changes_0001",
+        "tasks_0002",
+        "habits_0001",
+    }
     return empty_database_url
 
 
@@ -100,7 +105,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
         "changes": ("changes_0001", ["change_consumers", "changes", "changes_horizon"]),
-        "tasks": ("tasks_0001", ["task_idempotency_keys", "tasks"]),
+        "tasks": ("tasks_0002", ["task_idempotency_keys", "tasks"]),
         "habits": ("habits_0001", ["habit_rules", "habits"]),
     }
 
@@ -116,7 +121,13 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "branch 'habits' (habits_0001)" in warnings[0]
     assert "(habit_rules, habits) are left alone" in warnings[0]
-    assert await rows(orphaned) == {"auth_0002", "changes_0001", "habits_0001", "notes_0001"}
+    assert await rows(orphaned) == {
+        "auth_0002",
+        "changes_0001",
+        "tasks_0002",
+        "habits_0001",
+        "notes_0001",
+    }
     assert {"habits", "habit_rules", "tasks", "notes"} <= await tables(orphaned)
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
@@ -158,7 +169,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0001", "ok"] and states["auth"] == ["auth_0002", "ok"]
+    assert states["tasks"] == ["tasks_0002", "ok"] and states["auth"] == ["auth_0002", "ok"]
     assert listed.stderr.count("warning: branch 'habits' (habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -182,7 +193,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch habits (habits_0001): habit_rules, habits\n"
     )
     assert not {"habits", "habit_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "changes_0001", "tasks_0001"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {"auth_0002", "changes_0001", "tasks_0002"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

@@ -17,9 +17,9 @@ A plugin that calls out to others declares hookspecs of its own (marked with `ho
 # Hookspecs are signatures with a docstring for a body, which pluggy never calls.
 # mypy: disable-error-code="empty-body"
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 import pluggy
@@ -31,9 +31,11 @@ from app.core.http.principal import Authenticator
 if TYPE_CHECKING:
     from sqlalchemy import Connection
 
+    from app.core.db.pool import Database
     from app.core.plugins.context import Context
     from app.core.plugins.readiness import ReadinessCheck
 
+T = TypeVar("T")
 PROJECT = "todo_api"
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)
@@ -105,6 +107,11 @@ class CommandLine(Protocol):
     def start(self, migrate: bool = True) -> FastAPI:
         """The app as `serve` starts it, not yet running: the configuration checked, the
         database reached and (unless `migrate` is false) migrated, the steps logged."""
+        ...
+
+    def on_database(self, work: "Callable[[Database], Awaitable[T]]") -> T:
+        """Logging set up, the database reached, `work` run on the app's `Database` (a pool
+        of one), closed after: for a command that reads or fixes rows."""
         ...
 
 

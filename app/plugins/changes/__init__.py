@@ -1,24 +1,26 @@
-"""Task: T-130, T-242
+"""Task: T-130, T-206, T-242
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log, §Events
 
 The changes plugin: the per-user change log every tracked table writes to (by the triggers this
-plugin attaches), the feed at `/api/v1/changes` (a page, or a live stream), and the after-commit
-consumers of its `subscriptions` hook.
+plugin attaches), the feed at `/api/v1/changes` (a page, or a live stream), the after-commit
+consumers of its `subscriptions` hook, and the changes they set aside (`todo-api set-aside`,
+and their count in readiness).
 """
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any
 
+import click
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from app.core import Context, Database, hookimpl, listen_options
-from app.plugins.changes import consumers, hookspecs, triggers
+from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
+from app.plugins.changes import consumers, hookspecs, setaside, triggers
 from app.plugins.changes.api import consumers as checked
-from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon
+from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon, SetAside
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import EVERY_TEN_MINUTES, purge
 from app.plugins.changes.routes import Feed, build_router
@@ -47,7 +49,17 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [ChangeEntry, Horizon, ConsumerCursor]
+    return [ChangeEntry, Horizon, ConsumerCursor, SetAside]
+
+
+@hookimpl
+def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
+    return [setaside.readiness()]
+
+
+@hookimpl
+def cli_commands() -> Sequence[click.Command]:
+    return [setaside.set_aside]
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Task: T-132
+"""Task: T-132, T-209
 Spec: specs/api/rest-endpoints.md §Changes
 
 Reading a user's feed: one page of the change log after a position, in one statement.
@@ -7,8 +7,12 @@ A page holds only changes of transactions older than the watermark (`queries.PAG
 `(transaction id, sequence)` order. Whatever commits later, in any order, has a transaction id
 at or above the watermark of every page already read, so it lands after them: a client that
 keeps the page's `next` position misses nothing and sees nothing twice.
+
+A row its serializer cannot show (a value written by hand that the plugin's API rejects) does
+not fail the page: that change comes with `data: null` and a `problem`, the others as usual.
 """
 
+import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +20,12 @@ from typing import Any
 from app.core import Executor
 from app.plugins.changes.cursors import Position
 from app.plugins.changes.queries import PAGE
+
+logger = logging.getLogger("todo_api")
+# What a change whose row cannot be shown says instead, for the client to act on.
+UNRENDERABLE = (
+    "This change's row could not be shown; its own resource (GET it by id) has the current state"
+)
 
 Serialize = Callable[[Mapping[str, Any]], Mapping[str, Any]]
 
@@ -38,15 +48,31 @@ class Page:
 def _body(row: Mapping[str, Any], serializers: Mapping[str, Serialize]) -> dict[str, Any]:
     serialize = serializers.get(row["entity"])
     data = row["data"]
-    return {
+    body = {
         "type": row["entity"],
         "id": row["entity_id"],
         "op": row["op"],
         "version": row["version"],
         "at": row["at"],
         # Without the entity's serializer, no row: the change says what moved, not its content.
-        "data": serialize(data) if serialize is not None and data is not None else None,
+        "data": None,
     }
+    if serialize is not None and data is not None:
+        try:
+            body["data"] = serialize(data)
+        except Exception as error:
+            # Logged without the row (a validation error's text quotes the values).
+            logger.warning(
+                "change feed: %s change %s.%s of %s %s could not be shown: %s",
+                row["op"],
+                row["xid"],
+                row["seq"],
+                row["entity"],
+                row["entity_id"],
+                type(error).__name__,
+            )
+            body["problem"] = UNRENDERABLE
+    return body
 
 
 async def read(

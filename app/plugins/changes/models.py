@@ -2,13 +2,13 @@
 Spec: specs/database/schema.md §changes plugin
 
 The change log (`changes`, user-owned, so a user's feed is read through the kernel's scoping),
-the purge horizon and the after-commit consumers' cursors.
+the purge horizon, the after-commit consumers' cursors and the changes they set aside.
 """
 
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import BigInteger, Column, DateTime, Integer, Text
+from sqlalchemy import BigInteger, Boolean, Column, DateTime, Integer, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -52,3 +52,29 @@ class ConsumerCursor(SQLModel, table=True):
     xid: int = Field(sa_column=Column(BigInteger, nullable=False))
     seq: int = Field(sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    # Failed tries at this position; while the cursor is before the end of the last batch that
+    # failed (`isolate_*`), the consumer reads one change at a time (plugins.md §Events).
+    failures: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    isolate_xid: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    isolate_seq: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class SetAside(SQLModel, table=True):
+    """A change a consumer failed on `attempts` times in a row, moved past and kept here: what
+    the change names (its data stays in the log), and the error's type and message."""
+
+    __tablename__ = "change_set_aside"
+
+    id: int = Field(sa_column=Column(BigInteger, primary_key=True))
+    consumer: str = Field(sa_column=Column(Text, nullable=False))
+    xid: int = Field(sa_column=Column(BigInteger, nullable=False))
+    seq: int = Field(sa_column=Column(BigInteger, nullable=False))
+    user_id: str = Field(sa_column=Column(Text, nullable=False))
+    entity: str = Field(sa_column=Column(Text, nullable=False))
+    entity_id: str = Field(sa_column=Column(Text, nullable=False))
+    op: str = Field(sa_column=Column(Text, nullable=False))
+    attempts: int = Field(sa_column=Column(Integer, nullable=False))
+    error_type: str = Field(sa_column=Column(Text, nullable=False))
+    error: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
+    retry: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))

@@ -75,9 +75,13 @@ CONSUMER_START = text(
 # advisory lock rather than FOR UPDATE: locking a row gives the transaction an id at once, and
 # an open transaction with an id holds every feed's watermark back while it reads; this one
 # takes an id only when the handler writes, or when it moves the cursor just before COMMIT.
+# Also: the end of the last failed batch (`isolate_*`), and whether a change set aside waits to
+# be retried (`retry`, an index probe): the same round trip.
 CONSUMER_LOCK = text(
     f"SELECT xid, seq, {WATERMARK_SQL} AS xmin,"
-    f" EXISTS (SELECT FROM changes WHERE xid >= {WATERMARK_SQL}) AS pending"
+    f" EXISTS (SELECT FROM changes WHERE xid >= {WATERMARK_SQL}) AS pending,"
+    " failures, isolate_xid, isolate_seq,"
+    " EXISTS (SELECT FROM change_set_aside WHERE consumer = :name AND retry) AS retry"
     " FROM change_consumers WHERE name = :name"
     " AND pg_try_advisory_xact_lock(hashtext('todo_api.consumer:' || :name))"
 )
@@ -90,8 +94,52 @@ CONSUMER_READ = text(
 # fewer than it asked for, the watermark (everything before it was looked at, entities the
 # consumer ignores included, so they are never scanned again).
 CONSUMER_ADVANCE = text(
-    "UPDATE change_consumers SET xid = :xid, seq = :seq, updated_at = now() WHERE name = :name"
+    "UPDATE change_consumers SET xid = :xid, seq = :seq, failures = 0, updated_at = now()"
+    " WHERE name = :name"
 )
+# A batch failed (its transaction rolled back): count the try at the position it started from,
+# unless another instance has moved on since, and remember where a batch of several ended, so
+# the next tries read one change at a time up to there.
+CONSUMER_FAILED = text(
+    "UPDATE change_consumers SET failures = failures + 1,"
+    " isolate_xid = coalesce(:end_xid, isolate_xid), isolate_seq = coalesce(:end_seq, isolate_seq)"
+    " WHERE name = :name AND xid = :xid AND seq = :seq RETURNING failures"
+)
+
+# Setting a change aside: the record (what the change names, the error), in the transaction
+# that moves the cursor past it. Once per consumer and change.
+SET_ASIDE = text(
+    "INSERT INTO change_set_aside"
+    " (consumer, xid, seq, user_id, entity, entity_id, op, attempts, error_type, error)"
+    " VALUES (:consumer, :xid, :seq, :user_id, :entity, :entity_id, :op, :attempts,"
+    " :error_type, :error)"
+    " ON CONFLICT (consumer, xid, seq) DO UPDATE SET attempts = EXCLUDED.attempts,"
+    " error_type = EXCLUDED.error_type, error = EXCLUDED.error, at = now(), retry = false"
+)
+# The oldest change of the consumer's asked to be retried, with the log's row (none when purged).
+RETRY_NEXT = text(
+    "SELECT s.id, s.xid, s.seq, s.user_id, s.entity, s.entity_id, s.op, c.version, c.data,"
+    " c.xid IS NOT NULL AS kept"
+    " FROM change_set_aside s LEFT JOIN changes c ON (c.xid, c.seq) = (s.xid, s.seq)"
+    " WHERE s.consumer = :consumer AND s.retry ORDER BY s.id LIMIT 1"
+)
+SET_ASIDE_DONE = text("DELETE FROM change_set_aside WHERE id = :id")
+# A retry failed again: the record stays, with the new error.
+SET_ASIDE_FAILED = text(
+    "UPDATE change_set_aside SET retry = false, attempts = attempts + 1,"
+    " error_type = :error_type, error = :error, at = now() WHERE id = :id"
+)
+SET_ASIDE_COUNT = text("SELECT count(*) FROM change_set_aside")
+SET_ASIDE_LIST = text(
+    "SELECT id, consumer, user_id, entity, entity_id, op, attempts, error_type, error, at, retry"
+    " FROM change_set_aside ORDER BY id"
+)
+# Hand it back (`retry`), and wake the consumers: the notification the log's trigger sends.
+SET_ASIDE_RETRY = text(
+    "WITH marked AS (UPDATE change_set_aside SET retry = true WHERE id = :id RETURNING user_id)"
+    " SELECT pg_notify('todo_api_changes', user_id) FROM marked"
+)
+SET_ASIDE_DROP = text("DELETE FROM change_set_aside WHERE id = :id RETURNING id")
 
 # Changes older than the retention, a batch at a time, and the greatest position deleted.
 PURGE = text(

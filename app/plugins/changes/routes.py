@@ -70,7 +70,11 @@ class ChangeOut(BaseModel):
     """When the writing transaction started."""
     data: dict[str, Any] | None
     """The row as its plugin's API showed it at this change (a task: `GET /tasks/{id}`'s body);
-    null for a delete (a tombstone), or for a table whose plugin does not show its rows."""
+    null for a delete (a tombstone), for a table whose plugin does not show its rows, or when
+    the row could not be shown (then `problem` says so)."""
+    problem: str | None = Field(None, examples=[log.UNRENDERABLE])
+    """Only on a change whose row could not be shown (`data` is null): what to do instead
+    (GET the resource itself). Absent otherwise."""
 
 
 class ChangesPage(BaseModel):

@@ -1,4 +1,4 @@
-"""Task: T-132
+"""Task: T-132, T-205
 Spec: specs/api/rest-endpoints.md §Changes
 
 The `[plugins.changes]` table of plugins.toml.
@@ -21,6 +21,12 @@ class ChangesSettings(BaseModel):
     # After a change, after-commit consumers wait this long before reading, so that the writes
     # of a busy moment are handled in one batch (one transaction) instead of one each.
     consumer_delay_seconds: float = Field(0.1, ge=0, le=5)
+    # A change an after-commit consumer fails on this many times in a row (the last tries with
+    # that change alone) is set aside, and the consumer moves on (plugins.md §Events).
+    consumer_attempts: int = Field(5, ge=1, le=100)
+    # The wait after a consumer's first failure, doubled after each next one (at most 30 s):
+    # with the defaults a poison change is set aside about 3 s after it first failed.
+    consumer_retry_seconds: float = Field(0.2, gt=0, le=30)
 
     @model_validator(mode="after")
     def _default_fits(self) -> "ChangesSettings":

@@ -1,4 +1,4 @@
-"""Task: T-014, T-116, T-118, T-154
+"""Task: T-014, T-116, T-118, T-154, T-208
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process
@@ -16,7 +16,7 @@ import asyncpg
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
 
-from app.core import DB, DatabaseUnavailable, Migrations, ReadinessCheck, documented, public
+from app.core import DB, Count, DatabaseUnavailable, Migrations, ReadinessCheck, documented, public
 
 logger = logging.getLogger("todo_api")
 TIMEOUT_SECONDS = 5
@@ -36,7 +36,13 @@ class Readiness(Status):
     """Ready for traffic: the database answers and is up to date."""
 
     model_config = documented(
-        {"status": "ok", "database": "ok", "migrations": "at head", "checks": 0}
+        {
+            "status": "ok",
+            "database": "ok",
+            "migrations": "at head",
+            "checks": 2,
+            "counts": {"set_aside_changes": 0, "held_jobs": 0},
+        }
     )
 
     database: str = "ok"
@@ -45,6 +51,9 @@ class Readiness(Status):
     """`at head`: every enabled plugin's migrations have run."""
     checks: int
     """How many plugin readiness checks passed."""
+    counts: dict[str, int] = {}
+    """What the checks report while ready: `set_aside_changes` (changes an after-commit
+    consumer set aside), `held_jobs` (jobs that failed every try), when those plugins run."""
 
 
 def _not_ready(detail: str) -> HTTPException:
@@ -81,10 +90,13 @@ def build_router(
             raise _not_ready(
                 f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
             )
+        counts = {}
         for check in checks:
-            failure = await check(db)
-            if failure:
-                raise _not_ready(failure)
-        return Readiness(checks=len(checks))
+            answer = await check(db)
+            if isinstance(answer, Count):
+                counts[answer.name] = answer.value
+            elif answer:
+                raise _not_ready(answer)
+        return Readiness(checks=len(checks), counts=counts)
 
     return router

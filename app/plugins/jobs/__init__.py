@@ -1,10 +1,10 @@
-"""Task: T-160
+"""Task: T-160, T-206
 Spec: specs/features/jobs.md
 
 The jobs plugin: PgQueuer's schema (its own Alembic branch), a worker in every `todo-api serve`
 (and `todo-api worker` for workers apart), readiness that fails on a stuck queue, and the daily
-pruning of PgQueuer's log. Plugins define jobs through the `jobs` hook and defer them with
-`JobKind.defer` (`api`), through its own `jobs` hook (`hookspecs`).
+pruning of PgQueuer's log; jobs that failed every try are held (`todo-api held-jobs`). Plugins
+define jobs through its own `jobs` hook (`hookspecs`) and defer them with `JobKind.defer` (`api`).
 """
 
 import asyncio
@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from app.core import Context, ReadinessCheck, hookimpl, listen_options
-from app.plugins.jobs import hookspecs
+from app.plugins.jobs import held, hookspecs
 from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.jobs.command import worker
 from app.plugins.jobs.maintenance import maintenance
@@ -42,7 +42,7 @@ def jobs(context: Context) -> Sequence[JobKind | Periodic]:
 def readiness_checks(context: Context) -> Sequence[ReadinessCheck]:
     state = Jobs.of(context)
     tasks = [task.name for task in state.definitions.tasks]
-    return [stuck_queue(state.config.stuck_after_seconds, tasks)]
+    return [stuck_queue(state.config.stuck_after_seconds, tasks), held.readiness()]
 
 
 @hookimpl
@@ -74,4 +74,4 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
 
 @hookimpl
 def cli_commands() -> Sequence[click.Command]:
-    return [worker]
+    return [worker, held.held_jobs]

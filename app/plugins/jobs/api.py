@@ -42,7 +42,8 @@ class JobKind:
     """A kind of job: a unique name (`"<plugin>.<what>"`) and the async handler that runs it.
 
     A handler that raises is run again after `backoff`, doubled each time up to `max_backoff`,
-    `retries` times; then the job is dropped (PgQueuer's log keeps the traceback). A worker that
+    `retries` times; then the job is held (`todo-api held-jobs`; PgQueuer's log keeps the
+    error). A worker that
     dies mid-run leaves the job to be run again once its lease expires, so a handler may run
     more than once for one job and must be safe to repeat.
     """

@@ -1,4 +1,4 @@
-"""Task: T-183, T-184
+"""Task: T-183, T-184, T-201
 Spec: specs/features/reminders.md §Firing exactly once, §Following the task
 
 The statements of the reminders plugin, each built once. Every one is sent through an owned
@@ -7,7 +7,6 @@ alike); none mentions a user. Subqueries, not `UPDATE … FROM`, read the task, 
 too.
 """
 
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -33,6 +32,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
+from app.core import EARLIEST, LATEST
 from app.plugins.reminders.models import InboxItem, Reminder
 from app.plugins.tasks.api import Task
 
@@ -41,10 +41,9 @@ ID = bindparam("id", type_=Text)
 TASK_ID = bindparam("task_id", type_=Text)
 NOW = bindparam("now", type_=TIME)
 IDS = bindparam("ids", type_=ARRAY(Text))
-# Python's datetimes (what a response is made of) hold years 1 to 9999; a relative reminder
+# The instants the API can represent (`app.core.EARLIEST` … `LATEST`): a relative reminder
 # whose time would fall outside them has none, and never fires.
-EARLIEST = literal(datetime(1, 1, 2, tzinfo=UTC), TIME)
-LATEST = literal(datetime(9999, 12, 30, tzinfo=UTC), TIME)
+REPRESENTABLE = (literal(EARLIEST, TIME), literal(LATEST, TIME))
 
 R = Reminder.__table__.c  # type: ignore[attr-defined]
 I = InboxItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
@@ -60,9 +59,9 @@ INBOX_COLUMNS = tuple(I)
 
 
 def relative(due_at: Any, offset_seconds: Any) -> Any:
-    """`due_at + offset`, or NULL when there is no due time or the result leaves years 1-9999."""
+    """`due_at + offset`, or NULL when there is no due time or the result leaves the range."""
     moved = due_at + func.make_interval(0, 0, 0, 0, 0, 0, cast(offset_seconds, Float))
-    return case((moved.between(EARLIEST, LATEST), moved), else_=None)
+    return case((moved.between(*REPRESENTABLE), moved), else_=None)
 
 
 def _task(*criteria: Any) -> Any:

@@ -1,29 +1,20 @@
-"""Task: T-182
+"""Task: T-182, T-201
 Spec: specs/api/rest-endpoints.md §Reminders
 
-Request and response bodies. A new reminder is absolute (`at`, an aware datetime, stored and
-answered in UTC) or relative to its task's `due_at` (`offset`, an ISO 8601 duration); never
+Request and response bodies. A new reminder is absolute (`at`, an `app.core.Instant`, stored
+and answered in UTC) or relative to its task's `due_at` (`offset`, an ISO 8601 duration); never
 both, never neither. Unknown fields are a 422.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, Field, model_validator
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
-from app.core import documented
+from app.core import Instant, documented
 from app.plugins.reminders.durations import canonical, format_offset
 
-
-def _to_utc(value: datetime) -> datetime:
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("datetime out of range once converted to UTC") from None
-
-
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
 Offset = Annotated[str, Field(max_length=40), AfterValidator(canonical)]
 
 REMINDER_ID = "0c6f0b1e-52f4-4d7a-8a8e-4f2b7d9c1a10"
@@ -36,8 +27,9 @@ class ReminderCreate(BaseModel):
 
     model_config = documented({"offset": "-PT15M"}, {"at": "2030-01-02T08:45:00Z"}, extra="forbid")
 
-    at: UtcDatetime | None = None
-    """When to remind, with a timezone (answered in UTC); a time already past fires at once."""
+    at: Instant | None = None
+    """When to remind, with a timezone, from 0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z
+    (answered in UTC); a time already past fires at once."""
     offset: Offset | None = None
     """When to remind relative to the task's `due_at`, an ISO 8601 duration of weeks, days,
     hours, minutes or seconds, at most 366 days either way: `-PT15M` (15 minutes before),

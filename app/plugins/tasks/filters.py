@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151
+"""Task: T-035, T-107, T-141, T-151, T-201
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -33,9 +33,9 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
 from typing_extensions import TypeAliasType
 
-from app.core import NO_NUL, documented
+from app.core import NO_NUL, Instant, documented
 from app.plugins.tasks.models import Priority, Task
-from app.plugins.tasks.schemas import COLUMNS, UtcDatetime
+from app.plugins.tasks.schemas import COLUMNS
 
 SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
 _SORTS = Literal[
@@ -103,13 +103,13 @@ class TaskQuery(BaseModel):
     """Only tasks carrying all of these tags (exact); repeat the parameter for several."""
     q: str | None = Field(None, min_length=1, max_length=200, pattern=NO_NUL)
     """Only tasks whose title or description contains this, ignoring case (1 to 200 characters)."""
-    due_before: UtcDatetime | None = None
+    due_before: Instant | None = None
     """Only tasks due before this time (with a timezone)."""
-    due_after: UtcDatetime | None = None
+    due_after: Instant | None = None
     """Only tasks due after this time (with a timezone)."""
     overdue: bool | None = None
     """`true`: only open tasks past their due time; `false`: every other task."""
-    updated_since: UtcDatetime | None = None
+    updated_since: Instant | None = None
     """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
     sort: SortParam = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""

@@ -1,4 +1,4 @@
-"""Task: T-036, T-107, T-154
+"""Task: T-036, T-107, T-154, T-201
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Opaque keyset cursors: base64url JSON of the last row's sort value and id, and a fingerprint
@@ -17,10 +17,9 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import URL
 
-from app.core import invalid
+from app.core import invalid, representable
 from app.plugins.tasks.filters import Sort, TaskQuery
 from app.plugins.tasks.models import Priority
-from app.plugins.tasks.schemas import to_utc
 
 
 def fingerprint(query: TaskQuery) -> str:
@@ -70,7 +69,7 @@ def _sort_value(sort: Sort, value: Any) -> Any:
         parsed = datetime.fromisoformat(value)
         if parsed.tzinfo is None:
             raise ValueError("naive datetime")
-        return to_utc(parsed)
+        return representable(parsed)
     if sort.field == "priority":
         return Priority(value)
     if not isinstance(value, str) or "\x00" in value:

@@ -1,4 +1,4 @@
-"""Task: T-034, T-107, T-151, T-154
+"""Task: T-034, T-107, T-151, T-154, T-201
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
@@ -8,12 +8,12 @@ Each field's docstring is its description in the OpenAPI document, and each mode
 gives its fields theirs (so the docs page never shows text made up from a pattern).
 """
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, StringConstraints
+from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from app.core import NO_NUL, documented
+from app.core import NO_NUL, Instant, documented
 from app.plugins.tasks.models import Priority, Task
 
 Title = Annotated[
@@ -37,17 +37,6 @@ def _distinct(tags: list[str]) -> list[str]:
     return distinct
 
 
-def to_utc(value: datetime) -> datetime:
-    """`value` in UTC; a ValueError (a 422 naming the field) when UTC cannot hold it, as
-    `0001-01-01T00:00:00+14:00`, which would otherwise overflow into a 500."""
-    try:
-        return value.astimezone(UTC)
-    except OverflowError:
-        raise ValueError("datetime out of range once converted to UTC") from None
-
-
-# Naive datetimes are refused; aware ones are stored and answered in UTC.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 Tags = Annotated[list[Tag], AfterValidator(_distinct)]
 
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
@@ -75,8 +64,9 @@ class TaskCreate(BaseModel):
     """Whether it is done already."""
     priority: Priority = Priority.none
     """How much it matters: `none` < `low` < `medium` < `high`."""
-    due_at: UtcDatetime | None = None
-    """When it is due, with a timezone; answered in UTC."""
+    due_at: Instant | None = None
+    """When it is due, with a timezone, from 0001-01-02T00:00:00Z to 9999-12-30T23:59:59.999999Z;
+    answered in UTC."""
     tags: Tags = []
     """At most 20 distinct tags of 1 to 50 characters, trimmed; duplicates are dropped."""
 
@@ -99,8 +89,8 @@ class TaskUpdate(BaseModel):
     """Done or not; sets or clears `completed_at`. Not null."""
     priority: Priority = None  # type: ignore[assignment]
     """A new priority; not null."""
-    due_at: UtcDatetime | None = None
-    """A new due time, with a timezone; null clears it."""
+    due_at: Instant | None = None
+    """A new due time, with a timezone, in the same range; null clears it."""
     tags: Tags = None  # type: ignore[assignment]
     """The new tags, replacing the old ones (at most 20 distinct); not null."""
 

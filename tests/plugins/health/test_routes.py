@@ -19,7 +19,9 @@ async def test_ready_when_database_and_migrations_are_fine(client):
         "status": "ok",
         "database": "ok",
         "migrations": "at head",
-        "checks": 1,  # the jobs plugin's stuck-queue check
+        # the jobs plugin's stuck-queue and held-jobs checks, the changes plugin's set-aside one
+        "checks": 3,
+        "counts": {"held_jobs": 0, "set_aside_changes": 0},
     }
 
 
