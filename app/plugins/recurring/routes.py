@@ -1,4 +1,4 @@
-"""Task: T-174
+"""Task: T-174, T-210
 Spec: specs/features/recurring.md §Endpoints; specs/api/rest-endpoints.md §Recurring
 
 `/api/v1/tasks/{task_id}/recurrence` (the rule a task recurs by) and

@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.testing import TEST_SECRET
 from harness.server import HOST, account, free_port, wait_ready
@@ -76,6 +77,8 @@ async def test_sigterm_stops_a_server_validating_the_worst_rules(database_url: s
             server.send_signal(signal.SIGTERM)
             try:
                 await asyncio.wait_for(server.wait(), STOPPED_WITHIN)
+            except TimeoutError:
+                pytest.fail(f"the server had not stopped {STOPPED_WITHIN:.0f} s after SIGTERM")
             finally:
                 for running in clients:
                     running.cancel()
