@@ -44,6 +44,7 @@ from sqlalchemy import make_url
 from app.core.db.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
 from bench import feed, peers, roundtrips, storm
+from bench.rules import worst_rules
 from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -271,6 +272,7 @@ async def second_instance(base: str, env: dict[str, str], auth: dict[str, str]) 
 
 
 async def main(seconds: float, concurrency: int, others: int) -> None:
+    worst_rules()  # CPU alone, before the server starts: the worst recurrence rules
     folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
     url = start_embedded(folder / "postgres")
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)

@@ -57,10 +57,10 @@ class Occurrences:
             return None
         rule = rules.load(pending["rule"])
         due_at = _aware(task["due_at"])
-        following = rules.following(
+        following = rules.next_due(
             rule, rules.zone(pending["timezone"]), due_at, self.settings.horizon_years
         )
-        if following is None:  # the series ends here
+        if following is None:  # the series ends here (or its next one costs over the budget)
             return None
         values = {name: task[name] for name in COPIED}
         values |= {"completed": False, "due_at": following}

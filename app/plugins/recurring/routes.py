@@ -1,4 +1,4 @@
-"""Task: T-174
+"""Task: T-174, T-210
 Spec: specs/features/recurring.md §Endpoints; specs/api/rest-endpoints.md §Recurring
 
 `/api/v1/tasks/{task_id}/recurrence` (the rule a task recurs by) and
@@ -7,9 +7,8 @@ series). Every statement goes through `OwnedDB` or a unit of `Writes`: another u
 not found (404), like a missing one.
 """
 
-import asyncio
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
@@ -88,14 +87,19 @@ def build_router(occurrences: Occurrences) -> APIRouter:
     router = APIRouter(prefix="/tasks/{task_id}", tags=["recurring"])
     horizon = occurrences.settings.horizon_years
 
-    def answer(row: object, due_at: datetime | None) -> RecurrenceOut:
-        values = dict(row)  # type: ignore[call-overload]
-        following = None
-        if due_at is not None and values["successor_id"] is None:
-            rule = rules.load(values["rule"])
-            zone = rules.zone(values["timezone"])
-            following = rules.following(rule, zone, due_at, horizon)
-        return RecurrenceOut.model_validate(values | {"next_due_at": following})
+    def upcoming(row: Any, due_at: datetime | None) -> datetime | None:
+        """The due_at the next occurrence would get, from the row's rule and the task's due_at."""
+        if due_at is None or row["successor_id"] is not None:
+            return None
+        rule = rules.load(row["rule"])
+        return rules.next_due(rule, rules.zone(row["timezone"]), due_at, horizon)
+
+    def answer(row: Any, following: datetime | None) -> RecurrenceOut:
+        """The recurrence `row`, whose next occurrence is `following` unless it was made."""
+        made = row["successor_id"] is not None
+        return RecurrenceOut.model_validate(
+            dict(row) | {"next_due_at": None if made else following}
+        )
 
     @router.put(
         "/recurrence",
@@ -119,9 +123,9 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             raise invalid(("body", "timezone"), str(refused)) from None
         try:
             rule = rules.parse(body.rule)
-            # Bounded, but up to some tenths of a second for a rule that never matches: off
-            # the event loop.
-            following = await asyncio.to_thread(rules.following, rule, zone, due_at, horizon)
+            # On the event loop: rules.BUDGET bounds it to some tens of milliseconds at worst
+            # (recurring.md §Bounded work), and no thread goes on after the request.
+            following = rules.following(rule, zone, due_at, horizon)
         except rules.RuleError as refused:
             raise invalid(("body", "rule"), str(refused)) from None
         if following is None:
@@ -130,7 +134,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
                 f"never produces an occurrence after the task's due_at (within {horizon} years)",
             )
         if current["rule"] == rule.text and current["timezone"] == body.timezone:
-            return answer(current, due_at)  # unchanged: nothing written
+            return answer(current, following)  # unchanged: nothing written
         row = await db.fetchrow(
             queries.PUT,
             task_id=task_id,
@@ -141,7 +145,8 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         )
         if row is None:  # the task was deleted meanwhile, or the same rule was just written
             row = one_or_404(await db.fetchrow(queries.GET, task_id=task_id), "Task")
-        return answer(row, due_at)
+            following = upcoming(row, due_at)
+        return answer(row, following)
 
     @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
     async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
@@ -151,7 +156,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         )
         if current["task_id"] is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Task does not recur")
-        return answer(current, current["due_at"])
+        return answer(current, upcoming(current, current["due_at"]))
 
     @router.delete(
         "/recurrence",
