@@ -59,10 +59,13 @@ def test_unknown_plugin_names_the_installed_ones(tmp_path):
 
 
 def test_requirement_not_enabled(tmp_path):
-    with pytest.raises(
-        ConfigError, match=r"plugin 'tasks' requires 'auth', 'changes': add 'auth', 'changes'"
-    ):
+    # tasks needs auth only: the feed (changes) is optional since issue 17.
+    with pytest.raises(ConfigError, match=r"plugin 'tasks' requires 'auth': add 'auth'"):
         load(settings(tmp_path), PluginsFile(enabled=("health", "tasks")))
+    with pytest.raises(
+        ConfigError, match=r"plugin 'webhooks' requires 'changes', 'jobs': add 'changes', 'jobs'"
+    ):
+        load(settings(tmp_path), PluginsFile(enabled=("health", "auth", "webhooks")))
 
 
 def test_misspelled_hook_is_an_error(tmp_path):

@@ -170,7 +170,7 @@ def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
         'revision: str = "gizmos_0001"',
         'branch_labels: str | Sequence[str] | None = ("gizmos",)',
         'depends_on: str | Sequence[str] | None = "auth_0002"',  # auth's head
-        'sa.ForeignKey("users.id", ondelete="CASCADE")',
+        'owner_column("gizmos")',  # user_id -> users.id ON DELETE CASCADE (test_migrations)
         'op.create_index("ix_gizmos_user_created_at", "gizmos", ["user_id", "created_at", "id"])',
     ):
         assert line in migration
