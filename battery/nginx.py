@@ -16,12 +16,14 @@ import os
 import shutil
 import socket
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
 
+from battery.ledger import Ledger
 from battery.load import TIMEOUT, accounts, send
 from battery.postgres import fresh_postgres
 from battery.report import Table
@@ -33,7 +35,7 @@ daemon off;
 worker_processes 1;
 pid {folder}/nginx.pid;
 error_log {folder}/error.log info;
-events {{ worker_connections 64; }}
+events {{ worker_connections 512; }}
 http {{
     access_log {folder}/access.log;
     # Bodies stay in memory: nginx's worker may run as another user than the folder's owner.
@@ -61,7 +63,8 @@ OVER_THE_LIMIT = [
     ("5 MB to POST /auth/login (64 KiB)", "/api/v1/auth/login", 5_000_000),
     ("15 MB to POST /tasks", "/api/v1/tasks", 15_000_000),
 ]
-TIMES = 5  # each
+TIMES = 5  # each, one after another
+AT_ONCE = 60
 
 
 def binary() -> str:
@@ -92,6 +95,21 @@ def configure(upstream: str, folder: Path, port: int) -> list[str]:
     config.write_text(CONFIG.format(folder=folder, host=HOST, port=port, upstream=upstream))
     # -e: the log for errors before the configuration is read (not /var/log/nginx).
     return [binary(), "-p", str(folder), "-c", str(config), "-e", str(folder / "error.log")]
+
+
+def judge(ledger: Ledger, label: str, answers: list[httpx.Response | None]) -> None:
+    """Note the answers; each must be the app's own 413 (a problem), not nginx's 502."""
+    statuses = Counter(str(a.status_code) if a is not None else "no answer" for a in answers)
+    ledger.notes.append(f"{label}: {' '.join(f'{s} x{n}' for s, n in sorted(statuses.items()))}")
+    refused = [
+        answer
+        for answer in answers
+        if answer is not None
+        and answer.status_code == 413
+        and answer.headers.get("content-type") == "application/problem+json"
+    ]
+    if len(refused) != len(answers):
+        ledger.problems.append(f"{label}: not every answer was the app's 413")
 
 
 def broken_connections(error_log: Path) -> int:
@@ -135,19 +153,24 @@ async def nginx_in_front(folder: Path, table: Table) -> None:
                 await send(ledger, client.post(path, content=body, headers=headers))
                 for _ in range(TIMES)
             ]
-            statuses = sorted(
-                str(answer.status_code) if answer is not None else "no answer" for answer in answers
+            judge(ledger, label, answers)
+        # As an attacker would: many at once, while another request is measured.
+        body = b"[" + b" " * (5_000_000 - 2) + b"]"
+        flood = asyncio.gather(
+            *(
+                send(ledger, client.post("/api/v1/tasks", content=body, headers=headers))
+                for _ in range(AT_ONCE)
             )
-            ledger.notes.append(f"{label}: {' '.join(statuses)}")
-            refused = [
-                answer
-                for answer in answers
-                if answer is not None
-                and answer.status_code == 413
-                and answer.headers.get("content-type") == "application/problem+json"
-            ]
-            if len(refused) != TIMES:
-                ledger.problems.append(f"{label}: not every answer was the app's 413")
+        )
+        await asyncio.sleep(0.2)
+        started = time.perf_counter()
+        during = await send(ledger, client.get("/api/v1/tasks", headers=user.headers))
+        status = during.status_code if during is not None else "no answer"
+        elapsed = (time.perf_counter() - started) * 1000
+        ledger.notes.append(
+            f"a list during {AT_ONCE} bodies of 5 MB at once: {status} in {elapsed:.0f} ms"
+        )
+        judge(ledger, f"{AT_ONCE} x 5 MB at once to POST /tasks", await flood)
         listed = await send(ledger, client.get("/api/v1/tasks", headers=user.headers))
         if listed is None or listed.status_code != 200:
             ledger.problems.append("a normal request through nginx was not served")
