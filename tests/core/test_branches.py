@@ -34,7 +34,7 @@ from alembic import op
 revision = "habits_0001"
 down_revision = None
 branch_labels = ("habits",)
-depends_on = "tasks_0003"
+depends_on = "tasks_0001"
 
 
 def upgrade() -> None:
