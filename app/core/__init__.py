@@ -46,6 +46,7 @@ from app.core.query import QueryParameters, page_size
 from app.core.readiness import ReadinessCheck
 from app.core.settings import Settings
 from app.core.signatures import new_message_id, new_secret, signature_headers
+from app.core.slots import free_slot, take_slot
 from app.core.text import NO_NUL
 
 if TYPE_CHECKING:
@@ -112,6 +113,7 @@ __all__ = [
     "body_limit",
     "documented",
     "etag",
+    "free_slot",
     "header",
     "hookimpl",
     "id_or_404",
@@ -130,5 +132,6 @@ __all__ = [
     "representable",
     "request_hash",
     "signature_headers",
+    "take_slot",
     "utcnow",
 ]
