@@ -138,10 +138,14 @@ def _gone(feed: Feed) -> HTTPException:
     )
 
 
-async def _start(db: Executor, since: str | None) -> cursors.Position:
+SINCE: cursors.Loc = ("query", "since")
+LAST_EVENT_ID: cursors.Loc = ("header", "Last-Event-ID")
+
+
+async def _start(db: Executor, since: str | None, loc: cursors.Loc = SINCE) -> cursors.Position:
     if since == cursors.NOW:
         return await db.fetchval(WATERMARK), 0
-    return cursors.decode(since) if since is not None else cursors.START
+    return cursors.decode(since, loc) if since is not None else cursors.START
 
 
 @router.get(
@@ -207,12 +211,14 @@ async def stream_changes(
 ) -> EventSourceResponse:
     feed = _feed(request)
     assert feed.notifier is not None and db.owner is not None
+    # Where to start, and the parameter a bad cursor is blamed on.
+    resume = (last_event_id, LAST_EVENT_ID) if last_event_id else (since, SINCE)
     # Subscribed before the first read, so nothing committed in between goes unnoticed.
     subscription = feed.notifier.subscribe(db.owner)
     try:
         page = await log.read(
             db,
-            await _start(db, last_event_id or since),
+            await _start(db, *resume),
             feed.settings.default_page_size,
             feed.serializers,
         )
