@@ -18,7 +18,7 @@ from app.core import Context, Database, hookimpl
 from app.core.app import database_url
 from app.core.database import listen_options
 from app.plugins.changes import consumers
-from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon
+from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon, StreamLeases
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import purge_forever
 from app.plugins.changes.routes import Feed, router
@@ -32,7 +32,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [ChangeEntry, Horizon, ConsumerCursor]
+    return [ChangeEntry, Horizon, ConsumerCursor, StreamLeases]
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Task: T-132
+"""Task: T-132, T-215
 Spec: specs/api/rest-endpoints.md §Changes
 
 The `[plugins.changes]` table of plugins.toml.
@@ -21,6 +21,15 @@ class ChangesSettings(BaseModel):
     # After a change, after-commit consumers wait this long before reading, so that the writes
     # of a busy moment are handled in one batch (one transaction) instead of one each.
     consumer_delay_seconds: float = Field(0.1, ge=0, le=5)
+    # Live streams one user may hold open at once, on all instances together; the next is a
+    # 429 with Retry-After.
+    max_streams_per_user: int = Field(8, ge=1, le=1000)
+    # Live streams one process (instance) holds at most, all users together; the next is a
+    # 503 with Retry-After.
+    max_streams: int = Field(1000, ge=1)
+    # An open stream's lease (renewed every third of it): a stream whose instance died stops
+    # counting against its user's cap this long after; also the Retry-After of both refusals.
+    stream_lease_seconds: float = Field(30, ge=3, le=3600)
 
     @model_validator(mode="after")
     def _default_fits(self) -> "ChangesSettings":
