@@ -91,7 +91,7 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
     assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "habits"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only) and the one that depends on tasks.
-    assert await rows(empty_database_url) == {"auth_0002", "changes_0001", "habits_0001"}
+    assert await rows(empty_database_url) == {"auth_0002", "changes_0002", "habits_0001"}
     return empty_database_url
 
 
@@ -99,7 +99,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
-        "changes": ("changes_0001", ["change_consumers", "changes", "changes_horizon"]),
+        "changes": ("changes_0002", ["change_consumers", "changes", "changes_horizon", "stream_leases"]),
         "tasks": ("tasks_0001", ["task_idempotency_keys", "tasks"]),
         "habits": ("habits_0001", ["habit_rules", "habits"]),
     }
@@ -116,7 +116,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "branch 'habits' (habits_0001)" in warnings[0]
     assert "(habit_rules, habits) are left alone" in warnings[0]
-    assert await rows(orphaned) == {"auth_0002", "changes_0001", "habits_0001", "notes_0001"}
+    assert await rows(orphaned) == {"auth_0002", "changes_0002", "habits_0001", "notes_0001"}
     assert {"habits", "habit_rules", "tasks", "notes"} <= await tables(orphaned)
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
@@ -182,7 +182,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch habits (habits_0001): habit_rules, habits\n"
     )
     assert not {"habits", "habit_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "changes_0001", "tasks_0001"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {"auth_0002", "changes_0002", "tasks_0001"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )
