@@ -6,6 +6,7 @@ whose `loc` names it: the feed's `since` and `Last-Event-ID`, the reminders inbo
 the tasks list's `cursor`. Hypothesis draws the rest: never a 5xx.
 """
 
+import asyncio
 import base64
 
 import pytest
@@ -50,14 +51,17 @@ BAD = [
 @pytest.mark.parametrize("cursor", BAD)
 async def test_a_bad_since_is_a_422_naming_it(alice, cursor):
     for path in (CHANGES, STREAM):
-        response = await alice.get(path, params={"since": cursor})
+        # Bounded: a cursor wrongly taken would open a stream that never ends.
+        async with asyncio.timeout(10):
+            response = await alice.get(path, params={"since": cursor})
         assert response.status_code == 422, (path, response.text)
         assert response.json()["errors"][0]["loc"] == ["query", "since"], path
 
 
 @pytest.mark.parametrize("cursor", BAD[:10])  # a header holds ASCII only
 async def test_a_bad_last_event_id_is_a_422_naming_it(alice, cursor):
-    response = await alice.get(STREAM, headers={"Last-Event-ID": cursor})
+    async with asyncio.timeout(10):
+        response = await alice.get(STREAM, headers={"Last-Event-ID": cursor})
     assert response.status_code == 422, response.text
     assert response.json()["errors"][0]["loc"] == ["header", "Last-Event-ID"]
 
