@@ -47,6 +47,7 @@ from app.core.readiness import Count, ReadinessCheck
 from app.core.redaction import error_summary
 from app.core.settings import Settings
 from app.core.signatures import new_message_id, new_secret, signature_headers
+from app.core.slots import free_slot, take_slot
 from app.core.text import NO_NUL
 
 if TYPE_CHECKING:
@@ -115,6 +116,7 @@ __all__ = [
     "documented",
     "error_summary",
     "etag",
+    "free_slot",
     "header",
     "hookimpl",
     "id_or_404",
@@ -133,5 +135,6 @@ __all__ = [
     "representable",
     "request_hash",
     "signature_headers",
+    "take_slot",
     "utcnow",
 ]

@@ -93,7 +93,7 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
     assert await rows(empty_database_url) == {
         "auth_0002",
-        "changes_0002",
+        "changes_0003",
         "tasks_0003",
         "habits_0001",
     }
@@ -104,7 +104,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
-        "changes": ("changes_0002", ["change_consumers", "change_set_aside", "changes", "changes_horizon"]),
+        "changes": ("changes_0003", ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"]),
         "tasks": ("tasks_0003", ["task_idempotency_keys", "tasks"]),
         "habits": ("habits_0001", ["habit_rules", "habits"]),
     }
@@ -123,7 +123,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     assert "(habit_rules, habits) are left alone" in warnings[0]
     assert await rows(orphaned) == {
         "auth_0002",
-        "changes_0002",
+        "changes_0003",
         "tasks_0003",
         "habits_0001",
         "notes_0001",
@@ -193,7 +193,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch habits (habits_0001): habit_rules, habits\n"
     )
     assert not {"habits", "habit_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "changes_0002", "tasks_0003"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {"auth_0002", "changes_0003", "tasks_0003"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

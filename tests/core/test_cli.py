@@ -86,7 +86,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
         "migrated auth: base -> auth_0002",
-        "migrated changes: base -> changes_0002",
+        "migrated changes: base -> changes_0003",
         "migrated tasks: base -> tasks_0003",
     ]
     again = CliRunner().invoke(cli, ["migrate"])

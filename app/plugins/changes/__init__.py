@@ -20,7 +20,13 @@ from app.core import Context, Database, ReadinessCheck, hookimpl
 from app.core.app import database_url
 from app.core.database import listen_options
 from app.plugins.changes import consumers, setaside
-from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon, SetAside
+from app.plugins.changes.models import (
+    ChangeEntry,
+    ConsumerCursor,
+    Horizon,
+    SetAside,
+    StreamLeases,
+)
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import purge_forever
 from app.plugins.changes.routes import Feed, router
@@ -34,7 +40,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [ChangeEntry, Horizon, ConsumerCursor, SetAside]
+    return [ChangeEntry, Horizon, ConsumerCursor, SetAside, StreamLeases]
 
 
 @hookimpl

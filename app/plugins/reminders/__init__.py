@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 from app.core import AfterCommit, ChangeSerializer, Context, InTransaction, Periodic, Task, hookimpl
 from app.plugins.reminders.feed import SERIALIZERS
 from app.plugins.reminders.firing import Reminders
-from app.plugins.reminders.models import InboxItem, Reminder
+from app.plugins.reminders.models import InboxItem, Reminder, TaskSlots
 from app.plugins.reminders.routes import build_router
 from app.plugins.reminders.settings import RemindersSettings
 
@@ -36,7 +36,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [Reminder, InboxItem]
+    return [Reminder, InboxItem, TaskSlots]
 
 
 @hookimpl

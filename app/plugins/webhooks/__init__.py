@@ -17,7 +17,7 @@ from sqlmodel import SQLModel
 from app.core import AfterCommit, Context, InTransaction, Job, Periodic, Task, hookimpl
 from app.plugins.webhooks.delivery import Deliverer
 from app.plugins.webhooks.events import consumer
-from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
 from app.plugins.webhooks.routes import build_router
 from app.plugins.webhooks.settings import WebhooksSettings
 
@@ -47,7 +47,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [WebhookEndpoint, WebhookDelivery]
+    return [WebhookEndpoint, WebhookDelivery, EndpointSlots]
 
 
 @hookimpl

@@ -27,7 +27,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
 
-from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.core import free_slot, take_slot
+from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
 
 E = WebhookEndpoint
 D = WebhookDelivery
@@ -64,15 +65,18 @@ DELIVERY_COLUMNS = (
 LIST = select(*ENDPOINT_COLUMNS).order_by(E.created_at, E.id)
 GET = select(*ENDPOINT_COLUMNS).where(E.id == ID)
 
-# A registration, only while the user has fewer than `max` endpoints: one statement.
+# A registration takes a slot of the user's counter in the same statement (`take_slot`: the
+# limit holds however many race); none free, nothing inserted.
 _fields = ("id", "url", "description", "event_types", "secret", "created_at", "updated_at")
 _TYPES = E.__table__.c  # type: ignore[attr-defined]
+SLOTS = EndpointSlots.__table__  # type: ignore[attr-defined]
+_slot = take_slot(SLOTS, [], select(), bindparam("max", type_=Integer), "slot")
 CREATE = (
     insert(E)
     .from_select(
         list(_fields),
-        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).where(
-            select(func.count()).select_from(E).scalar_subquery() < bindparam("max", type_=Integer)
+        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).select_from(
+            _slot
         ),
     )
     .returning(*ENDPOINT_COLUMNS)
@@ -84,7 +88,9 @@ ROTATE = (
     .values(secret=bindparam("secret"), updated_at=NOW, version=E.version + 1)
     .returning(E.id)
 )
-DELETE = delete(E).where(E.id == ID).returning(E.id)
+# A deleted endpoint gives its slot back in the same statement.
+_gone = delete(E).where(E.id == ID).returning(E.id).cte("gone")
+DELETE = select(_gone.c.id).add_cte(free_slot(SLOTS, exists(select(_gone.c.id))).cte("freed"))
 
 
 def update_statement(fields: frozenset[str]) -> object:
