@@ -1,4 +1,4 @@
-"""Task: T-169
+"""Task: T-169, T-220
 Spec: specs/features/jobs.md §Outbound requests
 
 The outbound client against a local server that misbehaves on request: addresses refused after
@@ -259,6 +259,65 @@ async def test_only_http_urls():
 )
 def test_address_classes(address: str, reason: str | None):
     assert refusal(ipaddress.ip_address(address)) == reason
+
+
+# IPv6 addresses that stand for an IPv4 one are judged by that IPv4 address (issue 16).
+LOCAL_USE = "a local-use NAT64 address whose IPv4 address depends on the local prefix"
+EMBEDDED = [
+    ("::10.0.0.1", "a private address"),  # IPv4-compatible
+    ("::a9fe:a9fe", "a cloud metadata address"),
+    ("::127.0.0.1", "a loopback address"),
+    ("::ffff:0:a9fe:a9fe", "a cloud metadata address"),  # IPv4-translated
+    ("::ffff:0:10.0.0.1", "a private address"),
+    ("2002:a9fe:a9fe::1", "a cloud metadata address"),  # 6to4
+    ("2002:0a00:0001::1", "a private address"),
+    ("2002:7f00:1::", "a loopback address"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "a private address"),  # Teredo, client 10.0.0.1
+    ("2001:0:a00:1:8000:63bf:f7f7:f7f7", "a private address"),  # Teredo via server 10.0.0.1
+    ("64:ff9b::a9fe:a9fe", "a cloud metadata address"),  # NAT64
+    ("64:ff9b:1::a9fe:a9fe", "a cloud metadata address"),  # local-use NAT64
+    ("64:ff9b:1::808:808", LOCAL_USE),
+    ("::ffff:8.8.8.8", None),
+    ("2002:808:808::1", None),
+    ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", None),  # Teredo, client 8.8.8.8
+    ("64:ff9b::808:808", None),
+]
+
+
+@pytest.mark.parametrize(("address", "reason"), EMBEDDED)
+def test_an_embedded_ipv4_address_is_judged_as_itself(address: str, reason: str | None):
+    assert refusal(ipaddress.ip_address(address)) == reason
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::10.0.0.1]",
+        "[::a9fe:a9fe]",
+        "[::ffff:0:a9fe:a9fe]",
+        "[2002:a9fe:a9fe::1]",
+        "[2002:0a00:0001::1]",
+        "[64:ff9b:1::a9fe:a9fe]",
+        "[2001:0:4136:e378:8000:63bf:f5ff:fffe]",
+    ],
+)
+async def test_an_embedded_ipv4_address_gets_no_request(host: str):
+    network = LoopbackOnly()
+    async with OutboundClient(inner=network) as client:
+        with pytest.raises(DestinationRefused):
+            await client.check(f"https://{host}/hook")
+        with pytest.raises(DestinationRefused):
+            await client.request("POST", f"https://{host}/hook")
+    assert network.sent == []
+
+
+def test_an_embedding_address_is_allowed_only_as_what_it_reaches():
+    allowances = Allowances.parse(["127.0.0.0/8", "10.1.0.0/16"])
+    assert allowances.refusal("x", ipaddress.ip_address("::ffff:127.0.0.1")) is None
+    assert allowances.refusal("x", ipaddress.ip_address("2002:a01:203::1")) is None
+    # Only its /64 reading (10.1.2.3) is listed; read with another prefix it is elsewhere.
+    local = ipaddress.ip_address("64:ff9b:1:0:a:102:3a9:fea9")
+    assert allowances.refusal("x", local) is not None
 
 
 def test_allowances_take_hosts_and_networks():
