@@ -1,4 +1,4 @@
-"""Task: T-169, T-220
+"""Task: T-169, T-220, T-224
 Spec: specs/features/jobs.md §Outbound requests
 
 The outbound client against a local server that misbehaves on request: addresses refused after
@@ -22,9 +22,11 @@ import pytest
 from app.core.destinations import Allowances, refusal
 from app.core.errors import ConfigError
 from app.core.outbound import (
+    Connections,
     DestinationRefused,
     Limits,
     OutboundClient,
+    OutboundError,
     OutboundTimeout,
     ResponseTooLarge,
 )
@@ -179,6 +181,104 @@ async def test_tls_verifies_the_hosts_name_while_connecting_to_its_address(tmp_p
         await server.close()
     assert response.content == b"hello"
     assert names == ["localhost"]
+
+
+class KeptAlive:
+    """An HTTP/1.1 server on 127.0.0.1 that keeps connections open and answers 200 "ok" to
+    every request; it counts the connections opened and the TLS server names asked for."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = 0
+        self.names: list[str | None] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, cert: Path | None = None, key: Path | None = None) -> None:
+        context = None
+        if cert is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            context.sni_callback = lambda _socket, name, _context: self.names.append(name)
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+async def test_connections_are_kept_alive_and_reused():
+    server = KeptAlive()
+    await server.start()
+    try:
+        async with OutboundClient(LOOPBACK) as client:
+            for _ in range(20):
+                response = await client.request("POST", f"http://127.0.0.1:{server.port}/hook")
+                assert response.content == b"ok"
+            # Concurrent requests open more, up to one each, and reuse them after.
+            await asyncio.gather(
+                *(client.request("GET", f"http://127.0.0.1:{server.port}/") for _ in range(5))
+            )
+    finally:
+        await server.close()
+    assert server.requests == 25
+    assert server.connections <= 5  # one connection per request before issue 16: 25
+
+
+async def test_the_tls_context_is_built_once(monkeypatch: pytest.MonkeyPatch):
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    server = KeptAlive()
+    await server.start()
+    try:
+        async with OutboundClient(LOOPBACK) as client:
+            for _ in range(10):
+                await client.request("POST", f"http://127.0.0.1:{server.port}/hook")
+    finally:
+        await server.close()
+    assert len(built) <= 1
+
+
+async def test_a_kept_connection_serves_only_its_own_address_and_tls_name(tmp_path: Path):
+    cert, key = self_signed(tmp_path, with_address=False)  # valid for "localhost" only
+    server = KeptAlive()
+    await server.start(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    try:
+        async with OutboundClient(LOOPBACK, inner=Connections(context=trusting)) as client:
+            for _ in range(10):
+                response = await client.request("GET", f"https://localhost:{server.port}/")
+                assert response.content == b"ok"
+            # Same address and port, another name: a connection of its own, verified for that
+            # name (and refused: the certificate is not valid for 127.0.0.1).
+            with pytest.raises(OutboundError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+                await client.request("GET", f"https://127.0.0.1:{server.port}/")
+            await client.request("GET", f"https://localhost:{server.port}/")
+    finally:
+        await server.close()
+    assert server.requests == 11
+    assert server.names == ["localhost", None]  # one handshake per name; an IP sends no SNI
 
 
 async def test_redirects_are_not_followed_by_default(receiver: Misbehaving):

@@ -1,4 +1,4 @@
-"""Task: T-163
+"""Task: T-163, T-222
 Spec: specs/features/jobs.md §The worker
 
 The worker: PgQueuer's own `QueueManager` and `SchedulerManager`, run by PgQueuer's own
@@ -115,7 +115,11 @@ class Worker:
         try:
             queue = PgQueuer(SplitDriver(self.database.pool, listener))
             for task in self.definitions.tasks:
-                queue.entrypoint(task.name, executor_factory=_retrying(task))(self._handler(task))
+                queue.entrypoint(
+                    task.name,
+                    concurrency_limit=task.concurrency,
+                    executor_factory=_retrying(task),
+                )(self._handler(task))
             for periodic in self.definitions.periodics:
                 queue.schedule(periodic.task.name, periodic.cron)(self._deferrer(periodic))
             yield queue
