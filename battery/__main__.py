@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from battery.fanout import fan_out
 from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
 from battery.races import two_instances
@@ -29,6 +30,7 @@ SCENARIOS: dict[str, Scenario] = {
     "restart": restart_under_load,
     "terminate": terminate_under_load,
     "instances": two_instances,
+    "fanout": fan_out,
 }
 
 

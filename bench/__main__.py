@@ -43,7 +43,7 @@ from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import feed, peers, roundtrips, storm
+from bench import fanout, feed, peers, roundtrips, storm
 from harness.server import account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
@@ -338,6 +338,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
+        await fanout.fairness(folder)
     finally:
         server.terminate()
         await server.wait()
