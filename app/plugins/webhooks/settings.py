@@ -27,7 +27,7 @@ class WebhooksSettings(BaseModel):
     max_endpoints: int = Field(20, ge=1, le=1000)
     # How many delivery attempts run at once, across every worker of every instance: the rest
     # wait in the queue, where each user's next delivery is taken before anyone's second.
-    max_concurrent_deliveries: int = Field(16, ge=1, le=1000)
+    max_concurrent_deliveries: int = Field(8, ge=1, le=1000)
     # How many deliveries `GET /webhooks/{id}/deliveries` answers at most.
     max_page_size: int = Field(100, ge=1, le=1000)
     # Deliveries older than this are deleted (a daily job).
