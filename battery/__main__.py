@@ -17,6 +17,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from battery.fanout import fan_out
 from battery.nginx import nginx_in_front
 from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
@@ -33,6 +34,7 @@ SCENARIOS: dict[str, Scenario] = {
     "instances": two_instances,
     "poison": poison_change,
     "nginx": nginx_in_front,
+    "fanout": fan_out,
 }
 
 

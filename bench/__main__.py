@@ -45,7 +45,7 @@ from sqlalchemy import make_url
 
 from app.core.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import batchsize, feed, peers, roundtrips, storm
+from bench import batchsize, fanout, feed, peers, roundtrips, storm
 from bench.rules import worst_rules
 from harness.server import account, free_port, wait_ready
 
@@ -343,6 +343,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
         await batchsize.big_batches(base, dsn, small_auth, small.id)
+        await fanout.fairness(folder)
     finally:
         server.terminate()
         await server.wait()

@@ -1,11 +1,11 @@
-"""Task: T-011, T-150, T-153
+"""Task: T-011, T-150, T-153, T-221
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
 
 Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
-mounts what they return. The database pool, the embedded server and every plugin lifespan
-start inside FastAPI's lifespan, the async edge.
+mounts what they return. The database pool, the embedded server, the process's outbound HTTP
+client and every plugin lifespan start inside FastAPI's lifespan, the async edge.
 """
 
 import gc
@@ -25,6 +25,7 @@ from app.core.dependencies import AUTHENTICATING, current_user, is_public
 from app.core.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.events import Events
+from app.core.outbound import OutboundClient
 from app.core.plugins import load
 from app.core.pool import Database
 from app.core.settings import Settings
@@ -56,6 +57,11 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         app.state.database = database
         try:
             async with AsyncExitStack() as stack:
+                # One outbound client per process (its connections reused, its TLS context
+                # built once), opened before the plugins and closed after them: the job worker
+                # a plugin's lifespan stops lets its running jobs finish with it open.
+                outbound = OutboundClient.from_settings(settings)
+                app.state.outbound = await stack.enter_async_context(outbound)
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
                 # Everything built so far (modules, routes, models, compiled schemas) lives as

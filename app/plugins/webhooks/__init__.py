@@ -1,4 +1,4 @@
-"""Task: T-190, T-197
+"""Task: T-190, T-197, T-221
 Spec: specs/features/webhooks.md
 
 The webhooks plugin: users register endpoints at `/api/v1/webhooks`; task and reminder events
@@ -7,9 +7,10 @@ over about a day, then the endpoint is disabled with the reason), through the ou
 SSRF checks. The delivery log is the user's to read, and any delivery can be sent again.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -54,6 +55,20 @@ def models() -> Sequence[type[SQLModel]]:
 def routers(context: Context) -> Sequence[APIRouter]:
     deliverer = _deliverer(context)
     return [build_router(deliverer, deliverer.config)]
+
+
+@hookimpl
+def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    deliverer = _deliverer(context)
+
+    @asynccontextmanager
+    async def outbound(app: FastAPI) -> AsyncIterator[None]:
+        # The kernel's client, open before this lifespan and closed after every plugin's (the
+        # job worker's too), so it is not taken back here: the last jobs still use it.
+        deliverer.outbound = app.state.outbound
+        yield
+
+    return outbound
 
 
 @hookimpl

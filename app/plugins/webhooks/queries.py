@@ -1,4 +1,4 @@
-"""Task: T-193, T-195
+"""Task: T-193, T-195, T-223
 Spec: specs/features/webhooks.md §Delivery, specs/api/rest-endpoints.md §Webhooks
 
 The statements of the routes, the dispatcher and the delivery job, each built once. All go
@@ -26,6 +26,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import aliased
 
 from app.core import free_slot, take_slot
 from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
@@ -155,6 +156,16 @@ _events = (
 WITH_ENDPOINTS = text(
     "SELECT DISTINCT user_id FROM webhook_endpoints WHERE enabled AND user_id = ANY(:users)"
 )
+# How many of the user's deliveries wait for their first attempt (seen before the statement's
+# own rows): a job's rank among its user's, which orders the queue round-robin by user.
+_waiting = aliased(D, name="waiting")
+WAITING = (
+    select(func.count())
+    .select_from(_waiting)
+    .where(_waiting.status == "pending", _waiting.attempts == 0)
+    .scalar_subquery()
+    .label("waiting")
+)
 DISPATCH = (
     insert(D)
     .from_select(
@@ -177,7 +188,7 @@ DISPATCH = (
         )
         .where(E.enabled == true()),
     )
-    .returning(D.id)
+    .returning(D.id, WAITING)
 )
 
 # The delivery job. Claim the attempt: the delivery is pending, and either this is the attempt
@@ -232,7 +243,7 @@ RETRY = (
         last_error=bindparam("error", type_=Text),
         job_id=None,
     )
-    .returning(D.id)
+    .returning(D.id, WAITING)
 )
 FAILED = (
     update(D)
