@@ -45,10 +45,13 @@ bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python -m bench
 
-# The PgBouncer scenario needs Debian's pgbouncer; CI runs as root and installs it here.
+# The PgBouncer and nginx scenarios need Debian's pgbouncer and nginx; CI runs as root and
+# installs them here.
 battery: $(STAMP)
 	@command -v pgbouncer >/dev/null || test -x /usr/sbin/pgbouncer || \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq pgbouncer; }
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx; }
 	$(BIN)/python -m battery
 
 clean:

@@ -17,6 +17,8 @@ import traceback
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+from battery.fanout import fan_out
+from battery.nginx import nginx_in_front
 from battery.outages import restart_under_load, terminate_under_load
 from battery.pgbouncer import through_pgbouncer
 from battery.poison import poison_change
@@ -31,6 +33,8 @@ SCENARIOS: dict[str, Scenario] = {
     "terminate": terminate_under_load,
     "instances": two_instances,
     "poison": poison_change,
+    "nginx": nginx_in_front,
+    "fanout": fan_out,
 }
 
 

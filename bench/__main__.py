@@ -18,7 +18,9 @@ worker) against it, then:
    takes to reach a change stream held on the second (p50 over 50 changes);
 5. runs another instance behind the latency proxy (2 ms each way) and prints each request's
    median latency in database round trips, then 100 creates one request each beside one batch
-   of 100.
+   of 100;
+6. prints 100 maximum-size creates in one batch beside 100 small ones, and the search index's
+   cost a row (`bench/batchsize.py`).
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -43,7 +45,7 @@ from sqlalchemy import make_url
 
 from app.core.db.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import feed, peers, roundtrips, storm
+from bench import batchsize, fanout, feed, peers, roundtrips, storm
 from bench.rules import worst_rules
 from harness.server import account, free_port, wait_ready
 
@@ -340,6 +342,8 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
+        await batchsize.big_batches(base, dsn, small_auth, small.id)
+        await fanout.fairness(folder)
     finally:
         server.terminate()
         await server.wait()

@@ -1,4 +1,4 @@
-"""Task: T-073
+"""Task: T-073, T-228
 Spec: specs/api/rest-endpoints.md §Limits; specs/features/plugins.md §Command line
 
 How `todo-api serve` runs uvicorn: `uvicorn_options(settings)`.
@@ -16,10 +16,22 @@ How `todo-api serve` runs uvicorn: `uvicorn_options(settings)`.
   limit; when it is complete, by its exact size and number of fields. Nothing is counted per
   header: the exact size is summed only for a head that came in more than one read, or in one
   read larger than the limit — a normal request's head comes in one small read.
+- A lingering close. An answer with `Connection: close` given before the request's body has all
+  arrived (the edge's 413 for a body over the limit) makes uvicorn close the socket with the
+  client's bytes unread: the kernel then resets the connection, and a reverse proxy still
+  sending the body (nginx buffers it, then sends it whole) gets a broken pipe and answers 502
+  instead of the 413. So the connection is closed only once the body has ended, after reading
+  and discarding at most `LINGER_BYTES` more of it for at most `LINGER_SECONDS` (or
+  `timeout_keep_alive` if not a byte comes), as nginx's own `lingering_close` does. (A client
+  that asked `Expect: 100-continue` and got the answer instead sends no body, and closes.)
+  Nothing read while lingering is a request: the parser stops where the body ends.
 """
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
+import httptools
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
 from app.core.http.problems import MEDIA_TYPE, Problem
@@ -27,6 +39,8 @@ from app.core.settings import Settings
 
 MAX_HEAD_BYTES = 16 * 1024
 MAX_HEADERS = 100
+LINGER_BYTES = 16 * 1024 * 1024
+LINGER_SECONDS = 10.0
 
 _REFUSAL = (
     Problem(
@@ -43,6 +57,22 @@ class HeadTooLarge(Exception):
     """Raised in a parser callback: httptools stops parsing, uvicorn answers a bad request."""
 
 
+class _BodyEnded(Exception):
+    """Raised in a parser callback while lingering: httptools parses nothing after the body."""
+
+
+class _CycleTransport:
+    """The connection as a request's cycle (uvicorn's `RequestResponseCycle`) sees it: the
+    same writes, but a close that waits for the request's body to end."""
+
+    __slots__ = ("close", "is_closing", "write")
+
+    def __init__(self, transport: asyncio.Transport, close: Callable[[], None]) -> None:
+        self.write = transport.write
+        self.is_closing = transport.is_closing
+        self.close = close
+
+
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
     # The methods every request calls name their base class: half the cost of super().
 
@@ -53,8 +83,24 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         self._read_size = 0  # the read being parsed
         self._unfinished_bytes = 0  # the reads that began and ended inside the current head
         self._too_large = False
+        self._body_done = False  # the last request's body has all arrived
+        self._lingering: asyncio.TimerHandle | None = None  # closes the connection at the latest
+        self._linger_left = 0  # bytes still to be read and discarded before closing
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        HttpToolsProtocol.connection_made(self, transport)
+        self._cycle_transport = _CycleTransport(transport, self._close_after_body)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+        HttpToolsProtocol.connection_lost(self, exc)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering is not None:
+            self._linger(data)
+            return
         self._continued = self._in_head
         self._read_size = len(data)
         HttpToolsProtocol.data_received(self, data)
@@ -68,6 +114,7 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
         HttpToolsProtocol.on_message_begin(self)
         self._in_head = True
         self._unfinished_bytes = 0
+        self._body_done = False
 
     def on_headers_complete(self) -> None:
         self._in_head = False
@@ -80,6 +127,14 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._too_large = True
             raise HeadTooLarge  # before uvicorn starts the app on it
         HttpToolsProtocol.on_headers_complete(self)
+        if self.cycle is not None:
+            self.cycle.transport = self._cycle_transport  # type: ignore[assignment]
+
+    def on_message_complete(self) -> None:
+        self._body_done = True
+        if self._lingering is not None:
+            raise _BodyEnded
+        HttpToolsProtocol.on_message_complete(self)
 
     def send_400_response(self, msg: str) -> None:
         # uvicorn's answer to every parser error, HeadTooLarge included.
@@ -87,6 +142,34 @@ class BoundedHttpToolsProtocol(HttpToolsProtocol):
             self._refuse()
         else:
             super().send_400_response(msg)
+
+    def _close_after_body(self) -> None:
+        """A cycle closes the connection: at once if the request's body has ended, else once
+        it has, within the bounds."""
+        if self._body_done or self.transport.is_closing():
+            self.transport.close()
+            return
+        self._linger_left = LINGER_BYTES
+        self._lingering = self.loop.call_later(LINGER_SECONDS, self._stop_lingering)
+        self.pipeline.clear()  # requests queued behind this answer are never served, as on close
+
+    def _linger(self, data: bytes) -> None:
+        # Not idle keep-alive: uvicorn armed that timeout when the answer went out.
+        self._unset_keepalive_if_required()
+        self._linger_left -= len(data)
+        if self._linger_left >= 0:
+            try:
+                self.parser.feed_data(data)  # on_body drops it: the answer is complete
+                return
+            except httptools.HttpParserError:  # _BodyEnded, or bytes that are no HTTP
+                pass
+        self._stop_lingering()
+
+    def _stop_lingering(self) -> None:
+        if self._lingering is not None:
+            self._lingering.cancel()
+            self._lingering = None
+        self.transport.close()
 
     def _refuse(self) -> None:
         self._in_head = False

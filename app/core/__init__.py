@@ -39,6 +39,7 @@ from app.core.plugins.hookspecs import CommandLine, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
 from app.core.redaction import error_summary
 from app.core.settings import IPNetwork, Settings, StatementCache, hosts_and_networks
+from app.core.slots import free_slot, take_slot
 from app.core.text import NO_NUL
 
 __all__ = [
@@ -84,6 +85,7 @@ __all__ = [
     "documented",
     "error_summary",
     "etag",
+    "free_slot",
     "header",
     "hookimpl",
     "hookspec",
@@ -104,6 +106,7 @@ __all__ = [
     "replay_stored",
     "representable",
     "request_hash",
+    "take_slot",
     "token_endpoint",
     "unmigrated",
     "utcnow",

@@ -1,4 +1,4 @@
-"""Task: T-011, T-150, T-153
+"""Task: T-011, T-150, T-153, T-221, T-244
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
@@ -49,6 +49,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         app.state.database = database
         try:
             async with AsyncExitStack() as stack:
+                # What a plugin opens for the whole process (a client) goes here, and closes
+                # after every plugin's lifespan: a job worker one of them stops lets its running
+                # jobs finish with it open.
+                app.state.resources = await stack.enter_async_context(AsyncExitStack())
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
                 # Everything built so far (modules, routes, models, compiled schemas) lives as

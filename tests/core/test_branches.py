@@ -93,8 +93,8 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
     assert await rows(empty_database_url) == {
         "auth_0002",
-        "changes_0002",
-        "tasks_0002",
+        "changes_0003",
+        "tasks_0003",
         "habits_0001",
     }
     return empty_database_url
@@ -104,8 +104,8 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
-        "changes": ("changes_0002", ["change_consumers", "change_set_aside", "changes", "changes_horizon"]),
-        "tasks": ("tasks_0002", ["task_idempotency_keys", "tasks"]),
+        "changes": ("changes_0003", ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"]),
+        "tasks": ("tasks_0003", ["task_idempotency_keys", "tasks"]),
         "habits": ("habits_0001", ["habit_rules", "habits"]),
     }
 
@@ -123,8 +123,8 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     assert "(habit_rules, habits) are left alone" in warnings[0]
     assert await rows(orphaned) == {
         "auth_0002",
-        "changes_0002",
-        "tasks_0002",
+        "changes_0003",
+        "tasks_0003",
         "habits_0001",
         "notes_0001",
     }
@@ -169,7 +169,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0002", "ok"] and states["auth"] == ["auth_0002", "ok"]
+    assert states["tasks"] == ["tasks_0003", "ok"] and states["auth"] == ["auth_0002", "ok"]
     assert listed.stderr.count("warning: branch 'habits' (habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -193,7 +193,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         dropped.stdout == "dropped branch habits (habits_0001): habit_rules, habits\n"
     )
     assert not {"habits", "habit_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "changes_0002", "tasks_0002"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {"auth_0002", "changes_0003", "tasks_0003"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

@@ -53,8 +53,8 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     assert await migrate(
         empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes"
     ) == [
-        Step("changes", None, "changes_0002"),
-        Step("tasks", None, "tasks_0002"),
+        Step("changes", None, "changes_0003"),
+        Step("tasks", None, "tasks_0003"),
         Step("notes", None, "notes_0001"),
     ]
     assert (

@@ -1,4 +1,4 @@
-"""Task: T-075
+"""Task: T-075, T-228
 Spec: specs/api/rest-endpoints.md §Errors, §Limits; specs/features/plugins.md §Command line
 
 The edge over real connections, spoken to in raw HTTP/1.1 so that what the server does with the
@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 import uvicorn
 
+from app.cli import server
 from app.cli.server import MAX_HEAD_BYTES, BoundedHttpToolsProtocol, uvicorn_options
 from app.core.app import API_PREFIX, create_app
 from app.core.plugins.loading import load
@@ -205,3 +206,88 @@ def test_a_header_that_never_ends_is_refused_early(served):
         sock.settimeout(5)
         assert_refused(first + read_to_end(sock))
     assert sent <= 2 * MAX_HEAD_BYTES
+
+
+def post(path: str, length: int, *headers: str) -> bytes:
+    lines = [
+        f"POST {API_PREFIX}{path} HTTP/1.1",
+        "Host: test",
+        "Content-Type: application/json",
+        f"Content-Length: {length}",
+        *headers,
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
+
+
+async def send_body(writer: asyncio.StreamWriter, size: int, piece: int = 64 * 1024) -> int:
+    """Send `size` bytes of body in pieces, as a proxy relays one; return how many were sent
+    before the connection failed (all of them, if it did not)."""
+    sent = 0
+    try:
+        while sent < size:
+            writer.write(b" " * min(piece, size - sent))
+            await writer.drain()
+            sent += min(piece, size - sent)
+            await asyncio.sleep(0)
+    except ConnectionError:  # reset, broken pipe
+        pass
+    return sent
+
+
+async def test_a_refused_body_is_read_to_its_end_before_the_connection_closes(tmp_path):
+    # A reverse proxy sends the whole body before it reads the answer: the 413 given after the
+    # head must wait for it, or the proxy's write fails and its client gets a 502.
+    size = 5_000_000
+    async with listening(tmp_path, max_body_bytes=1000) as port, asyncio.timeout(30):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(post("/probe/strict", size))
+            assert await send_body(writer, size) == size
+            status, headers, body = await read_response(reader)
+            assert status == 413 and headers["connection"] == "close"
+            assert json.loads(body)["status"] == 413
+            assert await reader.read() == b""  # closed, not reset
+        finally:
+            writer.close()
+
+
+async def test_a_refused_body_is_read_only_so_far(tmp_path, monkeypatch):
+    monkeypatch.setattr(server, "LINGER_BYTES", 1_000_000)
+    declared = 200_000_000
+    async with listening(tmp_path, max_body_bytes=1000) as port, asyncio.timeout(60):
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(post("/probe/strict", declared))
+            sent = await send_body(writer, declared)
+        finally:
+            writer.close()
+    # What the server read, and what the sockets' buffers held when it closed.
+    assert sent < declared // 10
+
+
+async def test_a_client_that_stops_sending_is_closed_after_the_linger(tmp_path, monkeypatch):
+    monkeypatch.setattr(server, "LINGER_SECONDS", 0.2)
+    async with listening(tmp_path, max_body_bytes=1000) as port, asyncio.timeout(10):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(post("/probe/strict", 5_000_000) + b" " * 2000)
+            status, _, _ = await read_response(reader)
+            assert status == 413
+            assert await asyncio.wait_for(reader.read(), 3) == b""
+        finally:
+            writer.close()
+
+
+async def test_nothing_after_a_refused_body_is_served(tmp_path):
+    async with listening(tmp_path, max_body_bytes=1000) as port, asyncio.timeout(10):
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(post("/probe/strict", 2000))
+            status, headers, _ = await read_response(reader)  # answered on the head alone
+            assert status == 413 and headers["connection"] == "close"
+            writer.write(b" " * 2000 + get("/probe/open"))  # the body, then another request
+            assert await reader.read() == b""
+        finally:
+            writer.close()

@@ -20,7 +20,13 @@ from sqlmodel import SQLModel
 from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
 from app.plugins.changes import consumers, hookspecs, setaside, triggers
 from app.plugins.changes.api import consumers as checked
-from app.plugins.changes.models import ChangeEntry, ConsumerCursor, Horizon, SetAside
+from app.plugins.changes.models import (
+    ChangeEntry,
+    ConsumerCursor,
+    Horizon,
+    SetAside,
+    StreamLeases,
+)
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import EVERY_TEN_MINUTES, purge
 from app.plugins.changes.routes import Feed, build_router
@@ -49,7 +55,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [ChangeEntry, Horizon, ConsumerCursor, SetAside]
+    return [ChangeEntry, Horizon, ConsumerCursor, SetAside, StreamLeases]
 
 
 @hookimpl

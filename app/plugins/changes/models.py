@@ -1,8 +1,9 @@
-"""Task: T-130
+"""Task: T-130, T-215
 Spec: specs/database/schema.md §changes plugin
 
 The change log (`changes`, user-owned, so a user's feed is read through the kernel's scoping),
-the purge horizon, the after-commit consumers' cursors and the changes they set aside.
+the purge horizon, the after-commit consumers' cursors and the changes they set aside, and the
+open streams' leases.
 """
 
 from datetime import datetime
@@ -78,3 +79,15 @@ class SetAside(SQLModel, table=True):
     error: str = Field(sa_column=Column(Text, nullable=False))
     at: datetime = Field(sa_column=Column(DateTime(timezone=True), nullable=False))
     retry: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+
+
+class StreamLeases(Owned, table=True):
+    """A user's open change streams, on every instance: `{stream id: expiry (epoch
+    seconds)}`. One row per user, so opening a stream under the limit is one upsert that
+    re-checks the row's latest version under its lock (`leases.py`)."""
+
+    __tablename__ = "stream_leases"
+    __table_args__: ClassVar[dict[str, Any]] = {"info": {"change_feed": False}}
+
+    user_id: str = Field(default=None, primary_key=True)
+    leases: dict[str, float] = Field(sa_column=Column(JSONB, nullable=False))

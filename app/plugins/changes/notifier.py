@@ -1,4 +1,4 @@
-"""Task: T-133
+"""Task: T-133, T-215
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log
 
 Wake-ups for open streams and after-commit consumers when their changes commit.
@@ -50,14 +50,17 @@ class Subscription:
     def wake(self) -> None:
         self._event.set()
 
-    async def wait(self, at_most: float | None = None) -> None:
-        """Until woken (or `at_most` seconds); a wake-up that came before counts."""
+    async def wait(self, at_most: float | None = None) -> bool:
+        """Until woken (True) or `at_most` seconds passed (False); a wake-up that came before
+        counts."""
         # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
         # arrives as the event fires, and a consumer stopped that way would never stop.
+        woken = False
         with suppress(TimeoutError):
             async with asyncio.timeout(at_most):
-                await self._event.wait()
+                woken = await self._event.wait()
         self._event.clear()
+        return woken
 
     def close(self) -> None:
         self._notifier.unsubscribe(self)

@@ -1,4 +1,4 @@
-"""Task: T-132, T-134
+"""Task: T-132, T-134, T-215
 Spec: specs/api/rest-endpoints.md §Changes
 
 `GET /changes` (a page of the caller's change feed) and `GET /changes/stream` (the same feed,
@@ -9,6 +9,7 @@ statement to the caller.
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from math import ceil
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -17,7 +18,7 @@ from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, page_size
-from app.plugins.changes import cursors, log
+from app.plugins.changes import cursors, leases, log
 from app.plugins.changes.api import AfterCommit
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
@@ -39,6 +40,7 @@ class Feed:
     serializers: dict[str, log.Serialize] = field(default_factory=dict)
     consumers: list[AfterCommit] = field(default_factory=list)
     notifier: Notifier | None = None  # set while the app runs
+    streams: int = 0  # live streams of this process
 
 
 EXAMPLE_CURSOR = "MTIzNC4w"
@@ -139,10 +141,14 @@ def _gone(feed: Feed) -> HTTPException:
     )
 
 
-async def _start(db: Executor, since: str | None) -> cursors.Position:
+SINCE: cursors.Loc = ("query", "since")
+LAST_EVENT_ID: cursors.Loc = ("header", "Last-Event-ID")
+
+
+async def _start(db: Executor, since: str | None, loc: cursors.Loc = SINCE) -> cursors.Position:
     if since == cursors.NOW:
         return await db.fetchval(WATERMARK), 0
-    return cursors.decode(since) if since is not None else cursors.START
+    return cursors.decode(since, loc) if since is not None else cursors.START
 
 
 def build_router(feed: Feed) -> APIRouter:
@@ -185,6 +191,8 @@ def build_router(feed: Feed) -> APIRouter:
                 "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
             },
             **GONE,
+            429: {"description": "You have `max_streams_per_user` (8) streams open: close one"},
+            503: {"description": "This instance holds `max_streams` streams: retry later"},
         },
     )
     async def stream_changes(
@@ -208,23 +216,22 @@ def build_router(feed: Feed) -> APIRouter:
         ] = None,
     ) -> EventSourceResponse:
         assert feed.notifier is not None and db.owner is not None
+        # Where to start, and the parameter a bad cursor is blamed on.
+        resume = (last_event_id, LAST_EVENT_ID) if last_event_id else (since, SINCE)
+        start = await _start(db, *resume)
+        lease = await _lease(db, feed)
+        feed.streams += 1
         # Subscribed before the first read, so nothing committed in between goes unnoticed.
         subscription = feed.notifier.subscribe(db.owner)
         try:
-            page = await log.read(
-                db,
-                await _start(db, last_event_id or since),
-                feed.settings.default_page_size,
-                feed.serializers,
-            )
+            page = await log.read(db, start, feed.settings.default_page_size, feed.serializers)
+            if page.expired:
+                raise _gone(feed)
         except BaseException:
-            subscription.close()
+            await _closed(feed, subscription, lease)
             raise
-        if page.expired:
-            subscription.close()
-            raise _gone(feed)
         return EventSourceResponse(
-            _events(db, feed, subscription, page),
+            _events(db, feed, subscription, page, lease),
             ping=feed.settings.heartbeat_seconds,
             send_timeout=SEND_TIMEOUT_SECONDS,
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
@@ -233,8 +240,35 @@ def build_router(feed: Feed) -> APIRouter:
     return router
 
 
+async def _lease(db: Executor, feed: Feed) -> leases.Lease:
+    """A slot for one more stream: this process's (503 when full) and the user's (429)."""
+    settings = feed.settings
+    retry = {"Retry-After": str(ceil(settings.stream_lease_seconds))}
+    if feed.streams >= settings.max_streams:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "This instance holds as many live streams as it may: retry later",
+            headers=retry,
+        )
+    lease = await leases.take(db, settings.stream_lease_seconds, settings.max_streams_per_user)
+    if lease is None:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"You have {settings.max_streams_per_user} live change streams open, the most"
+            " allowed: close one",
+            headers=retry,
+        )
+    return lease
+
+
+async def _closed(feed: Feed, subscription: Subscription, lease: leases.Lease) -> None:
+    subscription.close()
+    feed.streams -= 1
+    await lease.release()
+
+
 async def _events(
-    db: Executor, feed: Feed, subscription: Subscription, page: log.Page
+    db: Executor, feed: Feed, subscription: Subscription, page: log.Page, lease: leases.Lease
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream: one page at a time from the log, only as fast as the client takes it; at
     most one page is held, whatever the client's speed or the rate of changes."""
@@ -253,11 +287,16 @@ async def _events(
                 pending_wait = min(pending_wait * 2, settings.poll_seconds)
             elif not page.more:
                 pending_wait = PENDING_FIRST_SECONDS
-                await subscription.wait()
+                # Idle: wake up to renew the lease, then wait again.
+                while not await subscription.wait(lease.renew_in()):
+                    if not await lease.keep():
+                        return  # lost (this instance stalled): the client reconnects
+            if not await lease.keep():
+                return
             page = await log.read(db, page.next, settings.default_page_size, feed.serializers)
             if page.expired:
                 return  # the client reconnects from its last event id and gets the 410
     except DatabaseUnavailable:
         return  # the client reconnects with Last-Event-ID: nothing is lost
     finally:
-        subscription.close()
+        await _closed(feed, subscription, lease)

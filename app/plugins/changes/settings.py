@@ -1,4 +1,4 @@
-"""Task: T-132, T-205
+"""Task: T-132, T-205, T-215
 Spec: specs/api/rest-endpoints.md §Changes
 
 The `[plugins.changes]` table of plugins.toml.
@@ -27,6 +27,15 @@ class ChangesSettings(BaseModel):
     # The wait after a consumer's first failure, doubled after each next one (at most 30 s):
     # with the defaults a poison change is set aside about 3 s after it first failed.
     consumer_retry_seconds: float = Field(0.2, gt=0, le=30)
+    # Live streams one user may hold open at once, on all instances together; the next is a
+    # 429 with Retry-After.
+    max_streams_per_user: int = Field(8, ge=1, le=1000)
+    # Live streams one process (instance) holds at most, all users together; the next is a
+    # 503 with Retry-After.
+    max_streams: int = Field(1000, ge=1)
+    # An open stream's lease (renewed every third of it): a stream whose instance died stops
+    # counting against its user's cap this long after; also the Retry-After of both refusals.
+    stream_lease_seconds: float = Field(30, ge=3, le=3600)
 
     @model_validator(mode="after")
     def _default_fits(self) -> "ChangesSettings":

@@ -1,4 +1,4 @@
-"""Task: T-161, T-243
+"""Task: T-161, T-222, T-243
 Spec: specs/features/jobs.md §Defining and deferring jobs
 
 What the jobs plugin offers the plugins that require it: defining and deferring jobs.
@@ -11,7 +11,7 @@ The queue is PgQueuer's (its tables, its dequeue, its worker), run by the `jobs`
 """
 
 import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
@@ -46,6 +46,10 @@ class JobKind:
     error). A worker that
     dies mid-run leaves the job to be run again once its lease expires, so a handler may run
     more than once for one job and must be safe to repeat.
+
+    Due jobs are taken by priority (higher first), then in the order they were deferred. At
+    most `concurrency` jobs of the task run at once across every worker (0: no limit): the
+    rest wait in the queue, where a job deferred later with a higher priority can pass them.
     """
 
     name: str
@@ -53,6 +57,7 @@ class JobKind:
     retries: int = 5
     backoff: timedelta = timedelta(seconds=10)
     max_backoff: timedelta = timedelta(hours=1)
+    concurrency: int = 0
 
     async def defer(
         self,
@@ -62,6 +67,7 @@ class JobKind:
         delay: timedelta | None = None,
         at: datetime | None = None,
         dedupe_key: str | None = None,
+        priority: int = 0,
     ) -> int | None:
         """Queue a job of this kind; return its id, or None when `dedupe_key` is already held
         by a job of any kind that is waiting or running.
@@ -74,16 +80,41 @@ class JobKind:
             raise ValueError("give delay or at, not both")
         if at is not None:
             delay = at - datetime.now(UTC)
-        body = json.dumps(dict(payload or {})).encode()
         wait = max(delay, timedelta(0)) if delay is not None else None
+        [job_id] = await self.defer_many(
+            executor, [payload or {}], dedupe_keys=[dedupe_key], priorities=[priority], wait=wait
+        )
+        return job_id
 
-        async def enqueue(connection: RawConnection) -> int | None:
+    async def defer_many(
+        self,
+        executor: Executor,
+        payloads: Sequence[Mapping[str, Any]],
+        *,
+        dedupe_keys: Sequence[str | None],
+        priorities: Sequence[int],
+        wait: timedelta | None = None,
+    ) -> list[int | None]:
+        """Queue one job per payload, due after `wait` (now when None), in ONE statement; the
+        ids, None where the dedupe key was held (see `defer`)."""
+        if not payloads:
+            return []
+        count = len(payloads)
+        if len(dedupe_keys) != count or len(priorities) != count:
+            raise ValueError("one dedupe key and one priority per payload")
+
+        async def enqueue(connection: RawConnection) -> list[int | None]:
             # A pooled connection's proxy speaks the same protocol as the connection itself.
             queries = Queries(AsyncpgDriver(cast(asyncpg.Connection, connection)))
-            [job_id] = await queries.enqueue(
-                self.name, body, execute_after=wait, dedupe_key=dedupe_key, on_conflict="skip"
+            ids = await queries.enqueue(
+                [self.name] * count,
+                [json.dumps(dict(payload)).encode() for payload in payloads],
+                list(priorities),
+                execute_after=[wait] * count,
+                dedupe_key=list(dedupe_keys),
+                on_conflict="skip",
             )
-            return job_id
+            return [None if job_id is None else int(job_id) for job_id in ids]
 
         return await executor.on_connection(enqueue)
 

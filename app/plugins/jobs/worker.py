@@ -1,4 +1,4 @@
-"""Task: T-163, T-206
+"""Task: T-163, T-206, T-222
 Spec: specs/features/jobs.md §The worker
 
 The worker: PgQueuer's own `QueueManager` and `SchedulerManager`, run by PgQueuer's own
@@ -115,9 +115,12 @@ class Worker:
             for task in self.definitions.tasks:
                 # A job that failed every try is held (status `failed`), not deleted: set
                 # aside for `todo-api held-jobs`, while the others run on.
-                queue.entrypoint(task.name, executor_factory=_retrying(task), on_failure="hold")(
-                    self._handler(task)
-                )
+                queue.entrypoint(
+                    task.name,
+                    concurrency_limit=task.concurrency,
+                    executor_factory=_retrying(task),
+                    on_failure="hold",
+                )(self._handler(task))
             for periodic in self.definitions.periodics:
                 queue.schedule(periodic.task.name, periodic.cron)(self._deferrer(periodic))
             yield queue

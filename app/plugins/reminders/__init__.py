@@ -19,7 +19,7 @@ from app.plugins.changes.api import AfterCommit, ChangeSerializer
 from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.reminders.feed import SERIALIZERS
 from app.plugins.reminders.firing import Reminders
-from app.plugins.reminders.models import InboxItem, Reminder
+from app.plugins.reminders.models import InboxItem, Reminder, TaskSlots
 from app.plugins.reminders.routes import build_router
 from app.plugins.reminders.settings import RemindersSettings
 
@@ -38,7 +38,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [Reminder, InboxItem]
+    return [Reminder, InboxItem, TaskSlots]
 
 
 @hookimpl

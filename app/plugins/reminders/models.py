@@ -7,6 +7,7 @@ one user by the kernel, and both tracked by the change feed.
 """
 
 from datetime import datetime
+from typing import Any, ClassVar
 
 from sqlalchemy import Column, DateTime, Integer, Text
 from sqlmodel import Field
@@ -51,3 +52,16 @@ class InboxItem(Owned, table=True):
     fired_at: datetime = Field(sa_column=_timestamp(False))
     read_at: datetime | None = Field(default=None, sa_column=_timestamp())
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+
+
+class TaskSlots(Owned, table=True):
+    """How many reminders a task carries: the counter its creates take a slot of under the
+    limit (`app.core.take_slot`), so the limit holds however many race. Bookkeeping, not the
+    user's data: out of the change feed."""
+
+    __tablename__ = "reminder_slots"
+    __table_args__: ClassVar[dict[str, Any]] = {"info": {"change_feed": False}}
+
+    # References tasks.id ON DELETE CASCADE (the migration): the counter goes with its task.
+    task_id: str = Field(sa_column=Column(Text, primary_key=True))
+    used: int = Field(sa_column=Column(Integer, nullable=False))

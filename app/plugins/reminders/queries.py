@@ -19,6 +19,7 @@ from sqlalchemy import (
     bindparam,
     case,
     cast,
+    delete,
     exists,
     func,
     literal,
@@ -32,8 +33,8 @@ from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.orm import aliased
 from sqlmodel import col
 
-from app.core import EARLIEST, LATEST
-from app.plugins.reminders.models import InboxItem, Reminder
+from app.core import EARLIEST, LATEST, free_slot, take_slot
+from app.plugins.reminders.models import InboxItem, Reminder, TaskSlots
 from app.plugins.tasks.api import Task
 
 TIME = DateTime(timezone=True)
@@ -46,6 +47,7 @@ IDS = bindparam("ids", type_=ARRAY(Text))
 REPRESENTABLE = (literal(EARLIEST, TIME), literal(LATEST, TIME))
 
 R = Reminder.__table__.c  # type: ignore[attr-defined]
+SLOTS = TaskSlots.__table__  # type: ignore[attr-defined]
 I = InboxItem.__table__.c  # type: ignore[attr-defined]  # noqa: E741
 T = Task.__table__.c  # type: ignore[attr-defined]
 COLUMNS = tuple(
@@ -70,22 +72,32 @@ def _task(*criteria: Any) -> Any:
 
 
 # Create: INSERT … SELECT from the task, so another user's task (scoped away) or a missing one
-# inserts nothing; a relative reminder needs the task's due_at; the task's count of reminders is
-# checked in the same statement. The id is chosen before sending (a retried INSERT finds its
-# own row: ON CONFLICT DO NOTHING).
+# inserts nothing; a relative reminder needs the task's due_at; a slot of the task's counter is
+# taken in the same statement (`take_slot`: the limit holds however many race). The id is
+# chosen before sending: a retried INSERT finds its own row (ON CONFLICT DO NOTHING) and takes
+# no second slot.
 AT = bindparam("at", type_=TIME)
 OFFSET = bindparam("offset_seconds", type_=Integer)
 LIMIT = bindparam("max_per_task", type_=Integer)
 _count = select(func.count()).select_from(Reminder).where(R.task_id == TASK_ID).scalar_subquery()
+_slot = take_slot(
+    SLOTS,
+    ["task_id"],
+    select(T.id).where(
+        T.id == TASK_ID,
+        or_(AT.is_not(None), T.due_at.is_not(None)),
+        not_(exists(select(R.id).where(R.id == ID))),
+    ),
+    LIMIT,
+    "slot",
+)
 CREATE = (
     insert(Reminder)
     .from_select(
         ["id", "task_id", "at", "offset_seconds", "fire_at", "created_at", "updated_at"],
-        select(ID, T.id, AT, OFFSET, func.coalesce(AT, relative(T.due_at, OFFSET)), NOW, NOW).where(
-            T.id == TASK_ID,
-            or_(AT.is_not(None), T.due_at.is_not(None)),
-            _count < LIMIT,
-        ),
+        select(ID, T.id, AT, OFFSET, func.coalesce(AT, relative(T.due_at, OFFSET)), NOW, NOW)
+        .select_from(Task)
+        .join(_slot, _slot.c.task_id == T.id),
     )
     .on_conflict_do_nothing(index_elements=[R.id])
     .returning(*COLUMNS)
@@ -103,7 +115,10 @@ LIST = (
     .where(T.id == TASK_ID)
     .order_by(R.fire_at.asc().nulls_last(), R.created_at, R.id)
 )
-DELETE = Reminder.__table__.delete().where(R.id == ID).returning(R.id)  # type: ignore[attr-defined]
+# A deleted reminder gives its slot back in the same statement.
+_gone = delete(Reminder).where(R.id == ID).returning(R.id, R.task_id).cte("gone")
+_freed = free_slot(SLOTS, SLOTS.c.task_id.in_(select(_gone.c.task_id))).cte("freed")
+DELETE = select(_gone.c.id).add_cte(_freed)
 
 # Fire one reminder: a single statement, so any number of jobs and sweeps racing for it fire it
 # once. The UPDATE claims the reminder only while it is pending and due and its task is not

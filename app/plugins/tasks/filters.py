@@ -67,8 +67,9 @@ SortParam = TypeAliasType(
     ],
 )
 
-# The expression indexed by `ix_tasks_search` (migration tasks_0001), spelled the same way so
-# the planner matches it. Trigrams only narrow the rows; ILIKE decides.
+# The expression indexed by `ix_tasks_search` (migration tasks_0001; the function's body is
+# tasks_0003's), spelled the same way so the planner matches it. Trigrams only narrow the
+# rows; ILIKE decides.
 SEARCH_TRIGRAMS = literal_column(
     "tasks_trigrams(tasks.title || ' ' || coalesce(tasks.description, ''))"
 )

@@ -1,4 +1,4 @@
-"""Task: T-190, T-197
+"""Task: T-190, T-197, T-221
 Spec: specs/features/webhooks.md
 
 The webhooks plugin: users register endpoints at `/api/v1/webhooks`; task and reminder events
@@ -7,9 +7,10 @@ over about a day, then the endpoint is disabled with the reason), through the ou
 SSRF checks. The delivery log is the user's to read, and any delivery can be sent again.
 """
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import SQLModel
@@ -19,7 +20,8 @@ from app.plugins.changes.api import AfterCommit
 from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.webhooks.delivery import Deliverer
 from app.plugins.webhooks.events import consumer
-from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
+from app.plugins.webhooks.outbound import OutboundClient
 from app.plugins.webhooks.routes import build_router
 from app.plugins.webhooks.settings import WebhooksSettings
 
@@ -49,13 +51,28 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [WebhookEndpoint, WebhookDelivery]
+    return [WebhookEndpoint, WebhookDelivery, EndpointSlots]
 
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     deliverer = _deliverer(context)
     return [build_router(deliverer, deliverer.config)]
+
+
+@hookimpl
+def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+    deliverer = _deliverer(context)
+
+    @asynccontextmanager
+    async def outbound(app: FastAPI) -> AsyncIterator[None]:
+        # One client per process, closed by the kernel after every plugin's lifespan (the job
+        # worker's too), so it is not taken back here: the last jobs still use it.
+        client = OutboundClient.from_settings(context.settings)
+        deliverer.outbound = await app.state.resources.enter_async_context(client)
+        yield
+
+    return outbound
 
 
 @hookimpl

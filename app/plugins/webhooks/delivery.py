@@ -1,5 +1,5 @@
-"""Task: T-195
-Spec: specs/features/webhooks.md §Delivery
+"""Task: T-195, T-223
+Spec: specs/features/webhooks.md §Delivery, §Fairness
 
 The delivery job: one job per attempt. It claims the attempt (so one attempt is made once,
 whatever the number of workers), POSTs the signed body through the outbound client (SSRF
@@ -35,6 +35,13 @@ TASK_NAME = "webhooks.deliver"
 MAX_ERROR = 300  # characters of `last_error`
 
 
+def priority(rank: int) -> int:
+    """A delivery job's queue priority from its rank among its user's waiting deliveries (0:
+    the user has none waiting before it): every user's first is taken before anyone's second,
+    so one user's fan-out waits behind a single delivery of another, never the reverse."""
+    return -rank
+
+
 @dataclass
 class Deliverer:
     """The delivery task of one app, with that app's settings."""
@@ -42,9 +49,23 @@ class Deliverer:
     settings: Settings
     config: WebhooksSettings
     task: JobKind = field(init=False)
+    # The process's outbound client opened by the plugin's lifespan (kept in
+    # `app.state.resources`): one pool of connections and one TLS context for every attempt.
+    outbound: OutboundClient | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.task = JobKind(TASK_NAME, self.run, retries=3, backoff=timedelta(seconds=5))
+        self.task = JobKind(
+            TASK_NAME,
+            self.run,
+            retries=3,
+            backoff=timedelta(seconds=5),
+            concurrency=self.config.max_concurrent_deliveries,
+        )
+
+    @property
+    def client(self) -> OutboundClient:
+        assert self.outbound is not None, "the webhooks plugin's lifespan hands the client over"
+        return self.outbound
 
     def wait(self, attempts: int) -> float | None:
         """Seconds until the next attempt after `attempts` failed ones; None when spent."""
@@ -76,10 +97,9 @@ class Deliverer:
         headers = signature_headers(claimed["secret"], body, delivery_id, at=now)
         headers["content-type"] = "application/json"
         try:
-            async with OutboundClient.from_settings(self.settings) as client:
-                response = await client.request(
-                    "POST", claimed["url"], headers=headers, content=body
-                )
+            response = await self.client.request(
+                "POST", claimed["url"], headers=headers, content=body
+            )
         except OutboundError as exc:  # refused destination, timeout, too large, connection
             error = str(exc)
         else:
@@ -110,19 +130,21 @@ class Deliverer:
             db = transaction.owned(user_id)
             if wait is not None:
                 next_at = utcnow() + timedelta(seconds=wait)
-                if await db.fetchrow(
+                retried = await db.fetchrow(
                     queries.RETRY,
                     id=delivery_id,
                     job=job.id,
                     code=code,
                     error=error,
                     next_at=next_at,
-                ):
+                )
+                if retried:
                     await self.task.defer(
                         transaction,
                         {"user_id": user_id, "delivery_id": delivery_id, "attempt": attempts},
                         at=next_at,
                         dedupe_key=f"webhooks:{delivery_id}:{attempts}",
+                        priority=priority(retried["waiting"]),
                     )
                 return
             if not await db.fetchrow(

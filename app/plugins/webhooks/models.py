@@ -88,3 +88,15 @@ class WebhookDelivery(Owned, table=True):
     delivered_at: datetime | None = Field(
         default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
     )
+
+
+class EndpointSlots(Owned, table=True):
+    """How many endpoints a user has: the counter a registration takes a slot of under the
+    limit (`app.core.take_slot`), so the limit holds however many race."""
+
+    __tablename__ = "webhook_slots"
+    __table_args__: ClassVar[dict[str, Any]] = NOT_IN_FEED
+
+    # One row per user: the owner is the key.
+    user_id: str = Field(default=None, primary_key=True)
+    used: int = Field(sa_column=Column(Integer, nullable=False))

@@ -1,7 +1,9 @@
-"""Task: T-166
+"""Task: T-166, T-221
 Spec: specs/features/jobs.md §Outbound requests
 
-`OutboundClient`: HTTP requests to URLs that users supply (webhook deliveries), made safe.
+`OutboundClient`: HTTP requests to URLs that users supply (webhook deliveries), made safe and
+cheap: one per process (the webhooks plugin's lifespan opens it), its connections kept alive
+and reused, its TLS context built once.
 
 - Every request, and every redirect hop when a caller asks for redirects (none are followed by
   default), resolves the host itself and refuses addresses that are not public
@@ -10,6 +12,9 @@ Spec: specs/features/jobs.md §Outbound requests
   the `Host` header and the TLS server name (SNI, and so certificate verification) stay the
   host's. Letting the HTTP library resolve the name again would let a DNS answer that changes
   between check and connect (DNS rebinding) reach an internal address.
+- Connections are pooled by (checked address, port, TLS server name): a kept-alive connection
+  is reused only for a request whose check chose that very address and whose certificate was
+  verified for that very name (`Connections`).
 - Connect, read and total timeouts, and a cap on the response body: a receiver that trickles
   bytes or sends gigabytes costs a bounded amount of time and memory.
 """
@@ -17,10 +22,18 @@ Spec: specs/features/jobs.md §Outbound requests
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Mapping
+import ssl
+import typing
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+import certifi
+import httpcore
 import httpx
+
+# httpx's own glue between its requests and httpcore's (exceptions, the body stream), reused
+# rather than copied: `Connections` talks to an httpcore pool of its own making.
+from httpx._transports.default import AsyncResponseStream, map_httpcore_exceptions
 
 from app.core import Settings
 from app.plugins.webhooks.destinations import Allowances, IPAddress
@@ -49,6 +62,9 @@ class Limits:
     total_seconds: float = 30.0  # the whole exchange, redirects and body included
     max_response_bytes: int = 64 * 1024
     max_redirects: int = 5  # only when the caller asks to follow them
+    max_connections: int = 100  # open at once, per process; more requests wait for one
+    max_idle_connections: int = 20  # kept alive for reuse
+    idle_seconds: float = 5.0  # how long an idle connection is kept
 
 
 @dataclass(frozen=True)
@@ -70,12 +86,7 @@ class PinnedTransport(httpx.AsyncBaseTransport):
     ) -> None:
         self.allowances = allowances
         self.connect_seconds = connect_seconds
-        # No keep-alive: connections are pooled by address, so a connection opened (and
-        # TLS-verified) for one host name could otherwise carry a request for another name on
-        # the same address. No environment proxies: a proxy would resolve the name itself.
-        self.inner = inner or httpx.AsyncHTTPTransport(
-            limits=httpx.Limits(max_keepalive_connections=0), trust_env=False
-        )
+        self.inner = inner or Connections()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         host = request.url.host
@@ -130,8 +141,94 @@ class PinnedTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
+class Connections(httpx.AsyncBaseTransport):
+    """The connections of one process: kept alive and reused, under one TLS context built once.
+
+    Its requests come from `PinnedTransport`: the URL's host is the checked address and the
+    `sni_hostname` extension the host's name. httpcore pools connections by the URL's origin,
+    so the origin given to it is `<address>|<name>`: a connection is reused only for the same
+    address, port and TLS name (a connection verified for `a.example` never carries a request
+    for `b.example` on the same address), and `PinnedBackend` connects it to the address alone,
+    resolving nothing. No environment proxies: a proxy would resolve the name itself.
+    """
+
+    def __init__(
+        self, limits: "Limits | None" = None, context: ssl.SSLContext | None = None
+    ) -> None:
+        limits = limits or Limits()
+        # Building a context (reading the CA bundle) costs tens of milliseconds of CPU: once.
+        context = context or ssl.create_default_context(cafile=certifi.where())
+        self.pool = httpcore.AsyncConnectionPool(
+            ssl_context=context,
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_idle_connections,
+            keepalive_expiry=limits.idle_seconds,
+            network_backend=PinnedBackend(),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        assert isinstance(request.stream, httpx.AsyncByteStream)
+        name = request.extensions.get("sni_hostname") or request.url.host
+        routed = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(
+                scheme=request.url.raw_scheme,
+                host=f"{request.url.host}|{name}".encode("ascii"),
+                port=request.url.port,
+                target=request.url.raw_path,
+            ),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions={**request.extensions, "sni_hostname": name},
+        )
+        with map_httpcore_exceptions():
+            response = await self.pool.handle_async_request(routed)
+        assert isinstance(response.stream, typing.AsyncIterable)
+        return httpx.Response(
+            status_code=response.status,
+            headers=response.headers,
+            stream=AsyncResponseStream(response.stream),
+            extensions=response.extensions,
+        )
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """Connects `<address>|<name>` to the address: the one `PinnedTransport` checked.
+    (httpcore's interface names its parameter `timeout`.)"""
+
+    def __init__(self) -> None:
+        self.inner = httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        address = str(ipaddress.ip_address(host.partition("|")[0]))  # never a name to resolve
+        return await self.inner.connect_tcp(address, port, timeout, local_address, socket_options)
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("outbound requests use TCP only")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
+
+
 class OutboundClient:
-    """One per app (or per plugin): `async with OutboundClient.from_settings(settings) as c`."""
+    """One per process: the webhooks plugin's lifespan opens it into `app.state.resources`,
+    which the kernel closes after every plugin's lifespan, so every job, the last ones included,
+    finds it open. Elsewhere: `async with OutboundClient.from_settings(settings) as client`."""
 
     def __init__(
         self,
@@ -140,7 +237,9 @@ class OutboundClient:
         inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.limits = limits
-        self.transport = PinnedTransport(allowances, limits.connect_seconds, inner)
+        self.transport = PinnedTransport(
+            allowances, limits.connect_seconds, inner or Connections(limits)
+        )
         self._client = httpx.AsyncClient(
             transport=self.transport,
             timeout=httpx.Timeout(

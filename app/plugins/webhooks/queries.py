@@ -1,4 +1,4 @@
-"""Task: T-193, T-195
+"""Task: T-193, T-195, T-223
 Spec: specs/features/webhooks.md §Delivery, specs/api/rest-endpoints.md §Webhooks
 
 The statements of the routes, the dispatcher and the delivery job, each built once. All go
@@ -26,8 +26,10 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.orm import aliased
 
-from app.plugins.webhooks.models import WebhookDelivery, WebhookEndpoint
+from app.core import free_slot, take_slot
+from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
 
 E = WebhookEndpoint
 D = WebhookDelivery
@@ -64,15 +66,18 @@ DELIVERY_COLUMNS = (
 LIST = select(*ENDPOINT_COLUMNS).order_by(E.created_at, E.id)
 GET = select(*ENDPOINT_COLUMNS).where(E.id == ID)
 
-# A registration, only while the user has fewer than `max` endpoints: one statement.
+# A registration takes a slot of the user's counter in the same statement (`take_slot`: the
+# limit holds however many race); none free, nothing inserted.
 _fields = ("id", "url", "description", "event_types", "secret", "created_at", "updated_at")
 _TYPES = E.__table__.c  # type: ignore[attr-defined]
+SLOTS = EndpointSlots.__table__  # type: ignore[attr-defined]
+_slot = take_slot(SLOTS, [], select(), bindparam("max", type_=Integer), "slot")
 CREATE = (
     insert(E)
     .from_select(
         list(_fields),
-        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).where(
-            select(func.count()).select_from(E).scalar_subquery() < bindparam("max", type_=Integer)
+        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).select_from(
+            _slot
         ),
     )
     .returning(*ENDPOINT_COLUMNS)
@@ -84,7 +89,9 @@ ROTATE = (
     .values(secret=bindparam("secret"), updated_at=NOW, version=E.version + 1)
     .returning(E.id)
 )
-DELETE = delete(E).where(E.id == ID).returning(E.id)
+# A deleted endpoint gives its slot back in the same statement.
+_gone = delete(E).where(E.id == ID).returning(E.id).cte("gone")
+DELETE = select(_gone.c.id).add_cte(free_slot(SLOTS, exists(select(_gone.c.id))).cte("freed"))
 
 
 def update_statement(fields: frozenset[str]) -> object:
@@ -149,6 +156,16 @@ _events = (
 WITH_ENDPOINTS = text(
     "SELECT DISTINCT user_id FROM webhook_endpoints WHERE enabled AND user_id = ANY(:users)"
 )
+# How many of the user's deliveries wait for their first attempt (seen before the statement's
+# own rows): a job's rank among its user's, which orders the queue round-robin by user.
+_waiting = aliased(D, name="waiting")
+WAITING = (
+    select(func.count())
+    .select_from(_waiting)
+    .where(_waiting.status == "pending", _waiting.attempts == 0)
+    .scalar_subquery()
+    .label("waiting")
+)
 DISPATCH = (
     insert(D)
     .from_select(
@@ -171,7 +188,7 @@ DISPATCH = (
         )
         .where(E.enabled == true()),
     )
-    .returning(D.id)
+    .returning(D.id, WAITING)
 )
 
 # The delivery job. Claim the attempt: the delivery is pending, and either this is the attempt
@@ -226,7 +243,7 @@ RETRY = (
         last_error=bindparam("error", type_=Text),
         job_id=None,
     )
-    .returning(D.id)
+    .returning(D.id, WAITING)
 )
 FAILED = (
     update(D)

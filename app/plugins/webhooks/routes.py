@@ -16,7 +16,6 @@ from app.core import (
     LOCATION,
     CurrentUser,
     OwnedDB,
-    Settings,
     id_or_404,
     invalid,
     new_id,
@@ -61,26 +60,25 @@ def _not_found(what: str = "Webhook endpoint") -> HTTPException:
     return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
 
 
-async def check_url(url: str, settings: Settings) -> None:
+async def check_url(url: str, client: OutboundClient) -> None:
     """A 422 naming the problem unless `url` may receive deliveries now."""
     try:
         parsed = httpx.URL(url)
     except (httpx.InvalidURL, ValueError) as exc:
         raise invalid(("body", "url"), f"not a valid URL ({exc})") from None
-    async with OutboundClient.from_settings(settings) as client:
-        if parsed.scheme == "http" and not client.allows(parsed.host):
-            message = "use https:// (http:// only for hosts the operator allows)"
-            raise invalid(("body", "url"), message)
-        if parsed.scheme not in {"http", "https"}:
-            raise invalid(("body", "url"), "use an https:// URL")
-        if parsed.userinfo:
-            raise invalid(("body", "url"), "credentials in the URL are not allowed")
-        try:
-            await client.check(url)
-        except DestinationRefused as exc:
-            raise invalid(("body", "url"), f"refused destination: {exc}") from None
-        except OutboundError as exc:
-            raise invalid(("body", "url"), str(exc)) from None
+    if parsed.scheme == "http" and not client.allows(parsed.host):
+        message = "use https:// (http:// only for hosts the operator allows)"
+        raise invalid(("body", "url"), message)
+    if parsed.scheme not in {"http", "https"}:
+        raise invalid(("body", "url"), "use an https:// URL")
+    if parsed.userinfo:
+        raise invalid(("body", "url"), "credentials in the URL are not allowed")
+    try:
+        await client.check(url)
+    except DestinationRefused as exc:
+        raise invalid(("body", "url"), f"refused destination: {exc}") from None
+    except OutboundError as exc:
+        raise invalid(("body", "url"), str(exc)) from None
 
 
 def _json(model: type[Any], row: Any) -> Any:
@@ -108,7 +106,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     async def create_webhook(
         body: WebhookCreate, request: Request, response: Response, db: OwnedDB
     ) -> WebhookCreated:
-        await check_url(body.url, deliverer.settings)
+        await check_url(body.url, deliverer.client)
         now = utcnow()
         secret = new_secret()
         row = await db.fetchrow(
@@ -152,7 +150,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         if not changes:
             return await get_webhook(webhook_id, db)
         if "url" in changes:
-            await check_url(changes["url"], deliverer.settings)
+            await check_url(changes["url"], deliverer.client)
         extra = {"reason": DISABLED_BY_OWNER} if "enabled" in changes else {}
         row = await db.fetchrow(
             queries.update_statement(frozenset(changes)),  # type: ignore[arg-type]

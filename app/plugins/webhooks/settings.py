@@ -1,4 +1,4 @@
-"""Task: T-191
+"""Task: T-191, T-223
 Spec: specs/features/webhooks.md §Settings
 
 The `[plugins.webhooks]` table of plugins.toml.
@@ -25,6 +25,9 @@ class WebhooksSettings(BaseModel):
     jitter: float = Field(0.1, ge=0, le=0.5)
     # How many endpoints one user may register.
     max_endpoints: int = Field(20, ge=1, le=1000)
+    # How many delivery attempts run at once, across every worker of every instance: the rest
+    # wait in the queue, where each user's next delivery is taken before anyone's second.
+    max_concurrent_deliveries: int = Field(8, ge=1, le=1000)
     # How many deliveries `GET /webhooks/{id}/deliveries` answers at most.
     max_page_size: int = Field(100, ge=1, le=1000)
     # Deliveries older than this are deleted (a daily job).

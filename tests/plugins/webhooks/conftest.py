@@ -1,4 +1,4 @@
-"""Task: T-198
+"""Task: T-198, T-224
 Spec: specs/features/webhooks.md §Testing
 
 Fixtures for the webhooks tests: a receiver on loopback (a stdlib asyncio HTTP server whose
@@ -38,12 +38,19 @@ class Received:
 @dataclass
 class Receiver:
     """An HTTP/1.1 server on 127.0.0.1: each request is recorded, then answered by the next
-    scripted answer (`(status, headers)`), or 200 when the script is spent."""
+    scripted answer (`(status, headers)`), or 200 when the script is spent, `delay` seconds
+    after the request came. It closes each connection after one answer unless `keep_alive`;
+    `connections` counts those opened, `most_at_once` the most requests it held at once."""
 
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)
     received: list[Received] = field(default_factory=list)
     port: int = 0
     server: asyncio.Server | None = None
+    keep_alive: bool = False
+    connections: int = 0
+    delay: float = 0.0
+    at_once: int = 0
+    most_at_once: int = 0
 
     @property
     def url(self) -> str:
@@ -54,23 +61,36 @@ class Receiver:
         self.port = self.server.sockets[0].getsockname()[1]
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
         try:
-            head = (await reader.readuntil(b"\r\n\r\n")).decode()
-            request_line, *lines = head.split("\r\n")
-            pairs = (line.split(": ", 1) for line in lines if ": " in line)
-            headers = {name.lower(): value for name, value in pairs}
-            body = await reader.readexactly(int(headers.get("content-length", "0")))
-            self.received.append(Received(time.monotonic(), request_line.split()[1], headers, body))
-            code, extra = self.script.pop(0) if self.script else (200, {})
-            more = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
-            writer.write(
-                f"HTTP/1.1 {code} X\r\ncontent-length: 2\r\nconnection: close\r\n{more}\r\nok".encode()
-            )
-            await writer.drain()
+            while await self._answer(reader, writer):
+                pass
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
         finally:
             writer.close()
+
+    async def _answer(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Answer one request; whether the connection stays open for another."""
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        request_line, *lines = head.split("\r\n")
+        pairs = (line.split(": ", 1) for line in lines if ": " in line)
+        headers = {name.lower(): value for name, value in pairs}
+        body = await reader.readexactly(int(headers.get("content-length", "0")))
+        self.received.append(Received(time.monotonic(), request_line.split()[1], headers, body))
+        self.at_once += 1
+        self.most_at_once = max(self.most_at_once, self.at_once)
+        try:
+            await asyncio.sleep(self.delay)
+        finally:
+            self.at_once -= 1
+        code, extra = self.script.pop(0) if self.script else (200, {})
+        if not self.keep_alive:
+            extra = {"connection": "close", **extra}
+        more = "".join(f"{name}: {value}\r\n" for name, value in extra.items())
+        writer.write(f"HTTP/1.1 {code} X\r\ncontent-length: 2\r\n{more}\r\nok".encode())
+        await writer.drain()
+        return self.keep_alive
 
     async def close(self) -> None:
         if self.server is not None:

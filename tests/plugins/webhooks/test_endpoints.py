@@ -52,6 +52,13 @@ async def test_a_loopback_url_is_refused_without_the_allowance(start_app, receiv
         "https://[::1]/hook",
         "https://169.254.169.254/latest/meta-data",
         "https://10.1.2.3/hook",
+        # IPv4 inside IPv6 is judged as that IPv4 (issue 16): no traffic needed to refuse.
+        "https://[::10.0.0.1]/hook",
+        "https://[::a9fe:a9fe]/hook",
+        "https://[::ffff:0:a9fe:a9fe]/hook",
+        "https://[2002:a9fe:a9fe::1]/hook",
+        "https://[2002:0a00:0001::1]/hook",
+        "https://[64:ff9b:1::a9fe:a9fe]/hook",
     ):
         answer = await alice.post(WEBHOOKS, json={"url": url})
         assert answer.status_code == 422, (url, answer.text)

@@ -1,4 +1,4 @@
-"""Task: T-169
+"""Task: T-169, T-220, T-224
 Spec: specs/features/jobs.md §Outbound requests
 
 The outbound client against a local server that misbehaves on request: addresses refused after
@@ -22,9 +22,11 @@ import pytest
 from app.core.errors import ConfigError
 from app.plugins.webhooks.destinations import Allowances, refusal
 from app.plugins.webhooks.outbound import (
+    Connections,
     DestinationRefused,
     Limits,
     OutboundClient,
+    OutboundError,
     OutboundTimeout,
     ResponseTooLarge,
 )
@@ -181,6 +183,104 @@ async def test_tls_verifies_the_hosts_name_while_connecting_to_its_address(tmp_p
     assert names == ["localhost"]
 
 
+class KeptAlive:
+    """An HTTP/1.1 server on 127.0.0.1 that keeps connections open and answers 200 "ok" to
+    every request; it counts the connections opened and the TLS server names asked for."""
+
+    def __init__(self) -> None:
+        self.connections = 0
+        self.requests = 0
+        self.names: list[str | None] = []
+        self.server: asyncio.Server | None = None
+        self.port = 0
+
+    async def start(self, cert: Path | None = None, key: Path | None = None) -> None:
+        context = None
+        if cert is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(cert, key)
+            context.sni_callback = lambda _socket, name, _context: self.names.append(name)
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0, ssl=context)
+        self.port = self.server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            while True:
+                await reader.readuntil(b"\r\n\r\n")
+                self.requests += 1
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok")
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ssl.SSLError):
+            pass
+        finally:
+            writer.close()
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+async def test_connections_are_kept_alive_and_reused():
+    server = KeptAlive()
+    await server.start()
+    try:
+        async with OutboundClient(LOOPBACK) as client:
+            for _ in range(20):
+                response = await client.request("POST", f"http://127.0.0.1:{server.port}/hook")
+                assert response.content == b"ok"
+            # Concurrent requests open more, up to one each, and reuse them after.
+            await asyncio.gather(
+                *(client.request("GET", f"http://127.0.0.1:{server.port}/") for _ in range(5))
+            )
+    finally:
+        await server.close()
+    assert server.requests == 25
+    assert server.connections <= 5  # one connection per request before issue 16: 25
+
+
+async def test_the_tls_context_is_built_once(monkeypatch: pytest.MonkeyPatch):
+    built: list[object] = []
+    real = ssl.create_default_context
+
+    def counting(*args: object, **kwargs: object) -> ssl.SSLContext:
+        built.append(args)
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ssl, "create_default_context", counting)
+    server = KeptAlive()
+    await server.start()
+    try:
+        async with OutboundClient(LOOPBACK) as client:
+            for _ in range(10):
+                await client.request("POST", f"http://127.0.0.1:{server.port}/hook")
+    finally:
+        await server.close()
+    assert len(built) <= 1
+
+
+async def test_a_kept_connection_serves_only_its_own_address_and_tls_name(tmp_path: Path):
+    cert, key = self_signed(tmp_path, with_address=False)  # valid for "localhost" only
+    server = KeptAlive()
+    await server.start(cert, key)
+    trusting = ssl.create_default_context(cafile=str(cert))
+    try:
+        async with OutboundClient(LOOPBACK, inner=Connections(context=trusting)) as client:
+            for _ in range(10):
+                response = await client.request("GET", f"https://localhost:{server.port}/")
+                assert response.content == b"ok"
+            # Same address and port, another name: a connection of its own, verified for that
+            # name (and refused: the certificate is not valid for 127.0.0.1).
+            with pytest.raises(OutboundError, match=r"CERTIFICATE_VERIFY_FAILED|certificate"):
+                await client.request("GET", f"https://127.0.0.1:{server.port}/")
+            await client.request("GET", f"https://localhost:{server.port}/")
+    finally:
+        await server.close()
+    assert server.requests == 11
+    assert server.names == ["localhost", None]  # one handshake per name; an IP sends no SNI
+
+
 async def test_redirects_are_not_followed_by_default(receiver: Misbehaving):
     network = LoopbackOnly()
     async with OutboundClient(LOOPBACK, inner=network) as client:
@@ -259,6 +359,65 @@ async def test_only_http_urls():
 )
 def test_address_classes(address: str, reason: str | None):
     assert refusal(ipaddress.ip_address(address)) == reason
+
+
+# IPv6 addresses that stand for an IPv4 one are judged by that IPv4 address (issue 16).
+LOCAL_USE = "a local-use NAT64 address whose IPv4 address depends on the local prefix"
+EMBEDDED = [
+    ("::10.0.0.1", "a private address"),  # IPv4-compatible
+    ("::a9fe:a9fe", "a cloud metadata address"),
+    ("::127.0.0.1", "a loopback address"),
+    ("::ffff:0:a9fe:a9fe", "a cloud metadata address"),  # IPv4-translated
+    ("::ffff:0:10.0.0.1", "a private address"),
+    ("2002:a9fe:a9fe::1", "a cloud metadata address"),  # 6to4
+    ("2002:0a00:0001::1", "a private address"),
+    ("2002:7f00:1::", "a loopback address"),
+    ("2001:0:4136:e378:8000:63bf:f5ff:fffe", "a private address"),  # Teredo, client 10.0.0.1
+    ("2001:0:a00:1:8000:63bf:f7f7:f7f7", "a private address"),  # Teredo via server 10.0.0.1
+    ("64:ff9b::a9fe:a9fe", "a cloud metadata address"),  # NAT64
+    ("64:ff9b:1::a9fe:a9fe", "a cloud metadata address"),  # local-use NAT64
+    ("64:ff9b:1::808:808", LOCAL_USE),
+    ("::ffff:8.8.8.8", None),
+    ("2002:808:808::1", None),
+    ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", None),  # Teredo, client 8.8.8.8
+    ("64:ff9b::808:808", None),
+]
+
+
+@pytest.mark.parametrize(("address", "reason"), EMBEDDED)
+def test_an_embedded_ipv4_address_is_judged_as_itself(address: str, reason: str | None):
+    assert refusal(ipaddress.ip_address(address)) == reason
+
+
+@pytest.mark.parametrize(
+    "host",
+    [
+        "[::10.0.0.1]",
+        "[::a9fe:a9fe]",
+        "[::ffff:0:a9fe:a9fe]",
+        "[2002:a9fe:a9fe::1]",
+        "[2002:0a00:0001::1]",
+        "[64:ff9b:1::a9fe:a9fe]",
+        "[2001:0:4136:e378:8000:63bf:f5ff:fffe]",
+    ],
+)
+async def test_an_embedded_ipv4_address_gets_no_request(host: str):
+    network = LoopbackOnly()
+    async with OutboundClient(inner=network) as client:
+        with pytest.raises(DestinationRefused):
+            await client.check(f"https://{host}/hook")
+        with pytest.raises(DestinationRefused):
+            await client.request("POST", f"https://{host}/hook")
+    assert network.sent == []
+
+
+def test_an_embedding_address_is_allowed_only_as_what_it_reaches():
+    allowances = Allowances.parse(["127.0.0.0/8", "10.1.0.0/16"])
+    assert allowances.refusal("x", ipaddress.ip_address("::ffff:127.0.0.1")) is None
+    assert allowances.refusal("x", ipaddress.ip_address("2002:a01:203::1")) is None
+    # Only its /64 reading (10.1.2.3) is listed; read with another prefix it is elsewhere.
+    local = ipaddress.ip_address("64:ff9b:1:0:a:102:3a9:fea9")
+    assert allowances.refusal("x", local) is not None
 
 
 def test_allowances_take_hosts_and_networks():
