@@ -12,13 +12,16 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 
+from app.testing.statements import marking
+
 
 class AppClient(httpx.AsyncClient):
     """An httpx client bound to one app, which it keeps as `app` (for its route table, its
     database, its context)."""
 
     def __init__(self, app: FastAPI, **kwargs: Any) -> None:
-        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        # Marked, so the `statements` fixture counts what the requests send and nothing else.
+        transport = httpx.ASGITransport(app=marking(app), raise_app_exceptions=False)
         super().__init__(transport=transport, base_url="http://testserver", **kwargs)
         self.app = app
 
