@@ -251,10 +251,22 @@ async def _events(
             elif not page.more:
                 pending_wait = PENDING_FIRST_SECONDS
                 await subscription.wait()
-            page = await log.read(db, page.next, settings.default_page_size, feed.serializers)
+            page = await _next_page(db, feed, subscription, page.next)
             if page.expired:
                 return  # the client reconnects from its last event id and gets the 410
-    except DatabaseUnavailable:
-        return  # the client reconnects with Last-Event-ID: nothing is lost
     finally:
         subscription.close()
+
+
+async def _next_page(
+    db: Executor, feed: Feed, subscription: Subscription, after: cursors.Position
+) -> log.Page:
+    """The page after `after`. While the database is away the stream stays open (its pings go
+    on) and reads again when woken (the feed's listener is back) or after `poll_seconds`:
+    nothing is lost, as the read starts from the cursor. Ending the stream instead would send a
+    browser's EventSource back during the outage, and it gives up for good on the 503."""
+    while True:
+        try:
+            return await log.read(db, after, feed.settings.default_page_size, feed.serializers)
+        except DatabaseUnavailable:
+            await subscription.wait(feed.settings.poll_seconds)
