@@ -11,6 +11,7 @@ traceback, and exit with status 2.
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
@@ -23,7 +24,7 @@ from pydantic import SecretStr
 from sqlalchemy import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core import feed, redaction
+from app.core import embedded, feed, redaction
 from app.core.app import create_app, database_url
 from app.core.branches import Branches
 from app.core.checkouts import Checkout, checkout
@@ -163,6 +164,9 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
             logger.warning(
                 "migrations not at head for: %s; run `todo-api migrate`", ", ".join(behind)
             )
+    # uvicorn re-raises SIGTERM after its graceful shutdown, past the exit hooks: leave the
+    # embedded PostgreSQL first, or it outlives us (docker stop, systemd).
+    embedded.leave_on(signal.SIGTERM)
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,
