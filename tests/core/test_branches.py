@@ -27,33 +27,34 @@ from harness.server import serving
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
 BUILT_INS = ("health", "auth", "changes", "tasks")
+# An imaginary plugin, named as no user would name theirs: the tests must not meet a real one.
 HABITS = """
 import sqlalchemy as sa
 from alembic import op
 
-revision = "habits_0001"
+revision = "zz_test_habits_0001"
 down_revision = None
-branch_labels = ("habits",)
+branch_labels = ("zz_test_habits",)
 depends_on = "tasks_0001"
 
 
 def upgrade() -> None:
     op.create_table(
-        "habits",
+        "zz_test_habits",
         sa.Column("id", sa.Text(), primary_key=True),
         sa.Column("task_id", sa.Text(), sa.ForeignKey("tasks.id", ondelete="CASCADE")),
     )
-    op.create_table("habit_rules", sa.Column("id", sa.Text(), primary_key=True))
+    op.create_table("zz_test_habit_rules", sa.Column("id", sa.Text(), primary_key=True))
 """
 
 
 @pytest.fixture
 def habits(tmp_path: Path) -> Checkout:
     """A plugin's package with one migration, installed for as long as a test passes it."""
-    versions = tmp_path / "todo_api_habits" / "migrations" / "versions"
+    versions = tmp_path / "todo_api_zz_test_habits" / "migrations" / "versions"
     versions.mkdir(parents=True)
-    (versions / "habits_0001_create_habits.py").write_text(HABITS)
-    return Checkout("habits", versions.parents[1])
+    (versions / "zz_test_habits_0001_create_habits.py").write_text(HABITS)
+    return Checkout("zz_test_habits", versions.parents[1])
 
 
 async def upgrade(
@@ -86,16 +87,16 @@ async def tables(url: str) -> set[str]:
 
 @pytest.fixture
 async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) -> str:
-    """A database where habits was migrated, then uninstalled."""
-    steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "habits", extra=habits)
-    assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "habits"]
+    """A database where zz_test_habits was migrated, then uninstalled."""
+    steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "zz_test_habits", extra=habits)
+    assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "zz_test_habits"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
     assert await rows(empty_database_url) == {
         "auth_0002",
         "changes_0003",
         "tasks_0003",
-        "habits_0001",
+        "zz_test_habits_0001",
     }
     return empty_database_url
 
@@ -106,7 +107,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
         "changes": ("changes_0003", ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"]),
         "tasks": ("tasks_0003", ["task_idempotency_keys", "tasks"]),
-        "habits": ("habits_0001", ["habit_rules", "habits"]),
+        "zz_test_habits": ("zz_test_habits_0001", ["zz_test_habit_rules", "zz_test_habits"]),
     }
 
 
@@ -114,25 +115,25 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     orphaned: str, tmp_path: Path, habits: Checkout, caplog: pytest.LogCaptureFixture
 ):
     caplog.set_level(logging.WARNING, "todo_api")
-    # Without habits installed: the other branches migrate (notes is new), tasks stays put.
+    # Without the plugin installed: the other branches migrate (notes is new), tasks stays put.
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == [
         Step("notes", None, "notes_0001")
     ]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert len(warnings) == 1 and "branch 'habits' (habits_0001)" in warnings[0]
-    assert "(habit_rules, habits) are left alone" in warnings[0]
+    assert len(warnings) == 1 and "branch 'zz_test_habits' (zz_test_habits_0001)" in warnings[0]
+    assert "(zz_test_habit_rules, zz_test_habits) are left alone" in warnings[0]
     assert await rows(orphaned) == {
         "auth_0002",
         "changes_0003",
         "tasks_0003",
-        "habits_0001",
+        "zz_test_habits_0001",
         "notes_0001",
     }
-    assert {"habits", "habit_rules", "tasks", "notes"} <= await tables(orphaned)
+    assert {"zz_test_habits", "zz_test_habit_rules", "tasks", "notes"} <= await tables(orphaned)
     assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
     # Installed again, it is where it was.
-    back = await upgrade(orphaned, tmp_path, *BUILT_INS, "notes", "habits", extra=habits)
+    back = await upgrade(orphaned, tmp_path, *BUILT_INS, "notes", "zz_test_habits", extra=habits)
     assert back == []
 
 
@@ -149,7 +150,9 @@ async def test_a_database_ahead_of_the_installed_plugin_is_one_line(orphaned: st
 
 
 def todo_api(*args: str, url: str, folder: Path) -> subprocess.CompletedProcess[str]:
-    (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n')
+    (folder / "plugins.toml").write_text(
+        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+    )
     env = os.environ | {
         "DATABASE_URL": url,
         "PLUGINS_FILE": str(folder / "plugins.toml"),
@@ -164,35 +167,39 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     migrated = todo_api("migrate", url=orphaned, folder=tmp_path)
     assert migrated.returncode == 0, migrated.stderr
     assert migrated.stdout == "migrations: already at head\n"
-    assert migrated.stderr.count("branch 'habits' (habits_0001)") == 1
+    assert migrated.stderr.count("branch 'zz_test_habits' (zz_test_habits_0001)") == 1
 
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
     assert states["tasks"] == ["tasks_0003", "ok"] and states["auth"] == ["auth_0002", "ok"]
-    assert listed.stderr.count("warning: branch 'habits' (habits_0001)") == 1
+    assert listed.stderr.count("warning: branch 'zz_test_habits' (zz_test_habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
     assert orphans.stdout.splitlines()[1].split() == [
-        "habits",
-        "habits_0001",
-        "habit_rules,habits",
+        "zz_test_habits",
+        "zz_test_habits_0001",
+        "zz_test_habit_rules,zz_test_habits",
     ]
 
-    unsure = todo_api("drop-orphan", "habits", url=orphaned, folder=tmp_path)
+    unsure = todo_api("drop-orphan", "zz_test_habits", url=orphaned, folder=tmp_path)
     assert unsure.returncode == 2
-    assert "drops branch habits's tables (habit_rules, habits)" in unsure.stderr
-    assert {"habits", "habit_rules"} <= await tables(orphaned)
+    assert (
+        "drops branch zz_test_habits's tables (zz_test_habit_rules, zz_test_habits)"
+        in unsure.stderr
+    )
+    assert {"zz_test_habits", "zz_test_habit_rules"} <= await tables(orphaned)
     assert todo_api("drop-orphan", "tasks", "--yes", url=orphaned, folder=tmp_path).stderr == (
-        "error: 'tasks' is not an orphaned branch (orphaned: habits)\n"
+        "error: 'tasks' is not an orphaned branch (orphaned: zz_test_habits)\n"
     )
 
-    dropped = todo_api("drop-orphan", "habits", "--yes", url=orphaned, folder=tmp_path)
+    dropped = todo_api("drop-orphan", "zz_test_habits", "--yes", url=orphaned, folder=tmp_path)
     assert dropped.returncode == 0, dropped.stderr
     assert (
-        dropped.stdout == "dropped branch habits (habits_0001): habit_rules, habits\n"
+        dropped.stdout
+        == "dropped branch zz_test_habits (zz_test_habits_0001): zz_test_habit_rules, zz_test_habits\n"
     )
-    assert not {"habits", "habit_rules"} & await tables(orphaned)
+    assert not {"zz_test_habits", "zz_test_habit_rules"} & await tables(orphaned)
     assert await rows(orphaned) == {"auth_0002", "changes_0003", "tasks_0003"}  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
@@ -205,4 +212,4 @@ async def test_serve_starts_on_a_database_with_an_orphan(orphaned: str, tmp_path
     log = tmp_path / "server.log"
     async with serving(orphaned, tmp_path / "data", log=log):
         pass  # ready: /health/ready answered 200
-    assert log.read_text().count("branch 'habits' (habits_0001)") == 1
+    assert log.read_text().count("branch 'zz_test_habits' (zz_test_habits_0001)") == 1

