@@ -15,6 +15,7 @@ from app.core.db.pool import (
     Transaction,
 )
 from app.core.db.pool import Connection as RawConnection
+from app.core.db.slots import free_slot, take_slot
 from app.core.db.unmigrated import unmigrated
 from app.core.db.urls import EngineOptions, listen_options
 from app.core.errors import ConfigError
@@ -39,7 +40,6 @@ from app.core.plugins.hookspecs import CommandLine, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
 from app.core.redaction import error_summary
 from app.core.settings import IPNetwork, Settings, StatementCache, hosts_and_networks
-from app.core.slots import free_slot, take_slot
 from app.core.text import NO_NUL
 
 __all__ = [
