@@ -21,7 +21,6 @@ from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.webhooks.delivery import Deliverer
 from app.plugins.webhooks.events import consumer
 from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
-from app.plugins.webhooks.outbound import OutboundClient
 from app.plugins.webhooks.routes import build_router
 from app.plugins.webhooks.settings import WebhooksSettings
 
@@ -68,8 +67,8 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
     async def outbound(app: FastAPI) -> AsyncIterator[None]:
         # One client per process, closed by the kernel after every plugin's lifespan (the job
         # worker's too), so it is not taken back here: the last jobs still use it.
-        client = OutboundClient.from_settings(context.settings)
-        deliverer.outbound = await app.state.resources.enter_async_context(client)
+        await app.state.resources.enter_async_context(deliverer.client)
+        app.state.resources.callback(setattr, deliverer, "outbound", None)  # a next run: anew
         yield
 
     return outbound

@@ -64,7 +64,10 @@ class Deliverer:
 
     @property
     def client(self) -> OutboundClient:
-        assert self.outbound is not None, "the webhooks plugin's lifespan hands the client over"
+        # Made on first use: a job the worker (started by an earlier plugin's lifespan) runs
+        # before this plugin's lifespan finds one too; the lifespan has it closed at the end.
+        if self.outbound is None:
+            self.outbound = OutboundClient.from_settings(self.settings)
         return self.outbound
 
     def wait(self, attempts: int) -> float | None:
