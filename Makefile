@@ -32,6 +32,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check app tests examples migrations bench harness battery
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 migrate: $(STAMP)
 	$(BIN)/todo-api migrate

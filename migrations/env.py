@@ -1,7 +1,7 @@
 """Task: T-009
 Spec: specs/features/plugins.md §Migrations
 
-Alembic's environment. The kernel (`app.core.migrations`) builds the `Config` in Python — one
+Alembic's environment. The kernel (`app.core.db.migrations`) builds the `Config` in Python — one
 branch per plugin, labelled with the plugin's name — and hands over an open connection, inside
 the transaction that holds the migration advisory lock.
 """
@@ -19,7 +19,7 @@ context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     compare_type=True,
-    # The kernel watches which tables each revision creates (app.core.branches.TableChanges).
+    # The kernel watches which tables each revision creates (app.core.db.branches.TableChanges).
     on_version_apply=context.config.attributes.get("on_version_apply"),
 )
 with context.begin_transaction():

@@ -10,7 +10,7 @@ Never SQLite, never a mocked session: every test talks to PostgreSQL over a real
 
 import pytest
 
-from app.core.plugins_file import DEFAULT_ENABLED
+from app.core.plugins.plugins_file import DEFAULT_ENABLED
 
 
 @pytest.fixture(scope="session")

@@ -1,11 +1,11 @@
-"""Task: T-011, T-150, T-153, T-221
+"""Task: T-011, T-150, T-153, T-221, T-244
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
 
 Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
-mounts what they return. The database pool, the embedded server, the process's outbound HTTP
-client and every plugin lifespan start inside FastAPI's lifespan, the async edge.
+mounts what they return. The database pool, the embedded server and every plugin lifespan
+start inside FastAPI's lifespan, the async edge.
 """
 
 import gc
@@ -18,27 +18,19 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
 
-from app.core import docs, edge, fallback, openapi, problems, redaction
-from app.core.context import Context
-from app.core.database import engine_options
-from app.core.dependencies import AUTHENTICATING, current_user, is_public
-from app.core.embedded import start as start_embedded
+from app.core import redaction
+from app.core.db.pool import Database
+from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
-from app.core.events import Events
-from app.core.outbound import OutboundClient
-from app.core.plugins import load
-from app.core.pool import Database
+from app.core.http import docs, edge, fallback, openapi, problems
+from app.core.http.dependencies import AUTHENTICATING, current_user
+from app.core.http.marks import is_public
+from app.core.plugins.context import Context
+from app.core.plugins.loading import load
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
 VERSION = version("todo-api")
-
-
-def database_url(settings: Settings) -> str:
-    """`DATABASE_URL`, or the URL of the embedded server (started here when needed)."""
-    if settings.database_url is not None:
-        return settings.database_url.get_secret_value()
-    return start_embedded(settings.data_dir / "postgres")
 
 
 def create_app(settings: Settings | None = None, context: Context | None = None) -> FastAPI:
@@ -57,11 +49,10 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
         app.state.database = database
         try:
             async with AsyncExitStack() as stack:
-                # One outbound client per process (its connections reused, its TLS context
-                # built once), opened before the plugins and closed after them: the job worker
-                # a plugin's lifespan stops lets its running jobs finish with it open.
-                outbound = OutboundClient.from_settings(settings)
-                app.state.outbound = await stack.enter_async_context(outbound)
+                # What a plugin opens for the whole process (a client) goes here, and closes
+                # after every plugin's lifespan: a job worker one of them stops lets its running
+                # jobs finish with it open.
+                app.state.resources = await stack.enter_async_context(AsyncExitStack())
                 for plugin_lifespan in lifespans:
                     await stack.enter_async_context(plugin_lifespan(app))
                 # Everything built so far (modules, routes, models, compiled schemas) lives as
@@ -86,7 +77,6 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     )
     app.state.context = context
     app.state.authenticators = context.collect("authenticator")
-    app.state.events = Events(context.collect("subscriptions"))
 
     problems.install(app)
     for router in context.collect("routers"):

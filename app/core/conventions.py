@@ -2,13 +2,17 @@
 Spec: specs/features/plugins.md §Conventions
 
 The values every plugin makes the same way: the time (UTC, aware, answered in RFC 3339 with
-`Z`) and a new row id (a uuid4, as text), and how a path id that could not be one is answered.
+`Z`) and a new row id (a uuid4, as text); and the 404 of a row that is not found, whether its
+id could not name one (`id_or_404`) or no row of the caller's has it (`one_or_404`).
 """
 
 import uuid
 from datetime import UTC, datetime
+from typing import TypeVar
 
 from fastapi import HTTPException, status
+
+T = TypeVar("T")
 
 
 def utcnow() -> datetime:
@@ -37,3 +41,11 @@ def id_or_404(value: str, what: str) -> str:
     if not is_id(value):
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
     return value
+
+
+def one_or_404(row: T | None, what: str) -> T:
+    """`row`, if a statement found it; else the 404 "<what> not found" (another user's row is
+    not found either: owned statements never see it)."""
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
+    return row

@@ -9,6 +9,7 @@ a log line or a response by accident. An empty value means unset, as `.env.examp
 `ConfigError` naming the variable and what it accepts.
 """
 
+import ipaddress
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -17,7 +18,6 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from app.core.destinations import Allowances
 from app.core.errors import ConfigError
 
 
@@ -128,7 +128,7 @@ class Settings(BaseSettings):
     @field_validator("outbound_allow_hosts")
     @classmethod
     def _parse_allowances(cls, value: list[str]) -> list[str]:
-        Allowances.parse(value)  # a ValueError names the entry
+        hosts_and_networks(value)  # a ValueError names the entry
         return value
 
     @field_validator("log_level", mode="before")
@@ -144,6 +144,26 @@ class Settings(BaseSettings):
     def embedded_database(self) -> bool:
         """True when no `DATABASE_URL` is set and the app runs its own PostgreSQL."""
         return self.database_url is None
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def hosts_and_networks(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """`OUTBOUND_ALLOW_HOSTS` read: host names (lower case, no trailing dot) and networks.
+    Raises ValueError naming an entry that is neither."""
+    hosts, networks = set(), []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = entry.lower().rstrip(".")
+        if not name or "/" in name or not all(part for part in name.split(".")):
+            raise ValueError(f"{entry!r} is neither a host name nor an address or network")
+        hosts.add(name)
+    return frozenset(hosts), tuple(networks)
 
 
 def _explain(exc: ValidationError) -> str:

@@ -2,7 +2,7 @@
 Spec: specs/features/plugins.md §Testing
 
 The test kit for plugin authors (and this project's own tests). Its fixtures come with
-`todo-api` (the pytest plugin `app.testing.plugin`); the helpers are importable from `app.core`.
+`todo-api` (the pytest plugin `app.testing.plugin`); the helpers are imported from here, `app.testing`.
 """
 
 from app.testing.client import AppClient, serving

@@ -16,10 +16,10 @@ from typing import Any
 import asyncpg
 from sqlalchemy import make_url
 
-from app.core.cli import migrate_database
-from app.core.embedded import start as start_embedded
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.cli.commands import migrate_database
+from app.core.db.embedded import start as start_embedded
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings
 
 # Long enough for any JWT algorithm; never used outside tests.

@@ -22,10 +22,10 @@ from fastapi import FastAPI
 from sqlalchemy import TextClause, text
 
 from app.core.app import API_PREFIX
-from app.core.context import Context
-from app.core.ownership import Owned
-from app.core.plugins import per_plugin
-from app.core.pool import Database
+from app.core.db.ownership import Owned
+from app.core.db.pool import Database
+from app.core.plugins.context import Context
+from app.core.plugins.loading import per_plugin
 from app.testing.users import ApiUser
 
 # Starlette path parameters: `{name}` or `{name:converter}`.

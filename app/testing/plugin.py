@@ -26,8 +26,8 @@ import pytest_asyncio
 from fastapi import FastAPI
 
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing.client import AppClient, serving
 from app.testing.database import Templates, libpq_url, server_url, settings_for
 from app.testing.statements import Statements, counting

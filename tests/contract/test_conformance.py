@@ -45,8 +45,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing import settings_for
 
 
@@ -318,7 +318,7 @@ class _Reminders:
         """Fire what is due, from a pool of its own (the app's lives on the client's loop)."""
         from app.core import Database
         from app.core.app import database_url
-        from app.core.database import engine_options
+        from app.core.db.urls import engine_options
         from app.core.settings import StatementCache
         from app.plugins.reminders.firing import fire_due
 

@@ -20,8 +20,8 @@ from types import ModuleType
 import pytest
 
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing import TEST_SECRET, settings_for
 from harness.server import serving
 

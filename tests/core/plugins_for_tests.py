@@ -22,7 +22,7 @@ from app.core import (
     hookimpl,
     public,
 )
-from app.core.principal import Authenticator
+from app.core.http.principal import Authenticator
 
 # Secrets the probe's failures carry, which no log may show.
 PASSWORD = "hunter2-never-logged"

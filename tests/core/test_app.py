@@ -7,8 +7,8 @@ from fastapi.routing import iter_route_contexts
 
 from app.core.app import API_PREFIX, create_app
 from app.core.errors import ConfigError
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 from tests.core.plugins_for_tests import Probe, TokenAuth
 

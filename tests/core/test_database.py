@@ -7,9 +7,9 @@ import ssl
 import pytest
 from sqlalchemy import text
 
-from app.core.database import create_engine, engine_options
+from app.core.db.pool import Database
+from app.core.db.urls import create_engine, engine_options
 from app.core.errors import ConfigError
-from app.core.pool import Database
 from app.core.settings import PoolMode, Settings, StatementCache
 
 NEON_POOLED = (

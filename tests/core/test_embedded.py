@@ -136,7 +136,7 @@ def test_the_server_stops_with_the_app_however_it_ends(data_dir: Path, signum: s
 def test_a_start_forgets_the_users_that_are_gone(data_dir: Path):
     folder = data_dir / "postgres"
     joining = (
-        "import json, sys; from pathlib import Path; from app.core.embedded import start;"
+        "import json, sys; from pathlib import Path; from app.core.db.embedded import start;"
         f" start(Path({str(folder)!r})); print(json.loads(Path({str(folder / HANDLES)!r}).read_text()))"
     )
     subprocess.run([sys.executable, "-c", joining], check=True, capture_output=True)

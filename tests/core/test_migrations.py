@@ -9,14 +9,16 @@ import pytest
 from alembic.migration import MigrationContext
 from sqlalchemy import make_url
 
-from app.core.checkouts import checkout
-from app.core.cli import migrate_database
-from app.core.database import create_engine
+from app.cli.checkouts import checkout
+from app.cli.commands import migrate_database
+from app.cli.revisions import new_revision
+from app.core import owner_column
+from app.core.db.migrations import Migrations, Step
+from app.core.db.urls import create_engine
 from app.core.errors import ConfigError
-from app.core.installed import Installed, installed_plugins
-from app.core.migrations import Migrations, Step, new_revision
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.installed import Installed, installed_plugins
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ADA = {"Authorization": "Bearer good-ada"}
@@ -188,3 +190,11 @@ def test_an_installed_copy_gets_no_revision():
     installed = {"copy": Installed("copy", "pluggy", "pluggy", "1")}
     with pytest.raises(ConfigError, match=r"installed copy .* `pip install -e <checkout>`"):
         new_revision(installed, "copy", "lost")
+
+
+def test_the_owner_column_references_users_under_the_name_the_kernel_recognises():
+    column = owner_column("gizmos")
+    (key,) = column.foreign_keys
+    assert column.name == "user_id" and not column.nullable
+    assert key.target_fullname == "users.id" and key.ondelete == "CASCADE"
+    assert key.name == "gizmos_user_id_fkey"  # a write for a deleted user: 401 (problems.py)

@@ -16,8 +16,8 @@ from fastapi import APIRouter
 from app.core import Context, hookimpl
 from app.core.app import create_app
 from app.core.errors import ConfigError
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]

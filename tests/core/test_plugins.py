@@ -9,9 +9,9 @@ from importlib.metadata import EntryPoint, EntryPoints
 import pytest
 
 from app.core.errors import ConfigError
-from app.core.installed import BUILTINS, ENTRY_POINT_GROUP, installed_plugins
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.installed import BUILTINS, ENTRY_POINT_GROUP, installed_plugins
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings
 from tests.core.plugins_for_tests import Configurable, Misspelled, Probe, TokenAuth
 
@@ -82,10 +82,13 @@ def test_an_extra_plugin_stands_in_for_an_installed_one_of_its_name(tmp_path, mo
 
 
 def test_requirement_not_enabled(tmp_path):
-    with pytest.raises(
-        ConfigError, match=r"plugin 'tasks' requires 'auth', 'changes': add 'auth', 'changes'"
-    ):
+    # tasks needs auth only: the feed (changes) is optional since issue 17.
+    with pytest.raises(ConfigError, match=r"plugin 'tasks' requires 'auth': add 'auth'"):
         load(settings(tmp_path), PluginsFile(enabled=("health", "tasks")))
+    with pytest.raises(
+        ConfigError, match=r"plugin 'webhooks' requires 'changes', 'jobs': add 'changes', 'jobs'"
+    ):
+        load(settings(tmp_path), PluginsFile(enabled=("health", "auth", "webhooks")))
 
 
 def test_misspelled_hook_is_an_error(tmp_path):

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from app.core.errors import ConfigError
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.core.settings import Settings
 
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core import Database, DatabaseUnavailable
-from app.core.database import engine_options
+from app.core.db.urls import engine_options
 from app.core.settings import StatementCache
 from app.testing.database import libpq_url
 

@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
+from app.cli.commands import configure_logging
 from app.core.app import API_PREFIX, create_app
-from app.core.cli import configure_logging
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.redaction import redact
 from app.testing import settings_for
 from tests.core.plugins_for_tests import HASH, PASSWORD, TOKEN, Probe, TokenAuth

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
+from app.cli.scaffold import new_plugin
 from app.core.errors import ConfigError
-from app.core.installed import ENTRY_POINT_GROUP
-from app.core.scaffold import new_plugin
+from app.core.plugins.installed import ENTRY_POINT_GROUP
 from app.core.settings import Settings
 
 NAME = "checklists"
@@ -63,7 +63,7 @@ def scratch_environment(folder: Path, hide: str) -> Path:
         f"import site; site.addsitedir({str(mirror)!r})\n"
     )
     (venv / "bin" / "todo-api").write_text(
-        f"#!{python}\nimport sys\nfrom app.core.cli import cli\nsys.exit(cli())\n"
+        f"#!{python}\nimport sys\nfrom app.cli.commands import cli\nsys.exit(cli())\n"
     )
     (venv / "bin" / "todo-api").chmod(0o755)
     return venv / "bin"
@@ -170,7 +170,7 @@ def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
         'revision: str = "gizmos_0001"',
         'branch_labels: str | Sequence[str] | None = ("gizmos",)',
         'depends_on: str | Sequence[str] | None = "auth_0002"',  # auth's head
-        'sa.ForeignKey("users.id", ondelete="CASCADE")',
+        'owner_column("gizmos")',  # user_id -> users.id ON DELETE CASCADE (test_migrations)
         'op.create_index("ix_gizmos_user_created_at", "gizmos", ["user_id", "created_at", "id"])',
     ):
         assert line in migration

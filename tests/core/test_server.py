@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 import uvicorn
 
-from app.core import server
+from app.cli import server
+from app.cli.server import MAX_HEAD_BYTES, BoundedHttpToolsProtocol, uvicorn_options
 from app.core.app import API_PREFIX, create_app
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
-from app.core.server import MAX_HEAD_BYTES, BoundedHttpToolsProtocol, uvicorn_options
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing import TEST_SECRET, settings_for
 from app.testing.database import Templates
 from tests.core.plugins_for_tests import Probe, TokenAuth

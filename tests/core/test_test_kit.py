@@ -11,7 +11,8 @@ import pytest
 from fastapi import APIRouter, HTTPException
 from sqlalchemy import bindparam, text
 
-from app.core import DB, ApiUser, Context, assert_isolated, hookimpl, sign_up
+from app.core import DB, Context, hookimpl
+from app.testing import ApiUser, assert_isolated, sign_up
 
 TASKS = "/api/v1/tasks"
 # Plain SQL through the unscoped `DB`: exactly what §Isolation says never to do for user data.

@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from sqlmodel import Field, SQLModel
 
+from app.cli.commands import cli
 from app.core import Context, hookimpl
-from app.core.cli import cli
-from app.core.plugins import load
+from app.core.plugins.loading import load
 from app.core.settings import Settings
 
 MESSAGE = "plugin 'gadgets' declares tables (gadgets) but ships no migrations"
@@ -41,7 +41,7 @@ def with_gadgets(monkeypatch: pytest.MonkeyPatch, tmp_path):
     def loaded(settings: Settings) -> Context:
         return load(settings, extra={"gadgets": Gadgets()})
 
-    monkeypatch.setattr("app.core.cli.load", loaded)
+    monkeypatch.setattr("app.cli.commands.load", loaded)
 
 
 @pytest.mark.parametrize("command", [["serve"], ["serve", "--no-migrate"], ["migrate"]])

@@ -18,8 +18,7 @@ from joserfc.jwk import OctKey
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.core import AuthenticationError, Database, Principal
-from app.core.settings import Settings
+from app.core import AuthenticationError, Database, Principal, Settings
 from app.plugins.auth.jwks import JWKS
 from app.plugins.auth.models import User
 from app.plugins.auth.settings import AuthSettings

@@ -11,8 +11,7 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, LOCATION, NO_NUL, CurrentUser, public
-from app.core.problems import Problem
+from app.core import DB, LOCATION, NO_NUL, CurrentUser, Problem, public, token_endpoint
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
 from app.plugins.auth.passwords import Passwords
@@ -165,6 +164,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             summary="Login (OAuth2 password flow)",
         )
         @public
+        @token_endpoint
         async def login_form(
             username: Annotated[
                 str,

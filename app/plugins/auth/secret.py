@@ -12,8 +12,7 @@ import logging
 import os
 import secrets
 
-from app.core.errors import ConfigError
-from app.core.settings import Settings
+from app.core import ConfigError, Settings
 
 logger = logging.getLogger("todo_api")
 MIN_BYTES = 32

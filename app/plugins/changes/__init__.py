@@ -1,25 +1,25 @@
-"""Task: T-130, T-206
+"""Task: T-130, T-206, T-242
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log, §Events
 
-The changes plugin: the per-user change log every tracked table writes to (by the trigger its
-migration creates and the kernel attaches), the feed at `/api/v1/changes` (a page, or a live
-stream), the after-commit consumers of the `subscriptions` hook, and the changes they set aside
-(`todo-api set-aside`, and their count in readiness).
+The changes plugin: the per-user change log every tracked table writes to (by the triggers this
+plugin attaches), the feed at `/api/v1/changes` (a page, or a live stream), the after-commit
+consumers of its `subscriptions` hook, and the changes they set aside (`todo-api set-aside`,
+and their count in readiness).
 """
 
-import asyncio
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 import click
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
+from sqlalchemy import Connection
 from sqlmodel import SQLModel
 
-from app.core import Context, Database, ReadinessCheck, hookimpl
-from app.core.app import database_url
-from app.core.database import listen_options
-from app.plugins.changes import consumers, setaside
+from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
+from app.plugins.changes import consumers, hookspecs, setaside, triggers
+from app.plugins.changes.api import consumers as checked
 from app.plugins.changes.models import (
     ChangeEntry,
     ConsumerCursor,
@@ -28,9 +28,24 @@ from app.plugins.changes.models import (
     StreamLeases,
 )
 from app.plugins.changes.notifier import Notifier
-from app.plugins.changes.purge import purge_forever
-from app.plugins.changes.routes import Feed, router
+from app.plugins.changes.purge import EVERY_TEN_MINUTES, purge
+from app.plugins.changes.routes import Feed, build_router
 from app.plugins.changes.settings import ChangesSettings
+
+__all__ = ["hookspecs"]
+NAME = "changes"
+
+
+def _feed(context: Context) -> Feed:
+    """The plugin's per-app state, made once: its settings, the serializers and the consumers
+    of every plugin."""
+
+    def make() -> Feed:
+        serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
+        subscribers = checked(context.collect("subscriptions"))
+        return Feed(context.settings_for(NAME, ChangesSettings), serializers, subscribers)
+
+    return context.shared(NAME, make)
 
 
 @hookimpl
@@ -55,8 +70,26 @@ def cli_commands() -> Sequence[click.Command]:
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    _feed(context)
-    return [router]
+    return [build_router(_feed(context))]
+
+
+@hookimpl
+def after_upgrade(context: Context) -> Callable[[Connection], None]:
+    return triggers.attacher(model for answer in context.hook.models() for model in answer)
+
+
+@hookimpl(optionalhook=True)
+def jobs(context: Context) -> Sequence[Any]:
+    # Called by the jobs plugin only, so only when it is enabled: without it the log is kept.
+    from app.plugins.jobs.api import Job, JobKind, Periodic
+
+    retention_days = _feed(context).settings.retention_days
+
+    async def purging(job: Job) -> None:
+        await purge(job.db, retention_days)
+
+    kind = JobKind("changes.purge", purging, retries=0)
+    return [kind, Periodic(kind, EVERY_TEN_MINUTES)]
 
 
 @hookimpl
@@ -66,13 +99,9 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
     @asynccontextmanager
     async def running(app: FastAPI) -> AsyncIterator[None]:
         database: Database = app.state.database
-        settings = context.settings
-        listen = listen_options(settings, database_url(settings))
+        listen = listen_options(context.settings)
         notifier = feed.notifier = Notifier(database, listen, feed.settings.poll_seconds)
-        tasks = [
-            asyncio.create_task(purge_forever(database, feed.settings.retention_days)),
-            *consumers.start(database, notifier, app.state.events.after_commit, feed.settings),
-        ]
+        tasks = consumers.start(database, notifier, feed.consumers, feed.settings)
         try:
             yield
         finally:
@@ -80,13 +109,3 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
             await notifier.close()
 
     return running
-
-
-def _feed(context: Context) -> Feed:
-    """The plugin's per-app state, made once: its settings and the serializers of every plugin."""
-
-    def make() -> Feed:
-        serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
-        return Feed(context.settings_for("changes", ChangesSettings), serializers)
-
-    return context.shared("changes", make)

@@ -24,7 +24,8 @@ from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import AfterCommit, Change, Database, DatabaseUnavailable, Transaction, error_summary
+from app.core import Database, DatabaseUnavailable, Transaction, error_summary
+from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.queries import (
     CONSUMER_ADVANCE,

@@ -24,9 +24,7 @@ from contextlib import suppress
 
 import asyncpg
 
-from app.core import Database
-from app.core.database import EngineOptions
-from app.core.settings import StatementCache
+from app.core import Database, EngineOptions, StatementCache
 from app.plugins.changes.queries import POLL
 
 logger = logging.getLogger("todo_api")

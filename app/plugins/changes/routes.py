@@ -20,11 +20,11 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, page_size
 from app.plugins.changes import cursors, leases, log
+from app.plugins.changes.api import AfterCommit
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
 from app.plugins.changes.settings import ChangesSettings
 
-router = APIRouter(prefix="/changes", tags=["changes"])
 GONE = {410: {"description": "The cursor is older than the changes kept: resync"}}
 # A stream whose client takes no data for this long is closed (the client reconnects).
 SEND_TIMEOUT_SECONDS = 30
@@ -35,10 +35,11 @@ PENDING_FIRST_SECONDS = 0.05
 
 @dataclass
 class Feed:
-    """What the routes share, per app (`context.state["changes"]`)."""
+    """The plugin's per-app state, which its routes and its lifespan share."""
 
     settings: ChangesSettings
     serializers: dict[str, log.Serialize] = field(default_factory=dict)
+    consumers: list[AfterCommit] = field(default_factory=list)
     notifier: Notifier | None = None  # set while the app runs
     streams: int = 0  # live streams of this process
 
@@ -132,10 +133,6 @@ def _json(value: Any) -> bytes:
     return orjson.dumps(value, option=orjson.OPT_UTC_Z)
 
 
-def _feed(request: Request) -> Feed:
-    return request.app.state.context.state["changes"]
-
-
 def _gone(feed: Feed) -> HTTPException:
     return HTTPException(
         status.HTTP_410_GONE,
@@ -155,91 +152,93 @@ async def _start(db: Executor, since: str | None, loc: cursors.Loc = SINCE) -> c
     return cursors.decode(since, loc) if since is not None else cursors.START
 
 
-@router.get(
-    "",
-    name="list",
-    summary="Your changes after a cursor: incremental sync",
-    response_model=ChangesPage,
-    responses=GONE,
-    openapi_extra=CHANGES_QUERY.openapi,
-)
-async def list_changes(request: Request, db: OwnedDB) -> Response:
-    query = CHANGES_QUERY.parse(request)
-    feed = _feed(request)
-    limit = page_size(query.limit, feed.settings.default_page_size, feed.settings.max_page_size)
-    if query.since == cursors.NOW:
-        page = log.Page([], await _start(db, query.since), False, False, False)
-    else:
-        page = await log.read(db, await _start(db, query.since), limit, feed.serializers)
-    if page.expired:
-        raise _gone(feed)
-    body = {
-        "changes": [entry.body for entry in page.entries],
-        "next": cursors.encode(page.next),
-        "more": page.more,
-    }
-    return Response(_json(body), media_type="application/json")
+def build_router(feed: Feed) -> APIRouter:
+    router = APIRouter(prefix="/changes", tags=["changes"])
 
-
-@router.get(
-    "/stream",
-    name="stream",
-    summary="Your changes as they commit (Server-Sent Events)",
-    response_class=EventSourceResponse,
-    responses={
-        200: {
-            "description": "`event: change` events, each `id` the cursor after it and `data` a "
-            "change as `GET /changes` shows it, and `: ping` comments every 15 s",
-            "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
-        },
-        **GONE,
-        429: {"description": "You have `max_streams_per_user` (8) streams open: close one"},
-        503: {"description": "This instance holds `max_streams` streams: retry later"},
-    },
-)
-async def stream_changes(
-    request: Request,
-    db: OwnedDB,
-    since: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            description="A cursor, or `now`; absent: from the start of the log",
-            examples=[EXAMPLE_CURSOR],
-        ),
-    ] = None,
-    last_event_id: Annotated[
-        str | None,
-        Header(
-            max_length=200,
-            description="The last event's id, on a reconnect: the stream resumes after it "
-            "(it takes precedence over `since`)",
-            examples=[EXAMPLE_CURSOR],
-        ),
-    ] = None,
-) -> EventSourceResponse:
-    feed = _feed(request)
-    assert feed.notifier is not None and db.owner is not None
-    # Where to start, and the parameter a bad cursor is blamed on.
-    resume = (last_event_id, LAST_EVENT_ID) if last_event_id else (since, SINCE)
-    start = await _start(db, *resume)
-    lease = await _lease(db, feed)
-    feed.streams += 1
-    # Subscribed before the first read, so nothing committed in between goes unnoticed.
-    subscription = feed.notifier.subscribe(db.owner)
-    try:
-        page = await log.read(db, start, feed.settings.default_page_size, feed.serializers)
+    @router.get(
+        "",
+        name="list",
+        summary="Your changes after a cursor: incremental sync",
+        response_model=ChangesPage,
+        responses=GONE,
+        openapi_extra=CHANGES_QUERY.openapi,
+    )
+    async def list_changes(request: Request, db: OwnedDB) -> Response:
+        query = CHANGES_QUERY.parse(request)
+        limit = page_size(query.limit, feed.settings.default_page_size, feed.settings.max_page_size)
+        if query.since == cursors.NOW:
+            page = log.Page([], await _start(db, query.since), False, False, False)
+        else:
+            page = await log.read(db, await _start(db, query.since), limit, feed.serializers)
         if page.expired:
             raise _gone(feed)
-    except BaseException:
-        await _closed(feed, subscription, lease)
-        raise
-    return EventSourceResponse(
-        _events(db, feed, subscription, page, lease),
-        ping=feed.settings.heartbeat_seconds,
-        send_timeout=SEND_TIMEOUT_SECONDS,
-        headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        body = {
+            "changes": [entry.body for entry in page.entries],
+            "next": cursors.encode(page.next),
+            "more": page.more,
+        }
+        return Response(_json(body), media_type="application/json")
+
+
+    @router.get(
+        "/stream",
+        name="stream",
+        summary="Your changes as they commit (Server-Sent Events)",
+        response_class=EventSourceResponse,
+        responses={
+            200: {
+                "description": "`event: change` events, each `id` the cursor after it and `data` a "
+                "change as `GET /changes` shows it, and `: ping` comments every 15 s",
+                "content": {"text/event-stream": {"schema": EVENT_SCHEMA}},
+            },
+            **GONE,
+            429: {"description": "You have `max_streams_per_user` (8) streams open: close one"},
+            503: {"description": "This instance holds `max_streams` streams: retry later"},
+        },
     )
+    async def stream_changes(
+        db: OwnedDB,
+        since: Annotated[
+            str | None,
+            Query(
+                max_length=200,
+                description="A cursor, or `now`; absent: from the start of the log",
+                examples=[EXAMPLE_CURSOR],
+            ),
+        ] = None,
+        last_event_id: Annotated[
+            str | None,
+            Header(
+                max_length=200,
+                description="The last event's id, on a reconnect: the stream resumes after it "
+                "(it takes precedence over `since`)",
+                examples=[EXAMPLE_CURSOR],
+            ),
+        ] = None,
+    ) -> EventSourceResponse:
+        assert feed.notifier is not None and db.owner is not None
+        # Where to start, and the parameter a bad cursor is blamed on.
+        resume = (last_event_id, LAST_EVENT_ID) if last_event_id else (since, SINCE)
+        start = await _start(db, *resume)
+        lease = await _lease(db, feed)
+        feed.streams += 1
+        # Subscribed before the first read, so nothing committed in between goes unnoticed.
+        subscription = feed.notifier.subscribe(db.owner)
+        try:
+            page = await log.read(db, start, feed.settings.default_page_size, feed.serializers)
+            if page.expired:
+                raise _gone(feed)
+        except BaseException:
+            await _closed(feed, subscription, lease)
+            raise
+        return EventSourceResponse(
+            _events(db, feed, subscription, page, lease),
+            ping=feed.settings.heartbeat_seconds,
+            send_timeout=SEND_TIMEOUT_SECONDS,
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
+
+    return router
 
 
 async def _lease(db: Executor, feed: Feed) -> leases.Lease:

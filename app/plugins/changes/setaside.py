@@ -10,8 +10,7 @@ import sys
 
 import click
 
-from app.core import Count, Database, ReadinessCheck
-from app.core.cli import clear_errors, on_database
+from app.core import CommandLine, Count, Database, ReadinessCheck
 from app.plugins.changes.queries import (
     SET_ASIDE_COUNT,
     SET_ASIDE_DROP,
@@ -33,10 +32,10 @@ def set_aside() -> None:
 
 
 @set_aside.command("list")
-@clear_errors
-def list_command() -> None:
+@click.pass_obj
+def list_command(command_line: CommandLine) -> None:
     """One line each: id, consumer, the change (table, id, op, user), tries, error, when."""
-    rows = on_database(lambda db: db.fetch(SET_ASIDE_LIST))
+    rows = command_line.on_database(lambda db: db.fetch(SET_ASIDE_LIST))
     if not rows:
         click.echo("nothing set aside")
         return
@@ -51,10 +50,10 @@ def list_command() -> None:
 
 @set_aside.command("retry")
 @click.argument("item", type=int)
-@clear_errors
-def retry_command(item: int) -> None:
+@click.pass_obj
+def retry_command(command_line: CommandLine, item: int) -> None:
     """Hand change ITEM to its consumer once more (a running instance takes it at once)."""
-    found = on_database(lambda db: db.fetch(SET_ASIDE_RETRY, id=item))
+    found = command_line.on_database(lambda db: db.fetch(SET_ASIDE_RETRY, id=item))
     if not found:
         click.echo(f"error: nothing set aside with id {item}", err=True)
         sys.exit(1)
@@ -66,10 +65,10 @@ def retry_command(item: int) -> None:
 
 @set_aside.command("drop")
 @click.argument("item", type=int)
-@clear_errors
-def drop_command(item: int) -> None:
+@click.pass_obj
+def drop_command(command_line: CommandLine, item: int) -> None:
     """Forget change ITEM: its consumer never handles it."""
-    if on_database(lambda db: db.fetchval(SET_ASIDE_DROP, id=item)) is None:
+    if command_line.on_database(lambda db: db.fetchval(SET_ASIDE_DROP, id=item)) is None:
         click.echo(f"error: nothing set aside with id {item}", err=True)
         sys.exit(1)
     click.echo(f"{item}: dropped")

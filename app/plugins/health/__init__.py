@@ -8,12 +8,12 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter
 
-from app.core import Context, hookimpl
-from app.core.unmigrated import explain, unmigrated
+from app.core import Context, hookimpl, unmigrated
 from app.plugins.health.routes import build_router
 
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    missing = [explain(name, tables) for name, tables in unmigrated(context).items()]
-    return [build_router(context.migrations, context.collect("readiness_checks"), missing)]
+    return [
+        build_router(context.migrations, context.collect("readiness_checks"), unmigrated(context))
+    ]

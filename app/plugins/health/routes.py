@@ -15,19 +15,12 @@ from collections.abc import Sequence
 import asyncpg
 from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from app.core import DB, Count, Database, DatabaseUnavailable, ReadinessCheck, documented, public
-from app.core.branches import Record
-from app.core.migrations import Migrations
+from app.core import DB, Count, DatabaseUnavailable, Migrations, ReadinessCheck, documented, public
 
 logger = logging.getLogger("todo_api")
 TIMEOUT_SECONDS = 5
 RETRY_AFTER_SECONDS = 5
-# One round trip: the database answers, and says which migrations it has.
-_APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_version")
-# Only when alembic_version names an orphan's revision: the positions the kernel recorded.
-_RECORDED = text("SELECT branch, revision FROM todo_api_branches")
 
 
 class Status(BaseModel):
@@ -89,15 +82,10 @@ def build_router(
             raise _not_ready("; ".join(unmigrated))
         try:
             async with asyncio.timeout(TIMEOUT_SECONDS):
-                state = migrations.branches(await db.fetchval(_APPLIED))
-                if state.unknown:
-                    state = migrations.branches(state.rows, await _records(db))
-        except asyncpg.UndefinedTableError:  # never migrated
-            state = migrations.branches([])
+                behind = await migrations.behind_now(db)
         except (DatabaseUnavailable, asyncpg.PostgresError, TimeoutError) as exc:
             logger.warning("readiness: database unreachable: %s", type(exc).__name__)
             raise _not_ready("database unreachable") from None
-        behind = migrations.behind(state)
         if behind:
             raise _not_ready(
                 f"migrations not at head for: {', '.join(behind)}; run `todo-api migrate`"
@@ -112,7 +100,3 @@ def build_router(
         return Readiness(checks=len(checks), counts=counts)
 
     return router
-
-
-async def _records(db: Database) -> dict[str, Record]:
-    return {row["branch"]: Record(row["revision"], None) for row in await db.fetch(_RECORDED)}

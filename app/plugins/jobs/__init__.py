@@ -3,8 +3,8 @@ Spec: specs/features/jobs.md
 
 The jobs plugin: PgQueuer's schema (its own Alembic branch), a worker in every `todo-api serve`
 (and `todo-api worker` for workers apart), readiness that fails on a stuck queue, and the daily
-pruning of PgQueuer's log; jobs that failed every try are held (`todo-api held-jobs`). Plugins define jobs through the `jobs` hook and defer them with
-`Task.defer` (`app.core.jobs`).
+pruning of PgQueuer's log; jobs that failed every try are held (`todo-api held-jobs`). Plugins
+define jobs through its own `jobs` hook (`hookspecs`) and defer them with `JobKind.defer` (`api`).
 """
 
 import asyncio
@@ -15,16 +15,17 @@ import click
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from app.core import Context, Periodic, ReadinessCheck, Task, hookimpl
-from app.core.app import database_url
-from app.core.database import listen_options
-from app.plugins.jobs import held
+from app.core import Context, ReadinessCheck, hookimpl, listen_options
+from app.plugins.jobs import held, hookspecs
+from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.jobs.command import worker
 from app.plugins.jobs.maintenance import maintenance
 from app.plugins.jobs.readiness import stuck_queue
 from app.plugins.jobs.settings import JobsSettings
 from app.plugins.jobs.state import NAME, Jobs
 from app.plugins.jobs.worker import Worker
+
+__all__ = ["hookspecs"]
 
 
 @hookimpl
@@ -33,7 +34,7 @@ def settings_model() -> type[BaseModel]:
 
 
 @hookimpl
-def jobs(context: Context) -> Sequence[Task | Periodic]:
+def jobs(context: Context) -> Sequence[JobKind | Periodic]:
     return maintenance(context.settings_for(NAME, JobsSettings).retention_days)
 
 
@@ -58,7 +59,7 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
             state.definitions,
             state.config,
             app.state.database,
-            listen_options(settings, database_url(settings)),
+            listen_options(settings),
         )
         shutdown = asyncio.Event()
         worker_task = asyncio.create_task(worker.run(shutdown), name="job worker")

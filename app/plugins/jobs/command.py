@@ -12,10 +12,7 @@ import signal
 import click
 from fastapi import FastAPI
 
-from app.core.app import create_app
-from app.core.cli import clear_errors, configure_logging, migrate_database, migrated, reach_database
-from app.core.plugins import load
-from app.core.settings import Settings
+from app.core import CommandLine
 from app.plugins.jobs.state import Jobs
 
 logger = logging.getLogger("todo_api")
@@ -23,18 +20,10 @@ logger = logging.getLogger("todo_api")
 
 @click.command()
 @click.option("--no-migrate", is_flag=True, help="Do not run migrations at start-up.")
-@clear_errors
-def worker(no_migrate: bool) -> None:
+@click.pass_obj
+def worker(command_line: CommandLine, no_migrate: bool) -> None:
     """Run a job worker without serving HTTP (for workers scaled apart from the web)."""
-    settings = Settings()
-    configure_logging(settings)
-    context = load(settings)
-    app = create_app(settings, context)  # any configuration error surfaces here, as one line
-    reach_database(settings)
-    if not no_migrate:
-        for line in migrated(asyncio.run(migrate_database(context))):
-            logger.info(line)
-    run_worker(app)
+    run_worker(command_line.start(migrate=not no_migrate))
 
 
 def run_worker(app: FastAPI) -> None:

@@ -13,8 +13,7 @@ import asyncpg
 import click
 from sqlalchemy import text
 
-from app.core import Count, Database, ReadinessCheck, error_summary
-from app.core.cli import clear_errors, on_database
+from app.core import CommandLine, Count, Database, ReadinessCheck, error_summary
 from app.plugins.jobs.schema import TABLES
 
 QUEUE, LOG = TABLES.queue_table, TABLES.queue_table_log
@@ -64,10 +63,10 @@ def held_jobs() -> None:
 
 
 @held_jobs.command("list")
-@clear_errors
-def list_command() -> None:
+@click.pass_obj
+def list_command(command_line: CommandLine) -> None:
     """One line each: id, task, tries, the last error, since when."""
-    rows = on_database(lambda db: db.fetch(HELD_LIST))
+    rows = command_line.on_database(lambda db: db.fetch(HELD_LIST))
     if not rows:
         click.echo("no held jobs")
         return
@@ -81,11 +80,11 @@ def list_command() -> None:
 
 @held_jobs.command("retry")
 @click.argument("job", type=int)
-@clear_errors
-def retry_command(job: int) -> None:
+@click.pass_obj
+def retry_command(command_line: CommandLine, job: int) -> None:
     """Queue held job JOB once more (held again if it fails)."""
     try:
-        found = on_database(lambda db: db.fetchval(HELD_RETRY, id=job))
+        found = command_line.on_database(lambda db: db.fetchval(HELD_RETRY, id=job))
     except asyncpg.UniqueViolationError:
         click.echo(f"error: job {job}'s dedupe key is held by a job already waiting", err=True)
         sys.exit(1)
@@ -97,10 +96,10 @@ def retry_command(job: int) -> None:
 
 @held_jobs.command("drop")
 @click.argument("job", type=int)
-@clear_errors
-def drop_command(job: int) -> None:
+@click.pass_obj
+def drop_command(command_line: CommandLine, job: int) -> None:
     """Delete held job JOB: it never runs."""
-    if on_database(lambda db: db.fetchval(HELD_DROP, id=job)) is None:
+    if command_line.on_database(lambda db: db.fetchval(HELD_DROP, id=job)) is None:
         click.echo(f"error: no held job {job}", err=True)
         sys.exit(1)
     click.echo(f"{job}: dropped")

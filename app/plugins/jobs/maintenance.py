@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import text
 
-from app.core import Job, Periodic, Task
+from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.jobs.schema import TABLES
 
 # Rows already folded into the statistics (`aggregated`) only: the rest are still to be counted.
@@ -24,10 +24,10 @@ PRUNE_STATISTICS = text(
 DAILY = "17 3 * * *"  # 03:17 UTC: off the hour, when schedules everywhere else fire
 
 
-def maintenance(retention_days: int) -> Sequence[Task | Periodic]:
+def maintenance(retention_days: int) -> Sequence[JobKind | Periodic]:
     async def prune(job: Job) -> None:
         await job.db.execute(PRUNE_LOG, days=retention_days)
         await job.db.execute(PRUNE_STATISTICS, days=retention_days)
 
-    task = Task("jobs.prune", prune, retries=3)
+    task = JobKind("jobs.prune", prune, retries=3)
     return [task, Periodic(task, DAILY)]

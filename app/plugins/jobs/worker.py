@@ -5,7 +5,7 @@ The worker: PgQueuer's own `QueueManager` and `SchedulerManager`, run by PgQueue
 supervisor (`pgqueuer.run`), which starts a fresh instance after a failure — the database
 restarting, a dropped connection — instead of giving up.
 
-What is ours: turning the plugins' `Task`s into PgQueuer entrypoints with database-level retries
+What is ours: turning the plugins' `JobKind`s into PgQueuer entrypoints with database-level retries
 (`DatabaseRetryEntrypointExecutor`: a failed job is queued again with a later `execute_after`,
 so a retry survives a restart too), their `Periodic`s into PgQueuer schedules that defer the
 task, and where the connections go (`SplitDriver`).
@@ -26,10 +26,8 @@ from pgqueuer.executors import DatabaseRetryEntrypointExecutor, EntrypointExecut
 from pgqueuer.models import Job as QueuedJob
 from pgqueuer.models import Schedule
 
-from app.core import Database, Job, Periodic, Task
-from app.core.database import EngineOptions
-from app.core.errors import ConfigError
-from app.core.pool import CONNECT_TIMEOUT_SECONDS
+from app.core import CONNECT_TIMEOUT_SECONDS, ConfigError, Database, EngineOptions
+from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.jobs.driver import SplitDriver
 from app.plugins.jobs.settings import JobsSettings
 
@@ -44,16 +42,16 @@ LISTENING_POLL_SECONDS = 10.0
 class Definitions:
     """Every enabled plugin's answers to the `jobs` hook, checked."""
 
-    tasks: tuple[Task, ...]
+    tasks: tuple[JobKind, ...]
     periodics: tuple[Periodic, ...]
 
     @classmethod
     def of(cls, answers: Sequence[object]) -> "Definitions":
-        tasks = [answer for answer in answers if isinstance(answer, Task)]
+        tasks = [answer for answer in answers if isinstance(answer, JobKind)]
         periodics = [answer for answer in answers if isinstance(answer, Periodic)]
-        strays = [answer for answer in answers if not isinstance(answer, Task | Periodic)]
+        strays = [answer for answer in answers if not isinstance(answer, JobKind | Periodic)]
         if strays:
-            raise ConfigError(f"the jobs hook returns Task and Periodic only, not {strays[0]!r}")
+            raise ConfigError(f"the jobs hook returns JobKind and Periodic only, not {strays[0]!r}")
         names = [task.name for task in tasks]
         twice = sorted({name for name in names if names.count(name) > 1})
         if twice:
@@ -130,7 +128,7 @@ class Worker:
             if listener is not None:
                 await listener.close()
 
-    def _handler(self, task: Task) -> Callable[[QueuedJob], Awaitable[None]]:
+    def _handler(self, task: JobKind) -> Callable[[QueuedJob], Awaitable[None]]:
         async def run(job: QueuedJob) -> None:
             payload = json.loads(job.payload) if job.payload else {}
             await task.run(Job(int(job.id), task.name, payload, job.attempts, self.database))
@@ -146,7 +144,7 @@ class Worker:
 
 
 def _retrying(
-    task: Task,
+    task: JobKind,
 ) -> Callable[[EntrypointExecutorParameters], DatabaseRetryEntrypointExecutor]:
     def executor(parameters: EntrypointExecutorParameters) -> DatabaseRetryEntrypointExecutor:
         return DatabaseRetryEntrypointExecutor(

@@ -8,30 +8,31 @@ removes the rule; `/api/v1/tasks/{task_id}/occurrence` deletes one occurrence or
 series.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from collections.abc import Sequence
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, InTransaction, hookimpl
+from app.core import Context, hookimpl
 from app.plugins.recurring.models import Recurrence
 from app.plugins.recurring.occurrences import Occurrences
 from app.plugins.recurring.routes import build_router
 from app.plugins.recurring.settings import RecurringSettings
-from app.plugins.tasks.queries import COMPLETING
+from app.plugins.tasks.api import COMPLETING, InTransaction
 
 NAME = "recurring"
 
 
 def _occurrences(context: Context) -> Occurrences:
-    return context.shared(NAME, lambda: Occurrences(context.settings_for(NAME, RecurringSettings)))
+    return context.shared(
+        NAME, lambda: Occurrences(context.settings_for(NAME, RecurringSettings), context)
+    )
 
 
 @hookimpl
 def requires() -> Sequence[str]:
-    # Its rows reference tasks; a task's writes reach it through the tasks plugin's units.
+    # Its rows reference tasks; a task's writes reach it through the tasks plugin's hook.
     return ["tasks"]
 
 
@@ -51,25 +52,9 @@ def routers(context: Context) -> Sequence[APIRouter]:
 
 
 @hookimpl
-def subscriptions(context: Context) -> Sequence[InTransaction]:
+def task_subscriptions(context: Context) -> Sequence[InTransaction]:
     # Completions only: every other task write keeps its single round trip.
     completions = InTransaction(
-        "tasks",
-        _occurrences(context).on_task_write,
-        ops=frozenset({"update"}),
-        fields=COMPLETING,
+        _occurrences(context).on_task_write, ops=frozenset({"update"}), fields=COMPLETING
     )
     return [completions]
-
-
-@hookimpl
-def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    occurrences = _occurrences(context)
-
-    @asynccontextmanager
-    async def telling(app: FastAPI) -> AsyncIterator[None]:
-        # The occurrences made are told to the app's other in-transaction subscribers.
-        occurrences.subscribers = app.state.events
-        yield
-
-    return telling

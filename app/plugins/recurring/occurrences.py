@@ -16,25 +16,30 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.core import Change, Executor, Unit, utcnow
+from app.core import Context, Executor, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.settings import RecurringSettings
-from app.plugins.tasks.models import new_task
+from app.plugins.tasks.api import TaskChange, TaskWrites, new_task
 
 # The task's fields an occurrence copies from the one before it.
 COPIED = ("title", "description", "priority", "tags")
 
 
 class Occurrences:
-    """The plugin's per-app state: its settings, and the app's in-transaction subscribers of
-    `tasks` (set when the app starts), told of each occurrence made."""
+    """The plugin's per-app state: its settings, and the app's task writes, whose subscribers
+    are told of each occurrence made."""
 
-    def __init__(self, settings: RecurringSettings) -> None:
+    def __init__(self, settings: RecurringSettings, context: Context) -> None:
         self.settings = settings
-        self.subscribers: Any = None  # the app's Events, once the app has started
+        self._context = context
 
-    async def on_task_write(self, db: Executor, change: Change) -> None:
-        """The `InTransaction("tasks", …)` handler: a completed occurrence gets its successor."""
+    @property
+    def writes(self) -> TaskWrites:
+        # Asked for once the app is assembled: the subscribers include this plugin's own.
+        return TaskWrites.of(self._context)
+
+    async def on_task_write(self, db: Executor, change: TaskChange) -> None:
+        """The `InTransaction` handler of task writes: a completed occurrence gets its successor."""
         task = change.data
         if change.op != "update" or not task or not task.get("completed"):
             return
@@ -71,9 +76,7 @@ class Occurrences:
         )
         if made is None:  # linked meanwhile (cannot happen under the lock; harmless anyway)
             return None
-        if self.subscribers is not None:  # the other subscribers hear of the new task
-            handlers = self.subscribers.in_transaction.get("tasks", [])
-            await Unit(db, "tasks", handlers).emit(made, "create", successor, 1)
+        await self.writes.tell(db, "create", successor)  # the other subscribers hear of it
         return str(made)
 
 

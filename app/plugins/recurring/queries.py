@@ -12,8 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
 from app.plugins.recurring.models import Recurrence
-from app.plugins.tasks.models import Task
-from app.plugins.tasks.queries import create_when
+from app.plugins.tasks.api import Task, create_when
 
 TASK_ID = bindparam("task_id", type_=Text)
 NOW = bindparam("now", type_=DateTime(timezone=True))

@@ -10,13 +10,13 @@ not found (404), like a missing one.
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
+from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
-from app.core import NO_NUL, OwnedDB, Writes, documented, id_or_404, invalid, new_id, utcnow
+from app.core import NO_NUL, OwnedDB, documented, id_or_404, invalid, new_id, one_or_404, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.occurrences import Occurrences
-from app.plugins.tasks import queries as task_queries
+from app.plugins.tasks import api as tasks
 
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
 TaskId = Annotated[
@@ -83,10 +83,6 @@ class RecurrenceOut(BaseModel):
     """1 when created, +1 on every change."""
 
 
-def _not_found(detail: str = "Task not found") -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, detail)
-
-
 def build_router(occurrences: Occurrences) -> APIRouter:
     router = APIRouter(prefix="/tasks/{task_id}", tags=["recurring"])
     horizon = occurrences.settings.horizon_years
@@ -113,9 +109,9 @@ def build_router(occurrences: Occurrences) -> APIRouter:
     )
     async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> RecurrenceOut:
         task_id = id_or_404(task_id, "Task")
-        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id)
-        if current is None:
-            raise _not_found()
+        current = one_or_404(
+            await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"
+        )
         due_at = current["due_at"]
         if due_at is None:
             raise invalid(
@@ -148,19 +144,18 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             now=utcnow(),
         )
         if row is None:  # the task was deleted meanwhile, or the same rule was just written
-            row = await db.fetchrow(queries.GET, task_id=task_id)
-            if row is None:
-                raise _not_found()
+            row = one_or_404(await db.fetchrow(queries.GET, task_id=task_id), "Task")
             following = upcoming(row, due_at)
         return answer(row, following)
 
     @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
     async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
-        current = await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=id_or_404(task_id, "Task"))
-        if current is None:
-            raise _not_found()
+        task_id = id_or_404(task_id, "Task")
+        current = one_or_404(
+            await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"
+        )
         if current["task_id"] is None:
-            raise _not_found("Task does not recur")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "Task does not recur")
         return answer(current, upcoming(current, current["due_at"]))
 
     @router.delete(
@@ -172,7 +167,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
     )
     async def delete_recurrence(task_id: TaskId, db: OwnedDB) -> Response:
         if await db.fetchval(queries.DELETE, task_id=id_or_404(task_id, "Task")) is None:
-            raise _not_found("No such recurring task")
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "No such recurring task")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.delete(
@@ -184,8 +179,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
     )
     async def delete_occurrence(
         task_id: TaskId,
-        request: Request,
-        writes: Writes,
+        db: OwnedDB,
         scope: Annotated[
             Literal["this", "future"],
             Query(
@@ -196,16 +190,11 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         ] = "this",
     ) -> Response:
         task_id = id_or_404(task_id, "Task")
-        async with writes.unit("tasks", atomic=scope == "this") as unit:
+        async with occurrences.writes.unit(db, atomic=scope == "this") as unit:
             if scope == "this":
-                task = await unit.db.fetchrow(task_queries.GET, id=task_id)
-                if task is None:
-                    raise _not_found()
+                task = one_or_404(await unit.db.fetchrow(tasks.GET, id=task_id), "Task")
                 await occurrences.make_next(unit.db, task_id, task)
-            deleted = await unit.db.fetchrow(task_queries.DELETE, id=task_id)
-            if deleted is None:
-                raise _not_found()
-            await unit.emit(task_id, "delete", None, deleted["version"])
+            one_or_404(await unit.write(tasks.DELETE, id=task_id), "Task")
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     return router

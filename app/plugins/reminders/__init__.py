@@ -14,7 +14,9 @@ from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import AfterCommit, ChangeSerializer, Context, InTransaction, Periodic, Task, hookimpl
+from app.core import Context, hookimpl
+from app.plugins.changes.api import AfterCommit, ChangeSerializer
+from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.reminders.feed import SERIALIZERS
 from app.plugins.reminders.firing import Reminders
 from app.plugins.reminders.models import InboxItem, Reminder, TaskSlots
@@ -45,12 +47,12 @@ def routers(context: Context) -> Sequence[APIRouter]:
 
 
 @hookimpl
-def jobs(context: Context) -> Sequence[Task | Periodic]:
+def jobs(context: Context) -> Sequence[JobKind | Periodic]:
     return Reminders.of(context).jobs()
 
 
 @hookimpl
-def subscriptions(context: Context) -> Sequence[InTransaction | AfterCommit]:
+def subscriptions(context: Context) -> Sequence[AfterCommit]:
     return [Reminders.of(context).consumer()]
 
 

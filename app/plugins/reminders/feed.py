@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.core import ChangeSerializer
+from app.plugins.changes.api import ChangeSerializer
 from app.plugins.reminders.schemas import InboxItemOut, ReminderOut
 
 

@@ -22,19 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from app.core import (
-    AfterCommit,
-    Change,
-    Context,
-    Database,
-    Executor,
-    Job,
-    Periodic,
-    Task,
-    Transaction,
-    new_id,
-    utcnow,
-)
+from app.core import Context, Database, Executor, Transaction, new_id, utcnow
+from app.plugins.changes.api import AfterCommit, Change
+from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.reminders import queries
 from app.plugins.reminders.settings import RemindersSettings
 
@@ -78,18 +68,18 @@ class Reminders:
 
     settings: RemindersSettings
     clock: Clock = field(default_factory=Clock)
-    fire_task: Task = field(init=False)
-    sweep_task: Task = field(init=False)
+    fire_task: JobKind = field(init=False)
+    sweep_task: JobKind = field(init=False)
 
     def __post_init__(self) -> None:
-        self.fire_task = Task("reminders.fire", self._fire_job)
-        self.sweep_task = Task("reminders.sweep", self._sweep_job, retries=0)
+        self.fire_task = JobKind("reminders.fire", self._fire_job)
+        self.sweep_task = JobKind("reminders.sweep", self._sweep_job, retries=0)
 
     @classmethod
     def of(cls, context: Context) -> "Reminders":
         return context.shared(NAME, lambda: cls(context.settings_for(NAME, RemindersSettings)))
 
-    def jobs(self) -> Sequence[Task | Periodic]:
+    def jobs(self) -> Sequence[JobKind | Periodic]:
         return [
             self.fire_task,
             self.sweep_task,

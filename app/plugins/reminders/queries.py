@@ -35,7 +35,7 @@ from sqlmodel import col
 
 from app.core import EARLIEST, LATEST, free_slot, take_slot
 from app.plugins.reminders.models import InboxItem, Reminder, TaskSlots
-from app.plugins.tasks.models import Task
+from app.plugins.tasks.api import Task
 
 TIME = DateTime(timezone=True)
 ID = bindparam("id", type_=Text)

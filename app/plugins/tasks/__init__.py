@@ -1,28 +1,35 @@
-"""Task: T-030
+"""Task: T-030, T-246
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The tasks plugin: each user's todo list, at `/api/v1/tasks`.
+
+It stands alone with `health` and `auth`. With the `changes` plugin its rows are in the feed
+(as `GET /tasks/{id}` shows them), and with the `jobs` plugin expired idempotency keys are
+purged: both through optional implementations of those plugins' hooks, which are called only
+when they are enabled.
 """
 
-import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from collections.abc import Sequence
+from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import ChangeSerializer, Context, hookimpl
-from app.plugins.tasks.feed import SERIALIZER
-from app.plugins.tasks.idempotency import purge_forever
+from app.core import Context, hookimpl
+from app.plugins.tasks import hookspecs
+from app.plugins.tasks.feed import task_json
+from app.plugins.tasks.idempotency import EVERY_TEN_MINUTES, purge
 from app.plugins.tasks.models import IdempotencyKey, Task
-from app.plugins.tasks.routes import router
+from app.plugins.tasks.routes import build_router
 from app.plugins.tasks.settings import TasksSettings
+
+__all__ = ["hookspecs"]
 
 
 @hookimpl
 def requires() -> Sequence[str]:
-    return ["auth", "changes"]
+    return ["auth"]
 
 
 @hookimpl
@@ -32,7 +39,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [router]
+    return [build_router(context)]
 
 
 @hookimpl
@@ -40,21 +47,21 @@ def models() -> Sequence[type[SQLModel]]:
     return [Task, IdempotencyKey]
 
 
-@hookimpl
-def change_serializers(context: Context) -> Sequence[ChangeSerializer]:
-    return [SERIALIZER]
+@hookimpl(optionalhook=True)
+def change_serializers(context: Context) -> Sequence[Any]:
+    # Called by the changes plugin only, so only when it is enabled.
+    from app.plugins.changes.api import ChangeSerializer
+
+    return [ChangeSerializer("tasks", task_json)]
 
 
-@hookimpl
-def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
-    @asynccontextmanager
-    async def purging(app: FastAPI) -> AsyncIterator[None]:
-        purger = asyncio.create_task(purge_forever(app.state.database))
-        try:
-            yield
-        finally:
-            purger.cancel()
-            with suppress(asyncio.CancelledError):
-                await purger
+@hookimpl(optionalhook=True)
+def jobs(context: Context) -> Sequence[Any]:
+    # Called by the jobs plugin only, so only when it is enabled.
+    from app.plugins.jobs.api import Job, JobKind, Periodic
 
-    return purging
+    async def purging(job: Job) -> None:
+        await purge(job.db)
+
+    kind = JobKind("tasks.purge_idempotency_keys", purging, retries=0)
+    return [kind, Periodic(kind, EVERY_TEN_MINUTES)]

@@ -21,10 +21,12 @@ import orjson
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core import Unit, Writer, documented, if_match_fails, is_id, matching_versions
+from app.core import Executor, documented, if_match_fails, is_id, matching_versions
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
+from app.plugins.tasks.writes import Operation as Write
+from app.plugins.tasks.writes import TaskWrites, Unit
 
 MAX_OPERATIONS = 100
 JSON_OPTIONS = orjson.OPT_UTC_Z
@@ -147,7 +149,7 @@ class Outcome:
 
     status: int
     body: Mapping[str, Any] | None
-    change: tuple[str, str, Mapping[str, Any] | None, int | None] | None = None  # id, op, row, v
+    change: tuple[Write, Mapping[str, Any]] | None = None  # what it wrote, and the row
 
     @property
     def failed(self) -> bool:
@@ -217,7 +219,7 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
             assert unit.db.owner is not None
             task = new_task(op.task.model_dump(), unit.db.owner, now)
             creates.append(task)
-            outcomes[index] = Outcome(201, task, (task["id"], "create", task, 1))
+            outcomes[index] = Outcome(201, task, ("create", task))
         elif isinstance(op, UpdateOperation):
             edits.append(_edit_row(op.id, op.changes.model_dump(exclude_unset=True), op.if_match))
         elif isinstance(op, CompleteOperation):
@@ -234,15 +236,15 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
     deleted = {}
     if deletes:
         rows = await unit.db.fetch(queries.DELETE_MANY, rows=_json_rows(deletes))
-        deleted = {row["id"]: row["version"] for row in rows}
+        deleted = {row["id"]: row for row in rows}
 
     missed = []
     for index, op in enumerate(operations):
         if isinstance(op, UpdateOperation | CompleteOperation) and op.id in changed:
             row = changed[op.id]
-            outcomes[index] = Outcome(200, dict(row), (op.id, "update", row, row["version"]))
+            outcomes[index] = Outcome(200, dict(row), ("update", row))
         elif isinstance(op, DeleteOperation) and op.id in deleted:
-            outcomes[index] = Outcome(204, None, (op.id, "delete", None, deleted[op.id]))
+            outcomes[index] = Outcome(204, None, ("delete", deleted[op.id]))
         elif outcomes[index] is None:
             missed.append(index)
     if missed:
@@ -264,13 +266,14 @@ def _unchanged(op: Any, task: Mapping[str, Any] | None) -> Outcome:
     return Outcome(200, dict(task))  # nothing to change: the task as it is
 
 
-async def emit(unit: Unit, outcomes: list[Outcome]) -> int | None:
-    """Tell the in-transaction subscribers, in operation order; the index of the operation a
-    subscriber refused (an `HTTPException`, which becomes its outcome), else None."""
+async def tell(unit: Unit, outcomes: list[Outcome]) -> int | None:
+    """Tell the in-transaction subscribers of each row the batch's statements returned, in
+    operation order; the index of the operation a subscriber refused (an `HTTPException`,
+    which becomes its outcome), else None."""
     for index, outcome in enumerate(outcomes):
         if outcome.change is not None:
             try:
-                await unit.emit(*outcome.change)
+                await unit.tell(*outcome.change)
             except HTTPException as exc:
                 detail = exc.detail if isinstance(exc.detail, str) else "Refused"
                 outcomes[index] = problem(exc.status_code, detail)
@@ -298,7 +301,11 @@ class Rollback(Exception):
 
 
 async def run(
-    writer: Writer, request: BatchRequest, now: datetime, claim: Mapping[str, Any] | None
+    writes: TaskWrites,
+    db: Executor,
+    request: BatchRequest,
+    now: datetime,
+    claim: Mapping[str, Any] | None,
 ) -> list[Outcome] | None:
     """The batch in one transaction: its outcomes, committed (an atomic batch with a failure:
     nothing committed, `not_applied`); None when `claim` (an `Idempotency-Key`'s parameters)
@@ -307,9 +314,9 @@ async def run(
     operations = parse(request.operations)
     while True:
         try:
-            async with writer.unit("tasks", atomic=True) as unit:
+            async with writes.unit(db, atomic=True) as unit:
                 outcomes = await execute(unit, operations, now)
-                refused = await emit(unit, outcomes)
+                refused = await tell(unit, outcomes)
                 if request.atomic and any(outcome.failed for outcome in outcomes):
                     raise Rollback(not_applied(outcomes))
                 if refused is not None:

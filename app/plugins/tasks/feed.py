@@ -9,7 +9,6 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from app.core import ChangeSerializer
 from app.plugins.tasks.schemas import TaskOut
 
 
@@ -20,5 +19,3 @@ def task_json(row: Mapping[str, Any]) -> dict[str, Any]:
         for name, value in task
     }
 
-
-SERIALIZER = ChangeSerializer("tasks", task_json)

@@ -3,7 +3,7 @@ Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
 condition that continues after a cursor. The user filter is not here: the kernel adds it to
-every statement on `Task` (`app.core.ownership`).
+every statement on `Task` (`app.core.db.ownership`).
 
 A list statement is built once per *shape* — which filters are present, the sort, whether a
 cursor continues it — with every value a bind parameter, so it is compiled once and prepared

@@ -1,11 +1,11 @@
 """Task: T-039, T-111, T-138, T-142, T-150, T-151
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
-The `/tasks` endpoints. Every statement goes through `OwnedDB`, or for writes a unit of
-`Writes`, so each one is scoped to the caller by the kernel; a task of another user is simply
+The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
+(`writes`), so each one is scoped to the caller by the kernel; a task of another user is simply
 not found (404). Each request's normal path sends one statement (`queries`); responses are
 serialised once, straight to bytes. Every write is told to the in-transaction subscribers of
-`tasks` (`unit.emit`); the unit is a transaction only when one is enabled.
+tasks from the write itself; the unit is a transaction only when one wants it.
 """
 
 from typing import Annotated, Any
@@ -19,16 +19,17 @@ from app.core import (
     KEEP_KEYS_FOR,
     LINK,
     LOCATION,
+    Context,
     Executor,
     IdempotencyKeyHeader,
     OwnedDB,
     QueryParameters,
-    Writes,
     etag,
     id_or_404,
     if_match_fails,
     if_none_match_hits,
     matching_versions,
+    one_or_404,
     page_size,
     replay_stored,
     request_hash,
@@ -39,8 +40,8 @@ from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.settings import TasksSettings
+from app.plugins.tasks.writes import TaskWrites
 
-router = APIRouter(prefix="/tasks", tags=["tasks"])
 TaskId = Annotated[
     str,
     Path(
@@ -75,10 +76,6 @@ def _json(value: Any) -> bytes:
     return orjson.dumps(value, option=JSON_OPTIONS)
 
 
-def _not_found() -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, "Task not found")
-
-
 def _precondition_failed() -> HTTPException:
     return HTTPException(
         status.HTTP_412_PRECONDITION_FAILED, "Task was changed since the given ETag; fetch it again"
@@ -96,216 +93,208 @@ def _task_response(task: Any, status_code: int = 200, **headers: str) -> Respons
 
 async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Response:
     """A write matched no row: say why (404, 412) or answer the task as it is."""
-    task = await db.fetchrow(queries.GET, id=task_id)
-    if task is None:
-        raise _not_found()
+    task = one_or_404(await db.fetchrow(queries.GET, id=task_id), "Task")
     if if_match_fails(if_match, task["id"], task["version"]):
         raise _precondition_failed()
     return _task_response(task)
 
 
-@router.get(
-    "",
-    name="list",
-    summary="List your tasks, a page at a time",
-    response_model=list[TaskOut],
-    responses={200: {"headers": LINK}},
-    openapi_extra=TASK_QUERY.openapi,
-)
-async def list_tasks(request: Request, db: OwnedDB) -> Response:
-    query = TASK_QUERY.parse(request)
-    settings: TasksSettings = request.app.state.context.settings_for("tasks", TasksSettings)
-    limit = page_size(query.limit, settings.default_page_size, settings.max_page_size)
-    after = pagination.decode(query, query.cursor) if query.cursor is not None else None
-    shape = Shape.of(query, after[0] if after else None)
-    rows = await db.fetch(statement(shape), **parameters(query, limit, after))
-    headers = {}
-    if len(rows) > limit:
-        rows = rows[:limit]
-        headers["Link"] = pagination.next_link(request.url, pagination.encode(query, rows[-1]))
-    return Response(
-        _json([dict(row) for row in rows]), media_type="application/json", headers=headers
+def build_router(context: Context) -> APIRouter:
+    router = APIRouter(prefix="/tasks", tags=["tasks"])
+    settings = context.settings_for("tasks", TasksSettings)
+    writes = TaskWrites.of(context)
+
+    @router.get(
+        "",
+        name="list",
+        summary="List your tasks, a page at a time",
+        response_model=list[TaskOut],
+        responses={200: {"headers": LINK}},
+        openapi_extra=TASK_QUERY.openapi,
     )
-
-
-@router.post(
-    "",
-    name="create",
-    summary="Create a task",
-    status_code=status.HTTP_201_CREATED,
-    response_model=TaskOut,
-    responses={
-        201: {"headers": LOCATION | ETAG | IDEMPOTENT_REPLAYED},
-        409: {
-            "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
-        },
-    },
-)
-async def create_task(
-    body: TaskCreate,
-    request: Request,
-    writes: Writes,
-    idempotency_key: IdempotencyKeyHeader,
-) -> Response:
-    values = body.model_dump()
-    now = utcnow()
-    task = new_task(values, writes.owner, now)
-    headers = {
-        "ETag": etag(task["id"], task["version"]),
-        "Location": f"{request.url.path}/{task['id']}",
-    }
-    content = _json(task)
-    async with writes.unit("tasks", "create") as unit:
-        if idempotency_key is None:
-            await unit.db.execute(queries.CREATE, **task)
-            await unit.emit(task["id"], "create", task, 1)
-            return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-        body_hash = request_hash(values)
-        created = await unit.db.fetchval(
-            queries.CREATE_ONCE,
-            key=idempotency_key,
-            request_hash=body_hash,
-            status_code=status.HTTP_201_CREATED,
-            body=orjson.loads(content),
-            headers=headers,
-            expired_before=now - KEEP_KEYS_FOR,
-            now=now,
-            **task,
+    async def list_tasks(request: Request, db: OwnedDB) -> Response:
+        query = TASK_QUERY.parse(request)
+        limit = page_size(query.limit, settings.default_page_size, settings.max_page_size)
+        after = pagination.decode(query, query.cursor) if query.cursor is not None else None
+        shape = Shape.of(query, after[0] if after else None)
+        rows = await db.fetch(statement(shape), **parameters(query, limit, after))
+        headers = {}
+        if len(rows) > limit:
+            rows = rows[:limit]
+            headers["Link"] = pagination.next_link(request.url, pagination.encode(query, rows[-1]))
+        return Response(
+            _json([dict(row) for row in rows]), media_type="application/json", headers=headers
         )
-        if created is not None:
-            await unit.emit(task["id"], "create", task, 1)
-            return Response(content, status.HTTP_201_CREATED, headers, "application/json")
-        stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
-    return replay_stored(stored, body_hash)
 
-
-@router.post(
-    "/batch",
-    name="batch",
-    summary="Apply up to 100 creates, updates, completes and deletes at once",
-    response_model=batch.BatchResponse,
-    responses={
-        200: {"headers": IDEMPOTENT_REPLAYED},
-        409: {
-            "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+    @router.post(
+        "",
+        name="create",
+        summary="Create a task",
+        status_code=status.HTTP_201_CREATED,
+        response_model=TaskOut,
+        responses={
+            201: {"headers": LOCATION | ETAG | IDEMPOTENT_REPLAYED},
+            409: {
+                "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+            },
         },
-    },
-)
-async def batch_tasks(
-    body: batch.BatchRequest, writes: Writes, idempotency_key: IdempotencyKeyHeader
-) -> Response:
-    now = utcnow()
-    body_hash = request_hash({"batch": body.model_dump()})
-    claim = None
-    if idempotency_key is not None:
-        claim = {
-            "key": idempotency_key,
-            "request_hash": body_hash,
-            "status_code": status.HTTP_200_OK,
-            "headers": {},
-            "expired_before": now - KEEP_KEYS_FOR,
-            "now": now,
+    )
+    async def create_task(
+        body: TaskCreate,
+        request: Request,
+        db: OwnedDB,
+        idempotency_key: IdempotencyKeyHeader,
+    ) -> Response:
+        values = body.model_dump()
+        now = utcnow()
+        assert db.owner is not None
+        task = new_task(values, db.owner, now)
+        headers = {
+            "ETag": etag(task["id"], task["version"]),
+            "Location": f"{request.url.path}/{task['id']}",
         }
-    outcomes = await batch.run(writes, body, now, claim)
-    if outcomes is None:  # the key was taken: its first response
-        return replay_stored(
-            await writes.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash
-        )
-    return Response(_json(batch.response(outcomes)), media_type="application/json")
+        content = _json(task)
+        async with writes.unit(db, "create") as unit:
+            if idempotency_key is None:
+                await unit.write(queries.CREATE, **task)
+                return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+            body_hash = request_hash(values)
+            created = await unit.write(
+                queries.CREATE_ONCE,
+                key=idempotency_key,
+                request_hash=body_hash,
+                status_code=status.HTTP_201_CREATED,
+                body=orjson.loads(content),
+                headers=headers,
+                expired_before=now - KEEP_KEYS_FOR,
+                now=now,
+                **task,
+            )
+            if created is not None:
+                return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+            stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
+        return replay_stored(stored, body_hash)
 
+    @router.post(
+        "/batch",
+        name="batch",
+        summary="Apply up to 100 creates, updates, completes and deletes at once",
+        response_model=batch.BatchResponse,
+        responses={
+            200: {"headers": IDEMPOTENT_REPLAYED},
+            409: {
+                "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
+            },
+        },
+    )
+    async def batch_tasks(
+        body: batch.BatchRequest, db: OwnedDB, idempotency_key: IdempotencyKeyHeader
+    ) -> Response:
+        now = utcnow()
+        body_hash = request_hash({"batch": body.model_dump()})
+        claim = None
+        if idempotency_key is not None:
+            claim = {
+                "key": idempotency_key,
+                "request_hash": body_hash,
+                "status_code": status.HTTP_200_OK,
+                "headers": {},
+                "expired_before": now - KEEP_KEYS_FOR,
+                "now": now,
+            }
+        outcomes = await batch.run(writes, db, body, now, claim)
+        if outcomes is None:  # the key was taken: its first response
+            return replay_stored(
+                await db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash
+            )
+        return Response(_json(batch.response(outcomes)), media_type="application/json")
 
-@router.get(
-    "/{task_id}",
-    name="get",
-    summary="Get a task",
-    response_model=TaskOut,
-    responses={
-        **TASK,
-        304: {"description": "`If-None-Match` names the current tag: no body", "headers": ETAG},
-        **NOT_FOUND,
-    },
-)
-async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
-    task = await db.fetchrow(queries.GET, id=id_or_404(task_id, "Task"))
-    if task is None:
-        raise _not_found()
-    if if_none_match_hits(if_none_match, task["id"], task["version"]):
-        tag = etag(task["id"], task["version"])
-        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-    return _task_response(task)
+    @router.get(
+        "/{task_id}",
+        name="get",
+        summary="Get a task",
+        response_model=TaskOut,
+        responses={
+            **TASK,
+            304: {"description": "`If-None-Match` names the current tag: no body", "headers": ETAG},
+            **NOT_FOUND,
+        },
+    )
+    async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
+        task = one_or_404(await db.fetchrow(queries.GET, id=id_or_404(task_id, "Task")), "Task")
+        if if_none_match_hits(if_none_match, task["id"], task["version"]):
+            tag = etag(task["id"], task["version"])
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+        return _task_response(task)
 
+    @router.put(
+        "/{task_id}",
+        name="put",
+        summary="Change a task (the fields sent, like PATCH)",
+        response_model=TaskOut,
+        responses={**TASK, **NOT_FOUND, **STALE},
+    )
+    @router.patch(
+        "/{task_id}",
+        name="update",
+        summary="Change a task (the fields sent)",
+        response_model=TaskOut,
+        responses={**TASK, **NOT_FOUND, **STALE},
+    )
+    async def update_task(
+        task_id: TaskId, body: TaskUpdate, db: OwnedDB, if_match: IfMatch = None
+    ) -> Response:
+        task_id = id_or_404(task_id, "Task")
+        changes = body.model_dump(exclude_unset=True)
+        if not changes:
+            return await _unchanged(db, task_id, if_match)
+        versions = matching_versions(if_match, task_id)
+        params = {"versions": versions} if versions is not None else {}
+        async with writes.unit(db, "update", changes) as unit:
+            task = await unit.write(
+                queries.update_statement(frozenset(changes), versions is not None),
+                id=task_id,
+                now=utcnow(),
+                **changes,
+                **params,
+            )
+            if task is None:
+                return await _unchanged(unit.db, task_id, if_match)
+        return _task_response(task)
 
-@router.put(
-    "/{task_id}",
-    name="put",
-    summary="Change a task (the fields sent, like PATCH)",
-    response_model=TaskOut,
-    responses={**TASK, **NOT_FOUND, **STALE},
-)
-@router.patch(
-    "/{task_id}",
-    name="update",
-    summary="Change a task (the fields sent)",
-    response_model=TaskOut,
-    responses={**TASK, **NOT_FOUND, **STALE},
-)
-async def update_task(
-    task_id: TaskId, body: TaskUpdate, writes: Writes, if_match: IfMatch = None
-) -> Response:
-    task_id = id_or_404(task_id, "Task")
-    changes = body.model_dump(exclude_unset=True)
-    if not changes:
-        return await _unchanged(writes.db, task_id, if_match)
-    versions = matching_versions(if_match, task_id)
-    params = {"versions": versions} if versions is not None else {}
-    async with writes.unit("tasks", "update", changes) as unit:
-        task = await unit.db.fetchrow(
-            queries.update_statement(frozenset(changes), versions is not None),
-            id=task_id,
-            now=utcnow(),
-            **changes,
-            **params,
-        )
-        if task is None:
-            return await _unchanged(unit.db, task_id, if_match)
-        await unit.emit(task_id, "update", task, task["version"])
-    return _task_response(task)
+    @router.patch(
+        "/{task_id}/complete",
+        name="complete",
+        summary="Mark a task completed (idempotent)",
+        response_model=TaskOut,
+        responses={**TASK, **NOT_FOUND},
+    )
+    async def complete_task(task_id: TaskId, db: OwnedDB) -> Response:
+        task_id = id_or_404(task_id, "Task")
+        async with writes.unit(db, "update", queries.COMPLETING) as unit:
+            task = await unit.write(queries.COMPLETE, id=task_id, now=utcnow())
+            if task is None:  # already completed (idempotent), or not found
+                return await _unchanged(unit.db, task_id, None)
+        return _task_response(task)
 
+    @router.delete(
+        "/{task_id}",
+        name="delete",
+        summary="Delete a task",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses={**NOT_FOUND, **STALE},
+    )
+    async def delete_task(task_id: TaskId, db: OwnedDB, if_match: IfMatch = None) -> Response:
+        task_id = id_or_404(task_id, "Task")
+        versions = matching_versions(if_match, task_id)
+        async with writes.unit(db, "delete") as unit:
+            if versions is None:
+                deleted = await unit.write(queries.DELETE, id=task_id)
+            else:
+                deleted = await unit.write(queries.DELETE_IF_MATCH, id=task_id, versions=versions)
+            if deleted is None:
+                await _unchanged(unit.db, task_id, if_match)  # 404, or 412 for a stale tag
+                raise _precondition_failed()  # the tag matched, but the task changed meanwhile
+        return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-@router.patch(
-    "/{task_id}/complete",
-    name="complete",
-    summary="Mark a task completed (idempotent)",
-    response_model=TaskOut,
-    responses={**TASK, **NOT_FOUND},
-)
-async def complete_task(task_id: TaskId, writes: Writes) -> Response:
-    task_id = id_or_404(task_id, "Task")
-    async with writes.unit("tasks", "update", queries.COMPLETING) as unit:
-        task = await unit.db.fetchrow(queries.COMPLETE, id=task_id, now=utcnow())
-        if task is None:  # already completed (idempotent), or not found
-            return await _unchanged(unit.db, task_id, None)
-        await unit.emit(task_id, "update", task, task["version"])
-    return _task_response(task)
-
-
-@router.delete(
-    "/{task_id}",
-    name="delete",
-    summary="Delete a task",
-    status_code=status.HTTP_204_NO_CONTENT,
-    responses={**NOT_FOUND, **STALE},
-)
-async def delete_task(task_id: TaskId, writes: Writes, if_match: IfMatch = None) -> Response:
-    task_id = id_or_404(task_id, "Task")
-    versions = matching_versions(if_match, task_id)
-    async with writes.unit("tasks", "delete") as unit:
-        if versions is None:
-            deleted = await unit.db.fetchrow(queries.DELETE, id=task_id)
-        else:
-            deleted = await unit.db.fetchrow(queries.DELETE_IF_MATCH, id=task_id, versions=versions)
-        if deleted is None:
-            await _unchanged(unit.db, task_id, if_match)  # 404, or 412 for a stale tag
-            raise _precondition_failed()  # the tag matched, but the task changed meanwhile
-        await unit.emit(task_id, "delete", None, deleted["version"])
-    return Response(status_code=status.HTTP_204_NO_CONTENT)
+    return router

@@ -15,7 +15,9 @@ from pydantic import BaseModel
 from sqlalchemy import text
 from sqlmodel import SQLModel
 
-from app.core import AfterCommit, Context, InTransaction, Job, Periodic, Task, hookimpl
+from app.core import Context, hookimpl
+from app.plugins.changes.api import AfterCommit
+from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.webhooks.delivery import Deliverer
 from app.plugins.webhooks.events import consumer
 from app.plugins.webhooks.models import EndpointSlots, WebhookDelivery, WebhookEndpoint
@@ -63,27 +65,28 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
 
     @asynccontextmanager
     async def outbound(app: FastAPI) -> AsyncIterator[None]:
-        # The kernel's client, open before this lifespan and closed after every plugin's (the
-        # job worker's too), so it is not taken back here: the last jobs still use it.
-        deliverer.outbound = app.state.outbound
+        # One client per process, closed by the kernel after every plugin's lifespan (the job
+        # worker's too), so it is not taken back here: the last jobs still use it.
+        await app.state.resources.enter_async_context(deliverer.client)
+        app.state.resources.callback(setattr, deliverer, "outbound", None)  # a next run: anew
         yield
 
     return outbound
 
 
 @hookimpl
-def jobs(context: Context) -> Sequence[Task | Periodic]:
+def jobs(context: Context) -> Sequence[JobKind | Periodic]:
     deliverer = _deliverer(context)
     days = deliverer.config.retention_days
 
     async def prune(job: Job) -> None:
         await job.db.execute(_PRUNE, days=days)
 
-    prune_task = Task("webhooks.prune", prune, retries=3)
+    prune_task = JobKind("webhooks.prune", prune, retries=3)
     return [deliverer.task, prune_task, Periodic(prune_task, DAILY)]
 
 
 @hookimpl
-def subscriptions(context: Context) -> Sequence[InTransaction | AfterCommit]:
+def subscriptions(context: Context) -> Sequence[AfterCommit]:
     serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
     return [consumer(_deliverer(context).task, serializers)]

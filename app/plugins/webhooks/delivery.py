@@ -23,17 +23,12 @@ from typing import Any
 
 import orjson
 
-from app.core import (
-    Job,
-    OutboundClient,
-    OutboundError,
-    Settings,
-    Task,
-    signature_headers,
-    utcnow,
-)
+from app.core import Settings, utcnow
+from app.plugins.jobs.api import Job, JobKind
 from app.plugins.webhooks import queries
+from app.plugins.webhooks.outbound import OutboundClient, OutboundError
 from app.plugins.webhooks.settings import WebhooksSettings
+from app.plugins.webhooks.signatures import signature_headers
 
 logger = logging.getLogger("todo_api")
 TASK_NAME = "webhooks.deliver"
@@ -53,13 +48,13 @@ class Deliverer:
 
     settings: Settings
     config: WebhooksSettings
-    task: Task = field(init=False)
-    # The process's outbound client (`app.state.outbound`), handed over by the plugin's
-    # lifespan: one pool of connections and one TLS context for every attempt.
+    task: JobKind = field(init=False)
+    # The process's outbound client opened by the plugin's lifespan (kept in
+    # `app.state.resources`): one pool of connections and one TLS context for every attempt.
     outbound: OutboundClient | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        self.task = Task(
+        self.task = JobKind(
             TASK_NAME,
             self.run,
             retries=3,
@@ -69,7 +64,10 @@ class Deliverer:
 
     @property
     def client(self) -> OutboundClient:
-        assert self.outbound is not None, "the webhooks plugin's lifespan hands the client over"
+        # Made on first use: a job the worker (started by an earlier plugin's lifespan) runs
+        # before this plugin's lifespan finds one too; the lifespan has it closed at the end.
+        if self.outbound is None:
+            self.outbound = OutboundClient.from_settings(self.settings)
         return self.outbound
 
     def wait(self, attempts: int) -> float | None:

@@ -13,7 +13,9 @@ from typing import Any
 
 import orjson
 
-from app.core import AfterCommit, Change, Task, Transaction, utcnow
+from app.core import Transaction, utcnow
+from app.plugins.changes.api import AfterCommit, Change
+from app.plugins.jobs.api import JobKind
 from app.plugins.webhooks import queries
 from app.plugins.webhooks.delivery import priority
 
@@ -85,7 +87,7 @@ def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -
     return {"type": kind, "timestamp": timestamp, "data": data}
 
 
-def consumer(deliver: Task, serializers: Serializers) -> AfterCommit:
+def consumer(deliver: JobKind, serializers: Serializers) -> AfterCommit:
     """The `webhooks` after-commit consumer: one SELECT of the batch's users that have an
     enabled endpoint, then for each of them one INSERT … SELECT (the deliveries to that user's
     subscribed endpoints, and how many the user had waiting), and one statement queueing a job

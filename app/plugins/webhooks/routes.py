@@ -15,19 +15,16 @@ from app.core import (
     DB,
     LOCATION,
     CurrentUser,
-    DestinationRefused,
-    OutboundClient,
-    OutboundError,
     OwnedDB,
     id_or_404,
     invalid,
     new_id,
-    new_secret,
     no_store,
     utcnow,
 )
 from app.plugins.webhooks import queries
 from app.plugins.webhooks.delivery import Deliverer
+from app.plugins.webhooks.outbound import DestinationRefused, OutboundClient, OutboundError
 from app.plugins.webhooks.schemas import (
     DeliveryOut,
     WebhookCreate,
@@ -37,6 +34,7 @@ from app.plugins.webhooks.schemas import (
     WebhookUpdate,
 )
 from app.plugins.webhooks.settings import WebhooksSettings
+from app.plugins.webhooks.signatures import new_secret
 
 EXAMPLE_ID = "9b1f2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d"
 WebhookId = Annotated[

@@ -10,7 +10,8 @@ import asyncpg
 import pytest
 from fastapi import FastAPI
 
-from app.core import ApiUser, AppClient, ConfigError, MakeUser, assert_isolated
+from app.core import ConfigError
+from app.testing import ApiUser, AppClient, MakeUser, assert_isolated
 
 
 async def new_task(user: ApiUser) -> str:

@@ -40,4 +40,4 @@ def models() -> Sequence[type[SQLModel]]:
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [build_router(context.settings_for(NAME, Settings))]
+    return [build_router(context)]

@@ -13,7 +13,7 @@ the task row is locked against deletion (`FOR KEY SHARE`) until the insert is do
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, status
+from fastapi import APIRouter, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     Boolean,
@@ -29,8 +29,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
-from app.core import OwnedDB, Problem, new_id, utcnow
-from app.plugins.tasks.models import Task
+from app.core import Context, OwnedDB, Problem, new_id, one_or_404, utcnow
+from app.plugins.tasks.api import Task
 from todo_api_checklists.models import ChecklistItem
 from todo_api_checklists.settings import Settings
 
@@ -121,45 +121,37 @@ NOT_FOUND: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _not_found(what: str) -> HTTPException:
-    return HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
-
-
-def build_router(settings: Settings) -> APIRouter:
+def build_router(context: Context) -> APIRouter:
+    settings = context.settings_for("checklists", Settings)
     router = APIRouter(prefix="/tasks/{task_id}/items", tags=["checklists"])
 
     @router.get("", responses=NOT_FOUND)
     async def list_items(task_id: str, db: OwnedDB) -> list[ItemOut]:
-        rows = await db.fetch(LIST, task_id=task_id, limit=settings.page_size)
-        if not rows:
-            raise _not_found("Task")
+        rows = one_or_404(
+            await db.fetch(LIST, task_id=task_id, limit=settings.page_size) or None, "Task"
+        )
         return [ItemOut.model_validate(dict(row)) for row in rows if row["id"] is not None]
 
     @router.post("", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
     async def create_item(task_id: str, body: ItemIn, db: OwnedDB) -> ItemOut:
         item = ItemOut(id=new_id(), task_id=task_id, created_at=utcnow(), **body.model_dump())
         values = item.model_dump()
-        if await db.fetchval(CREATE, **values) is None and not await db.fetchrow(GET, **values):
-            raise _not_found("Task")
+        if await db.fetchval(CREATE, **values) is None:
+            one_or_404(await db.fetchrow(GET, **values), "Task")
         return item
 
     @router.get("/{item_id}", responses=NOT_FOUND)
     async def get_item(task_id: str, item_id: str, db: OwnedDB) -> ItemOut:
         row = await db.fetchrow(GET, id=item_id, task_id=task_id)
-        if row is None:
-            raise _not_found("Item")
-        return ItemOut.model_validate(dict(row))
+        return ItemOut.model_validate(dict(one_or_404(row, "Item")))
 
     @router.patch("/{item_id}", responses=NOT_FOUND)
     async def change_item(task_id: str, item_id: str, body: ItemChange, db: OwnedDB) -> ItemOut:
         row = await db.fetchrow(CHANGE, id=item_id, task_id=task_id, **body.model_dump())
-        if row is None:
-            raise _not_found("Item")
-        return ItemOut.model_validate(dict(row))
+        return ItemOut.model_validate(dict(one_or_404(row, "Item")))
 
     @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
     async def delete_item(task_id: str, item_id: str, db: OwnedDB) -> None:
-        if await db.fetchval(DELETE, id=item_id, task_id=task_id) is None:
-            raise _not_found("Item")
+        one_or_404(await db.fetchval(DELETE, id=item_id, task_id=task_id), "Item")
 
     return router

@@ -4,7 +4,8 @@ Spec: specs/features/plugins.md §Writing a plugin
 An example third-party plugin: a user's private notes.
 
 Everything it needs comes from `app.core`: the hook marker, the ownership mixin and the
-user-scoped database. Its routes are protected without asking (the kernel adds authentication
+user-scoped database. The journal uses the `changes` plugin without requiring it: an optional
+implementation of its hook, which imports its `api` and is called only when it is enabled. Its routes are protected without asking (the kernel adds authentication
 to every route not marked `@public`), and its statements need no `WHERE user_id = …`: sent
 through `OwnedDB`, statements on `Owned` tables see the caller's rows only, and inserts are
 stamped with the caller. Statements are built once, at import; values are bind parameters.
@@ -21,7 +22,7 @@ docstrings and an example (`documented`).
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -29,16 +30,10 @@ from sqlalchemy import Column, DateTime, bindparam, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import (
-    AfterCommit,
-    Change,
-    Context,
-    Owned,
-    OwnedDB,
-    Transaction,
-    documented,
-    hookimpl,
-)
+from app.core import Context, Owned, OwnedDB, Transaction, documented, hookimpl
+
+if TYPE_CHECKING:
+    from app.plugins.changes.api import Change
 
 
 class Note(Owned, table=True):
@@ -83,28 +78,31 @@ class NoteOut(BaseModel):
     """When it was written (UTC)."""
 
 
-router = APIRouter(prefix="/notes", tags=["notes"])
 LIST = select(Note.id, Note.body, Note.created_at).order_by(Note.created_at)
 CREATE = insert(Note).values(
     id=bindparam("id"), body=bindparam("body"), created_at=bindparam("created_at")
 )
 
 
-@router.get("", name="list", summary="List your notes")
-async def list_notes(db: OwnedDB) -> list[NoteOut]:
-    return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
+def build_router(context: Context) -> APIRouter:
+    router = APIRouter(prefix="/notes", tags=["notes"])
 
+    @router.get("", name="list", summary="List your notes")
+    async def list_notes(db: OwnedDB) -> list[NoteOut]:
+        return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
 
-@router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
-async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
-    created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
-    await db.execute(CREATE, **created.model_dump())
-    return created
+    @router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
+    async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
+        created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
+        await db.execute(CREATE, **created.model_dump())
+        return created
+
+    return router
 
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [router]
+    return [build_router(context)]
 
 
 @hookimpl
@@ -118,7 +116,7 @@ def _just_completed(task: Mapping[str, Any] | None) -> bool:
     return bool(task and task["completed"] and task["completed_at"] == task["updated_at"])
 
 
-async def journal(transaction: Transaction, changes: Sequence[Change]) -> None:
+async def journal(transaction: Transaction, changes: Sequence["Change"]) -> None:
     for change in changes:
         if change.op == "update" and _just_completed(change.data):
             assert change.data is not None
@@ -127,6 +125,9 @@ async def journal(transaction: Transaction, changes: Sequence[Change]) -> None:
             await transaction.owned(change.user_id).execute(CREATE, **note.model_dump())
 
 
-@hookimpl
-def subscriptions(context: Context) -> Sequence[AfterCommit]:
+@hookimpl(optionalhook=True)
+def subscriptions(context: Context) -> Sequence[Any]:
+    # Called by the changes plugin only, so only when it is enabled.
+    from app.plugins.changes.api import AfterCommit
+
     return [AfterCommit("notes-journal", frozenset({"tasks"}), journal)]

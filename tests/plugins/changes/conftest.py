@@ -18,8 +18,8 @@ from fastapi import FastAPI
 
 from app.core import Database
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing.database import libpq_url, settings_for
 from harness.server import free_port
 from tests.plugins.tasks.conftest import (  # noqa: F401 (fixtures shared with the tasks tests)

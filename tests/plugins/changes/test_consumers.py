@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.core import AfterCommit, Change, Context, Transaction, hookimpl
+from app.core import Context, Transaction, hookimpl
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.changes import consumers
+from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.queries import CONSUMER_START, WATERMARK_SQL
 from app.testing.client import serving
 from app.testing.database import settings_for
@@ -117,7 +118,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
             # A second instance finds the consumer taken and leaves the batch alone.
             second = await started(outer, database_url, tmp_path / "b", recorder=other)
             app = second._transport.app  # type: ignore[attr-defined]
-            (consumer,) = app.state.events.after_commit
+            (consumer,) = app.state.context.state["changes"].consumers
             assert (await consumers.step(app.state.database, consumer)).handled == 0
             await asyncio.sleep(0.5)
             assert other.batches == []

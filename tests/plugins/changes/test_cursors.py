@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.core import ApiUser, sign_up
+from app.testing import ApiUser, sign_up
 from tests.plugins.changes.conftest import CHANGES
 from tests.plugins.tasks.conftest import TASKS
 

@@ -11,12 +11,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi import HTTPException
 
-from app.core import AfterCommit, Change, Context, Executor, InTransaction, hookimpl
-from app.core.errors import ConfigError
-from app.core.events import Events, Writer
-from app.core.pool import Database
-from app.plugins.tasks import queries
-from app.plugins.tasks.models import new_task
+from app.core import ConfigError, Context, Database, Executor, hookimpl
+from app.plugins.changes.api import AfterCommit, consumers
+from app.plugins.tasks.api import InTransaction, TaskChange, TaskWrites, new_task
+from app.plugins.tasks.queries import CREATE
 from tests.plugins.changes.conftest import QUIET, feed
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
@@ -25,8 +23,8 @@ class Daily:
     """Completing a task tagged `daily` creates its next occurrence, in the same transaction."""
 
     @hookimpl
-    def subscriptions(self, context: Context) -> Sequence[InTransaction]:
-        async def next_occurrence(db: Executor, change: Change) -> None:
+    def task_subscriptions(self, context: Context) -> Sequence[InTransaction]:
+        async def next_occurrence(db: Executor, change: TaskChange) -> None:
             task = change.data
             if change.op != "update" or not task or not task["completed"]:
                 return
@@ -36,21 +34,21 @@ class Daily:
             values = {"title": task["title"], "description": None, "completed": False}
             values |= {"priority": task["priority"], "due_at": due, "tags": task["tags"]}
             assert db.owner is not None
-            await db.execute(queries.CREATE, **new_task(values, db.owner, datetime.now(UTC)))
+            await db.execute(CREATE, **new_task(values, db.owner, datetime.now(UTC)))
 
-        return [InTransaction("tasks", next_occurrence)]
+        return [InTransaction(next_occurrence)]
 
 
 class Refusing:
     """Refuses any write that would title a task `forbidden`, after the write was sent."""
 
     @hookimpl
-    def subscriptions(self, context: Context) -> Sequence[InTransaction]:
-        async def refuse(db: Executor, change: Change) -> None:
+    def task_subscriptions(self, context: Context) -> Sequence[InTransaction]:
+        async def refuse(db: Executor, change: TaskChange) -> None:
             if change.data and change.data["title"] == "forbidden":
                 raise HTTPException(409, "refused by a subscriber")
 
-        return [InTransaction("tasks", refuse)]
+        return [InTransaction(refuse)]
 
 
 async def test_a_subscriber_writes_in_the_writing_transaction(make_client, db):
@@ -96,10 +94,10 @@ async def test_without_in_transaction_subscribers_a_write_opens_no_transaction(m
         raise AssertionError("a plain write must not open a transaction")
 
     monkeypatch.setattr(Database, "transaction", no_transaction)
-    writer = Writer(Database(pool=None), "someone", Events([]))  # type: ignore[arg-type]
-    async with writer.unit("tasks") as unit:
+    owned = Database(pool=None).owned("someone")  # type: ignore[arg-type]
+    async with TaskWrites([]).unit(owned) as unit:
         assert unit.db.owner == "someone"
-        await unit.emit("id", "create", {"title": "x"}, 1)  # nobody to tell: sends nothing
+        await unit.tell("create", {"id": "id", "title": "x", "version": 1})  # nobody: nothing
 
 
 def test_consumer_names_are_unique():
@@ -108,4 +106,4 @@ def test_consumer_names_are_unique():
 
     twice = [AfterCommit("same", frozenset({"tasks"}), handle)] * 2
     with pytest.raises(ConfigError, match="'same' is used twice"):
-        Events(twice)
+        consumers(twice)

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import httpx
 
-from app.core import AfterCommit, Change, Context, Transaction, hookimpl
+from app.core import Context, Transaction, hookimpl
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
+from app.plugins.changes.api import AfterCommit, Change
 from app.testing.client import serving
 from app.testing.database import TEST_SECRET, settings_for
 from tests.core.command_line import todo_api

@@ -15,8 +15,8 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import literal, select
 
-from app.core import Change, Context, Executor, InTransaction, hookimpl
-from app.plugins.tasks.queries import COMPLETING
+from app.core import Context, Executor, hookimpl
+from app.plugins.tasks.api import COMPLETING, InTransaction, TaskChange
 from tests.plugins.changes.conftest import QUIET
 from tests.plugins.changes.test_events import Refusing
 from tests.plugins.tasks.conftest import TASKS, User, sign_up
@@ -55,11 +55,11 @@ class Completions:
     """Wants completions only, as a recurring-tasks plugin would."""
 
     @hookimpl
-    def subscriptions(self, context: Context) -> Sequence[InTransaction]:
-        async def completed(db: Executor, change: Change) -> None:
+    def task_subscriptions(self, context: Context) -> Sequence[InTransaction]:
+        async def completed(db: Executor, change: TaskChange) -> None:
             await db.fetchval(select(literal(1)))
 
-        return [InTransaction("tasks", completed, ops=frozenset({"update"}), fields=COMPLETING)]
+        return [InTransaction(completed, ops=frozenset({"update"}), fields=COMPLETING)]
 
 
 async def test_only_the_writes_a_subscriber_wants_are_transactions(make_client, statements):

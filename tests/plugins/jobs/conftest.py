@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import text
 
 from app.core import Database
-from app.core.database import engine_options
+from app.core.db.urls import engine_options
 from app.core.settings import StatementCache
 from app.testing.plugin import AppMaker
 from tests.plugins.jobs import sample

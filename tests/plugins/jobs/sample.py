@@ -12,7 +12,8 @@ from datetime import timedelta
 
 from sqlalchemy import text
 
-from app.core import Job, Periodic, Task, hookimpl
+from app.core import hookimpl
+from app.plugins.jobs.api import Job, JobKind, Periodic
 
 CREATE = """
 CREATE TABLE job_runs (
@@ -56,12 +57,12 @@ async def hang_first_time(job: Job) -> None:
     await asyncio.Event().wait()
 
 
-ONCE = Task("sample.once", once)
-FLAKY = Task("sample.flaky", flaky, retries=3, backoff=timedelta(seconds=0.3))
-HANG = Task("sample.hang", hang_first_time)
-TICK = Task("sample.tick", once)
+ONCE = JobKind("sample.once", once)
+FLAKY = JobKind("sample.flaky", flaky, retries=3, backoff=timedelta(seconds=0.3))
+HANG = JobKind("sample.hang", hang_first_time)
+TICK = JobKind("sample.tick", once)
 
 
 @hookimpl
-def jobs(context: object) -> Sequence[Task | Periodic]:
+def jobs(context: object) -> Sequence[JobKind | Periodic]:
     return [ONCE, FLAKY, HANG, TICK, Periodic(TICK, "* * * * * *")]

@@ -17,10 +17,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from app.cli.commands import migrate_database
 from app.core import Database
-from app.core.cli import migrate_database
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.testing.database import settings_for
 from battery.postgres import Postgres, fresh_postgres
 from tests.plugins.jobs import sample

@@ -16,10 +16,10 @@ import pytest
 from sqlalchemy import text
 
 from app.core import Database, OwnershipError
-from app.core.database import listen_options
+from app.core.db.urls import listen_options
 from app.core.errors import ConfigError
-from app.core.jobs import Periodic, Task
 from app.core.settings import PoolMode
+from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.jobs.worker import Definitions
 from app.testing.database import settings_for
 from tests.plugins.jobs.conftest import eventually, runs
@@ -119,9 +119,9 @@ async def test_a_periodic_job_runs_once_per_due_time_across_instances(start_inst
 
 async def test_definitions_are_checked_at_start_up():
     with pytest.raises(ConfigError, match="defined twice"):
-        Definitions.of([ONCE, Task(ONCE.name, once)])
+        Definitions.of([ONCE, JobKind(ONCE.name, once)])
     with pytest.raises(ConfigError, match="names a task no plugin"):
-        Definitions.of([Periodic(Task("sample.unlisted", once), "* * * * *")])
+        Definitions.of([Periodic(JobKind("sample.unlisted", once), "* * * * *")])
     with pytest.raises(ConfigError, match="is not a cron"):
         Periodic(ONCE, "every day")
 

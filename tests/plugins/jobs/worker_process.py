@@ -9,8 +9,8 @@ import sys
 from pathlib import Path
 
 from app.core.app import create_app
-from app.core.plugins import load
-from app.core.plugins_file import PluginsFile
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.jobs.command import run_worker
 from app.testing.database import settings_for
 from tests.plugins.jobs import sample

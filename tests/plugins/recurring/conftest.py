@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core import sign_up as sign_up_as
+from app.testing import sign_up as sign_up_as
 from tests.plugins.tasks.conftest import QUIET, TASKS, User
 
 # The built-ins (recurring among them) without after-commit consumers working meanwhile: the

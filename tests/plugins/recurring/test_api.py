@@ -8,7 +8,7 @@ the rest of a series.
 
 import pytest
 
-from app.core import assert_isolated
+from app.testing import assert_isolated
 from tests.plugins.recurring.conftest import Recurring
 from tests.plugins.tasks.conftest import TASKS
 

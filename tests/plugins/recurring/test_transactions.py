@@ -10,7 +10,8 @@ from collections.abc import Sequence
 
 from fastapi import HTTPException
 
-from app.core import Change, Context, Executor, InTransaction, hookimpl
+from app.core import Context, Executor, hookimpl
+from app.plugins.tasks.api import InTransaction, TaskChange
 from tests.plugins.recurring.conftest import ENABLED, make
 from tests.plugins.tasks.conftest import TASKS
 
@@ -21,8 +22,8 @@ class RefusingTheNextOccurrence:
     """Hears the occurrence made (a create in the same transaction) and refuses it."""
 
     @hookimpl
-    def subscriptions(self, context: Context) -> Sequence[InTransaction]:
-        async def refuse(db: Executor, change: Change) -> None:
+    def task_subscriptions(self, context: Context) -> Sequence[InTransaction]:
+        async def refuse(db: Executor, change: TaskChange) -> None:
             task = change.data
             if change.op == "create" and task and task["title"] == "refused next":
                 # The first occurrence's create passes; the one made on completion does not.
@@ -30,7 +31,7 @@ class RefusingTheNextOccurrence:
                 if if_next:
                     raise HTTPException(409, "refused by a subscriber")
 
-        return [InTransaction("tasks", refuse)]
+        return [InTransaction(refuse)]
 
 
 async def test_a_failure_while_making_the_next_occurrence_rolls_the_completion_back(

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 
-from app.core import ApiUser, AppClient, sign_up
-from app.core.plugins_file import DEFAULT_ENABLED
+from app.core.plugins.plugins_file import DEFAULT_ENABLED
 from app.plugins.reminders.firing import Reminders
+from app.testing import ApiUser, AppClient, sign_up
 from app.testing.plugin import AppMaker
 
 ENABLED = DEFAULT_ENABLED

@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from app.core import AppClient
 from app.plugins.reminders.firing import fire_due
+from app.testing import AppClient
 from tests.plugins.reminders.conftest import (
     INBOX,
     add_reminder,

@@ -8,8 +8,8 @@ tasks (completed, deleted, un-completed, due_at moved); the inbox reaches the ow
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from app.core import AppClient
 from app.plugins.reminders.firing import fire, fire_due
+from app.testing import AppClient
 from tests.plugins.reminders.conftest import (
     INBOX,
     add_reminder,

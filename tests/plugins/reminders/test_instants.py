@@ -10,8 +10,8 @@ What fires at the edge is answered with offsets, in the inbox and in the feed.
 import asyncpg
 import pytest
 
-from app.core import AppClient
 from app.plugins.reminders.firing import fire_due
+from app.testing import AppClient
 from tests.plugins.reminders.conftest import INBOX, add_reminder, new_task, reminders_of, state
 from tests.plugins.tasks.instants import BOUND_IDS, BOUNDS, CALENDAR_EDGES, naked_datetimes, utc
 

@@ -9,9 +9,9 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
-from app.core import ApiUser, AppClient, assert_isolated, sign_up
-from app.core.plugins_file import DEFAULT_ENABLED
+from app.core.plugins.plugins_file import DEFAULT_ENABLED
 from app.plugins.reminders.firing import fire_due
+from app.testing import ApiUser, AppClient, assert_isolated, sign_up
 from tests.plugins.reminders.conftest import INBOX, add_reminder, new_task, reminders_of, state
 
 

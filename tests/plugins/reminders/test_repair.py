@@ -11,8 +11,8 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from app.core import AppClient
 from app.plugins.reminders.firing import fire_due
+from app.testing import AppClient
 from tests.plugins.reminders.conftest import INBOX, add_reminder, new_task, state
 from tests.plugins.tasks.instants import downgrade, naked_datetimes, upgrade
 

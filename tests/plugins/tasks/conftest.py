@@ -12,9 +12,9 @@ from typing import Any
 import httpx
 import pytest
 
-from app.core import ApiUser
-from app.core import sign_up as sign_up_as
-from app.core.plugins_file import DEFAULT_ENABLED
+from app.core.plugins.plugins_file import DEFAULT_ENABLED
+from app.testing import ApiUser
+from app.testing import sign_up as sign_up_as
 from app.testing.plugin import AppMaker
 
 TASKS = "/api/v1/tasks"

@@ -14,11 +14,11 @@ from typing import Any
 from alembic import command
 from sqlalchemy import Connection
 
+from app.cli.commands import migrate_database
 from app.core import Context
-from app.core.cli import migrate_database
-from app.core.database import create_engine
-from app.core.plugins import load
-from app.core.plugins_file import DEFAULT_ENABLED, PluginsFile
+from app.core.db.urls import create_engine
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing.database import settings_for
 
 # (at the edge, one microsecond beyond it)

@@ -12,10 +12,11 @@ import uuid
 import pytest
 from sqlalchemy import delete, insert, select, text, update
 
-from app.core import Database, OwnershipError, assert_isolated
-from app.core.database import engine_options
+from app.core import Database, OwnershipError
+from app.core.db.urls import engine_options
 from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
+from app.testing import assert_isolated
 from tests.plugins.tasks.conftest import TASKS, User
 
 # A body valid for every task route that takes one, so validation cannot answer before

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from app.core import ApiUser, sign_up
+from app.testing import ApiUser, sign_up
 from app.testing.plugin import AppMaker
 
 ENABLED = ("health", "auth", "changes", "jobs", "tasks", "webhooks")

@@ -14,7 +14,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.core import ApiUser, sign_up
+from app.testing import ApiUser, sign_up
 from tests.plugins.webhooks.conftest import (
     ENABLED,
     FAST,

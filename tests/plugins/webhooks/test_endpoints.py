@@ -10,7 +10,7 @@ import asyncio
 
 import pytest
 
-from app.core import ApiUser, assert_isolated, sign_up
+from app.testing import ApiUser, assert_isolated, sign_up
 from tests.plugins.webhooks.conftest import (
     ENABLED,
     TASKS,

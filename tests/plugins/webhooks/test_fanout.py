@@ -13,7 +13,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.core import ApiUser, sign_up
+from app.testing import ApiUser, sign_up
 from tests.plugins.webhooks.conftest import TASKS, Receiver, eventually, register
 
 BATCH = f"{TASKS}/batch"

@@ -8,7 +8,7 @@ database, and a deleted endpoint gives its slot back; another user is not affect
 import asyncio
 from dataclasses import replace
 
-from app.core import ApiUser, sign_up
+from app.testing import ApiUser, sign_up
 from tests.plugins.webhooks.conftest import WEBHOOKS, register
 
 LIMIT = 20

@@ -10,6 +10,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from app.core import owner_column
+
 revision = "auth_0001"
 down_revision = None
 branch_labels = ("auth",)
@@ -40,9 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "refresh_tokens",
         sa.Column("token_hash", sa.Text(), primary_key=True),
-        sa.Column(
-            "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner_column("refresh_tokens"),
         sa.Column("family_id", sa.Text(), nullable=False),
         _timestamp("created_at"),
         _timestamp("expires_at"),

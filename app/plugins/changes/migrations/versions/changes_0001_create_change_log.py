@@ -18,7 +18,7 @@ depends_on = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
 
-# Called by the row triggers the kernel attaches to every tracked table (app.core.feed), with
+# Called by the row triggers the kernel attaches to every tracked table (app.plugins.changes.triggers), with
 # the table's primary key column as its argument. It records the write in the writing
 # transaction, with that transaction's id (the feed's watermark orders by it), and notifies
 # listeners with the user's id only: the payload stays small, the data is read from the log.

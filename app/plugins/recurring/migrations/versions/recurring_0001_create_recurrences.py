@@ -10,6 +10,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from app.core import owner_column
+
 revision = "recurring_0001"
 down_revision = None
 branch_labels = ("recurring",)
@@ -29,11 +31,7 @@ def upgrade() -> None:
             sa.ForeignKey("tasks.id", ondelete="CASCADE"),
             primary_key=True,
         ),
-        # The default constraint name, recurrences_user_id_fkey, tells a write for a deleted
-        # user (401) apart.
-        sa.Column(
-            "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner_column("recurrences"),
         sa.Column("series_id", sa.Text(), nullable=False),
         sa.Column("rule", sa.Text(), nullable=False),
         sa.Column("timezone", sa.Text(), nullable=False),

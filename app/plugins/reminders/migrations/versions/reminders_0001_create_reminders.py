@@ -10,6 +10,8 @@ Revises:
 import sqlalchemy as sa
 from alembic import op
 
+from app.core import owner_column
+
 revision = "reminders_0001"
 down_revision = None
 branch_labels = ("reminders",)
@@ -19,19 +21,11 @@ depends_on = "tasks_0001"
 TIMESTAMP = sa.DateTime(timezone=True)
 
 
-def _user() -> sa.Column:
-    # The default constraint name, <table>_user_id_fkey, is how the kernel tells a write for a
-    # deleted user (401) from other errors.
-    return sa.Column(
-        "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-
-
 def upgrade() -> None:
     op.create_table(
         "reminders",
         sa.Column("id", sa.Text(), primary_key=True),
-        _user(),
+        owner_column("reminders"),
         sa.Column(
             "task_id", sa.Text(), sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False
         ),
@@ -65,7 +59,7 @@ def upgrade() -> None:
     op.create_table(
         "reminders_inbox",
         sa.Column("id", sa.Text(), primary_key=True),
-        _user(),
+        owner_column("reminders_inbox"),
         # No foreign keys: an item outlives its reminder and its task.
         sa.Column("reminder_id", sa.Text(), nullable=False),
         sa.Column("task_id", sa.Text(), nullable=False),

@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from app.core import owner_column
+
 revision = "tasks_0001"
 down_revision = None
 branch_labels = ("tasks",)
@@ -40,9 +42,7 @@ def upgrade() -> None:
     op.create_table(
         "tasks",
         sa.Column("id", sa.Text(), primary_key=True),
-        sa.Column(
-            "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner_column("tasks"),
         sa.Column("title", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("completed", sa.Boolean(), nullable=False, server_default=sa.false()),
@@ -75,9 +75,7 @@ def upgrade() -> None:
 
     op.create_table(
         "task_idempotency_keys",
-        sa.Column(
-            "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner_column("task_idempotency_keys"),
         sa.Column("key", sa.Text(), nullable=False),
         sa.Column("request_hash", sa.Text(), nullable=False),
         sa.Column("status_code", sa.SmallInteger(), nullable=False),

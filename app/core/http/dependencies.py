@@ -1,0 +1,89 @@
+"""Task: T-006
+Spec: specs/features/authentication.md §Shared authentication hook
+
+The request-time edges plugins depend on: the database, and the current user.
+
+`CurrentUser` is the one way a plugin learns who is calling. It awaits the authenticators the
+plugins returned from the `authenticator` hook; the kernel adds it to every plugin route that is
+not marked `@public`, so a route cannot be left open by forgetting it. `OwnedDB` is the database
+scoped to that user (`app.core.db.ownership`).
+
+Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker thread,
+which costs more than the work it does.
+"""
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import OAuth2PasswordBearer
+
+from app.core.db.pool import Database, Executor
+from app.core.http.principal import AuthenticationError, Authenticator, Principal
+
+# The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
+# tokens is the authentication plugin's to say (`@token_endpoint`); the OpenAPI document names
+# it (`app.core.http.openapi`). Only the Authorization header is read, never the query string.
+bearer = OAuth2PasswordBearer(tokenUrl="", auto_error=False)
+
+
+async def _database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+DB = Annotated[Database, Depends(_database)]
+
+
+def _unauthorized(detail: str) -> HTTPException:
+    return HTTPException(
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+    )
+
+
+PRINCIPAL_KEY = "todo_api.principal"
+
+
+async def _authenticate(request: Request, token: str | None) -> Principal:
+    """Who the bearer token names, asked of the authenticators once per request."""
+    known: Principal | None = request.scope.get(PRINCIPAL_KEY)
+    if known is not None:
+        return known
+    if not token:
+        raise _unauthorized("Not authenticated")
+    database: Database = request.app.state.database
+    authenticators: list[Authenticator] = request.app.state.authenticators
+    for authenticate in authenticators:
+        try:
+            principal = await authenticate(token, database)
+        except AuthenticationError as exc:
+            raise _unauthorized(str(exc)) from None
+        if principal is not None:
+            request.scope[PRINCIPAL_KEY] = principal
+            return principal
+    raise _unauthorized("Invalid token")
+
+
+async def current_user(
+    request: Request, token: Annotated[str | None, Security(bearer)]
+) -> Principal:
+    return await _authenticate(request, token)
+
+
+CurrentUser = Annotated[Principal, Depends(current_user)]
+
+
+async def owned_database(
+    request: Request, token: Annotated[str | None, Security(bearer)]
+) -> Executor:
+    # Authenticates by itself rather than through `CurrentUser`: on the hottest routes this is
+    # the only dependency FastAPI has to solve.
+    user = await _authenticate(request, token)
+    database: Database = request.app.state.database
+    return database.owned(user.id)
+
+
+OwnedDB = Annotated[Executor, Depends(owned_database)]
+# Dependencies that authenticate: a route using one needs no other.
+AUTHENTICATING = (current_user, owned_database)
+# Dependencies that may reach the database (authenticating may look the user up).
+USING_DATABASE = (_database, *AUTHENTICATING)

@@ -1,0 +1,28 @@
+"""Task: T-151
+Spec: specs/features/plugins.md §Plugin author API
+
+`documented(example)`: a pydantic model config for models that appear in the OpenAPI document.
+Each field's docstring becomes its description, and the model's example is the one the docs
+page shows for a body and gives each field its example (`app.core.http.openapi`), so a
+generated client documents every field and nothing is made up from a pattern.
+
+```python
+class NoteIn(BaseModel):
+    model_config = documented({"body": "Call the plumber"}, extra="forbid")
+
+    body: str
+    \"\"\"What to remember, 1 to 1000 characters.\"\"\"
+```
+"""
+
+from typing import Any, Unpack
+
+from pydantic import ConfigDict
+from pydantic.config import JsonDict
+
+
+def documented(*examples: dict[str, Any], **config: Unpack[ConfigDict]) -> ConfigDict:
+    """The first example is the one shown; a field missing from it takes its example from the
+    next one that has it. `config` is the rest of the model's `ConfigDict` (`extra="forbid"`)."""
+    extra: JsonDict = {"examples": list(examples)}
+    return ConfigDict(use_attribute_docstrings=True, json_schema_extra=extra, **config)

@@ -1,0 +1,65 @@
+"""Task: T-071, T-006, T-247
+Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits
+
+Marks a route's endpoint carries for the kernel: attributes on the function. `@public` is read
+when the router is mounted, `@token_endpoint` when the OpenAPI document is built, the others by
+the edge from `scope["endpoint"]` once the router has matched the request (nothing until then).
+
+```python
+@router.post("/upload")
+@body_limit(10 * 1024 * 1024)
+async def upload(...): ...
+```
+"""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def public(endpoint: F) -> F:
+    """Mark a route's endpoint as open to anonymous callers (put it under `@router.get(...)`)."""
+    endpoint.__todo_api_public__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_public(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_public__", False) is True
+
+
+def token_endpoint(endpoint: F) -> F:
+    """The route that issues bearer tokens (OAuth2 password flow): the docs page's Authorize
+    button posts to it. The kernel names no plugin's paths, so the authentication plugin says."""
+    endpoint.__todo_api_token_endpoint__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_token_endpoint(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_token_endpoint__", False) is True
+
+
+def no_store(endpoint: F) -> F:
+    """Answers of this route, errors included, carry `Cache-Control: no-store` (tokens, secrets)."""
+    endpoint.__todo_api_no_store__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_no_store(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_no_store__", False)
+
+
+def body_limit(max_bytes: int) -> Callable[[F], F]:
+    """This route takes request bodies up to `max_bytes`, instead of `MAX_BODY_BYTES`."""
+    if max_bytes < 0:
+        raise ValueError(f"a body limit is a number of bytes, not {max_bytes}")
+
+    def mark(endpoint: F) -> F:
+        endpoint.__todo_api_body_limit__ = max_bytes  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def body_limit_of(endpoint: object, default: int) -> int:
+    return getattr(endpoint, "__todo_api_body_limit__", default)

@@ -1,0 +1,299 @@
+"""Task: T-150, T-151
+Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API
+
+The OpenAPI document, made to tell the truth about every route of every plugin without the
+plugin writing it. FastAPI's own document is completed once, the first time it is asked for
+(never per request), from what the kernel knows about each route:
+
+- every request may be refused by the edge (400: more than 100 query parameters); a route with
+  a body answers 400 for one that is not JSON, 413 past its limit and 422;
+- a route that validates something (a body, a query model, a parameter that is more than free
+  text) answers 422 — a plain `{task_id}` that names nothing is a 404, not a 422;
+- a route that authenticates answers 401 with `WWW-Authenticate`, and like any route reaching
+  the database, 503 with `Retry-After`;
+- every error is `application/problem+json` (`Problem`; a 422 is a `ValidationProblem`, whose
+  `errors` are always there), and every answer carries `X-Request-ID`.
+
+A route states what only it knows with FastAPI's own `responses=`: a status and its
+description (`{404: {"description": "No such task"}}`) — the kernel gives every error status
+its problem body — and the headers of an answer, from the fragments below
+(`{201: {"headers": LOCATION | ETAG}}`).
+
+Clients generated from the document read well: an operation is `<tag>_<route name>`
+(`tasks_list`, `auth_token`), a body FastAPI assembles from form fields is named after its
+operation (`AuthTokenForm`), a model's example fills in the examples of its fields and is the
+example of a body it describes, and each parameter shows the first example of its schema.
+"""
+
+import re
+from collections.abc import Iterator
+from importlib.resources import files
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute, RouteContext, iter_route_contexts
+from pydantic.json_schema import models_json_schema
+
+from app.core.errors import ConfigError
+from app.core.http import problems
+from app.core.http.dependencies import AUTHENTICATING, USING_DATABASE
+from app.core.http.marks import is_token_endpoint
+
+REF = "#/components/schemas/"
+CONVENTIONS = "specs/api/conventions.md"
+# Kernel-made schemas an operation carries along (app.core.http.parameters): moved into the components.
+SCHEMAS_KEY = "x-todo-api-schemas"
+# What FastAPI declares for its own 422, replaced by the problem it really is.
+_FASTAPI_SCHEMAS = ("HTTPValidationError", "ValidationError")
+# A parameter whose schema says no more than "text" cannot fail validation.
+_CONSTRAINTS = {"pattern", "minLength", "maxLength", "format", "enum", "const"}
+
+
+def header(description: str, example: str, *, required: bool = True) -> dict[str, Any]:
+    """An OpenAPI header object."""
+    return {
+        "description": description,
+        "required": required,
+        "schema": {"type": "string"},
+        "example": example,
+    }
+
+
+REQUEST_ID = {
+    problems.REQUEST_ID_HEADER: header(
+        "This request's id, as in the server log; quote it when reporting a problem",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+    )
+}
+ETAG = {
+    "ETag": header(
+        "The task's current entity tag: send it in `If-Match` to update only that version, "
+        "or in `If-None-Match` to be told it has not changed",
+        '"3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47.3"',
+    )
+}
+LOCATION = {"Location": header("The path of what was created", "/api/v1/tasks/3f2b8c1e")}
+LINK = {
+    "Link": header(
+        'The next page, `<url>; rel="next"`; absent on the last page',
+        '</api/v1/tasks?limit=50&cursor=eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNSJ9>; rel="next"',
+        required=False,
+    )
+}
+RETRY_AFTER = {"Retry-After": header("Seconds to wait before trying again", "30")}
+WWW_AUTHENTICATE = {"WWW-Authenticate": header("How to authenticate: a bearer token", "Bearer")}
+IDEMPOTENT_REPLAYED = {
+    "Idempotent-Replayed": header(
+        "`true` when this is the stored answer to an earlier request with the same "
+        "`Idempotency-Key`; nothing was created this time",
+        "true",
+        required=False,
+    )
+}
+_STATUS_HEADERS = {401: WWW_AUTHENTICATE, 429: RETRY_AFTER, 503: RETRY_AFTER}
+
+INVALID_REQUEST = "Invalid request: `errors` lists what is wrong, field by field"
+_DESCRIPTIONS = {
+    400: "Malformed request: more than 100 query parameters",
+    401: "No valid bearer token: `Not authenticated`, `Invalid token` or `Token expired`",
+    404: "Not found",
+    409: "Conflict",
+    412: "The `If-Match` tag is not the current one",
+    413: "The request body is larger than this route takes; the connection is then closed",
+    422: INVALID_REQUEST,
+    429: "Too many attempts; wait `Retry-After` seconds",
+    503: "The database is unavailable; retry after `Retry-After` seconds",
+}
+_BODY_400 = (
+    "Malformed request: a body that is not JSON (or not UTF-8), or more than 100 query parameters"
+)
+
+
+def operation_id(route: APIRoute) -> str:
+    """`<first tag>_<route name>`: the route's `name=`, else its endpoint's name."""
+    if not route.tags:
+        return route.name
+    tag = str(getattr(route.tags[0], "value", route.tags[0]))
+    return route.name if route.name.startswith(f"{tag}_") else f"{tag}_{route.name}"
+
+
+def _operations(app: FastAPI) -> Iterator[tuple[RouteContext, str]]:
+    for context in iter_route_contexts(app.routes):
+        if isinstance(context.original_route, APIRoute) and context.include_in_schema:
+            for method in sorted(context.methods or ()):
+                yield context, method
+
+
+def check_operation_ids(app: FastAPI) -> None:
+    """Two operations with one id would make one client method shadow another: refuse."""
+    seen: dict[str, str] = {}
+    for context, method in _operations(app):
+        name = context.operation_id or context.unique_id
+        where = f"{method} {context.path_format}"
+        if name in seen:
+            raise ConfigError(
+                f"operation id {name!r} of {where} is also {seen[name]}'s: give one of the "
+                "routes another name= (operation ids are <tag>_<route name>)"
+            )
+        seen[name] = where
+
+
+def install(app: FastAPI) -> None:
+    check_operation_ids(app)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            document = FastAPI.openapi(app)
+            app.openapi_schema = None  # cached only once complete
+            app.openapi_schema = _complete(app, document)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def description() -> str:
+    """What every client must know, shown atop the docs page: specs/api/conventions.md, at the
+    top of a checkout or `app.specs` in a wheel."""
+    checkout = Path(__file__).resolve().parents[3] / CONVENTIONS
+    source = checkout if checkout.is_file() else files("app.specs").joinpath("api/conventions.md")
+    return source.read_text(encoding="utf-8")
+
+
+def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
+    document["info"]["description"] = description()
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for context, method in _operations(app):
+        if is_token_endpoint(getattr(context.original_route, "endpoint", None)):
+            _token_url(document, str(context.path_format))
+        operation = document["paths"][context.path_format][method.lower()]
+        schemas.update(operation.pop(SCHEMAS_KEY, {}))
+        _complete_operation(operation, _dependencies(context))
+    for name in _FASTAPI_SCHEMAS:
+        schemas.pop(name, None)
+    _, problem_schemas = models_json_schema(
+        [(problems.Problem, "serialization"), (problems.ValidationProblem, "serialization")],
+        ref_template=REF + "{model}",
+    )
+    schemas.update(problem_schemas["$defs"])
+    _name_bodies(document)
+    for schema in schemas.values():
+        _examples_of_fields(schema)
+    _examples_of_bodies(document)
+    return document
+
+
+def _token_url(document: dict[str, Any], path: str) -> None:
+    for scheme in document["components"].get("securitySchemes", {}).values():
+        if "password" in scheme.get("flows", {}):
+            scheme["flows"]["password"]["tokenUrl"] = path
+
+
+def _dependencies(context: RouteContext) -> set[object]:
+    calls, pending = set(), [context.dependant]
+    while pending:
+        dependant = pending.pop()
+        calls.add(dependant.call)
+        pending.extend(dependant.dependencies)
+    return calls
+
+
+def _complete_operation(operation: dict[str, Any], calls: set[object]) -> None:
+    responses: dict[str, Any] = operation["responses"]
+    if _is_fastapis_422(responses.get("422")):
+        del responses["422"]
+    parameters = operation.get("parameters", [])
+    for parameter in parameters:
+        examples = parameter.get("schema", {}).get("examples")
+        if examples and "example" not in parameter:
+            parameter["example"] = examples[0]
+    body = "requestBody" in operation
+    authenticates = any(call in calls for call in AUTHENTICATING)
+    statuses = {400: _BODY_400 if body else _DESCRIPTIONS[400]}
+    if body:
+        statuses[413] = _DESCRIPTIONS[413]
+    if body or any(_can_fail(parameter) for parameter in parameters):
+        statuses[422] = _DESCRIPTIONS[422]
+    if authenticates:
+        statuses[401] = _DESCRIPTIONS[401]
+    if any(call in calls for call in USING_DATABASE):
+        statuses[503] = _DESCRIPTIONS[503]
+    for status, text in statuses.items():
+        responses.setdefault(str(status), {"description": text})
+    for code, response in responses.items():
+        status = int(code)
+        if status >= 400:
+            if not response.get("description") or response["description"] == "Successful Response":
+                response["description"] = _DESCRIPTIONS.get(status, "Error")
+            schema = "ValidationProblem" if status == 422 else "Problem"
+            response["content"] = {problems.MEDIA_TYPE: {"schema": {"$ref": REF + schema}}}
+        response["headers"] = (
+            REQUEST_ID | _STATUS_HEADERS.get(status, {}) | response.get("headers", {})
+        )
+    operation["responses"] = dict(sorted(responses.items()))
+
+
+def _is_fastapis_422(response: dict[str, Any] | None) -> bool:
+    schema = (response or {}).get("content", {}).get("application/json", {}).get("schema", {})
+    return bool(schema.get("$ref") == REF + "HTTPValidationError")
+
+
+def _can_fail(parameter: dict[str, Any]) -> bool:
+    if parameter.get("required") and parameter["in"] != "path":
+        return True  # missing
+    schema = parameter.get("schema", {})
+    options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
+    return not all(s.get("type") == "string" and not s.keys() & _CONSTRAINTS for s in options)
+
+
+def _name_bodies(document: dict[str, Any]) -> None:
+    """FastAPI names a body it assembles from several fields `Body_<operation id>`: name it
+    after the operation instead (`AuthTokenForm`), as a generated client's class."""
+    schemas = document["components"]["schemas"]
+    renamed: dict[str, str] = {}
+    for path in document["paths"].values():
+        for operation in path.values():
+            for media_type, content in operation.get("requestBody", {}).get("content", {}).items():
+                ref = content.get("schema", {}).get("$ref", "")
+                old = ref.removeprefix(REF)
+                if not old.startswith("Body_"):
+                    continue
+                kind = "Body" if "json" in media_type else "Form"
+                new = re.sub(r"(?:^|_)(.)", _upper, operation["operationId"]) + kind
+                renamed[old] = new
+                content["schema"]["$ref"] = REF + new
+    for old, new in renamed.items():
+        schema = schemas[new] = schemas.pop(old) | {"title": new}
+        fields = schema.get("properties", {}).items()
+        example = {name: field["examples"][0] for name, field in fields if field.get("examples")}
+        schema.setdefault("examples", [example])
+
+
+def _examples_of_bodies(document: dict[str, Any]) -> None:
+    """A request body shows its model's example (Swagger UI's "Example Value"), so the docs
+    page never fills one in with text made up from a pattern."""
+    schemas = document["components"]["schemas"]
+    for path in document["paths"].values():
+        for operation in path.values():
+            for content in operation.get("requestBody", {}).get("content", {}).values():
+                schema = content.get("schema", {})
+                # An optional body is `anyOf: [<model>, null]`.
+                refs = [option.get("$ref", "") for option in schema.get("anyOf", [schema])]
+                name = next((ref for ref in refs if ref), "").removeprefix(REF)
+                examples = schemas.get(name, {}).get("examples")
+                if examples and "example" not in content:
+                    content["example"] = examples[0]
+
+
+def _upper(match: re.Match[str]) -> str:
+    return match.group(1).upper()
+
+
+def _examples_of_fields(schema: dict[str, Any]) -> None:
+    """A model's examples document each of its fields (the first that has it), unless a field
+    has its own."""
+    examples = [example for example in schema.get("examples", []) if isinstance(example, dict)]
+    for name, field in schema.get("properties", {}).items():
+        found = next((example[name] for example in examples if name in example), None)
+        if found is not None and "examples" not in field:
+            field["examples"] = [found]

@@ -1,0 +1,121 @@
+"""Task: T-005, T-061
+Spec: specs/features/plugins.md §Loading
+
+Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module global.
+
+Order matters and follows pluggy's own advice: names that are installed but not enabled are
+blocked with `set_blocked` *before* entry points are loaded, so a disabled third-party plugin is
+never imported; built-ins are registered by name; the hookspecs enabled plugins declare for
+others (their `hookspecs` module) are added; `check_pending()` then turns a misspelled hook name
+into an error instead of a silently ignored function.
+"""
+
+import importlib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pluggy
+from pydantic import BaseModel, ValidationError
+
+from app.core.db.migrations import Migrations
+from app.core.errors import ConfigError
+from app.core.plugins import hookspecs
+from app.core.plugins.context import Context
+from app.core.plugins.installed import ENTRY_POINT_GROUP, installed_plugins
+from app.core.plugins.plugins_file import PluginsFile
+from app.core.settings import Settings
+
+
+def load(
+    settings: Settings,
+    plugins_file: PluginsFile | None = None,
+    extra: Mapping[str, object] | None = None,
+) -> Context:
+    """Load, check and configure the enabled plugins; raise `ConfigError` naming the fix.
+
+    `extra` registers plugin objects by name on top of plugins.toml (for embedding the app, and
+    for tests); they are always enabled, in place of any installed plugin of the same name.
+    """
+    # A PLUGINS_FILE the operator set must exist; the default one may be absent.
+    required = "plugins_file" in settings.model_fields_set
+    extra = extra or {}
+    plugins_file = plugins_file or PluginsFile.read(settings.plugins_file, required)
+    # An extra stands in for an installed plugin of its name: which packages this environment
+    # holds must not change what a test (or an embedding app) registers.
+    installed = {name: found for name, found in installed_plugins().items() if name not in extra}
+    unknown = [name for name in plugins_file.enabled if name not in installed]
+    if unknown:
+        raise ConfigError(
+            f"{settings.plugins_file}: unknown plugin {', '.join(map(repr, unknown))} in [plugins] "
+            f"enabled; installed plugins are {', '.join(sorted(installed))}"
+        )
+
+    manager = pluggy.PluginManager(hookspecs.PROJECT)
+    manager.add_hookspecs(hookspecs)
+    for name in installed.keys() - set(plugins_file.enabled):
+        manager.set_blocked(name)
+    for name in plugins_file.enabled:
+        if installed[name].source == "built-in":
+            manager.register(importlib.import_module(installed[name].module), name=name)
+    for name, plugin in extra.items():
+        manager.register(plugin, name=name)
+    manager.load_setuptools_entrypoints(ENTRY_POINT_GROUP)
+    enabled = (*plugins_file.enabled, *extra)
+    # Before the hooks are checked: a plugin implementing the hooks of one it requires (the
+    # `jobs` hook) is told to enable that one, not that its hook is unknown.
+    _check_requirements(manager, enabled, settings.plugins_file)
+    for plugin in manager.get_plugins():
+        specs = getattr(plugin, "hookspecs", None)
+        if specs is not None:  # a plugin's own hooks, for the plugins built on it
+            manager.add_hookspecs(specs)
+    try:
+        manager.check_pending()
+    except pluggy.PluginValidationError as exc:
+        raise ConfigError(f"{exc} (a misspelled hook name?)") from None
+    return Context(
+        settings=settings,
+        plugin_manager=manager,
+        enabled=enabled,
+        migrations=Migrations(installed.values(), enabled),
+        plugin_settings=_validate_settings(manager, plugins_file, settings.plugins_file),
+    )
+
+
+def per_plugin(hook: pluggy.HookCaller, **kwargs: object) -> Iterable[tuple[str, Any]]:
+    """Call `hook` plugin by plugin, in registration order, keeping who answered what."""
+    for impl in hook.get_hookimpls():
+        yield impl.plugin_name, impl.function(**{name: kwargs[name] for name in impl.argnames})
+
+
+def _check_requirements(
+    manager: pluggy.PluginManager, enabled: tuple[str, ...], source: Path
+) -> None:
+    for name, needed in per_plugin(manager.hook.requires):
+        missing = [required for required in needed if required not in enabled]
+        if missing:
+            raise ConfigError(
+                f"plugin {name!r} requires {', '.join(map(repr, missing))}: add "
+                f"{', '.join(map(repr, missing))} to [plugins] enabled in {source} "
+                f"or disable {name!r}"
+            )
+
+
+def _validate_settings(
+    manager: pluggy.PluginManager, plugins_file: PluginsFile, source: Path
+) -> dict[str, BaseModel]:
+    validated: dict[str, BaseModel] = {}
+    for name, model in per_plugin(manager.hook.settings_model):
+        assert isinstance(model, type) and issubclass(model, BaseModel)
+        try:
+            validated[name] = model.model_validate(plugins_file.tables.get(name, {}))
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(map(str, error['loc'])) or name}: {error['msg']}"
+                for error in exc.errors()
+            )
+            raise ConfigError(f"{source} [plugins.{name}]: {problems}") from None
+    for name, table in plugins_file.tables.items():
+        if manager.has_plugin(name) and name not in validated and table:
+            raise ConfigError(f"{source} [plugins.{name}]: plugin {name!r} takes no settings")
+    return validated
