@@ -1,16 +1,18 @@
-"""Task: T-065, T-254
+"""Task: T-065, T-254, T-257
 Spec: specs/features/plugins.md §Configuration, §Start-up errors
 
 Every configuration mistake stops `todo-api` with one line on stderr, `error: …`, status 2 and
 no traceback; an empty variable counts as unset.
 """
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from app.core.errors import ConfigError
+from app.core.plugins.installed import BUILTINS
 from app.core.settings import Settings
 from tests.core.command_line import config_error, environment, todo_api
 
@@ -127,3 +129,16 @@ def test_a_bad_plugins_file_is_one_line_naming_it(env, tmp_path, where, text, me
         file.write_text(text)
     result = todo_api("migrate", cwd=tmp_path, **(env | {"PLUGINS_FILE": str(file)}))
     assert message.format(file=file) in config_error(result)
+
+
+def test_the_readmes_tables_are_current():
+    readme = (REPOSITORY / "README.md").read_text()
+    rows = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| `")}
+    assert {f"`{name}`" for name in BUILTINS} <= rows
+    variables = {
+        line.split("=")[0].lstrip("# ")
+        for line in (REPOSITORY / ".env.example").read_text().splitlines()
+        if re.match(r"#? ?[A-Z_]{4,}=", line)
+    }
+    documented = {name for row in rows for name in re.findall(r"`([A-Z_]{4,})`", row)}
+    assert variables and variables <= documented
