@@ -1,5 +1,5 @@
 # Two commands do everything on a machine with Python 3.11+ and make:
-#   make run    install, migrate and serve on http://127.0.0.1:8000 (HOST=… PORT=… to change)
+#   make run    install (what serving needs), migrate and serve on http://127.0.0.1:8000 (HOST=… PORT=… to change)
 #   make test   install with the test extras and run the suite on a real PostgreSQL
 
 PYTHON ?= python3
@@ -7,21 +7,27 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 VENV := .venv
 BIN := $(VENV)/bin
+# Two install stamps: serving needs only the app; tests, lint and the examples need the rest.
+SERVE := $(VENV)/.served
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench battery migrate plugins clean
+.PHONY: run test lint bench battery migrate plugins config clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 EXAMPLES := examples/todo-api-notes examples/todo-api-checklists
 
-$(STAMP): pyproject.toml $(EXAMPLES:%=%/pyproject.toml) | $(BIN)/python
+$(SERVE): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e .
+	touch $(SERVE)
+
+$(STAMP): $(SERVE) $(EXAMPLES:%=%/pyproject.toml)
 	$(BIN)/python -m pip install --quiet -e '.[dev]' $(EXAMPLES:%=-e %)
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(SERVE)
 	$(BIN)/todo-api serve --host $(HOST) --port $(PORT)
 
 # The example plugin with tests runs them as its author would: pytest on its own folder.
@@ -34,11 +40,14 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-migrate: $(STAMP)
+migrate: $(SERVE)
 	$(BIN)/todo-api migrate
 
-plugins: $(STAMP)
+plugins: $(SERVE)
 	$(BIN)/todo-api plugins
+
+config: $(SERVE)
+	$(BIN)/todo-api config
 
 bench: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

@@ -20,7 +20,7 @@ from string import Template
 
 from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
-from app.core.plugins.installed import installed_plugins
+from app.core.plugins.installed import BUILTINS, installed_plugins
 
 TEMPLATES = files("app") / "templates" / "plugin"
 SUFFIX = ".tmpl"
@@ -54,6 +54,8 @@ def values(name: str) -> dict[str, str]:
         "model_text": singular.replace("_", " "),
         "param": f"{singular}_id",
         "auth_head": auth,
+        # The README's plugins.toml keeps every built-in on and adds this one.
+        "enabled": ", ".join(f'"{plugin}"' for plugin in (*BUILTINS, name)),
         "todo_api_version": importlib.metadata.version("todo-api"),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
     }

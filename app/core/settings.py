@@ -10,6 +10,7 @@ a log line or a response by accident. An empty value means unset, as `.env.examp
 """
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from enum import StrEnum
 from pathlib import Path
@@ -93,7 +94,8 @@ class Settings(BaseSettings):
     # addresses: a receiver on loopback in tests, an internal service an operator trusts.
     outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="host names, addresses or networks, comma-separated (e.g. 127.0.0.1,10.1.0.0/16)",
+        description="host names, IP addresses or CIDR networks, comma-separated, without ports "
+        "or schemes (e.g. 127.0.0.1,10.1.0.0/16,receiver.internal)",
     )
 
     plugins_file: Path = Path("plugins.toml")
@@ -147,6 +149,8 @@ class Settings(BaseSettings):
 
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# One label of a host name (RFC 1123): letters, digits and inner hyphens; `_` as DNS has them.
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 
 def hosts_and_networks(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
@@ -160,7 +164,9 @@ def hosts_and_networks(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IP
         except ValueError:
             pass
         name = entry.lower().rstrip(".")
-        if not name or "/" in name or not all(part for part in name.split(".")):
+        # A port or a scheme (`127.0.0.1:19090`, `https://x`) would never match a request's
+        # host: refused here, not found out later as a refused delivery.
+        if not all(_LABEL.fullmatch(label) for label in name.split(".")):
             raise ValueError(f"{entry!r} is neither a host name nor an address or network")
         hosts.add(name)
     return frozenset(hosts), tuple(networks)

@@ -1,16 +1,18 @@
-"""Task: T-065
+"""Task: T-065, T-254, T-257
 Spec: specs/features/plugins.md §Configuration, §Start-up errors
 
 Every configuration mistake stops `todo-api` with one line on stderr, `error: …`, status 2 and
 no traceback; an empty variable counts as unset.
 """
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 
 from app.core.errors import ConfigError
+from app.core.plugins.installed import BUILTINS
 from app.core.settings import Settings
 from tests.core.command_line import config_error, environment, todo_api
 
@@ -66,11 +68,34 @@ def test_log_level_is_case_insensitive(monkeypatch):
         ),
         ("DATABASE_URL", "mysql://u:p@db/app", "DATABASE_URL scheme 'mysql' is not supported"),
         ("JWT_SECRET_KEY", "short", "JWT_SECRET_KEY is 5 bytes; use at least 32"),
+        *(
+            (
+                "OUTBOUND_ALLOW_HOSTS",
+                value,
+                f"OUTBOUND_ALLOW_HOSTS={value} is not valid: use host names, IP addresses or "
+                "CIDR networks, comma-separated, without ports or schemes",
+            )
+            for value in ("127.0.0.1:19090", "not a host!!", "https://receiver.internal")
+        ),
     ],
 )
 def test_a_bad_setting_is_one_line(env, tmp_path, variable, value, message):
     result = todo_api("serve", cwd=tmp_path, **(env | {variable: value}))
     assert message in config_error(result)
+
+
+def test_outbound_allow_hosts_takes_names_addresses_and_networks():
+    allowed = "127.0.0.1, ::1,10.1.0.0/16,receiver.internal,Receiver-2.example."
+    assert Settings(outbound_allow_hosts=allowed).outbound_allow_hosts == [
+        "127.0.0.1",
+        "::1",
+        "10.1.0.0/16",
+        "receiver.internal",
+        "Receiver-2.example.",
+    ]
+    for wrong in ("[::1]:8080", "-receiver.internal", "a..b", "receiver.internal/path"):
+        with pytest.raises(ConfigError, match=r"OUTBOUND_ALLOW_HOSTS=.* is not valid"):
+            Settings(outbound_allow_hosts=wrong)
 
 
 def test_a_secret_is_never_echoed():
@@ -104,3 +129,16 @@ def test_a_bad_plugins_file_is_one_line_naming_it(env, tmp_path, where, text, me
         file.write_text(text)
     result = todo_api("migrate", cwd=tmp_path, **(env | {"PLUGINS_FILE": str(file)}))
     assert message.format(file=file) in config_error(result)
+
+
+def test_the_readmes_tables_are_current():
+    readme = (REPOSITORY / "README.md").read_text()
+    rows = {line.split("|")[1].strip() for line in readme.splitlines() if line.startswith("| `")}
+    assert {f"`{name}`" for name in BUILTINS} <= rows
+    variables = {
+        line.split("=")[0].lstrip("# ")
+        for line in (REPOSITORY / ".env.example").read_text().splitlines()
+        if re.match(r"#? ?[A-Z_]{4,}=", line)
+    }
+    documented = {name for row in rows for name in re.findall(r"`([A-Z_]{4,})`", row)}
+    assert variables and variables <= documented

@@ -1,8 +1,9 @@
-"""Task: T-009, T-064, T-101, T-115
+"""Task: T-009, T-064, T-101, T-115, T-256
 Spec: specs/features/plugins.md §Migrations
 """
 
 import asyncio
+import logging
 
 import asyncpg
 import pytest
@@ -61,6 +62,24 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
         await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes")
         == []
     )
+
+
+async def test_alembic_speaks_only_when_something_migrates(empty_database_url, tmp_path, caplog):
+    with caplog.at_level(logging.INFO):
+        await migrate(empty_database_url, tmp_path, "health", "auth")
+    assert "Running upgrade  -> auth_0001" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes") == [
+            Step("changes", None, "changes_0003")
+        ]
+    alembic = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
+    assert alembic and not any("auth_0001" in message for message in alembic)
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes") == []
+    assert [r for r in caplog.records if r.name.startswith("alembic")] == []
+    assert logging.getLogger("alembic").level == logging.NOTSET  # left as it was
 
 
 async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):

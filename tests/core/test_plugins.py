@@ -1,4 +1,4 @@
-"""Task: T-005
+"""Task: T-005, T-253
 Spec: specs/features/plugins.md §Loading, §Start-up errors
 """
 
@@ -135,6 +135,19 @@ def test_settings_of_a_disabled_plugin_are_kept_quietly(tmp_path):
         settings(tmp_path), PluginsFile(enabled=("health",), tables={"tasks": {"max_page_size": 9}})
     )
     assert "tasks" not in context.plugin_settings
+
+
+def test_a_table_for_no_installed_plugin_names_the_nearest(tmp_path):
+    with pytest.raises(ConfigError) as raised:
+        load(settings(tmp_path), PluginsFile(tables={"taks": {"max_page_size": 9}}))
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "[plugins.taks] is for no installed plugin; did you mean [plugins.tasks]?" in message
+    with pytest.raises(ConfigError, match=r"\[plugins.zzz_nothing\] .*; remove it"):
+        load(settings(tmp_path), PluginsFile(tables={"zzz_nothing": {}}))
+    # A plugin registered as an extra has its table, and is offered as the nearest.
+    with pytest.raises(ConfigError, match=r"did you mean \[plugins.conf\]"):
+        load(settings(tmp_path), PluginsFile(tables={"cnf": {}}), extra={"conf": Configurable()})
 
 
 def test_each_app_gets_its_own_plugin_manager(tmp_path):

@@ -1,4 +1,4 @@
-"""Task: T-010
+"""Task: T-010, T-255
 Spec: specs/api/rest-endpoints.md §Errors
 """
 
@@ -76,3 +76,38 @@ async def test_every_response_has_a_request_id(client):
     first = await client.get(f"{API_PREFIX}/health")
     second = await client.get(f"{API_PREFIX}/health")
     assert first.headers["x-request-id"] != second.headers["x-request-id"]
+
+
+async def test_a_json_body_without_its_content_type_is_a_415(make_client):
+    client = await make_client(enabled=("health", "notes"), extra={"testauth": TokenAuth()})
+    auth = {"Authorization": "Bearer good-ada"}
+    notes = f"{API_PREFIX}/notes"
+    for sent in (
+        {},
+        {"Content-Type": "text/plain"},
+        {"Content-Type": "application/x-www-form-urlencoded"},
+    ):
+        response = await client.post(notes, content=b'{"body": "a note"}', headers=auth | sent)
+        assert response.status_code == 415, response.text
+        assert response.headers["content-type"] == PROBLEM
+        detail = response.json()["detail"]
+        assert "Send the body as JSON with `Content-Type: application/json`" in detail
+        assert ("text/plain" in detail) == (sent.get("Content-Type") == "text/plain")
+    json = {"Content-Type": "application/json; charset=utf-8"}
+    created = await client.post(notes, content=b'{"body": "a note"}', headers=auth | json)
+    assert created.status_code == 201, created.text
+    # No body at all is the body's own mistake, whatever the header: 422 naming it.
+    empty = await client.post(notes, headers=auth)
+    assert empty.status_code == 422
+    assert empty.json()["errors"][0]["loc"] == ["body"]
+    # A JSON body of the wrong shape, sent as JSON, is still a 422.
+    wrong = await client.post(notes, json={"body": ""}, headers=auth)
+    assert wrong.status_code == 422
+
+
+async def test_a_form_route_takes_its_form(make_client):
+    client = await make_client(enabled=("health", "auth"))
+    response = await client.post(f"{API_PREFIX}/auth/token", data={"username": "a@example.com"})
+    assert response.status_code == 422, response.text  # the missing password, not a 415
+    document = (await client.get(f"{API_PREFIX}/openapi.json")).json()
+    assert "415" not in document["paths"][f"{API_PREFIX}/auth/token"]["post"]["responses"]

@@ -1,4 +1,4 @@
-"""Task: T-121, T-122, T-123
+"""Task: T-121, T-122, T-123, T-251
 Spec: specs/features/plugins.md §Writing a plugin
 
 From an empty folder to a tested plugin, as an author does it, each step a subprocess:
@@ -13,18 +13,21 @@ download) except a distribution already shipping a plugin of that name — the e
 """
 
 import importlib.metadata
+import json
 import os
 import shutil
 import subprocess
 import sys
 import sysconfig
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from app.cli.scaffold import new_plugin
 from app.core.errors import ConfigError
-from app.core.plugins.installed import ENTRY_POINT_GROUP
+from app.core.plugins.installed import BUILTINS, ENTRY_POINT_GROUP
+from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings
 
 NAME = "checklists"
@@ -116,6 +119,16 @@ async def test_an_empty_folder_becomes_a_tested_plugin(tmp_path: Path, empty_dat
         f"{NAME}_0001",
         "ok",
     ]
+    # Its operations are named as the built-ins' are: `<tag>_<name>`.
+    document = run("todo-api", "openapi", env=env, cwd=tmp_path)
+    assert document.returncode == 0, document.stderr
+    paths = json.loads(document.stdout)["paths"]
+    assert sorted(
+        operation["operationId"]
+        for path, operations in paths.items()
+        if path.startswith(f"/api/v1/{NAME}")
+        for operation in operations.values()
+    ) == sorted(f"{NAME}_{name}" for name in ("list", "create", "get", "update", "delete"))
 
     tested = run(
         bin / "python",
@@ -179,3 +192,11 @@ def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
     assert 'gizmos = "todo_api_gizmos"' in pyproject
     assert '"todo_api_gizmos.migrations.versions"' in pyproject
     assert "class Gizmo(Owned, table=True)" in written["todo_api_gizmos/models.py"].read_text()
+
+
+def test_the_readmes_plugins_file_keeps_every_builtin(tmp_path: Path):
+    new_plugin("gizmos", tmp_path / "p")
+    readme = (tmp_path / "p" / "README.md").read_text()
+    toml = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    parsed = PluginsFile.parse(tomllib.loads(toml), source=tmp_path / "plugins.toml")
+    assert parsed.enabled == (*BUILTINS, "gizmos")

@@ -15,7 +15,8 @@ installed at all (an orphan, `app.core.db.branches`) is set aside while the othe
 import importlib.util
 import logging
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -41,6 +42,24 @@ _APPLIED = text("SELECT coalesce(array_agg(version_num), '{}') FROM alembic_vers
 # Only when alembic_version names an orphan's revision: the positions the kernel recorded.
 _RECORDED = text(f"SELECT branch, revision FROM {branches.TABLE}")
 logger = logging.getLogger("todo_api")
+_ALEMBIC = logging.getLogger("alembic")
+
+
+@contextmanager
+def _alembic_quiet() -> Iterator[Callable[[bool], None]]:
+    """Alembic's own INFO lines ("Context impl PostgresqlImpl.", also on every read of the
+    versions) held back for the block, but for what it calls `speak(True)` for."""
+    level = _ALEMBIC.level
+    quiet = max(level, logging.WARNING)
+
+    def speak(loud: bool) -> None:
+        _ALEMBIC.setLevel(level if loud else quiet)
+
+    speak(False)
+    try:
+        yield speak
+    finally:
+        _ALEMBIC.setLevel(level)
 
 
 def script_location() -> Path:
@@ -113,10 +132,14 @@ class Migrations:
         transaction after the upgrade (the kernel attaches the change-log triggers there)."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-            return await connection.run_sync(self._upgrade, then)
+            with _alembic_quiet() as speak:
+                return await connection.run_sync(self._upgrade, speak, then)
 
     def _upgrade(
-        self, connection: Connection, then: Callable[[Connection], None] | None = None
+        self,
+        connection: Connection,
+        speak: Callable[[bool], None],
+        then: Callable[[Connection], None] | None = None,
     ) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
         branches.create_records(connection)
@@ -129,8 +152,11 @@ class Migrations:
         changes = branches.TableChanges(connection)
         self.config.attributes.update(connection=connection, on_version_apply=changes)
         try:
-            for name in self.heads:
+            for name, head in self.heads.items():
+                # Start-up is quiet when nothing migrates: alembic speaks for a branch that moves.
+                speak(before.position(name) != head)
                 command.upgrade(self.config, f"{name}@head")
+            speak(False)
         finally:
             del self.config.attributes["connection"], self.config.attributes["on_version_apply"]
         if then is not None:
@@ -145,7 +171,8 @@ class Migrations:
     async def inspect(self, engine: AsyncEngine) -> Branches:
         """What the database holds, read without changing anything."""
         async with engine.connect() as connection:
-            return await connection.run_sync(self.read)
+            with _alembic_quiet():
+                return await connection.run_sync(self.read)
 
     def read(self, connection: Connection) -> Branches:
         return Branches.read(connection, self.script, self.installed)

@@ -6,7 +6,8 @@ plugin writing it. FastAPI's own document is completed once, the first time it i
 (never per request), from what the kernel knows about each route:
 
 - every request may be refused by the edge (400: more than 100 query parameters); a route with
-  a body answers 400 for one that is not JSON, 413 past its limit and 422;
+  a body answers 400 for one that is not JSON, 413 past its limit and 422, and a JSON body 415
+  when it comes without `Content-Type: application/json`;
 - a route that validates something (a body, a query model, a parameter that is more than free
   text) answers 422 — a plain `{task_id}` that names nothing is a 404, not a 422;
 - a route that authenticates answers 401 with `WWW-Authenticate`, and like any route reaching
@@ -101,6 +102,7 @@ _DESCRIPTIONS = {
     409: "Conflict",
     412: "The `If-Match` tag is not the current one",
     413: "The request body is larger than this route takes; the connection is then closed",
+    415: "The body was not sent with `Content-Type: application/json`",
     422: INVALID_REQUEST,
     429: "Too many attempts; wait `Retry-After` seconds",
     503: "The database is unavailable; retry after `Retry-After` seconds",
@@ -212,6 +214,8 @@ def _complete_operation(operation: dict[str, Any], calls: set[object]) -> None:
     statuses = {400: _BODY_400 if body else _DESCRIPTIONS[400]}
     if body:
         statuses[413] = _DESCRIPTIONS[413]
+    if problems.JSON in operation.get("requestBody", {}).get("content", {}):
+        statuses[415] = _DESCRIPTIONS[415]
     if body or any(_can_fail(parameter) for parameter in parameters):
         statuses[422] = _DESCRIPTIONS[422]
     if authenticates:

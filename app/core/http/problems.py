@@ -12,6 +12,9 @@ longer exists (their token outlived the account) is a 401.
 
 Every 422 lists its `errors`, whoever raised it: a plugin's `HTTPException(422, detail)` gets
 one error carrying the detail. A body that is not JSON at all is no field's mistake: a 400.
+A body sent to a JSON route without `Content-Type: application/json` (none, or `text/plain`)
+is never parsed, so its fields would read as "Input should be a valid dictionary": a 415 says
+which header to send instead, for every route, whatever its body.
 """
 
 import logging
@@ -20,9 +23,10 @@ from http import HTTPStatus
 from typing import Any
 
 import asyncpg
-from fastapi import FastAPI, Request
+from fastapi import FastAPI, Request, params
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
@@ -34,6 +38,7 @@ from app.core.http.documented import documented
 logger = logging.getLogger("todo_api")
 
 MEDIA_TYPE = "application/problem+json"
+JSON = "application/json"
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_ERRORS = 20
 # A location names the caller's field, which may be an unknown key of any length: cut it.
@@ -150,6 +155,13 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     found = exc.errors()
     if found and _unparseable(found[0]):
         return problem(400, f"The request body is not valid JSON: {found[0]['ctx']['error']}")
+    if any(e["loc"][:1] == ("body",) for e in found) and _not_sent_as_json(request):
+        given = request.headers.get("content-type")
+        return problem(
+            415,
+            f"Send the body as JSON with `Content-Type: {JSON}` "
+            f"({f'not {given!r}' if given else 'no Content-Type was sent'})",
+        )
     errors = [
         FieldError(loc=_location(e["loc"]), msg=e["msg"], type=e["type"])
         for e in found[:MAX_ERRORS]
@@ -158,6 +170,22 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     left_out = len(found) - len(errors)
     more = f" ({left_out} more errors not listed)" if left_out else ""
     return problem(422, f"Invalid request: {summary}{more}", errors=errors)
+
+
+def _not_sent_as_json(request: Request) -> bool:
+    """A JSON route's body arrived with another or no `Content-Type` (FastAPI then leaves it
+    unparsed, as bytes)."""
+    route = request.scope.get("route")
+    if not isinstance(route, APIRoute) or route.body_field is None:
+        return False
+    if isinstance(route.body_field.field_info, params.Form):
+        return False
+    if request.headers.get("content-length", "0") == "0" and (
+        "transfer-encoding" not in request.headers
+    ):
+        return False  # no body at all: a missing body is a field's mistake (422)
+    given = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    return not (given == JSON or (given.startswith("application/") and given.endswith("+json")))
 
 
 def _unparseable(error: Any) -> bool:

@@ -10,6 +10,7 @@ others (their `hookspecs` module) are added; `check_pending()` then turns a miss
 into an error instead of a silently ignored function.
 """
 
+import difflib
 import importlib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -50,6 +51,7 @@ def load(
             f"{settings.plugins_file}: unknown plugin {', '.join(map(repr, unknown))} in [plugins] "
             f"enabled; installed plugins are {', '.join(sorted(installed))}"
         )
+    _check_tables(plugins_file, (*installed, *extra), settings.plugins_file)
 
     manager = pluggy.PluginManager(hookspecs.PROJECT)
     manager.add_hookspecs(hookspecs)
@@ -98,6 +100,20 @@ def _check_requirements(
                 f"plugin {name!r} requires {', '.join(map(repr, missing))}: add "
                 f"{', '.join(map(repr, missing))} to [plugins] enabled in {source} "
                 f"or disable {name!r}"
+            )
+
+
+def _check_tables(plugins_file: PluginsFile, known: Iterable[str], source: Path) -> None:
+    """A table for no installed plugin is a misspelling, not settings to ignore; a disabled
+    plugin's table is kept for when it is enabled again."""
+    known = sorted(known)
+    for name in plugins_file.tables:
+        if name not in known:
+            nearest = difflib.get_close_matches(name, known, n=1)
+            hint = f"did you mean [plugins.{nearest[0]}]?" if nearest else "remove it"
+            raise ConfigError(
+                f"{source}: [plugins.{name}] is for no installed plugin; {hint} "
+                f"(installed plugins are {', '.join(known)})"
             )
 
 
