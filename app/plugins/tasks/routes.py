@@ -1,4 +1,4 @@
-"""Task: T-039, T-111, T-138, T-142, T-150, T-151
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 
 from app.core import (
+    ENTITY_TAGS_PATTERN,
     ETAG,
     IDEMPOTENT_REPLAYED,
     KEEP_KEYS_FOR,
@@ -53,15 +54,19 @@ IfMatch = Annotated[
     str | None,
     Header(
         description="Change the task only if this is its current `ETag` (`*`: any version); "
-        "otherwise 412 and nothing changes",
+        'otherwise 412 and nothing changes. Not `*` nor quoted tags (`"…"`): 422',
         examples=[EXAMPLE_ETAG],
+        # Documented here, checked by the kernel's helpers with a 422 naming the header.
+        json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
 IfNoneMatch = Annotated[
     str | None,
     Header(
-        description="The `ETag` you have: while it is current, 304 with no body",
+        description="The `ETag` you have: while it is current, 304 with no body. Not `*` nor "
+        'quoted tags (`"…"`): 422',
         examples=[EXAMPLE_ETAG],
+        json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
 NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
@@ -246,9 +251,9 @@ def build_router(context: Context) -> APIRouter:
     ) -> Response:
         task_id = id_or_404(task_id, "Task")
         changes = body.model_dump(exclude_unset=True)
+        versions = matching_versions(if_match, task_id)  # a malformed header: 422 before all
         if not changes:
             return await _unchanged(db, task_id, if_match)
-        versions = matching_versions(if_match, task_id)
         params = {"versions": versions} if versions is not None else {}
         async with writes.unit(db, "update", changes) as unit:
             task = await unit.write(
