@@ -1,4 +1,4 @@
-"""Task: T-132, T-134, T-215
+"""Task: T-132, T-134, T-215, T-259
 Spec: specs/api/rest-endpoints.md §Changes
 
 `GET /changes` (a page of the caller's change feed) and `GET /changes/stream` (the same feed,
@@ -209,6 +209,8 @@ def build_router(feed: Feed) -> APIRouter:
         last_event_id: Annotated[
             str | None,
             Header(
+                # Named as sent, so pydantic's own 422 (too long) names it as ours do.
+                alias="Last-Event-ID",
                 max_length=200,
                 description="The last event's id, on a reconnect: the stream resumes after it "
                 "(it takes precedence over `since`)",
