@@ -21,7 +21,14 @@ from app.core.db.urls import EngineOptions, listen_options
 from app.core.errors import ConfigError
 from app.core.http.dependencies import DB, CurrentUser, OwnedDB
 from app.core.http.documented import documented
-from app.core.http.etags import etag, if_match_fails, if_none_match_hits, matching_versions
+from app.core.http.etags import (
+    ENTITY_TAGS_PATTERN,
+    EntityTags,
+    etag,
+    if_match_fails,
+    if_none_match_hits,
+    matching_versions,
+)
 from app.core.http.idempotency import (
     KEEP_KEYS_FOR,
     REPLAYED_HEADER,
@@ -46,6 +53,7 @@ __all__ = [
     "CONNECT_TIMEOUT_SECONDS",
     "DB",
     "EARLIEST",
+    "ENTITY_TAGS_PATTERN",
     "ETAG",
     "IDEMPOTENT_REPLAYED",
     "KEEP_KEYS_FOR",
@@ -65,6 +73,7 @@ __all__ = [
     "Database",
     "DatabaseUnavailable",
     "EngineOptions",
+    "EntityTags",
     "Executor",
     "IPNetwork",
     "IdempotencyKeyHeader",

@@ -1,4 +1,4 @@
-"""Task: T-155
+"""Task: T-155, T-260
 Spec: specs/api/rest-endpoints.md §Contract
 
 The OpenAPI document as a client generator reads it: what the kernel adds to every plugin's
@@ -16,12 +16,15 @@ from fastapi import APIRouter
 from app.core import Context, hookimpl
 from app.core.app import create_app
 from app.core.errors import ConfigError
+from app.core.plugins.installed import BUILTINS
 from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
 EVERYTHING = ("health", "auth", "changes", "tasks", "notes")
+# Every built-in and both examples: the whole house, as an operator may enable it.
+THE_HOUSE = (*BUILTINS, "notes", "checklists")
 
 
 def document(tmp_path: Path, enabled: tuple[str, ...] = EVERYTHING, **extra: object) -> Any:
@@ -106,10 +109,11 @@ def test_the_kernel_declares_what_every_route_may_answer(doc):
     # A JSON body: 400 (not JSON), 413, 415 (not sent as JSON), 422; public with the database: 503; no 401.
     assert statuses(doc, "auth_register") == {201, 400, 409, 413, 415, 422, 503}
     assert statuses(doc, "auth_login") == {200, 400, 401, 413, 415, 422, 429, 503}
-    # Protected: 401 and 503; a bad {task_id} is a 404, so no 422 without a body.
-    assert statuses(doc, "tasks_get") == {200, 304, 400, 401, 404, 503}
+    # Protected: 401 and 503; a bad {task_id} is a 404, so no 422 without a body, but for a
+    # malformed If-None-Match or If-Match (not `*` nor quoted tags).
+    assert statuses(doc, "tasks_get") == {200, 304, 400, 401, 404, 422, 503}
     assert statuses(doc, "tasks_complete") == {200, 400, 401, 404, 503}
-    assert statuses(doc, "tasks_delete") == {204, 400, 401, 404, 412, 503}
+    assert statuses(doc, "tasks_delete") == {204, 400, 401, 404, 412, 422, 503}
     assert statuses(doc, "tasks_update") == {200, 400, 401, 404, 412, 413, 415, 422, 503}
     assert statuses(doc, "tasks_list") == {200, 400, 401, 422, 503}
     assert statuses(doc, "tasks_create") == {201, 400, 401, 409, 413, 415, 422, 503}
@@ -161,6 +165,20 @@ def test_every_parameter_and_field_is_described_with_an_example(doc):
             assert field_schema.get("examples"), (name, field)
 
 
+def test_every_operation_says_what_it_does(tmp_path):
+    everything = operations(document(tmp_path, THE_HOUSE))
+    tags = {name.split("_")[0] for name in everything}
+    assert tags == {*BUILTINS, "notes", "checklists"} - {"jobs"}  # jobs serves no route
+    undescribed = [
+        name for name, operation in everything.items() if not operation.get("description")
+    ]
+    assert undescribed == []
+    for name, operation in everything.items():
+        # A sentence or two of its own, not the summary again.
+        assert operation["description"] != operation.get("summary"), name
+        assert operation["description"].rstrip().endswith((".", ")")), name
+
+
 def test_bodies_show_written_examples_not_pattern_noise(doc):
     create = operations(doc)["tasks_create"]["requestBody"]["content"]["application/json"]
     schemas = doc["components"]["schemas"]
@@ -171,7 +189,11 @@ def test_bodies_show_written_examples_not_pattern_noise(doc):
         for content in operation.get("requestBody", {}).get("content", {}).values():
             assert content.get("example"), operation["operationId"]
     assert schemas["AuthTokenForm"]["examples"] == [
-        {"username": "ada@example.com", "password": "correct horse battery", "grant_type": "password"}
+        {
+            "username": "ada@example.com",
+            "password": "correct horse battery",
+            "grant_type": "password",
+        }
     ]
 
 
@@ -181,6 +203,16 @@ def test_info_has_the_package_version_and_the_conventions(doc):
     assert doc["info"]["description"] == conventions
     for topic in ("## Errors", "## Pagination", "## ETags", "## Idempotency", "## Rate limits"):
         assert topic in conventions
+    # The introduction covers what the built-ins serve beyond tasks, and where it is specified.
+    for topic, where in (
+        ("## Change feed", "GET /api/v1/changes/stream"),
+        ("## Batch", "POST /api/v1/tasks/batch"),
+        ("## Recurring tasks", "PUT /api/v1/tasks/{task_id}/recurrence"),
+        ("## Reminders", "GET /api/v1/reminders/inbox"),
+        ("## Webhooks", "POST /api/v1/webhooks"),
+    ):
+        assert topic in conventions and where in conventions, topic
+    assert "rest-endpoints.md" in conventions
 
 
 class Clash:

@@ -1,4 +1,4 @@
-"""Task: T-121, T-122, T-123, T-251
+"""Task: T-121, T-122, T-123, T-251, T-260
 Spec: specs/features/plugins.md §Writing a plugin
 
 From an empty folder to a tested plugin, as an author does it, each step a subprocess:
@@ -129,6 +129,13 @@ async def test_an_empty_folder_becomes_a_tested_plugin(tmp_path: Path, empty_dat
         if path.startswith(f"/api/v1/{NAME}")
         for operation in operations.values()
     ) == sorted(f"{NAME}_{name}" for name in ("list", "create", "get", "update", "delete"))
+    # And each says what it does, as the built-ins' operations do.
+    assert all(
+        operation.get("description")
+        for path, operations in paths.items()
+        if path.startswith(f"/api/v1/{NAME}")
+        for operation in operations.values()
+    )
 
     tested = run(
         bin / "python",

@@ -1,5 +1,5 @@
-"""Task: T-111
-Spec: specs/features/plugins.md §Conventions
+"""Task: T-111, T-258
+Spec: specs/features/plugins.md §Conventions; specs/api/rest-endpoints.md §ETags and concurrency
 
 Entity tags for versioned rows (RFC 9110 §8.8.3, §13.1): a row with an `id` and a `version`
 that moves on every change has the strong tag `"<id>.<version>"`. `If-Match` uses strong
@@ -7,24 +7,61 @@ comparison, `If-None-Match` weak comparison.
 
 `matching_versions` turns `If-Match` into the versions a write may match, so the precondition
 becomes part of the write itself (`AND version = ANY(:versions)`) and costs no round trip.
+
+A precondition is `*` or a list of quoted tags (`"…"`, `W/"…"`). Anything else (`abc`, an
+unquoted tag, an empty header) is the client's mistake, not a tag that names no version: a 422
+naming the header, from every helper here, never a 412 saying the row changed.
+`ENTITY_TAGS_PATTERN` documents that shape on a header; `EntityTags` checks it in a body.
 """
+
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, Field
+
+from app.core.http.problems import invalid
+
+# entity-tag = [ "W/" ] DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text (no space, no ").
+_TAG = r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"'
+# A list's elements are parted by commas with optional whitespace; empty elements are allowed
+# (RFC 9110 §5.6.1), so `"a", , "b"` is two tags.
+ENTITY_TAGS_PATTERN = rf"^[ \t]*(?:\*|[ \t,]*{_TAG}(?:[ \t]*,[ \t,]*{_TAG})*[ \t,]*)[ \t]*$"
+MALFORMED = 'must be * or a comma-separated list of quoted entity tags ("…" or W/"…")'
+_ENTITY_TAGS = re.compile(ENTITY_TAGS_PATTERN)
+_ONE_TAG = re.compile(_TAG)
 
 
 def etag(id: str, version: int) -> str:
     return f'"{id}.{version}"'
 
 
-def _tags(header: str) -> list[str]:
-    return [tag.strip() for tag in header.split(",") if tag.strip()]
+def _tags(header: str, name: str) -> list[str]:
+    """The tags header `name` lists (`["*"]` for `*`); any other shape is a 422 naming it."""
+    if not _ENTITY_TAGS.fullmatch(header):
+        raise invalid(("header", name), MALFORMED)
+    return ["*"] if header.strip(" \t") == "*" else _ONE_TAG.findall(header)
+
+
+def _checked(value: str) -> str:
+    if not _ENTITY_TAGS.fullmatch(value):
+        raise ValueError(MALFORMED)
+    return value
+
+
+# A body field in `If-Match` syntax (a batch operation's `if_match`): a 422 naming the field
+# when malformed, so the helpers below never meet it malformed.
+EntityTags = Annotated[
+    str, AfterValidator(_checked), Field(json_schema_extra={"pattern": ENTITY_TAGS_PATTERN})
+]
 
 
 def matching_versions(header: str | None, id: str) -> list[int] | None:
     """The versions of row `id` that `If-Match` accepts; None when any will do (no header, or
-    `*`). A tag of another row, or a weak tag, accepts none."""
+    `*`). A tag of another row, or a weak tag, accepts none; a malformed header is a 422."""
     if header is None:
         return None
-    tags = _tags(header)
-    if "*" in tags:
+    tags = _tags(header, "If-Match")
+    if tags == ["*"]:
         return None
     versions = []
     for tag in tags:
@@ -35,14 +72,16 @@ def matching_versions(header: str | None, id: str) -> list[int] | None:
 
 
 def if_match_fails(header: str | None, id: str, version: int) -> bool:
-    """True when an `If-Match` header is present and names no current tag (→ 412)."""
+    """True when an `If-Match` header is present and names no current tag (→ 412); a
+    malformed one is a 422."""
     versions = matching_versions(header, id)
     return versions is not None and version not in versions
 
 
 def if_none_match_hits(header: str | None, id: str, version: int) -> bool:
-    """True when an `If-None-Match` header names the current tag (→ 304)."""
+    """True when an `If-None-Match` header names the current tag (→ 304); a malformed one is
+    a 422."""
     if header is None:
         return False
     current = etag(id, version)
-    return any(tag in {"*", current, f"W/{current}"} for tag in _tags(header))
+    return any(tag in {"*", current, f"W/{current}"} for tag in _tags(header, "If-None-Match"))

@@ -1,4 +1,4 @@
-"""Task: T-150, T-151
+"""Task: T-150, T-151, T-258
 Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API
 
 The OpenAPI document, made to tell the truth about every route of every plugin without the
@@ -246,6 +246,8 @@ def _can_fail(parameter: dict[str, Any]) -> bool:
     if parameter.get("required") and parameter["in"] != "path":
         return True  # missing
     schema = parameter.get("schema", {})
+    if schema.keys() & _CONSTRAINTS:
+        return True  # stated beside `anyOf` (a header documented with `json_schema_extra`)
     options = [s for s in schema.get("anyOf", [schema]) if s.get("type") != "null"]
     return not all(s.get("type") == "string" and not s.keys() & _CONSTRAINTS for s in options)
 

@@ -130,6 +130,9 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 409: {"description": "An account with this email exists already"},
             }
             | BUSY,
+            description="Creates an account from an email, a name and a password (kept only as a "
+            "hash) and answers it, with `Location` naming `GET /auth/me`; log in next for tokens. "
+            "An email registered already is a 409.",
         )
         @public
         async def register(
@@ -152,7 +155,14 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             response.headers["Location"] = request.url_for("me").path  # the account, once in
             return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
 
-        @router.post("/login", name="login", responses=UNAUTHORIZED | THROTTLED | BUSY)
+        @router.post(
+            "/login",
+            name="login",
+            responses=UNAUTHORIZED | THROTTLED | BUSY,
+            description="Exchanges an email and a password for an access token and a refresh "
+            "token. Failed attempts are counted per account: past the limit, a 429 with "
+            "`Retry-After`.",
+        )
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
             return await login(credentials, request, db)
@@ -162,6 +172,9 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             name="token",
             responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
+            description="The same login as `POST /auth/login`, as the OAuth2 password form "
+            "(`grant_type=password`) that the docs page's Authorize button sends. Any other grant "
+            "type is a 400.",
         )
         @public
         @token_endpoint
@@ -208,7 +221,14 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 ) from None
             return await login(credentials, request, db)
 
-        @router.post("/refresh", name="refresh", responses=UNAUTHORIZED)
+        @router.post(
+            "/refresh",
+            name="refresh",
+            responses=UNAUTHORIZED,
+            description="Exchanges a refresh token for a new access token and refresh token. Each "
+            "refresh token is used once (sent again within a few seconds, as by a retry, it still "
+            "gets a pair); an unknown, revoked or expired one is a 401.",
+        )
         @public
         async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
             rotated = await refresh.rotate(
@@ -227,6 +247,8 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         status_code=status.HTTP_204_NO_CONTENT,
         summary="Log out: end this session, another one, or all",
         responses={400: {"description": "No body, and the access token names no session"}},
+        description="Ends a session: the access token's own, the one `refresh_token` names, or "
+        "with `all: true` every session of yours. Their refresh tokens are refused from then on.",
     )
     async def logout(
         user: CurrentUser,
@@ -250,7 +272,12 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             await refresh.end_session(db, user.id, session)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
-    @router.get("/me", responses={404: {"description": "The account was deleted"}})
+    @router.get(
+        "/me",
+        responses={404: {"description": "The account was deleted"}},
+        description="Answers the account the bearer token belongs to; a 404 if it was deleted "
+        "since the token was issued.",
+    )
     async def me(user: CurrentUser, db: DB) -> UserOut:
         found = await db.fetchrow(_USER_OUT, id=user.id)
         if found is None:

@@ -1,4 +1,4 @@
-"""Task: T-132, T-134, T-215
+"""Task: T-132, T-134, T-215, T-259
 Spec: specs/api/rest-endpoints.md §Changes
 
 `GET /changes` (a page of the caller's change feed) and `GET /changes/stream` (the same feed,
@@ -162,6 +162,9 @@ def build_router(feed: Feed) -> APIRouter:
         response_model=ChangesPage,
         responses=GONE,
         openapi_extra=CHANGES_QUERY.openapi,
+        description="Answers the changes to your data after the cursor `since`, oldest first and "
+        "each once, with `next`, the cursor to send next time (`since=now`: no changes, only the "
+        "current cursor). A cursor older than the changes kept is a 410: resync.",
     )
     async def list_changes(request: Request, db: OwnedDB) -> Response:
         query = CHANGES_QUERY.parse(request)
@@ -179,7 +182,6 @@ def build_router(feed: Feed) -> APIRouter:
         }
         return Response(_json(body), media_type="application/json")
 
-
     @router.get(
         "/stream",
         name="stream",
@@ -195,6 +197,10 @@ def build_router(feed: Feed) -> APIRouter:
             429: {"description": "You have `max_streams_per_user` (8) streams open: close one"},
             503: {"description": "This instance holds `max_streams` streams: retry later"},
         },
+        description="Sends your changes as Server-Sent Events as they commit, after "
+        "`Last-Event-ID` or `since`; each event's `id` is the cursor after it, so a client that "
+        "reconnects misses nothing. The number of open streams per user and per instance is "
+        "capped (429, 503).",
     )
     async def stream_changes(
         db: OwnedDB,
@@ -209,6 +215,8 @@ def build_router(feed: Feed) -> APIRouter:
         last_event_id: Annotated[
             str | None,
             Header(
+                # Named as sent, so pydantic's own 422 (too long) names it as ours do.
+                alias="Last-Event-ID",
                 max_length=200,
                 description="The last event's id, on a reconnect: the stream resumes after it "
                 "(it takes precedence over `since`)",

@@ -66,7 +66,12 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/health", tags=["health"])
 
-    @router.get("", summary="Liveness")
+    @router.get(
+        "",
+        summary="Liveness",
+        description="Answers 200 while the process serves requests, without touching the "
+        "database: a liveness probe. Needs no token.",
+    )
     @public
     async def liveness() -> Status:
         return Status()
@@ -75,6 +80,9 @@ def build_router(
         "/ready",
         summary="Readiness",
         responses={503: {"description": "Not ready; `detail` says why"}},
+        description="Answers 200 when the database answers, every plugin's migrations are at head "
+        "and every plugin's readiness check passes (with their counts); otherwise 503 saying why. "
+        "Needs no token: a load balancer's readiness probe.",
     )
     @public
     async def readiness(db: DB) -> Readiness:

@@ -106,6 +106,9 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         name="put",
         summary="Make a task recur, or change its rule (from the next occurrence on)",
         responses=NOT_FOUND,
+        description="Makes the task recur by an RFC 5545 `RRULE` in an IANA time zone, anchored "
+        "to its `due_at`: completing an occurrence makes the next one. On a recurring task it "
+        "changes the rule from the next occurrence on.",
     )
     async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> RecurrenceOut:
         task_id = id_or_404(task_id, "Task")
@@ -148,7 +151,14 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             following = upcoming(row, due_at)
         return answer(row, following)
 
-    @router.get("/recurrence", name="get", summary="Get how a task recurs", responses=NO_RECURRENCE)
+    @router.get(
+        "/recurrence",
+        name="get",
+        summary="Get how a task recurs",
+        responses=NO_RECURRENCE,
+        description="Answers how the task recurs: its rule, its time zone and when the next "
+        "occurrence is due; a 404 if it does not recur.",
+    )
     async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
         task_id = id_or_404(task_id, "Task")
         current = one_or_404(
@@ -164,6 +174,8 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         summary="Stop a task recurring (the task stays)",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=NO_RECURRENCE,
+        description="Stops the task recurring: completing it makes no next occurrence. The task "
+        "itself stays.",
     )
     async def delete_recurrence(task_id: TaskId, db: OwnedDB) -> Response:
         if await db.fetchval(queries.DELETE, task_id=id_or_404(task_id, "Task")) is None:
@@ -176,6 +188,8 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         summary="Delete this occurrence (the series goes on) or it and all future ones",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=NOT_FOUND,
+        description="Deletes this occurrence of a recurring task: with `scope=this` the next one "
+        "is made and the series goes on; with `scope=future` the series ends with it.",
     )
     async def delete_occurrence(
         task_id: TaskId,

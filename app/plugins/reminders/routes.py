@@ -76,6 +76,9 @@ def build_router(reminders: Reminders) -> APIRouter:
             **TASK_NOT_FOUND,
             409: {"description": f"The task has {settings.max_per_task} reminders already"},
         },
+        description="Adds a reminder to your task, at an instant (`at`) or an ISO 8601 duration "
+        "from its `due_at` (`offset`). When due it fires once, into your inbox (`GET "
+        "/reminders/inbox`).",
     )
     async def create_reminder(
         task_id: TaskId, body: ReminderCreate, database: DB, user: CurrentUser
@@ -116,6 +119,8 @@ def build_router(reminders: Reminders) -> APIRouter:
         summary="List a task's reminders, soonest first",
         response_model=list[ReminderOut],
         responses=TASK_NOT_FOUND,
+        description="Answers the task's reminders, soonest first, whether pending, fired or "
+        "cancelled.",
     )
     async def list_reminders(task_id: TaskId, db: OwnedDB) -> list[ReminderOut]:
         rows = await db.fetch(queries.LIST, task_id=id_or_404(task_id, "Task"))
@@ -131,6 +136,9 @@ def build_router(reminders: Reminders) -> APIRouter:
         response_model=list[InboxItemOut],
         responses={200: {"headers": LINK}},
         openapi_extra=INBOX_QUERY.openapi,
+        description="Answers the reminders that fired, newest first, one page at a time: follow "
+        "the `Link` header (`rel=next`) until a page has none. Items stay after their reminder or "
+        "task is deleted.",
     )
     async def inbox(request: Request, db: OwnedDB) -> Response:
         query = INBOX_QUERY.parse(request)
@@ -156,6 +164,8 @@ def build_router(reminders: Reminders) -> APIRouter:
         summary="Mark an inbox item read (idempotent)",
         response_model=InboxItemOut,
         responses=ITEM_NOT_FOUND,
+        description="Marks the inbox item read and answers it; an item read already is answered "
+        "as it is.",
     )
     async def mark_read(item_id: ItemId, db: OwnedDB) -> InboxItemOut:
         item_id = id_or_404(item_id, "Inbox item")
@@ -172,6 +182,8 @@ def build_router(reminders: Reminders) -> APIRouter:
         summary="Get a reminder",
         response_model=ReminderOut,
         responses=NOT_FOUND,
+        description="Answers one of your reminders: when it fires, and whether it fired or was "
+        "cancelled.",
     )
     async def get_reminder(reminder_id: ReminderId, db: OwnedDB) -> ReminderOut:
         row = await db.fetchrow(queries.GET, id=id_or_404(reminder_id, "Reminder"))
@@ -185,6 +197,8 @@ def build_router(reminders: Reminders) -> APIRouter:
         summary="Delete a reminder (its inbox item, if it fired, stays)",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=NOT_FOUND,
+        description="Deletes the reminder, so it will not fire; if it fired already, its inbox "
+        "item stays.",
     )
     async def delete_reminder(reminder_id: ReminderId, db: OwnedDB) -> Response:
         deleted = await db.fetchval(queries.DELETE, id=id_or_404(reminder_id, "Reminder"))

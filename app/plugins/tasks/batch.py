@@ -1,4 +1,4 @@
-"""Task: T-142
+"""Task: T-142, T-258
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 
 Up to 100 task operations in one request, in a bounded number of statements: all creates in one
@@ -21,7 +21,7 @@ import orjson
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core import Executor, documented, if_match_fails, is_id, matching_versions
+from app.core import EntityTags, Executor, documented, if_match_fails, is_id, matching_versions
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
@@ -66,8 +66,9 @@ class UpdateOperation(_Operation):
     """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
     changes: TaskUpdate
     """The fields to change, as `PATCH /tasks/{id}` takes them."""
-    if_match: str | None = Field(None, max_length=1000)
-    """Apply only if this is the task's current `ETag` (`If-Match` syntax); otherwise 412."""
+    if_match: EntityTags | None = Field(None, max_length=1000)
+    """Apply only if this is the task's current `ETag` (`If-Match` syntax: `*` or quoted tags,
+    else a 422); otherwise 412."""
 
 
 class CompleteOperation(_Operation):
@@ -92,8 +93,9 @@ class DeleteOperation(_Operation):
     """`delete`: which operation this is."""
     id: str
     """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
-    if_match: str | None = Field(None, max_length=1000)
-    """Delete only if this is the task's current `ETag` (`If-Match` syntax); otherwise 412."""
+    if_match: EntityTags | None = Field(None, max_length=1000)
+    """Delete only if this is the task's current `ETag` (`If-Match` syntax: `*` or quoted tags,
+    else a 422); otherwise 412."""
 
 
 Operation = Annotated[

@@ -1,4 +1,4 @@
-"""Task: T-039, T-111, T-138, T-142, T-150, T-151
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
@@ -14,6 +14,7 @@ import orjson
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 
 from app.core import (
+    ENTITY_TAGS_PATTERN,
     ETAG,
     IDEMPOTENT_REPLAYED,
     KEEP_KEYS_FOR,
@@ -53,15 +54,19 @@ IfMatch = Annotated[
     str | None,
     Header(
         description="Change the task only if this is its current `ETag` (`*`: any version); "
-        "otherwise 412 and nothing changes",
+        'otherwise 412 and nothing changes. Not `*` nor quoted tags (`"…"`): 422',
         examples=[EXAMPLE_ETAG],
+        # Documented here, checked by the kernel's helpers with a 422 naming the header.
+        json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
 IfNoneMatch = Annotated[
     str | None,
     Header(
-        description="The `ETag` you have: while it is current, 304 with no body",
+        description="The `ETag` you have: while it is current, 304 with no body. Not `*` nor "
+        'quoted tags (`"…"`): 422',
         examples=[EXAMPLE_ETAG],
+        json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
 NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
@@ -111,6 +116,9 @@ def build_router(context: Context) -> APIRouter:
         response_model=list[TaskOut],
         responses={200: {"headers": LINK}},
         openapi_extra=TASK_QUERY.openapi,
+        description="Answers your tasks, filtered and sorted as the query parameters say, one page "
+        "at a time (`limit`, default 50). Follow the `Link` header (`rel=next`) as is until a page "
+        "has none.",
     )
     async def list_tasks(request: Request, db: OwnedDB) -> Response:
         query = TASK_QUERY.parse(request)
@@ -138,6 +146,9 @@ def build_router(context: Context) -> APIRouter:
                 "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
             },
         },
+        description="Creates a task and answers it with its `ETag` and `Location`. With an "
+        "`Idempotency-Key`, a retry of the same request within 24 hours gets the first answer "
+        "again and creates nothing.",
     )
     async def create_task(
         body: TaskCreate,
@@ -186,6 +197,10 @@ def build_router(context: Context) -> APIRouter:
                 "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
             },
         },
+        description="Applies up to 100 creates, updates, completes and deletes in one transaction "
+        "and answers one result per operation, in order, each as the single route would. Atomic "
+        "by default (one failing operation applies none); with `atomic: false` each operation "
+        "stands alone.",
     )
     async def batch_tasks(
         body: batch.BatchRequest, db: OwnedDB, idempotency_key: IdempotencyKeyHeader
@@ -219,6 +234,8 @@ def build_router(context: Context) -> APIRouter:
             304: {"description": "`If-None-Match` names the current tag: no body", "headers": ETAG},
             **NOT_FOUND,
         },
+        description="Answers one of your tasks with its `ETag`. With `If-None-Match` naming the "
+        "current tag, a 304 with no body instead.",
     )
     async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
         task = one_or_404(await db.fetchrow(queries.GET, id=id_or_404(task_id, "Task")), "Task")
@@ -233,6 +250,9 @@ def build_router(context: Context) -> APIRouter:
         summary="Change a task (the fields sent, like PATCH)",
         response_model=TaskOut,
         responses={**TASK, **NOT_FOUND, **STALE},
+        description="Changes the fields sent and keeps the others (the same as PATCH), answering "
+        "the task with its new `ETag`. With `If-Match`, only if that is the current tag; "
+        "otherwise 412 and nothing changes.",
     )
     @router.patch(
         "/{task_id}",
@@ -240,15 +260,18 @@ def build_router(context: Context) -> APIRouter:
         summary="Change a task (the fields sent)",
         response_model=TaskOut,
         responses={**TASK, **NOT_FOUND, **STALE},
+        description="Changes the fields sent and keeps the others, answering the task with its "
+        "new `ETag`. With `If-Match`, only if that is the current tag; otherwise 412 and nothing "
+        "changes.",
     )
     async def update_task(
         task_id: TaskId, body: TaskUpdate, db: OwnedDB, if_match: IfMatch = None
     ) -> Response:
         task_id = id_or_404(task_id, "Task")
         changes = body.model_dump(exclude_unset=True)
+        versions = matching_versions(if_match, task_id)  # a malformed header: 422 before all
         if not changes:
             return await _unchanged(db, task_id, if_match)
-        versions = matching_versions(if_match, task_id)
         params = {"versions": versions} if versions is not None else {}
         async with writes.unit(db, "update", changes) as unit:
             task = await unit.write(
@@ -268,6 +291,8 @@ def build_router(context: Context) -> APIRouter:
         summary="Mark a task completed (idempotent)",
         response_model=TaskOut,
         responses={**TASK, **NOT_FOUND},
+        description="Marks the task completed and sets `completed_at`, answering the task. On a "
+        "completed task it changes nothing, not even its `version` or `ETag`.",
     )
     async def complete_task(task_id: TaskId, db: OwnedDB) -> Response:
         task_id = id_or_404(task_id, "Task")
@@ -283,6 +308,8 @@ def build_router(context: Context) -> APIRouter:
         summary="Delete a task",
         status_code=status.HTTP_204_NO_CONTENT,
         responses={**NOT_FOUND, **STALE},
+        description="Deletes the task. With `If-Match`, only if that is the current tag; "
+        "otherwise 412 and nothing is deleted.",
     )
     async def delete_task(task_id: TaskId, db: OwnedDB, if_match: IfMatch = None) -> Response:
         task_id = id_or_404(task_id, "Task")

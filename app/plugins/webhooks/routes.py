@@ -88,7 +88,12 @@ def _json(model: type[Any], row: Any) -> Any:
 def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
-    @router.get("", name="list", summary="List your webhook endpoints")
+    @router.get(
+        "",
+        name="list",
+        summary="List your webhook endpoints",
+        description="Answers your webhook endpoints, without their secrets.",
+    )
     async def list_webhooks(db: OwnedDB) -> list[WebhookOut]:
         return [_json(WebhookOut, row) for row in await db.fetch(queries.LIST)]
 
@@ -101,6 +106,9 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
             201: {"headers": LOCATION},
             409: {"description": "You have as many endpoints as allowed"},
         },
+        description="Registers an `https://` URL that receives your events (those in "
+        "`event_types`, `*` for all) as signed Standard Webhooks, retried with backoff. The "
+        "answer holds the signing secret, shown only this once.",
     )
     @no_store
     async def create_webhook(
@@ -128,7 +136,14 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         response.headers["Location"] = f"{request.url.path}/{row['id']}"
         return WebhookCreated.model_validate({**dict(row), "secret": secret})
 
-    @router.get("/{webhook_id}", name="get", summary="Get a webhook endpoint", responses=NOT_FOUND)
+    @router.get(
+        "/{webhook_id}",
+        name="get",
+        summary="Get a webhook endpoint",
+        responses=NOT_FOUND,
+        description="Answers one of your webhook endpoints: its URL, its events, and whether it "
+        "is enabled (or why it was disabled).",
+    )
     async def get_webhook(webhook_id: WebhookId, db: OwnedDB) -> WebhookOut:
         row = await db.fetchrow(queries.GET, id=id_or_404(webhook_id, "Webhook endpoint"))
         if row is None:
@@ -140,6 +155,8 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         name="update",
         summary="Change a webhook endpoint, or enable or disable it",
         responses=NOT_FOUND,
+        description="Changes the fields sent; `enabled: true` turns back on an endpoint that was "
+        "disabled after its deliveries kept failing.",
     )
     async def update_webhook(webhook_id: WebhookId, body: WebhookUpdate, db: OwnedDB) -> WebhookOut:
         webhook_id = id_or_404(webhook_id, "Webhook endpoint")
@@ -169,6 +186,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         summary="Delete a webhook endpoint and its delivery log",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=NOT_FOUND,
+        description="Deletes the endpoint and its delivery log; nothing more is sent to it.",
     )
     async def delete_webhook(webhook_id: WebhookId, db: OwnedDB) -> Response:
         if await db.fetchrow(queries.DELETE, id=id_or_404(webhook_id, "Webhook endpoint")) is None:
@@ -180,6 +198,8 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         name="rotate_secret",
         summary="Replace an endpoint's signing secret (the new one is shown only here)",
         responses=NOT_FOUND,
+        description="Replaces the endpoint's signing secret and answers the new one, shown only "
+        "this once; deliveries are signed with it from then on.",
     )
     @no_store
     async def rotate_secret(webhook_id: WebhookId, db: OwnedDB) -> WebhookSecret:
@@ -199,6 +219,8 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         name="deliveries",
         summary="An endpoint's delivery log, newest first",
         responses=NOT_FOUND,
+        description="Answers the endpoint's latest deliveries, newest first: each event's status, "
+        "attempts, and the last answer or error.",
     )
     async def list_deliveries(
         webhook_id: WebhookId,
@@ -222,6 +244,8 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
             404: {"description": "No such endpoint of yours, or no such delivery of it"},
             409: {"description": "The endpoint is disabled: enable it first"},
         },
+        description="Queues the delivery to be sent again now, with the same message id so the "
+        "receiver can tell a repeat, and answers it (202).",
     )
     async def redeliver(
         webhook_id: WebhookId, delivery_id: DeliveryId, user: CurrentUser, database: DB

@@ -125,14 +125,24 @@ def build_router(context: Context) -> APIRouter:
     settings = context.settings_for("checklists", Settings)
     router = APIRouter(prefix="/tasks/{task_id}/items", tags=["checklists"])
 
-    @router.get("", responses=NOT_FOUND)
+    @router.get(
+        "",
+        responses=NOT_FOUND,
+        description="Answers the items of your task's checklist; a 404 if the task is not yours.",
+    )
     async def list_items(task_id: str, db: OwnedDB) -> list[ItemOut]:
         rows = one_or_404(
             await db.fetch(LIST, task_id=task_id, limit=settings.page_size) or None, "Task"
         )
         return [ItemOut.model_validate(dict(row)) for row in rows if row["id"] is not None]
 
-    @router.post("", status_code=status.HTTP_201_CREATED, responses=NOT_FOUND)
+    @router.post(
+        "",
+        status_code=status.HTTP_201_CREATED,
+        responses=NOT_FOUND,
+        description="Adds an item to your task's checklist and answers it; a 404 if the task is "
+        "not yours.",
+    )
     async def create_item(task_id: str, body: ItemIn, db: OwnedDB) -> ItemOut:
         item = ItemOut(id=new_id(), task_id=task_id, created_at=utcnow(), **body.model_dump())
         values = item.model_dump()
@@ -140,17 +150,28 @@ def build_router(context: Context) -> APIRouter:
             one_or_404(await db.fetchrow(GET, **values), "Task")
         return item
 
-    @router.get("/{item_id}", responses=NOT_FOUND)
+    @router.get(
+        "/{item_id}", responses=NOT_FOUND, description="Answers one item of your task's checklist."
+    )
     async def get_item(task_id: str, item_id: str, db: OwnedDB) -> ItemOut:
         row = await db.fetchrow(GET, id=item_id, task_id=task_id)
         return ItemOut.model_validate(dict(one_or_404(row, "Item")))
 
-    @router.patch("/{item_id}", responses=NOT_FOUND)
+    @router.patch(
+        "/{item_id}",
+        responses=NOT_FOUND,
+        description="Changes the item's title or ticks it done (the fields sent) and answers it.",
+    )
     async def change_item(task_id: str, item_id: str, body: ItemChange, db: OwnedDB) -> ItemOut:
         row = await db.fetchrow(CHANGE, id=item_id, task_id=task_id, **body.model_dump())
         return ItemOut.model_validate(dict(one_or_404(row, "Item")))
 
-    @router.delete("/{item_id}", status_code=status.HTTP_204_NO_CONTENT, responses=NOT_FOUND)
+    @router.delete(
+        "/{item_id}",
+        status_code=status.HTTP_204_NO_CONTENT,
+        responses=NOT_FOUND,
+        description="Deletes the item from your task's checklist.",
+    )
     async def delete_item(task_id: str, item_id: str, db: OwnedDB) -> None:
         one_or_404(await db.fetchval(DELETE, id=item_id, task_id=task_id), "Item")
 

@@ -87,11 +87,19 @@ CREATE = insert(Note).values(
 def build_router(context: Context) -> APIRouter:
     router = APIRouter(prefix="/notes", tags=["notes"])
 
-    @router.get("", name="list", summary="List your notes")
+    @router.get(
+        "", name="list", summary="List your notes", description="Answers your notes, oldest first."
+    )
     async def list_notes(db: OwnedDB) -> list[NoteOut]:
         return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
 
-    @router.post("", name="create", summary="Write a note", status_code=status.HTTP_201_CREATED)
+    @router.post(
+        "",
+        name="create",
+        summary="Write a note",
+        status_code=status.HTTP_201_CREATED,
+        description="Writes a note and answers it.",
+    )
     async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
         created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
         await db.execute(CREATE, **created.model_dump())

@@ -1,13 +1,16 @@
-"""Task: T-219
+"""Task: T-219, T-259
 Spec: specs/api/rest-endpoints.md §Changes, §Limits
 
-Every cursor the API takes is range-checked, and a malformed or out-of-range one is a 422
-whose `loc` names it: the feed's `since` and `Last-Event-ID`, the reminders inbox's `before`,
-the tasks list's `cursor`. Hypothesis draws the rest: never a 5xx.
+Every cursor the API takes is range-checked, and a malformed, too long or out-of-range one is a
+422 whose `loc` names it: the feed's `since` (on `/changes` and its stream) and
+`Last-Event-ID`, the reminders inbox's `before`, the tasks list's `cursor`, and every page's
+`limit`. Hypothesis draws the rest: never a 5xx.
 """
 
 import asyncio
 import base64
+import json
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -72,13 +75,17 @@ async def test_the_largest_position_is_a_cursor(alice):
     assert page.json()["changes"] == []
 
 
-CURSORS = st.sampled_from(BAD) | st.text(max_size=60) | st.builds(
-    b64,
-    st.builds(
-        "{}.{}".format,
-        st.integers(-(10**25), 10**25),
-        st.integers(-(10**25), 10**25),
-    ),
+CURSORS = (
+    st.sampled_from(BAD)
+    | st.text(max_size=60)
+    | st.builds(
+        b64,
+        st.builds(
+            "{}.{}".format,
+            st.integers(-(10**25), 10**25),
+            st.integers(-(10**25), 10**25),
+        ),
+    )
 )
 
 
@@ -101,3 +108,91 @@ async def test_any_cursor_is_an_answer_never_a_5xx(anyone, cursor):
         assert response.status_code in fine | {422}, (path, cursor, response.text)
         if response.status_code == 422:
             assert response.json()["errors"][0]["loc"] == loc, (path, cursor)
+
+
+# Too long for the parameter's `max_length`: pydantic's own 422, which must name it as ours do.
+TOO_LONG = {"since": "A" * 201, "cursor": "A" * 2001, "before": "0" * 201}
+
+
+@pytest.mark.parametrize("path", [CHANGES, STREAM])
+async def test_a_too_long_since_is_a_422_naming_it(anyone, path):
+    async with asyncio.timeout(10):
+        response = await anyone.get(path, params={"since": TOO_LONG["since"]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["query", "since"]
+
+
+async def test_a_too_long_last_event_id_is_a_422_naming_it(anyone):
+    async with asyncio.timeout(10):
+        response = await anyone.get(STREAM, headers={"Last-Event-ID": TOO_LONG["since"]})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["header", "Last-Event-ID"]
+
+
+async def test_a_bad_last_event_id_is_blamed_even_beside_a_good_since(anyone):
+    now = (await anyone.get(CHANGES, params={"since": "now"})).json()["next"]
+    async with asyncio.timeout(10):
+        response = await anyone.get(
+            STREAM, params={"since": now}, headers={"Last-Event-ID": "nonsense!"}
+        )
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["header", "Last-Event-ID"]
+
+
+@pytest.mark.parametrize("before", ["x", "nonsense!", "🙂", "1.0", TOO_LONG["before"]])
+async def test_a_bad_inbox_before_is_a_422_naming_it(anyone, before):
+    response = await anyone.get(INBOX, params={"before": before})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["query", "before"]
+
+
+def json_cursor(payload: object) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).rstrip(b"=").decode()
+
+
+async def a_tasks_cursor(user: ApiUser, **params: str) -> str:
+    """A real cursor of `GET /tasks` (the second page's), for these parameters."""
+    for title in ("a", "b"):
+        assert (
+            await user.post(TASKS, json={"title": title, "due_at": "2030-01-02T00:00:00Z"})
+        ).status_code == 201
+    page = await user.get(TASKS, params={"limit": "1", **params})
+    return parse_qs(urlsplit(page.links["next"]["url"]).query)["cursor"][0]
+
+
+async def test_a_bad_tasks_cursor_is_a_422_naming_it(anyone):
+    cursor = await a_tasks_cursor(anyone, sort="due_at")
+    payload = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    bad = [
+        "x",
+        "nonsense!",
+        "🙂",
+        TOO_LONG["cursor"],
+        json_cursor({"v": 1}),  # keys missing
+        json_cursor({**payload, "id": "not a uuid"}),
+        json_cursor({**payload, "v": "0001-01-01T00:00:00+14:00"}),  # before any instant
+        json_cursor({**payload, "v": "9999-12-31T23:59:59-12:00"}),  # after any instant
+        json_cursor({**payload, "v": "2030-01-02T00:00:00"}),  # naive
+        cursor + "A",
+    ]
+    for value in bad:
+        response = await anyone.get(TASKS, params={"sort": "due_at", "cursor": value})
+        assert response.status_code == 422, (value, response.text)
+        assert response.json()["errors"][0]["loc"] == ["query", "cursor"], value
+    # A cursor of another sort, or other filters, is refused by name as well.
+    for other in ({"sort": "-due_at"}, {"sort": "due_at", "priority": "high"}):
+        response = await anyone.get(TASKS, params={**other, "cursor": cursor})
+        assert response.status_code == 422, (other, response.text)
+        assert response.json()["errors"][0]["loc"] == ["query", "cursor"], other
+    assert (await anyone.get(TASKS, params={"sort": "due_at", "cursor": cursor})).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [(TASKS, "limit"), (CHANGES, "limit"), (INBOX, "limit")],
+)
+@pytest.mark.parametrize("limit", ["0", "-1", "100000", "x", str(2**64)])
+async def test_a_bad_page_size_is_a_422_naming_it(anyone, path, name, limit):
+    response = await anyone.get(path, params={name: limit})
+    assert response.status_code == 422, (path, response.text)
+    assert response.json()["errors"][0]["loc"] == ["query", name], path

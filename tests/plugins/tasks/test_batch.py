@@ -1,4 +1,4 @@
-"""Task: T-143
+"""Task: T-143, T-258
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 """
 
@@ -184,3 +184,22 @@ async def test_a_malformed_operation_is_a_422_for_the_batch_and_changes_nothing(
         assert response.headers["content-type"] == "application/problem+json"
         assert response.json()["errors"][0]["loc"] == loc
     assert (await alice.get(TASKS)).json() == []
+
+
+async def test_a_malformed_if_match_is_a_422_for_the_batch_and_changes_nothing(alice):
+    task = await alice.create(title="kept")
+    bare = etag(task["id"], task["version"]).strip('"')  # the current tag, unquoted
+    for op, extra in (("update", {"changes": {"title": "lost"}}), ("delete", {})):
+        body = {
+            "atomic": False,
+            "operations": [
+                {"op": "create", "task": {"title": "t"}},
+                {"op": op, "id": task["id"], "if_match": bare, **extra},
+            ],
+        }
+        response = await alice.post(BATCH, json=body)
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["loc"] == ["body", "operations", 1, op, "if_match"]
+        assert "quoted entity tags" in error["msg"]
+    assert (await alice.get(TASKS)).json() == [task]

@@ -1,7 +1,8 @@
-"""Task: T-046
-Spec: specs/api/rest-endpoints.md §Tasks
+"""Task: T-046, T-258
+Spec: specs/api/rest-endpoints.md §Tasks, §ETags and concurrency
 
-ETag, If-None-Match (304) and If-Match (412), including two editors racing.
+ETag, If-None-Match (304) and If-Match (412), including two editors racing; a malformed
+precondition (not `*` nor quoted tags) is a 422 naming its header, never a 412.
 """
 
 import asyncio
@@ -74,6 +75,63 @@ async def test_if_match_stale_tag_is_412_and_changes_nothing(alice: User, task: 
         assert response.status_code == 412, response.text
         assert response.headers["content-type"] == "application/problem+json"
     assert (await alice.get(url)).json() == current
+
+
+MALFORMED = ["abc", "", "{bare}", '"unclosed', '*, "a"', 'W/ "a"', '"a" "b"', '"a b"']
+
+
+@pytest.mark.parametrize("method", ["PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("template", MALFORMED)
+async def test_a_malformed_if_match_is_a_422_naming_it_and_changes_nothing(
+    alice: User, task: dict, method: str, template: str
+):
+    url, tag = await url_and_tag(alice, task)
+    header = template.format(bare=tag.strip('"'))  # the current tag, but unquoted
+    response = await alice.request(
+        method,
+        url,
+        json={"title": "lost"} if method != "DELETE" else None,
+        headers={"If-Match": header},
+    )
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["header", "If-Match"]
+    assert "quoted entity tags" in error["msg"]
+    assert (await alice.get(url)).json() == task
+
+
+@pytest.mark.parametrize("body", [{"title": "lost"}, {}])
+async def test_a_malformed_if_match_is_a_422_whether_or_not_anything_changes(
+    alice: User, task: dict, body: dict
+):
+    url = f"{TASKS}/{task['id']}"
+    response = await alice.patch(url, json=body, headers={"If-Match": "abc"})
+    assert response.status_code == 422, response.text
+    assert response.json()["errors"][0]["loc"] == ["header", "If-Match"]
+
+
+@pytest.mark.parametrize("template", MALFORMED)
+async def test_a_malformed_if_none_match_is_a_422_naming_it(alice: User, task: dict, template: str):
+    url, tag = await url_and_tag(alice, task)
+    response = await alice.get(url, headers={"If-None-Match": template.format(bare=tag[1:-1])})
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["loc"] == ["header", "If-None-Match"]
+    assert "quoted entity tags" in error["msg"]
+
+
+@pytest.mark.parametrize(
+    "template", ["{tag},", ", {tag}", '"a" ,, {tag}', " {tag} ", '"x,y", {tag}']
+)
+async def test_lists_with_empty_elements_and_whitespace_are_well_formed(
+    alice: User, task: dict, template: str
+):
+    url, tag = await url_and_tag(alice, task)
+    header = template.format(tag=tag)
+    assert (await alice.get(url, headers={"If-None-Match": header})).status_code == 304
+    response = await alice.patch(url, json={"title": "new"}, headers={"If-Match": header})
+    assert response.status_code == 200, response.text
 
 
 async def test_delete_with_current_tag(alice: User, task: dict):
