@@ -44,3 +44,23 @@ async def test_a_connection_closed_while_idle_is_replaced_without_a_retry(databa
     finally:
         await killer.close()
         await database.close()
+
+
+async def test_a_transaction_whose_backend_is_terminated_is_unavailable_not_an_error(
+    database_url,
+):
+    # Leaving it must not raise asyncpg's "cannot call Transaction.__aexit__()" (a 500 in the
+    # battery's pg_terminate_backend rounds): the database went away, and nothing committed.
+    database = await Database.open(engine_options(database_url), 2, StatementCache.auto)
+    killer = await asyncpg.connect(libpq_url(database_url))
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            async with database.transaction() as transaction:
+                await transaction.fetchval(text("SELECT 1"))
+                assert await killer.fetchval(TERMINATE) == 1
+                await asyncio.sleep(0.1)
+                await transaction.fetchval(text("SELECT 1"))
+        assert await database.fetchval(text("SELECT 1")) == 1
+    finally:
+        await killer.close()
+        await database.close()

@@ -150,6 +150,16 @@ class Executor:
         return await self._run(work, False)
 
 
+def _gone(connection: Connection) -> bool:
+    """Whether a connection held inside `pool.acquire()` has closed under us: asyncpg hands a
+    connection it saw close back to the pool at once, and then refuses every call on it with an
+    InterfaceError, `is_closed()` included."""
+    try:
+        return connection.is_closed()
+    except asyncpg.InterfaceError:
+        return True
+
+
 class Transaction(Executor):
     """Statements on one connection inside `BEGIN … COMMIT` (see `Database.transaction`)."""
 
@@ -165,6 +175,10 @@ class Transaction(Executor):
             return await work(self.connection)
         except UNREACHABLE as exc:
             raise DatabaseUnavailable from exc
+        except asyncpg.InterfaceError as exc:
+            if _gone(self.connection):
+                raise DatabaseUnavailable from exc
+            raise
 
 
 class Database(Executor):
@@ -226,7 +240,16 @@ class Database(Executor):
         `ROLLBACK` on an exception). Not retried: the caller decides whether the unit may run
         again. `transaction.owned(user_id)` scopes statements inside it."""
         try:
-            async with self.pool.acquire() as connection, connection.transaction():
-                yield Transaction(connection)
+            async with self.pool.acquire() as connection:
+                try:
+                    async with connection.transaction():
+                        yield Transaction(connection)
+                except asyncpg.InterfaceError as exc:
+                    # A backend terminated mid-transaction: asyncpg will not leave a transaction
+                    # whose connection closed ("cannot call Transaction.__aexit__()"), over the
+                    # outage a statement already reported. Nothing was committed.
+                    if _gone(connection):
+                        raise DatabaseUnavailable from exc
+                    raise
         except UNREACHABLE as exc:
             raise DatabaseUnavailable from exc
