@@ -1,4 +1,4 @@
-"""Task: T-004
+"""Task: T-004, T-272
 Spec: specs/features/plugins.md §Hooks
 
 The hooks a plugin implements. Every hook is a plain synchronous call made once, while the app
@@ -17,7 +17,7 @@ A plugin that calls out to others declares hookspecs of its own (marked with `ho
 # Hookspecs are signatures with a docstring for a body, which pluggy never calls.
 # mypy: disable-error-code="empty-body"
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -66,6 +66,16 @@ def routers(context: "Context") -> Sequence[APIRouter]:
     Every route gets the kernel's authentication dependency unless its endpoint is marked with
     `app.core.public`; so a plugin cannot forget to protect a route.
     """
+
+
+RowSerializer = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@hookspec
+def row_serializers(context: "Context") -> Mapping[str, RowSerializer]:
+    """How this plugin's API shows a row of each of its tables, by table name: `serialize(row)`
+    gets the row as JSON values and returns the API's body; whatever shows rows elsewhere (the
+    change feed, webhooks) asks this hook, so the table's plugin need not know it."""
 
 
 @hookspec

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
 from app.plugins.changes import consumers, hookspecs, setaside, triggers
 from app.plugins.changes.api import consumers as checked
+from app.plugins.changes.api import row_serializers
 from app.plugins.changes.models import (
     ChangeEntry,
     ConsumerCursor,
@@ -41,7 +42,7 @@ def _feed(context: Context) -> Feed:
     of every plugin."""
 
     def make() -> Feed:
-        serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
+        serializers = row_serializers(context)
         subscribers = checked(context.collect("subscriptions"))
         return Feed(context.settings_for(NAME, ChangesSettings), serializers, subscribers)
 

@@ -4,17 +4,16 @@ Spec: specs/api/rest-endpoints.md §Tasks
 The tasks plugin: each user's todo list, at `/api/v1/tasks`.
 
 It stands alone with `health` and `auth`. With the `changes` plugin its rows are in the feed
-(as `GET /tasks/{id}` shows them), through an optional implementation of that plugin's hook.
+(as `GET /tasks/{id}` shows them, told by the kernel's `row_serializers` hook).
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, hookimpl
+from app.core import Context, RowSerializer, hookimpl
 from app.plugins.tasks import hookspecs
 from app.plugins.tasks.feed import task_json
 from app.plugins.tasks.models import IdempotencyKey, Task
@@ -44,10 +43,6 @@ def models() -> Sequence[type[SQLModel]]:
     return [Task, IdempotencyKey]
 
 
-@hookimpl(optionalhook=True)
-def change_serializers(context: Context) -> Sequence[Any]:
-    # Called by the changes plugin only, so only when it is enabled.
-    from app.plugins.changes.api import ChangeSerializer
-
-    return [ChangeSerializer("tasks", task_json)]
-
+@hookimpl
+def row_serializers(context: Context) -> Mapping[str, RowSerializer]:
+    return {"tasks": task_json}
