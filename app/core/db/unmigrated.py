@@ -1,11 +1,7 @@
 """Task: T-116
 Spec: specs/features/plugins.md §Migrations
 
-A plugin whose tables have no migrations must not go unnoticed. Tables are only ever created by
-a plugin's migrations, so an enabled plugin that declares models (the `models` hook) but ships no
-revision — most often a `migrations/versions` folder left out of the package — would start, then
-fail on its first request. `serve` and `migrate` stop on it, `/health/ready` answers 503 naming
-it, and `todo-api plugins` flags it.
+Enabled plugins that declare tables but ship no migrations, found before they fail a request.
 """
 
 from app.core.errors import ConfigError
