@@ -37,7 +37,7 @@ from app.core.db import embedded
 from app.core.db.branches import Branches
 from app.core.db.migrations import Step
 from app.core.db.pool import Database
-from app.core.db.unmigrated import explain, require_migrations, unmigrated_tables
+from app.core.db.unmigrated import explain, unmigrated, unmigrated_tables
 from app.core.db.urls import create_engine, database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.plugins.context import Context
@@ -240,6 +240,13 @@ def config() -> None:
     missing = "" if path.is_file() else " (not found: every built-in plugin enabled)"
     click.echo(f"plugins file: {path}{missing}")
     click.echo(f"enabled plugins: {', '.join(context.enabled)}")
+
+
+def require_migrations(context: Context) -> None:
+    """Stop, in one line, when an enabled plugin's tables have no migrations."""
+    missing = unmigrated(context)
+    if missing:
+        raise ConfigError("; ".join(missing))
 
 
 def _shown(settings: Settings, name: str) -> str:

@@ -4,7 +4,6 @@ Spec: specs/features/plugins.md §Migrations
 Enabled plugins that declare tables but ship no migrations, found before they fail a request.
 """
 
-from app.core.errors import ConfigError
 from app.core.plugins.context import Context
 from app.core.plugins.loading import per_plugin
 
@@ -31,10 +30,3 @@ def explain(name: str, tables: list[str]) -> str:
         f"them to its package's migrations/versions (`todo-api revision {name} -m "
         '"create tables"`) and ship that folder in the package'
     )
-
-
-def require_migrations(context: Context) -> None:
-    """Stop, in one line, when an enabled plugin's tables have no migrations."""
-    missing = unmigrated(context)
-    if missing:
-        raise ConfigError("; ".join(missing))
