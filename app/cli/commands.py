@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -203,7 +204,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
             )
     # uvicorn re-raises SIGTERM after its graceful shutdown, past the exit hooks: leave the
     # embedded PostgreSQL first, or it outlives us (docker stop, systemd).
-    embedded.leave_on(signal.SIGTERM)
+    leave_on(signal.SIGTERM)
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,
@@ -240,6 +241,18 @@ def config() -> None:
     missing = "" if path.is_file() else " (not found: every built-in plugin enabled)"
     click.echo(f"plugins file: {path}{missing}")
     click.echo(f"enabled plugins: {', '.join(context.enabled)}")
+
+
+def leave_on(signum: signal.Signals) -> None:
+    """On `signum`, leave the embedded servers, then end of the signal as before (an exit
+    status 143 would be a failure to systemd)."""
+
+    def leave_then_die(received: int, frame: FrameType | None) -> None:
+        embedded.leave()
+        signal.signal(received, signal.SIG_DFL)
+        signal.raise_signal(received)
+
+    signal.signal(signum, leave_then_die)
 
 
 def require_migrations(context: Context) -> None:
@@ -398,9 +411,7 @@ def drop_orphan(branch: str, yes: bool) -> None:
             f"run `todo-api drop-orphan {branch} --yes`"
         )
     dropped = asyncio.run(
-        _on_database(
-            context, lambda engine: drop_branch(context.migrations, engine, branch)
-        )
+        _on_database(context, lambda engine: drop_branch(context.migrations, engine, branch))
     )
     click.echo(
         f"dropped branch {branch} ({dropped.revision}): {', '.join(dropped.tables or ()) or 'no tables'}"

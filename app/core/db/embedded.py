@@ -8,13 +8,11 @@ import json
 import logging
 import os
 import select
-import signal
 import subprocess
 import sys
 import warnings
 from functools import cache
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 logger = logging.getLogger("todo_api")
@@ -52,18 +50,6 @@ def leave() -> None:
     """Stop using the embedded servers this process joined; the last user stops each one."""
     while _joined:
         _joined.pop().cleanup()
-
-
-def leave_on(signum: signal.Signals) -> None:
-    """On `signum`, leave the embedded servers, then end of the signal as before (an exit
-    status 143 would be a failure to systemd)."""
-
-    def leave_then_die(received: int, frame: FrameType | None) -> None:
-        leave()
-        signal.signal(received, signal.SIG_DFL)
-        signal.raise_signal(received)
-
-    signal.signal(signum, leave_then_die)
 
 
 def _prune(pgdata: Path, gone: int | None = None) -> list[int]:
