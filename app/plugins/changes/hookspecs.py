@@ -18,4 +18,3 @@ def subscriptions(context: Context) -> Sequence[AfterCommit]:
     """`AfterCommit(name, entities, handler)`: committed changes of tracked tables, its own or
     other plugins', fed from the change log at least once, from a cursor committed with the
     handler's work."""
-
