@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.cli.checkouts import Checkout, checkout
 from app.cli.connectivity import check_database
 from app.cli.orphans import drop as drop_branch
+from app.cli.orphans import orphan as find_orphan
 from app.cli.revisions import new_revision
 from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
@@ -404,8 +405,8 @@ def drop_orphan(branch: str, yes: bool) -> None:
     context = load(settings)
     reach_database(settings)
     if not yes:
-        orphan = read_branches(context).orphan(branch)
-        tables = "tables not recorded" if orphan.tables is None else ", ".join(orphan.tables)
+        found = find_orphan(read_branches(context), branch)
+        tables = "tables not recorded" if found.tables is None else ", ".join(found.tables)
         raise ConfigError(
             f"this drops branch {branch}'s tables ({tables or 'none'}) and their data for good: "
             f"run `todo-api drop-orphan {branch} --yes`"

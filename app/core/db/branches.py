@@ -114,14 +114,6 @@ class Branches:
                 found.append(Orphan(branch, revision, record.tables if record else None))
         return found
 
-    def orphan(self, branch: str) -> Orphan:
-        """Orphaned branch `branch`; a `ConfigError` listing the orphans when it is not one."""
-        for orphan in self.orphans:
-            if orphan.branch == branch:
-                return orphan
-        found = ", ".join(orphan.branch for orphan in self.orphans) or "none"
-        raise ConfigError(f"{branch!r} is not an orphaned branch (orphaned: {found})")
-
     def check_not_ahead(self) -> None:
         """An installed plugin older than the database (it lacks a revision the database has)
         cannot be migrated: say which, and what to install."""
