@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,

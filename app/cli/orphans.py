@@ -1,4 +1,4 @@
-"""Task: T-118, T-244
+"""Task: T-118, T-244, T-275
 Spec: specs/features/plugins.md §Orphaned branches
 
 `todo-api drop-orphan`: an orphaned branch's recorded tables dropped, and the branch forgotten.
