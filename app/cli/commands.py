@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
@@ -16,6 +16,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 from functools import wraps
 from pathlib import Path
+from types import FrameType
 from typing import Any, TypeVar
 
 import click
@@ -28,6 +29,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from app.cli.checkouts import Checkout, checkout
 from app.cli.connectivity import check_database
 from app.cli.orphans import drop as drop_branch
+from app.cli.orphans import orphan as find_orphan
 from app.cli.revisions import new_revision
 from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
@@ -37,7 +39,7 @@ from app.core.db import embedded
 from app.core.db.branches import Branches
 from app.core.db.migrations import Step
 from app.core.db.pool import Database
-from app.core.db.unmigrated import explain, require_migrations, unmigrated_tables
+from app.core.db.unmigrated import explain, unmigrated, unmigrated_tables
 from app.core.db.urls import create_engine, database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.plugins.context import Context
@@ -203,7 +205,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
             )
     # uvicorn re-raises SIGTERM after its graceful shutdown, past the exit hooks: leave the
     # embedded PostgreSQL first, or it outlives us (docker stop, systemd).
-    embedded.leave_on(signal.SIGTERM)
+    leave_on(signal.SIGTERM)
     uvicorn.run(
         "app.core.app:create_app",
         factory=True,
@@ -240,6 +242,25 @@ def config() -> None:
     missing = "" if path.is_file() else " (not found: every built-in plugin enabled)"
     click.echo(f"plugins file: {path}{missing}")
     click.echo(f"enabled plugins: {', '.join(context.enabled)}")
+
+
+def leave_on(signum: signal.Signals) -> None:
+    """On `signum`, leave the embedded servers, then end of the signal as before (an exit
+    status 143 would be a failure to systemd)."""
+
+    def leave_then_die(received: int, frame: FrameType | None) -> None:
+        embedded.leave()
+        signal.signal(received, signal.SIG_DFL)
+        signal.raise_signal(received)
+
+    signal.signal(signum, leave_then_die)
+
+
+def require_migrations(context: Context) -> None:
+    """Stop, in one line, when an enabled plugin's tables have no migrations."""
+    missing = unmigrated(context)
+    if missing:
+        raise ConfigError("; ".join(missing))
 
 
 def _shown(settings: Settings, name: str) -> str:
@@ -384,16 +405,14 @@ def drop_orphan(branch: str, yes: bool) -> None:
     context = load(settings)
     reach_database(settings)
     if not yes:
-        orphan = read_branches(context).orphan(branch)
-        tables = "tables not recorded" if orphan.tables is None else ", ".join(orphan.tables)
+        found = find_orphan(read_branches(context), branch)
+        tables = "tables not recorded" if found.tables is None else ", ".join(found.tables)
         raise ConfigError(
             f"this drops branch {branch}'s tables ({tables or 'none'}) and their data for good: "
             f"run `todo-api drop-orphan {branch} --yes`"
         )
     dropped = asyncio.run(
-        _on_database(
-            context, lambda engine: drop_branch(context.migrations, engine, branch)
-        )
+        _on_database(context, lambda engine: drop_branch(context.migrations, engine, branch))
     )
     click.echo(
         f"dropped branch {branch} ({dropped.revision}): {', '.join(dropped.tables or ()) or 'no tables'}"

@@ -1,4 +1,4 @@
-"""Task: T-118, T-244
+"""Task: T-118, T-244, T-275
 Spec: specs/features/plugins.md §Orphaned branches
 
 `todo-api drop-orphan`: an orphaned branch's recorded tables dropped, and the branch forgotten.
@@ -9,11 +9,20 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import branches
-from app.core.db.branches import TABLE, Orphan
+from app.core.db.branches import TABLE, Branches, Orphan
 from app.core.db.migrations import LOCK_KEY, Migrations
 from app.core.errors import ConfigError
 
 _FORGET = text(f"DELETE FROM {TABLE} WHERE branch = :branch")
+
+
+def orphan(state: Branches, branch: str) -> Orphan:
+    """Orphaned branch `branch`; a `ConfigError` listing the orphans when it is not one."""
+    for found in state.orphans:
+        if found.branch == branch:
+            return found
+    orphans = ", ".join(found.branch for found in state.orphans) or "none"
+    raise ConfigError(f"{branch!r} is not an orphaned branch (orphaned: {orphans})")
 
 
 async def drop(migrations: Migrations, engine: AsyncEngine, name: str) -> Orphan:
@@ -28,22 +37,22 @@ def _drop(connection: Connection, migrations: Migrations, name: str) -> Orphan:
     stood for take its place in `alembic_version`."""
     branches.create_records(connection)
     found = migrations.read(connection)
-    orphan = found.orphan(name)
-    if orphan.tables is None:
+    dropped = orphan(found, name)
+    if dropped.tables is None:
         raise ConfigError(
             f"no record of the tables branch {name!r} created (it was migrated before "
-            f"todo-api kept one): drop them by hand, then delete {orphan.revision!r} from "
+            f"todo-api kept one): drop them by hand, then delete {dropped.revision!r} from "
             "alembic_version"
         )
-    if orphan.tables:
+    if dropped.tables:
         # No CASCADE: a table of another plugin that references these stops the drop.
         try:
-            connection.execute(text(f"DROP TABLE {', '.join(map(_quoted, orphan.tables))}"))
+            connection.execute(text(f"DROP TABLE {', '.join(map(_quoted, dropped.tables))}"))
         except DBAPIError as exc:
             raise ConfigError(f"cannot drop branch {name!r}'s tables: {exc.orig}") from None
     branches.set_aside(connection, found)
     connection.execute(_FORGET, {"branch": name})
-    return orphan
+    return dropped
 
 
 def _quoted(name: str) -> str:

@@ -43,7 +43,7 @@ from app.core.http.principal import AuthenticationError, Authenticator, Principa
 from app.core.http.problems import Problem, invalid
 from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.plugins.context import Context
-from app.core.plugins.hookspecs import CommandLine, hookimpl, hookspec
+from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
 from app.core.redaction import error_summary
 from app.core.settings import IPNetwork, Settings, StatementCache, hosts_and_networks
@@ -87,6 +87,7 @@ __all__ = [
     "QueryParameters",
     "RawConnection",
     "ReadinessCheck",
+    "RowSerializer",
     "Settings",
     "StatementCache",
     "Transaction",

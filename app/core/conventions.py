@@ -1,9 +1,7 @@
 """Task: T-111
 Spec: specs/features/plugins.md §Conventions
 
-The values every plugin makes the same way: the time (UTC, aware, answered in RFC 3339 with
-`Z`) and a new row id (a uuid4, as text); and the 404 of a row that is not found, whether its
-id could not name one (`id_or_404`) or no row of the caller's has it (`one_or_404`).
+The values every plugin makes the same way: the time, a new row id, and a missing row's 404.
 """
 
 import uuid

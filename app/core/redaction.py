@@ -1,18 +1,7 @@
 """Task: T-074
 Spec: specs/api/rest-endpoints.md §Errors
 
-Secrets never reach a log: every record is redacted as it is created, its message and the text
-of its exception alike, whoever logs it (the app, uvicorn, SQLAlchemy, asyncpg, a plugin).
-
-Redacted: `Authorization` values (`Bearer …`, `Basic …`), anything shaped like a JWT (`eyJ….…`),
-argon2 hashes, the password in a URL, the value of any `password`, `token`, `secret`,
-`authorization` or `api_key`-like key (`key=value`, `key: value`, `"key": "value"`, and ASGI's
-`(b'key', b'value')`), and whatever asyncpg echoes after `invalid input for query argument $N:`.
-
-Installed with `logging.setLogRecordFactory`, not as a `logging.Filter`: a filter on a logger does
-not see records its children propagate, and one on a handler misses handlers added later (uvicorn
-installs its own after start-up). The exception is formatted and redacted here, and the record
-then carries only that text (`exc_text`), so no formatter can render the original.
+Secrets never reach a log: every record is redacted as it is created.
 """
 
 import logging

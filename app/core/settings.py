@@ -2,11 +2,6 @@
 Spec: specs/features/plugins.md §Configuration, §Start-up errors
 
 Process settings, read from the environment (and a `.env` file when present).
-
-Every variable is documented in `.env.example`. Secrets are `SecretStr` so they never reach
-a log line or a response by accident. An empty value means unset, as `.env.example` copied to
-`.env` has it. Every value is checked here, once, and a bad one stops start-up with a
-`ConfigError` naming the variable and what it accepts.
 """
 
 import ipaddress

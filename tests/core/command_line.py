@@ -26,7 +26,7 @@ def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
 def environment(tmp_path: Path) -> dict[str, str]:
     """A valid configuration (with a plugins file) whose database is never reached."""
     (tmp_path / "plugins.toml").write_text(
-        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+        '[plugins]\nenabled = ["health", "auth", "changes", "jobs", "tasks"]\n'
     )
     return {
         "PLUGINS_FILE": str(tmp_path / "plugins.toml"),

@@ -18,7 +18,8 @@ PROBE = f"{API_PREFIX}/probe"
 @pytest.fixture
 async def probe(make_client):
     return await make_client(
-        enabled=("health", "notes"), extra={"testauth": TokenAuth(), "probe": Probe()}
+        enabled=("health", "changes", "jobs", "notes"),
+        extra={"testauth": TokenAuth(), "probe": Probe()},
     )
 
 
@@ -26,7 +27,9 @@ def test_every_route_is_under_api_v1(tmp_path):
     settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
     app = create_app(
         settings,
-        load(settings, PluginsFile(enabled=("health", "auth", "changes", "tasks", "notes"))),
+        load(
+            settings, PluginsFile(enabled=("health", "auth", "changes", "jobs", "tasks", "notes"))
+        ),
     )
     paths = [route.path for route in iter_route_contexts(app.routes) if route.path]
     assert paths and all(path.startswith(f"{API_PREFIX}/") for path in paths)
@@ -105,7 +108,9 @@ async def test_third_party_plugin_gets_the_shared_authentication(probe):
 def test_protected_routes_without_an_authenticator_stop_start_up(tmp_path):
     settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
     with pytest.raises(ConfigError, match=r"no authentication plugin is enabled: add \"auth\""):
-        create_app(settings, load(settings, PluginsFile(enabled=("health", "notes"))))
+        create_app(
+            settings, load(settings, PluginsFile(enabled=("health", "changes", "jobs", "notes")))
+        )
 
 
 def test_disabled_plugin_routes_are_gone(tmp_path):

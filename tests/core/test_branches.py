@@ -26,7 +26,7 @@ from app.testing.database import libpq_url
 from harness.server import serving
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
-BUILT_INS = ("health", "auth", "changes", "tasks")
+BUILT_INS = ("health", "auth", "changes", "jobs", "tasks")
 # An imaginary plugin, named as no user would name theirs: the tests must not meet a real one.
 HABITS = """
 import sqlalchemy as sa
@@ -89,12 +89,13 @@ async def tables(url: str) -> set[str]:
 async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) -> str:
     """A database where zz_test_habits was migrated, then uninstalled."""
     steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "zz_test_habits", extra=habits)
-    assert [step.plugin for step in steps] == ["auth", "changes", "tasks", "zz_test_habits"]
+    assert [step.plugin for step in steps] == ["auth", "changes", "jobs", "tasks", "zz_test_habits"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
     assert await rows(empty_database_url) == {
         "auth_0002",
         "changes_0003",
+        "jobs_0001",
         "tasks_0003",
         "zz_test_habits_0001",
     }
@@ -105,7 +106,14 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
         "auth": ("auth_0002", ["login_failures", "refresh_tokens", "users"]),
-        "changes": ("changes_0003", ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"]),
+        "changes": (
+            "changes_0003",
+            ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"],
+        ),
+        "jobs": (
+            "jobs_0001",
+            ["pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"],
+        ),
         "tasks": ("tasks_0003", ["task_idempotency_keys", "tasks"]),
         "zz_test_habits": ("zz_test_habits_0001", ["zz_test_habit_rules", "zz_test_habits"]),
     }
@@ -125,6 +133,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     assert await rows(orphaned) == {
         "auth_0002",
         "changes_0003",
+        "jobs_0001",
         "tasks_0003",
         "zz_test_habits_0001",
         "notes_0001",
@@ -151,7 +160,7 @@ async def test_a_database_ahead_of_the_installed_plugin_is_one_line(orphaned: st
 
 def todo_api(*args: str, url: str, folder: Path) -> subprocess.CompletedProcess[str]:
     (folder / "plugins.toml").write_text(
-        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+        '[plugins]\nenabled = ["health", "auth", "changes", "jobs", "tasks"]\n'
     )
     env = os.environ | {
         "DATABASE_URL": url,
@@ -200,7 +209,12 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         == "dropped branch zz_test_habits (zz_test_habits_0001): zz_test_habit_rules, zz_test_habits\n"
     )
     assert not {"zz_test_habits", "zz_test_habit_rules"} & await tables(orphaned)
-    assert await rows(orphaned) == {"auth_0002", "changes_0003", "tasks_0003"}  # the orphan's stand-in is back
+    assert await rows(orphaned) == {
+        "auth_0002",
+        "changes_0003",
+        "jobs_0001",
+        "tasks_0003",
+    }  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"
     )

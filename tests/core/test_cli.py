@@ -24,7 +24,7 @@ TODO_API = str(Path(sys.executable).with_name("todo-api"))
 @pytest.fixture
 def env(tmp_path, monkeypatch):
     (tmp_path / "plugins.toml").write_text(
-        '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n'
+        '[plugins]\nenabled = ["health", "auth", "changes", "jobs", "tasks"]\n'
     )
     monkeypatch.setenv("PLUGINS_FILE", str(tmp_path / "plugins.toml"))
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "data"))
@@ -37,7 +37,7 @@ def test_plugins_lists_builtins_and_packages(env):
     result = CliRunner().invoke(cli, ["plugins"])
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split() for line in result.output.splitlines()[1:]}
-    for name in ("health", "auth", "changes", "tasks"):
+    for name in ("health", "auth", "changes", "jobs", "tasks"):
         assert rows[name][2] == "built-in" and rows[name][3] == "yes"
     assert rows["notes"][2] == "todo-api-notes" and rows["notes"][3] == "no"
     assert rows["tasks"][5] == "tasks_0003"
@@ -62,10 +62,13 @@ def test_serve_options():
         ('[plugins]\nenabled = ["health", "taks"]\n', "unknown plugin 'taks'"),
         ('[plugins]\nenabled = ["health", "tasks"]\n', "requires 'auth'"),
         (
-            '[plugins]\nenabled = ["health", "auth", "changes", "tasks"]\n[plugins.tasks]\nmax_page_size = "lots"\n',
+            '[plugins]\nenabled = ["health", "auth", "changes", "jobs", "tasks"]\n[plugins.tasks]\nmax_page_size = "lots"\n',
             "max_page_size",
         ),
-        ('[plugins]\nenabled = ["health", "notes"]\n', "no authentication plugin is enabled"),
+        (
+            '[plugins]\nenabled = ["health", "changes", "jobs", "notes"]\n',
+            "no authentication plugin is enabled",
+        ),
         ("[plugins\n", "not valid TOML"),
     ],
 )
@@ -87,6 +90,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     assert first.output.splitlines() == [
         "migrated auth: base -> auth_0002",
         "migrated changes: base -> changes_0003",
+        "migrated jobs: base -> jobs_0001",
         "migrated tasks: base -> tasks_0003",
     ]
     again = CliRunner().invoke(cli, ["migrate"])
@@ -113,7 +117,7 @@ def test_config_shows_every_setting_with_secrets_masked(env, monkeypatch):
     for secret in ("S3cret-pw", "another-secret", os.environ["JWT_SECRET_KEY"]):
         assert secret not in result.output
     assert f"plugins file: {env / 'plugins.toml'}\n" in result.output
-    assert "enabled plugins: health, auth, changes, tasks\n" in result.output
+    assert "enabled plugins: health, auth, changes, jobs, tasks\n" in result.output
 
 
 def test_plugins_add_commands(env, monkeypatch):

@@ -52,14 +52,17 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     ]
     # tasks depends on auth_0001 (already applied): auth stays put.
     assert await migrate(
-        empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes"
+        empty_database_url, tmp_path, "health", "auth", "changes", "jobs", "tasks", "notes"
     ) == [
         Step("changes", None, "changes_0003"),
+        Step("jobs", None, "jobs_0001"),
         Step("tasks", None, "tasks_0003"),
         Step("notes", None, "notes_0001"),
     ]
     assert (
-        await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes")
+        await migrate(
+            empty_database_url, tmp_path, "health", "auth", "changes", "jobs", "tasks", "notes"
+        )
         == []
     )
 
@@ -70,25 +73,30 @@ async def test_alembic_speaks_only_when_something_migrates(empty_database_url, t
     assert "Running upgrade  -> auth_0001" in caplog.text
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes") == [
-            Step("changes", None, "changes_0003")
+        assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "jobs") == [
+            Step("changes", None, "changes_0003"),
+            Step("jobs", None, "jobs_0001"),
         ]
     alembic = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
     assert alembic and not any("auth_0001" in message for message in alembic)
     caplog.clear()
     with caplog.at_level(logging.INFO):
-        assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes") == []
+        assert (
+            await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "jobs") == []
+        )
     assert [r for r in caplog.records if r.name.startswith("alembic")] == []
     assert logging.getLogger("alembic").level == logging.NOTSET  # left as it was
 
 
 async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_path):
-    await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "tasks", "notes")
+    await migrate(
+        empty_database_url, tmp_path, "health", "auth", "changes", "jobs", "tasks", "notes"
+    )
     migrations = Migrations(
-        installed_plugins().values(), ("health", "auth", "changes", "tasks", "notes")
+        installed_plugins().values(), ("health", "auth", "changes", "jobs", "tasks", "notes")
     )
     # health has no tables, so no branch; the others' branch labels are their names.
-    assert set(migrations.heads) == {"auth", "changes", "tasks", "notes"}
+    assert set(migrations.heads) == {"auth", "changes", "jobs", "tasks", "notes"}
     rows = await query(empty_database_url, "SELECT version_num FROM alembic_version")
     assert {migrations.heads["tasks"], migrations.heads["notes"]} <= {
         row["version_num"] for row in rows
@@ -98,9 +106,11 @@ async def test_each_plugin_is_a_branch_named_after_it(empty_database_url, tmp_pa
 async def test_disable_and_reenable_keeps_the_data(empty_database_url, tmp_path, make_client):
     from tests.core.plugins_for_tests import TokenAuth
 
-    await migrate(empty_database_url, tmp_path, "health", "notes")
+    await migrate(empty_database_url, tmp_path, "health", "changes", "jobs", "notes")
     client = await make_client(
-        enabled=("health", "notes"), extra={"testauth": TokenAuth()}, url=empty_database_url
+        enabled=("health", "changes", "jobs", "notes"),
+        extra={"testauth": TokenAuth()},
+        url=empty_database_url,
     )
     assert (
         await client.post("/api/v1/notes", json={"body": "keep me"}, headers=ADA)
@@ -116,9 +126,11 @@ async def test_disable_and_reenable_keeps_the_data(empty_database_url, tmp_path,
     assert (await disabled.get("/api/v1/health/ready")).status_code == 200
 
     # Enabled again: it picks up where it was.
-    await migrate(empty_database_url, tmp_path, "health", "auth", "notes")
+    await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "jobs", "notes")
     again = await make_client(
-        enabled=("health", "notes"), extra={"testauth": TokenAuth()}, url=empty_database_url
+        enabled=("health", "changes", "jobs", "notes"),
+        extra={"testauth": TokenAuth()},
+        url=empty_database_url,
     )
     assert [n["body"] for n in (await again.get("/api/v1/notes", headers=ADA)).json()] == [
         "keep me"
@@ -128,7 +140,7 @@ async def test_disable_and_reenable_keeps_the_data(empty_database_url, tmp_path,
 async def test_instances_migrating_together_take_turns(empty_database_url, tmp_path):
     context = load(
         settings_for(empty_database_url, tmp_path),
-        PluginsFile(enabled=("health", "auth", "changes", "tasks")),
+        PluginsFile(enabled=("health", "auth", "changes", "jobs", "tasks")),
     )
     engines = [create_engine(context.settings, empty_database_url) for _ in range(3)]
     try:
@@ -150,14 +162,14 @@ async def test_instances_migrating_together_take_turns(empty_database_url, tmp_p
 async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path):
     context = load(
         settings_for(empty_database_url, tmp_path),
-        PluginsFile(enabled=("health", "auth", "changes", "tasks")),
+        PluginsFile(enabled=("health", "auth", "changes", "jobs", "tasks")),
     )
     engine = create_engine(context.settings, empty_database_url)
     try:
         async with engine.connect() as connection:
             assert context.migrations.behind(
                 context.migrations.branches(await applied(connection))
-            ) == ["auth", "changes", "tasks"]
+            ) == ["auth", "changes", "jobs", "tasks"]
     finally:
         await engine.dispose()
 

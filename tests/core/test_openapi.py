@@ -22,7 +22,7 @@ from app.core.plugins.plugins_file import PluginsFile
 from app.testing import settings_for
 
 ROOT = Path(__file__).resolve().parents[2]
-EVERYTHING = ("health", "auth", "changes", "tasks", "notes")
+EVERYTHING = ("health", "auth", "changes", "jobs", "tasks", "notes")
 # Every built-in and both examples: the whole house, as an operator may enable it.
 THE_HOUSE = (*BUILTINS, "notes", "checklists")
 

@@ -47,7 +47,9 @@ def test_disabled_plugins_are_blocked_and_never_imported(tmp_path, monkeypatch):
 
 
 def test_entry_point_plugin_loads_when_enabled(tmp_path):
-    context = load(settings(tmp_path), PluginsFile(enabled=("health", "auth", "notes")))
+    context = load(
+        settings(tmp_path), PluginsFile(enabled=("health", "auth", "changes", "jobs", "notes"))
+    )
     assert context.plugin_manager.get_plugin("notes") is sys.modules["todo_api_notes"]
 
 

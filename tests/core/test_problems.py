@@ -26,7 +26,9 @@ async def test_unexpected_errors_are_a_500_with_a_request_id(make_client, caplog
 
 
 async def test_validation_errors_list_fields_without_echoing_input(make_client):
-    client = await make_client(enabled=("health", "notes"), extra={"testauth": TokenAuth()})
+    client = await make_client(
+        enabled=("health", "changes", "jobs", "notes"), extra={"testauth": TokenAuth()}
+    )
     secret = "s3cr3t-value-never-echoed"
     response = await client.post(
         f"{API_PREFIX}/notes",
@@ -79,7 +81,9 @@ async def test_every_response_has_a_request_id(client):
 
 
 async def test_a_json_body_without_its_content_type_is_a_415(make_client):
-    client = await make_client(enabled=("health", "notes"), extra={"testauth": TokenAuth()})
+    client = await make_client(
+        enabled=("health", "changes", "jobs", "notes"), extra={"testauth": TokenAuth()}
+    )
     auth = {"Authorization": "Bearer good-ada"}
     notes = f"{API_PREFIX}/notes"
     for sent in (

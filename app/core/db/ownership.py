@@ -1,25 +1,7 @@
 """Task: T-092
 Spec: specs/features/plugins.md §Isolation
 
-Isolation by construction: rows of an `Owned` model are visible to, and changeable by, their
-owner only, whatever statement a plugin writes.
-
-A route takes `OwnedDB` (an executor bound to the caller's id) and sends ordinary SQLAlchemy
-Core statements through it. Before a statement is compiled — once, then cached — `scope`
-rewrites it:
-
-- every `SELECT` (top level, subquery, CTE, each side of a UNION) gets `<table>.user_id =
-  :owner` for every `Owned` table or alias in its FROM list; for the nullable side of an outer
-  join the condition goes into the `ON` clause, so the join stays outer;
-- `UPDATE` and `DELETE` get the same condition on their target table;
-- `INSERT` (top level or in a CTE; `VALUES` or `… SELECT`) gets `user_id = :owner`, a statement
-  that sets `user_id` itself is refused, and an `ON CONFLICT DO UPDATE` only ever updates the
-  owner's row.
-
-The owner is a bind parameter, so one compiled statement serves every user. The unscoped
-executor (`DB`) refuses statements on `Owned` tables (deny by default); plain SQL (`text()`)
-is its explicit escape hatch for work not done on behalf of one user, and is refused by an
-owned executor, which could not scope it.
+Isolation by construction: `scope` restricts every statement on an `Owned` table to its owner; the unscoped `DB` refuses them.
 """
 
 from copy import copy

@@ -2,19 +2,6 @@
 Spec: specs/features/plugins.md §Database
 
 `Database`: the process's asyncpg pool, and the one way requests talk to PostgreSQL.
-
-Every statement is a single round trip. It runs in autocommit — no `BEGIN`, no `ROLLBACK`,
-no ping first — on a connection whose prepared statement PostgreSQL already holds. Work that
-needs several statements takes a `transaction()`, which costs its `BEGIN` and `COMMIT`.
-
-No ping: a connection the server dropped while it sat idle (a Neon scale-to-zero, a restart,
-a PgBouncer recycle) is seen closed by asyncpg's protocol and replaced on acquire. One dropped
-in the middle of a statement fails that statement; it is then run once more on a fresh
-connection. That is safe for reads and for writes that change nothing when applied twice, which
-is what statements here must be (an INSERT of a key chosen before sending with `ON CONFLICT DO
-NOTHING`, an UPDATE that sets values rather than adds to them); a write that is not passes
-`retry=False`. When the second attempt fails too, or no connection can be had, the request
-answers 503 with `Retry-After` (`DatabaseUnavailable`), never 500.
 """
 
 import json

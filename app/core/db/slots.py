@@ -1,21 +1,7 @@
 """Task: T-214
 Spec: specs/api/rest-endpoints.md §Limits
 
-"At most N" that holds however many requests race, on every instance, in the one statement of
-the write: a counter row per parent (a task's reminders, a user's webhook endpoints) that the
-write moves by one, under the limit, before it inserts.
-
-Why a counter, not a count: in READ COMMITTED a statement sees the snapshot taken when it
-started, so a `count(*)` of the children, even one taken after waiting on a lock on the
-parent (`FOR UPDATE`, an advisory lock) in the same statement, still misses the children that
-the lock's previous holder committed meanwhile, and both writes pass the check. An
-`INSERT … ON CONFLICT DO UPDATE … WHERE used < :limit` instead locks the counter row and checks
-its latest committed version (not the snapshot's), so racing writes take their slots one after
-another: the (N+1)th finds `used = N` and updates nothing.
-
-A plugin keeps the counter beside the rows it counts: `take_slot` in the statement that inserts one,
-`free_slot` in the one that deletes one (a deleted parent takes its counter with it, by a
-foreign key ON DELETE CASCADE).
+"At most N" that holds however many requests race, in the one statement of the write: a counter row per parent.
 """
 
 from collections.abc import Sequence

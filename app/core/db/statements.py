@@ -2,12 +2,6 @@
 Spec: specs/features/plugins.md §Database
 
 SQLAlchemy statements compiled once into the SQL asyncpg sends.
-
-SQLAlchemy builds and compiles; asyncpg executes. A request then costs one `Bind/Execute` of
-a statement PostgreSQL has already parsed (asyncpg's per-connection statement cache), and no
-SQLAlchemy execution machinery runs per request. Compiling is the expensive part, so it is done
-once per statement *object*: build statements once (at import, or in a cache keyed by the
-query's shape) and pass values as bind parameters.
 """
 
 from collections import OrderedDict

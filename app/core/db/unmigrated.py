@@ -1,14 +1,9 @@
 """Task: T-116
 Spec: specs/features/plugins.md §Migrations
 
-A plugin whose tables have no migrations must not go unnoticed. Tables are only ever created by
-a plugin's migrations, so an enabled plugin that declares models (the `models` hook) but ships no
-revision — most often a `migrations/versions` folder left out of the package — would start, then
-fail on its first request. `serve` and `migrate` stop on it, `/health/ready` answers 503 naming
-it, and `todo-api plugins` flags it.
+Enabled plugins that declare tables but ship no migrations, found before they fail a request.
 """
 
-from app.core.errors import ConfigError
 from app.core.plugins.context import Context
 from app.core.plugins.loading import per_plugin
 
@@ -35,10 +30,3 @@ def explain(name: str, tables: list[str]) -> str:
         f"them to its package's migrations/versions (`todo-api revision {name} -m "
         '"create tables"`) and ship that folder in the package'
     )
-
-
-def require_migrations(context: Context) -> None:
-    """Stop, in one line, when an enabled plugin's tables have no migrations."""
-    missing = unmigrated(context)
-    if missing:
-        raise ConfigError("; ".join(missing))

@@ -2,16 +2,6 @@
 Spec: specs/features/plugins.md §Database
 
 `DATABASE_URL` as operators paste it, translated for asyncpg.
-
-Neon prints URLs like `postgresql://u:p@ep-x-pooler.region.aws.neon.tech/db?sslmode=require&
-channel_binding=require`. asyncpg accepts neither parameter, so they are translated: `sslmode`
-becomes an `ssl` context (a *verifying* one for `require`/`verify-*`, because asyncpg's own
-`ssl="require"` does not check the certificate) and `channel_binding` is dropped (asyncpg
-negotiates SCRAM on its own). A `-pooler` host is PgBouncer in transaction mode, which refuses
-startup parameters such as `statement_timeout`.
-
-Two consumers: the request path's asyncpg pool (`app.core.db.pool`) and Alembic's one-shot
-SQLAlchemy engine for migrations (`create_engine`).
 """
 
 import ssl

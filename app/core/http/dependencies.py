@@ -2,14 +2,6 @@
 Spec: specs/features/authentication.md §Shared authentication hook
 
 The request-time edges plugins depend on: the database, and the current user.
-
-`CurrentUser` is the one way a plugin learns who is calling. It awaits the authenticators the
-plugins returned from the `authenticator` hook; the kernel adds it to every plugin route that is
-not marked `@public`, so a route cannot be left open by forgetting it. `OwnedDB` is the database
-scoped to that user (`app.core.db.ownership`).
-
-Every dependency here is `async def`: FastAPI runs a plain `def` dependency in a worker thread,
-which costs more than the work it does.
 """
 
 from typing import Annotated

@@ -1,9 +1,7 @@
 """Task: T-012, T-152
 Spec: specs/api/rest-endpoints.md §Documentation
 
-The interactive docs at `/api/v1/docs` (Swagger UI) and the reference at `/api/v1/redoc`
-(ReDoc), served from installed files so both pages work offline (FastAPI's default pages load
-them, and ReDoc its fonts, from CDNs). The assets come from the `fastapi-offline` wheel.
+The interactive docs (`/api/v1/docs`) and the reference (`/api/v1/redoc`), served offline.
 """
 
 from importlib.resources import files

@@ -2,17 +2,6 @@
 Spec: specs/features/plugins.md §Plugin author API
 
 `documented(example)`: a pydantic model config for models that appear in the OpenAPI document.
-Each field's docstring becomes its description, and the model's example is the one the docs
-page shows for a body and gives each field its example (`app.core.http.openapi`), so a
-generated client documents every field and nothing is made up from a pattern.
-
-```python
-class NoteIn(BaseModel):
-    model_config = documented({"body": "Call the plumber"}, extra="forbid")
-
-    body: str
-    \"\"\"What to remember, 1 to 1000 characters.\"\"\"
-```
 """
 
 from typing import Any, Unpack

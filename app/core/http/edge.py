@@ -2,31 +2,6 @@
 Spec: specs/api/rest-endpoints.md §Headers, §Limits; specs/features/plugins.md §Assembly
 
 The edge: the one middleware every HTTP request crosses, pure ASGI, constant work per request.
-
-    Edge, outside: the request id and the response headers
-      → CORS
-        → Edge, inside: request limits; unexpected errors become the 500 problem
-          → FastAPI's exception handlers → the routes
-
-The edge owns the CORS middleware rather than sitting next to it, because each half must be on
-its own side of it: CORS answers preflights without calling further in, so ids and headers are
-added outside to reach those answers too; an unexpected error is answered inside, so the 500
-carries `Access-Control-Allow-Origin` and a browser can read it. That 500 is an ordinary
-response, never re-raised, so the server keeps the connection open for the client's next
-request instead of dropping it.
-
-A request without an `Origin` has nothing to ask of CORS and goes round it (Starlette's
-middleware costs some 5 µs a request even then); its answer gets the one header CORS would have
-added, `Vary: Origin`.
-
-`HEAD` is answered as the `GET` it asks about, less the body (FastAPI's routes take no `HEAD`):
-the same status and headers, `Content-Length` included.
-
-Request bodies are limited where they are read: the edge hands the app a `receive` that, on its
-first call, looks up the matched route's limit (`@body_limit`, else `MAX_BODY_BYTES`) in
-`scope["endpoint"]` — routing is over by then, and the scope is the router's — refuses a
-`Content-Length` above it before reading anything, then counts what arrives. Routes that never
-read their body are covered up front: no `Content-Length` above the largest limit gets in.
 """
 
 import random

@@ -1,17 +1,7 @@
 """Task: T-111, T-258
 Spec: specs/features/plugins.md §Conventions; specs/api/rest-endpoints.md §ETags and concurrency
 
-Entity tags for versioned rows (RFC 9110 §8.8.3, §13.1): a row with an `id` and a `version`
-that moves on every change has the strong tag `"<id>.<version>"`. `If-Match` uses strong
-comparison, `If-None-Match` weak comparison.
-
-`matching_versions` turns `If-Match` into the versions a write may match, so the precondition
-becomes part of the write itself (`AND version = ANY(:versions)`) and costs no round trip.
-
-A precondition is `*` or a list of quoted tags (`"…"`, `W/"…"`). Anything else (`abc`, an
-unquoted tag, an empty header) is the client's mistake, not a tag that names no version: a 422
-naming the header, from every helper here, never a 412 saying the row changed.
-`ENTITY_TAGS_PATTERN` documents that shape on a header; `EntityTags` checks it in a body.
+Entity tags for versioned rows (`"<id>.<version>"`) and the `If-Match`/`If-None-Match` checks.
 """
 
 import re

@@ -1,16 +1,7 @@
 """Task: T-111, T-154
 Spec: specs/features/plugins.md §Conventions
 
-`Idempotency-Key` for a plugin's creates: the header, validated (`IdempotencyKeyHeader`), the
-hash that tells "the same request again" from "another request with the same key"
-(`request_hash`), and the replay of a stored first response (`replay_stored`).
-
-Where the first response is kept is the plugin's own table, claimed in the same statement as
-the write (the tasks plugin's `CREATE_ONCE` shows how), so a fresh key costs no extra round trip.
-
-A malformed key, or a key used again with another body, is a 422 whose `errors` name the
-header (`["header", "Idempotency-Key"]`); the header is documented with its limits, and the
-stored answer's `Idempotent-Replayed` header is `app.core.http.openapi.IDEMPOTENT_REPLAYED`.
+`Idempotency-Key` for a plugin's creates: the header, the request's hash, and the replay.
 """
 
 import hashlib

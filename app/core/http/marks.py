@@ -1,15 +1,7 @@
 """Task: T-071, T-006, T-247
 Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits
 
-Marks a route's endpoint carries for the kernel: attributes on the function. `@public` is read
-when the router is mounted, `@token_endpoint` when the OpenAPI document is built, the others by
-the edge from `scope["endpoint"]` once the router has matched the request (nothing until then).
-
-```python
-@router.post("/upload")
-@body_limit(10 * 1024 * 1024)
-async def upload(...): ...
-```
+Marks a route's endpoint carries for the kernel: attributes on the function.
 """
 
 from collections.abc import Callable

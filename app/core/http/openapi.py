@@ -1,29 +1,7 @@
 """Task: T-150, T-151, T-258
 Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API
 
-The OpenAPI document, made to tell the truth about every route of every plugin without the
-plugin writing it. FastAPI's own document is completed once, the first time it is asked for
-(never per request), from what the kernel knows about each route:
-
-- every request may be refused by the edge (400: more than 100 query parameters); a route with
-  a body answers 400 for one that is not JSON, 413 past its limit and 422, and a JSON body 415
-  when it comes without `Content-Type: application/json`;
-- a route that validates something (a body, a query model, a parameter that is more than free
-  text) answers 422 — a plain `{task_id}` that names nothing is a 404, not a 422;
-- a route that authenticates answers 401 with `WWW-Authenticate`, and like any route reaching
-  the database, 503 with `Retry-After`;
-- every error is `application/problem+json` (`Problem`; a 422 is a `ValidationProblem`, whose
-  `errors` are always there), and every answer carries `X-Request-ID`.
-
-A route states what only it knows with FastAPI's own `responses=`: a status and its
-description (`{404: {"description": "No such task"}}`) — the kernel gives every error status
-its problem body — and the headers of an answer, from the fragments below
-(`{201: {"headers": LOCATION | ETAG}}`).
-
-Clients generated from the document read well: an operation is `<tag>_<route name>`
-(`tasks_list`, `auth_token`), a body FastAPI assembles from form fields is named after its
-operation (`AuthTokenForm`), a model's example fills in the examples of its fields and is the
-example of a body it describes, and each parameter shows the first example of its schema.
+The OpenAPI document, completed once from what the kernel knows about each route.
 """
 
 import re

@@ -2,15 +2,6 @@
 Spec: specs/features/plugins.md §Plugin author API
 
 A pydantic model read from the query string, for hot routes.
-
-FastAPI can take a model as `Annotated[Model, Query()]`, but it then inspects every field's
-annotation on every request; for a list route that was the largest single cost in the request.
-`QueryParameters(Model).parse(request)` validates the query string with the model in one
-pydantic call, answers a bad value exactly as FastAPI would (422 with `loc: ["query", …]`),
-and `openapi` documents the same parameters for the route's `openapi_extra`: each with the
-field's description and its example from the model's (`app.core.http.documented`), and the named
-types they use (an enum, a `TypeAliasType`) for the kernel to add to the document's schemas,
-and the 422 it answers.
 """
 
 from typing import Any, Generic, TypeVar, get_origin

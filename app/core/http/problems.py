@@ -1,20 +1,7 @@
 """Task: T-010, T-154
 Spec: specs/api/rest-endpoints.md §Errors
 
-Every error as RFC 9457 problem details (`application/problem+json`): `type`, `title`,
-`status`, `detail` (always a string). A 422 adds `errors`, each with the field's location and
-message but never the submitted `input`, which could be a password or a token; at most
-`MAX_ERRORS` of them, so a request with thousands of mistakes gets a small answer. An unexpected
-exception becomes a 500 carrying only a request id; the trace goes to the log under that id
-(rendered by the edge, `app.core.http.edge`, which also gives every request that id). A database
-that cannot be reached is a 503 with `Retry-After`, never a 500, and a write for a user who no
-longer exists (their token outlived the account) is a 401.
-
-Every 422 lists its `errors`, whoever raised it: a plugin's `HTTPException(422, detail)` gets
-one error carrying the detail. A body that is not JSON at all is no field's mistake: a 400.
-A body sent to a JSON route without `Content-Type: application/json` (none, or `text/plain`)
-is never parsed, so its fields would read as "Input should be a valid dictionary": a 415 says
-which header to send instead, for every route, whatever its body.
+Every error as RFC 9457 problem details (`application/problem+json`).
 """
 
 import logging

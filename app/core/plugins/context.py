@@ -1,9 +1,7 @@
 """Task: T-004
 Spec: specs/features/plugins.md §Context
 
-What every build-time hook is given: the process settings, each enabled plugin's validated
-settings, the migrations of the enabled plugins, and the hook relay (so a plugin may ask the
-others, as `health` does for readiness checks).
+What every build-time hook is given: the `Context`.
 """
 
 from collections.abc import Callable

@@ -1,23 +1,13 @@
-"""Task: T-004
+"""Task: T-004, T-272
 Spec: specs/features/plugins.md §Hooks
 
-The hooks a plugin implements. Every hook is a plain synchronous call made once, while the app
-is assembled (Litestar's `on_app_init` style: a plugin adds to the app's configuration).
-Anything that does I/O is *returned* as an async artefact — a lifespan context manager, an
-authenticator, a readiness check — and awaited by the kernel only inside FastAPI's lifespan or a
-request. No hook is `firstresult` and none is a wrapper, so every implementation is called and
-its result kept.
-
-A plugin that calls out to others declares hookspecs of its own (marked with `hookspec`) in a
-`hookspecs` module the loader adds (`app.core.plugins.loading`), as Datasette's plugins do: the
-`jobs`, `changes` and `tasks` plugins do. `specs/features/plugins.md` documents each hook;
-`tests/core/test_hookspecs.py` fails when one is missing there.
+The hooks a plugin implements: synchronous, called once while the app is assembled.
 """
 
 # Hookspecs are signatures with a docstring for a body, which pluggy never calls.
 # mypy: disable-error-code="empty-body"
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -66,6 +56,16 @@ def routers(context: "Context") -> Sequence[APIRouter]:
     Every route gets the kernel's authentication dependency unless its endpoint is marked with
     `app.core.public`; so a plugin cannot forget to protect a route.
     """
+
+
+RowSerializer = Callable[[Mapping[str, Any]], Mapping[str, Any]]
+
+
+@hookspec
+def row_serializers(context: "Context") -> Mapping[str, RowSerializer]:
+    """How this plugin's API shows a row of each of its tables, by table name: `serialize(row)`
+    gets the row as JSON values and returns the API's body; whatever shows rows elsewhere (the
+    change feed, webhooks) asks this hook, so the table's plugin need not know it."""
 
 
 @hookspec

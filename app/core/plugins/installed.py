@@ -1,8 +1,7 @@
 """Task: T-005
 Spec: specs/features/plugins.md §Loading
 
-The plugins this environment *could* load: the built-ins and every `todo_api.plugins` entry
-point, described without importing them (a disabled plugin is never run).
+The plugins this environment could load, described without importing them.
 """
 
 import importlib.metadata

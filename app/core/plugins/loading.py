@@ -2,12 +2,6 @@
 Spec: specs/features/plugins.md §Loading
 
 Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module global.
-
-Order matters and follows pluggy's own advice: names that are installed but not enabled are
-blocked with `set_blocked` *before* entry points are loaded, so a disabled third-party plugin is
-never imported; built-ins are registered by name; the hookspecs enabled plugins declare for
-others (their `hookspecs` module) are added; `check_pending()` then turns a misspelled hook name
-into an error instead of a silently ignored function.
 """
 
 import difflib

@@ -2,13 +2,6 @@
 Spec: specs/features/plugins.md §plugins.toml
 
 Reads `plugins.toml`: which plugins are enabled, and each plugin's own settings table.
-
-    [plugins]
-    enabled = ["health", "auth", "jobs", "tasks"]
-    [plugins.tasks]
-    max_page_size = 500
-
-Every error names the file actually read, which `PLUGINS_FILE` may have moved.
 """
 
 import logging

@@ -1,4 +1,4 @@
-"""Task: T-130, T-206, T-242
+"""Task: T-130, T-206, T-242, T-273
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log, §Events
 
 The changes plugin: the per-user change log every tracked table writes to (by the triggers this
@@ -9,7 +9,6 @@ and their count in readiness).
 
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Any
 
 import click
 from fastapi import APIRouter, FastAPI
@@ -20,6 +19,7 @@ from sqlmodel import SQLModel
 from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
 from app.plugins.changes import consumers, hookspecs, setaside, triggers
 from app.plugins.changes.api import consumers as checked
+from app.plugins.changes.api import row_serializers
 from app.plugins.changes.models import (
     ChangeEntry,
     ConsumerCursor,
@@ -31,6 +31,7 @@ from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.purge import EVERY_TEN_MINUTES, purge
 from app.plugins.changes.routes import Feed, build_router
 from app.plugins.changes.settings import ChangesSettings
+from app.plugins.jobs.api import Job, JobKind, Periodic
 
 __all__ = ["hookspecs"]
 NAME = "changes"
@@ -41,7 +42,7 @@ def _feed(context: Context) -> Feed:
     of every plugin."""
 
     def make() -> Feed:
-        serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
+        serializers = row_serializers(context)
         subscribers = checked(context.collect("subscriptions"))
         return Feed(context.settings_for(NAME, ChangesSettings), serializers, subscribers)
 
@@ -78,11 +79,14 @@ def after_upgrade(context: Context) -> Callable[[Connection], None]:
     return triggers.attacher(model for answer in context.hook.models() for model in answer)
 
 
-@hookimpl(optionalhook=True)
-def jobs(context: Context) -> Sequence[Any]:
-    # Called by the jobs plugin only, so only when it is enabled: without it the log is kept.
-    from app.plugins.jobs.api import Job, JobKind, Periodic
+@hookimpl
+def requires() -> Sequence[str]:
+    # The log's purge is a periodic job.
+    return ["jobs"]
 
+
+@hookimpl
+def jobs(context: Context) -> Sequence[JobKind | Periodic]:
     retention_days = _feed(context).settings.retention_days
 
     async def purging(job: Job) -> None:

@@ -1,4 +1,4 @@
-"""Task: T-131, T-242
+"""Task: T-131, T-242, T-272
 Spec: specs/features/plugins.md §Events
 
 What the changes plugin offers the plugins that require it: hearing of committed writes.
@@ -7,14 +7,14 @@ The change log records every write to a tracked `Owned` table inside the writing
 by a trigger (`triggers`). A plugin subscribes through this plugin's `subscriptions` hook with
 `AfterCommit(name, entities, handler)`, fed batches of committed changes from a cursor stored
 under `name` and committed in the handler's own transaction: at least once, in log order, one
-instance at a time. Its `change_serializers` hook says how the feed shows a plugin's rows.
+instance at a time.
 """
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from app.core import ConfigError, Transaction
+from app.core import ConfigError, Context, RowSerializer, Transaction
 
 Operation = Literal["create", "update", "delete"]
 
@@ -45,14 +45,6 @@ class AfterCommit:
     handler: AfterCommitHandler
 
 
-@dataclass(frozen=True)
-class ChangeSerializer:
-    """How the change feed shows a row of `entity`: `serialize(row as JSON values)`."""
-
-    entity: str
-    serialize: Callable[[Mapping[str, Any]], Mapping[str, Any]]
-
-
 def consumers(subscriptions: Sequence[AfterCommit]) -> list[AfterCommit]:
     """The app's after-commit consumers, checked: each one's cursor is stored under its name."""
     names = [consumer.name for consumer in subscriptions]
@@ -63,3 +55,13 @@ def consumers(subscriptions: Sequence[AfterCommit]) -> list[AfterCommit]:
             "cursor is stored under its name"
         )
     return list(subscriptions)
+
+
+def row_serializers(context: Context) -> dict[str, RowSerializer]:
+    """How every plugin's API shows a row of its tables (the kernel's `row_serializers` hook),
+    by table name: a change of a table without one carries no row."""
+    return {
+        table: show
+        for answer in context.collect("row_serializers")
+        for table, show in answer.items()
+    }

@@ -10,7 +10,7 @@ The hooks the changes plugin calls on the plugins that require it.
 from collections.abc import Sequence
 
 from app.core import Context, hookspec
-from app.plugins.changes.api import AfterCommit, ChangeSerializer
+from app.plugins.changes.api import AfterCommit
 
 
 @hookspec
@@ -18,10 +18,3 @@ def subscriptions(context: Context) -> Sequence[AfterCommit]:
     """`AfterCommit(name, entities, handler)`: committed changes of tracked tables, its own or
     other plugins', fed from the change log at least once, from a cursor committed with the
     handler's work."""
-
-
-@hookspec
-def change_serializers(context: Context) -> Sequence[ChangeSerializer]:
-    """`ChangeSerializer(entity, serialize)`: how the change feed shows a row of this plugin's
-    tracked table `entity`, as the plugin's own API shows it (without one, a change carries no
-    row, only its type, id, operation and version)."""

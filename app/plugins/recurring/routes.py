@@ -13,10 +13,10 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
+import app.plugins.tasks.api as tasks
 from app.core import NO_NUL, OwnedDB, documented, id_or_404, invalid, new_id, one_or_404, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.occurrences import Occurrences
-from app.plugins.tasks import api as tasks
 
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
 TaskId = Annotated[

@@ -8,14 +8,14 @@ The reminders plugin: reminders on a user's tasks, absolute (`at`) or relative t
 task cancels them, deleting it deletes them, moving `due_at` moves the relative ones.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, hookimpl
-from app.plugins.changes.api import AfterCommit, ChangeSerializer
+from app.core import Context, RowSerializer, hookimpl
+from app.plugins.changes.api import AfterCommit
 from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.reminders.feed import SERIALIZERS
 from app.plugins.reminders.firing import Reminders
@@ -57,5 +57,5 @@ def subscriptions(context: Context) -> Sequence[AfterCommit]:
 
 
 @hookimpl
-def change_serializers(context: Context) -> Sequence[ChangeSerializer]:
+def row_serializers(context: Context) -> Mapping[str, RowSerializer]:
     return SERIALIZERS

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.plugins.changes.api import ChangeSerializer
 from app.plugins.reminders.schemas import InboxItemOut, ReminderOut
 
 
@@ -31,7 +30,4 @@ def inbox_json(row: Mapping[str, Any]) -> dict[str, Any]:
     return _json(InboxItemOut.model_validate(row))
 
 
-SERIALIZERS = [
-    ChangeSerializer("reminders", reminder_json),
-    ChangeSerializer("reminders_inbox", inbox_json),
-]
+SERIALIZERS = {"reminders": reminder_json, "reminders_inbox": inbox_json}

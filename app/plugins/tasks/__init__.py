@@ -4,22 +4,18 @@ Spec: specs/api/rest-endpoints.md §Tasks
 The tasks plugin: each user's todo list, at `/api/v1/tasks`.
 
 It stands alone with `health` and `auth`. With the `changes` plugin its rows are in the feed
-(as `GET /tasks/{id}` shows them), and with the `jobs` plugin expired idempotency keys are
-purged: both through optional implementations of those plugins' hooks, which are called only
-when they are enabled.
+(as `GET /tasks/{id}` shows them, told by the kernel's `row_serializers` hook).
 """
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
 
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Context, hookimpl
+from app.core import Context, RowSerializer, hookimpl
 from app.plugins.tasks import hookspecs
 from app.plugins.tasks.feed import task_json
-from app.plugins.tasks.idempotency import EVERY_TEN_MINUTES, purge
 from app.plugins.tasks.models import IdempotencyKey, Task
 from app.plugins.tasks.routes import build_router
 from app.plugins.tasks.settings import TasksSettings
@@ -47,21 +43,6 @@ def models() -> Sequence[type[SQLModel]]:
     return [Task, IdempotencyKey]
 
 
-@hookimpl(optionalhook=True)
-def change_serializers(context: Context) -> Sequence[Any]:
-    # Called by the changes plugin only, so only when it is enabled.
-    from app.plugins.changes.api import ChangeSerializer
-
-    return [ChangeSerializer("tasks", task_json)]
-
-
-@hookimpl(optionalhook=True)
-def jobs(context: Context) -> Sequence[Any]:
-    # Called by the jobs plugin only, so only when it is enabled.
-    from app.plugins.jobs.api import Job, JobKind, Periodic
-
-    async def purging(job: Job) -> None:
-        await purge(job.db)
-
-    kind = JobKind("tasks.purge_idempotency_keys", purging, retries=0)
-    return [kind, Periodic(kind, EVERY_TEN_MINUTES)]
+@hookimpl
+def row_serializers(context: Context) -> Mapping[str, RowSerializer]:
+    return {"tasks": task_json}

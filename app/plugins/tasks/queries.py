@@ -1,4 +1,4 @@
-"""Task: T-093, T-142
+"""Task: T-093, T-142, T-271
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
@@ -117,18 +117,34 @@ _RESPONSE = {
     "headers": bindparam("headers", type_=IdempotencyKey.__table__.c.headers.type),  # type: ignore[attr-defined]
     "created_at": NOW,
 }
-CLAIM = (
+_EXPIRED = IdempotencyKey.created_at < bindparam("expired_before", type_=NOW.type)
+# The same statement deletes (a batch of) the caller's other expired keys: no job and no extra
+# round trip keep the table small. Rows another request holds are skipped, never waited for.
+_PURGED = (
+    delete(IdempotencyKey)
+    .where(
+        col(IdempotencyKey.key).in_(
+            select(IdempotencyKey.key)
+            .where(_EXPIRED, IdempotencyKey.key != bindparam("key"))
+            .limit(100)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    .cte("purged")
+)
+_CLAIMING = (
     insert(IdempotencyKey)
     .values(key=bindparam("key"), **_RESPONSE)
     .on_conflict_do_update(
         index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
         set_=_RESPONSE,
-        where=IdempotencyKey.created_at < bindparam("expired_before", type_=NOW.type),
+        where=_EXPIRED,
     )
     .returning(IdempotencyKey.key)
 )
-_CLAIM = CLAIM.cte("claim")
-CREATE_ONCE = create_when(exists(select(_CLAIM.c.key))).add_cte(_CLAIM)
+CLAIM = _CLAIMING.add_cte(_PURGED)
+_CLAIM = _CLAIMING.cte("claim")
+CREATE_ONCE = create_when(exists(select(_CLAIM.c.key))).add_cte(_CLAIM).add_cte(_PURGED)
 STORED_RESPONSE = select(
     IdempotencyKey.request_hash,
     IdempotencyKey.status_code,

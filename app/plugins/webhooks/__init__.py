@@ -16,7 +16,7 @@ from sqlalchemy import text
 from sqlmodel import SQLModel
 
 from app.core import Context, hookimpl
-from app.plugins.changes.api import AfterCommit
+from app.plugins.changes.api import AfterCommit, row_serializers
 from app.plugins.jobs.api import Job, JobKind, Periodic
 from app.plugins.webhooks.delivery import Deliverer
 from app.plugins.webhooks.events import consumer
@@ -88,5 +88,5 @@ def jobs(context: Context) -> Sequence[JobKind | Periodic]:
 
 @hookimpl
 def subscriptions(context: Context) -> Sequence[AfterCommit]:
-    serializers = {s.entity: s.serialize for s in context.collect("change_serializers")}
+    serializers = row_serializers(context)
     return [consumer(_deliverer(context).task, serializers)]

@@ -10,4 +10,4 @@ import pytest
 
 @pytest.fixture(scope="session")
 def todo_api_plugins() -> tuple[str, ...]:
-    return ("health", "auth", "changes", "tasks", "checklists")
+    return ("health", "auth", "changes", "jobs", "tasks", "checklists")

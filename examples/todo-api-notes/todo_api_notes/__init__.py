@@ -1,11 +1,10 @@
-"""Task: T-017, T-140, T-151
+"""Task: T-017, T-140, T-151, T-273
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
 
 Everything it needs comes from `app.core`: the hook marker, the ownership mixin and the
-user-scoped database. The journal uses the `changes` plugin without requiring it: an optional
-implementation of its hook, which imports its `api` and is called only when it is enabled. Its routes are protected without asking (the kernel adds authentication
+user-scoped database, and the `api` of the `changes` plugin it requires, for its journal. Its routes are protected without asking (the kernel adds authentication
 to every route not marked `@public`), and its statements need no `WHERE user_id = …`: sent
 through `OwnedDB`, statements on `Owned` tables see the caller's rows only, and inserts are
 stamped with the caller. Statements are built once, at import; values are bind parameters.
@@ -22,7 +21,7 @@ docstrings and an example (`documented`).
 import uuid
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fastapi import APIRouter, status
 from pydantic import BaseModel, Field
@@ -31,9 +30,7 @@ from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
 from app.core import Context, Owned, OwnedDB, Transaction, documented, hookimpl
-
-if TYPE_CHECKING:
-    from app.plugins.changes.api import Change
+from app.plugins.changes.api import AfterCommit, Change
 
 
 class Note(Owned, table=True):
@@ -124,7 +121,7 @@ def _just_completed(task: Mapping[str, Any] | None) -> bool:
     return bool(task and task["completed"] and task["completed_at"] == task["updated_at"])
 
 
-async def journal(transaction: Transaction, changes: Sequence["Change"]) -> None:
+async def journal(transaction: Transaction, changes: Sequence[Change]) -> None:
     for change in changes:
         if change.op == "update" and _just_completed(change.data):
             assert change.data is not None
@@ -133,9 +130,12 @@ async def journal(transaction: Transaction, changes: Sequence["Change"]) -> None
             await transaction.owned(change.user_id).execute(CREATE, **note.model_dump())
 
 
-@hookimpl(optionalhook=True)
-def subscriptions(context: Context) -> Sequence[Any]:
-    # Called by the changes plugin only, so only when it is enabled.
-    from app.plugins.changes.api import AfterCommit
+@hookimpl
+def requires() -> Sequence[str]:
+    # The journal is a consumer of the change log.
+    return ["changes"]
 
+
+@hookimpl
+def subscriptions(context: Context) -> Sequence[AfterCommit]:
     return [AfterCommit("notes-journal", frozenset({"tasks"}), journal)]
