@@ -6,6 +6,7 @@ routes, the names it gives, and the documentation it requires. What the app real
 compared with it in tests/contract/test_conformance.py.
 """
 
+import re
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -197,10 +198,16 @@ def test_bodies_show_written_examples_not_pattern_noise(doc):
     ]
 
 
-def test_info_has_the_package_version_and_the_conventions(doc):
+def test_info_has_the_package_version_and_the_conventions(doc, tmp_path):
     assert doc["info"]["version"] == version("todo-api")
     conventions = (ROOT / "specs" / "api" / "conventions.md").read_text()
-    assert doc["info"]["description"] == conventions
+    assert document(tmp_path, THE_HOUSE)["info"]["description"] == conventions
+    # A plugin's section is there only when the plugin is: `doc` has no recurring, reminders
+    # or webhooks, and keeps every other section whole.
+    described = doc["info"]["description"]
+    left_out = ("## Recurring tasks", "## Reminders", "## Webhooks")
+    for section in re.split(r"(?m)^(?=## )", conventions):
+        assert (section in described) != section.startswith(left_out), section[:40]
     for topic in ("## Errors", "## Pagination", "## ETags", "## Idempotency", "## Rate limits"):
         assert topic in conventions
     # The introduction covers what the built-ins serve beyond tasks, and where it is specified.

@@ -5,7 +5,7 @@ The OpenAPI document, completed once from what the kernel knows about each route
 """
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from importlib.resources import files
 from pathlib import Path
 from typing import Any
@@ -132,16 +132,29 @@ def install(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def description() -> str:
+def description(tags: Collection[str]) -> str:
     """What every client must know, shown atop the docs page: specs/api/conventions.md, at the
-    top of a checkout or `app.specs` in a wheel."""
+    top of a checkout or `app.specs` in a wheel. A section that names a tag (``tag `x` ``) is
+    kept only when an operation carries that tag, so a disabled plugin is not described."""
     checkout = Path(__file__).resolve().parents[3] / CONVENTIONS
     source = checkout if checkout.is_file() else files("app.specs").joinpath("api/conventions.md")
-    return source.read_text(encoding="utf-8")
+    head, *sections = re.split(r"(?m)^(?=## )", source.read_text(encoding="utf-8"))
+    return head + "".join(
+        section
+        for section in sections
+        if (tag := re.search(r"tag\s+`([\w-]+)`", section)) is None or tag.group(1) in tags
+    )
 
 
 def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
-    document["info"]["description"] = description()
+    tags = {
+        tag
+        for path in document["paths"].values()
+        for operation in path.values()
+        if isinstance(operation, dict)
+        for tag in operation.get("tags", [])
+    }
+    document["info"]["description"] = description(tags)
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     for context, method in _operations(app):
         if is_token_endpoint(getattr(context.original_route, "endpoint", None)):
