@@ -8,9 +8,11 @@ environment a test gives it (none of the developer's own settings or `.env`).
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from app.core.settings import Settings
+from app.testing.database import TEST_SECRET
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
 SETTINGS = {name.upper() for name in Settings.model_fields}
@@ -21,6 +23,24 @@ def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[s
     return subprocess.run(
         [TODO_API, *args], capture_output=True, text=True, cwd=cwd, env=clean | env, timeout=120
     )
+
+
+def operate(database_url: str, folder: Path, enabled: Sequence[str], *args: str) -> str:
+    """`todo-api ARGS` as an operator runs it on `database_url` with `enabled`; its output."""
+    (folder / "plugins.toml").write_text(
+        f"[plugins]\nenabled = {list(enabled)!r}\n".replace("'", '"')
+    )
+    done = todo_api(
+        *args,
+        cwd=folder,
+        PLUGINS_FILE=str(folder / "plugins.toml"),
+        DATA_DIR=str(folder / "data"),
+        DATABASE_URL=database_url,
+        JWT_SECRET_KEY=TEST_SECRET,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return done.stdout
 
 
 def environment(tmp_path: Path) -> dict[str, str]:

@@ -20,8 +20,8 @@ from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.changes.api import AfterCommit, Change
 from app.testing.client import serving
-from app.testing.database import TEST_SECRET, settings_for
-from tests.core.command_line import todo_api
+from app.testing.database import settings_for
+from tests.core.command_line import operate
 from tests.plugins.changes.conftest import CHANGES, QUIET
 from tests.plugins.changes.test_consumers import until
 from tests.plugins.tasks.conftest import TASKS, sign_up
@@ -73,21 +73,7 @@ async def consumer_ready(db) -> None:  # type: ignore[no-untyped-def]
 
 def set_aside(database_url: str, folder: Path, *args: str) -> str:
     """`todo-api set-aside ARGS` as an operator runs it; its output."""
-    (folder / "plugins.toml").write_text(
-        f"[plugins]\nenabled = {list(QUIET)!r}\n".replace("'", '"')
-    )
-    done = todo_api(
-        "set-aside",
-        *args,
-        cwd=folder,
-        PLUGINS_FILE=str(folder / "plugins.toml"),
-        DATA_DIR=str(folder / "data"),
-        DATABASE_URL=database_url,
-        JWT_SECRET_KEY=TEST_SECRET,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
+    return operate(database_url, folder, QUIET, "set-aside", *args)
 
 
 async def test_a_poison_change_is_set_aside_and_every_other_change_flows(

@@ -11,8 +11,7 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.core import Database
-from app.testing.database import TEST_SECRET
-from tests.core.command_line import todo_api
+from tests.core.command_line import operate
 from tests.plugins.jobs.conftest import ENABLED, eventually, runs
 from tests.plugins.jobs.sample import FLAKY, ONCE
 
@@ -20,21 +19,7 @@ STATUS = text("SELECT status::text FROM pgqueuer WHERE id = :id")
 
 
 def held_jobs(database_url: str, folder: Path, *args: str) -> str:
-    (folder / "plugins.toml").write_text(
-        f"[plugins]\nenabled = {list(ENABLED)!r}\n".replace("'", '"')
-    )
-    done = todo_api(
-        "held-jobs",
-        *args,
-        cwd=folder,
-        PLUGINS_FILE=str(folder / "plugins.toml"),
-        DATA_DIR=str(folder / "data"),
-        DATABASE_URL=database_url,
-        JWT_SECRET_KEY=TEST_SECRET,
-    )
-    assert done.returncode == 0, done.stderr
-    assert "Traceback" not in done.stderr
-    return done.stdout
+    return operate(database_url, folder, ENABLED, "held-jobs", *args)
 
 
 async def test_a_job_failing_every_try_is_held_and_the_command_handles_it(
