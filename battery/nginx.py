@@ -12,7 +12,6 @@ the scenario's folder, listening on a free loopback port.
 """
 
 import asyncio
-import os
 import shutil
 import socket
 import time
@@ -27,7 +26,7 @@ from battery.ledger import Ledger
 from battery.load import TIMEOUT, accounts, send
 from battery.postgres import fresh_postgres
 from battery.report import Table
-from harness.server import HOST, free_port, serving
+from harness.server import HOST, free_port, serving, start
 
 MiB = 1024 * 1024
 CONFIG = """\
@@ -123,11 +122,7 @@ async def nginx(upstream: str, folder: Path) -> AsyncIterator[str]:
     """nginx in front of `upstream`; yields its base URL."""
     port = free_port()
     command = configure(upstream, folder, port)
-    output = os.open(folder / "output.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        process = await asyncio.create_subprocess_exec(*command, stdout=output, stderr=output)
-    finally:
-        os.close(output)
+    process = await start(command, folder / "output.log")
     try:
         await wait_listening(port, process)
         yield f"http://{HOST}:{port}"

@@ -10,7 +10,6 @@ and used in another, or a name reused across connections, fails. The app is told
 """
 
 import asyncio
-import os
 import shutil
 import time
 from collections.abc import AsyncIterator
@@ -22,7 +21,7 @@ import asyncpg
 from battery.load import Load, accounts, mixed
 from battery.postgres import Postgres, fresh_postgres
 from battery.report import Table
-from harness.server import HOST, free_port, serving
+from harness.server import HOST, free_port, serving, start
 
 CONFIG = """\
 [databases]
@@ -93,11 +92,7 @@ async def pgbouncer(postgres: Postgres, folder: Path) -> AsyncIterator[str]:
     """PgBouncer in transaction mode in front of `postgres`; yields the URL to connect to."""
     port = free_port()
     command = configure(postgres, folder, port)
-    log = os.open(folder / "pgbouncer.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    try:
-        process = await asyncio.create_subprocess_exec(*command, stdout=log, stderr=log)
-    finally:
-        os.close(log)
+    process = await start(command, folder / "pgbouncer.log")
     url = f"postgresql://postgres@{HOST}:{port}/postgres"
     try:
         await wait_accepting(url)

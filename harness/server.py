@@ -14,7 +14,7 @@ import secrets
 import socket
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -76,15 +76,7 @@ async def serving(
     }
     todo_api = Path(sys.executable).with_name("todo-api")
     command = (todo_api, "serve", "--host", HOST, "--port", str(port))
-    # A descriptor, closed once the child holds its own copy; None lets the output through.
-    output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log else None
-    try:
-        server = await asyncio.create_subprocess_exec(
-            *command, env=environment | (env or {}), stdout=output, stderr=output
-        )
-    finally:
-        if output is not None:
-            os.close(output)
+    server = await start(command, log, env=environment | (env or {}))
     try:
         await wait_ready(base, server)
         yield base
@@ -93,6 +85,21 @@ async def serving(
             server.terminate()
         await server.wait()
 
+
+
+async def start(
+    command: Sequence[str | Path], log: Path | None, env: Mapping[str, str] | None = None
+) -> asyncio.subprocess.Process:
+    """`command` as a child process, its output appended to `log` (None lets it through)."""
+    # A descriptor, closed once the child holds its own copy.
+    output = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if log else None
+    try:
+        return await asyncio.create_subprocess_exec(
+            *command, env=env, stdout=output, stderr=output
+        )
+    finally:
+        if output is not None:
+            os.close(output)
 
 @dataclass(frozen=True)
 class Account:
