@@ -27,7 +27,7 @@ from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli.checkouts import Checkout, checkout
-from app.cli.connectivity import check_database
+from app.cli.connectivity import check_database, create_engine
 from app.cli.orphans import drop as drop_branch
 from app.cli.orphans import orphan as find_orphan
 from app.cli.revisions import new_revision
@@ -40,7 +40,7 @@ from app.core.db.branches import Branches
 from app.core.db.migrations import Step
 from app.core.db.pool import Database
 from app.core.db.unmigrated import explain, unmigrated, unmigrated_tables
-from app.core.db.urls import create_engine, database_url, engine_options
+from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.plugins.context import Context
 from app.core.plugins.installed import Installed, installed_plugins

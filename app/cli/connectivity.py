@@ -1,5 +1,5 @@
-"""Task: T-062
-Spec: specs/features/plugins.md §Start-up errors
+"""Task: T-062, T-278
+Spec: specs/features/plugins.md §Start-up errors; §Migrations
 
 Is the database there, and does it let us in? One raw asyncpg connection, opened with the very
 options the engine uses (`engine_options`: host or Unix socket, TLS, pooler settings), so the
@@ -8,20 +8,25 @@ answer is the one the app would get.
 Platforms often start the database alongside the app, so a server that does not answer (yet) is
 tried again for up to `WAIT_SECONDS`; a server that answers and refuses us is reported at once.
 Either way the caller gets one `ConfigError` line naming the cause, never the password.
+
+`create_engine`: the SQLAlchemy engine the migration runner is handed, never the request path's.
 """
 
 import asyncio
 import socket
 import ssl
 import time
+import uuid
 from typing import Any
 
 import asyncpg
 from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from app.core.db.urls import engine_options
 from app.core.errors import ConfigError
-from app.core.settings import PoolMode
+from app.core.settings import PoolMode, Settings
 
 WAIT_SECONDS = 5.0
 RETRY_SECONDS = 0.5
@@ -107,3 +112,21 @@ def _explain(exc: BaseException, where: str, wait: float) -> str:
     if reason is None:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
     return f"cannot reach the database at {where} ({reason})"
+
+
+def create_engine(settings: Settings, url: str) -> AsyncEngine:
+    """A SQLAlchemy engine for Alembic: migrations only, never the request path."""
+    options = engine_options(url, settings.database_pool_mode)
+    connect_args = dict(options.connect_args)
+    if options.transaction_pooling:
+        connect_args |= {
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            # PgBouncer may hand the next statement to another server connection, where a
+            # reused name would clash: every prepared statement gets a fresh name.
+            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
+        }
+    # One connection at a time, closed after use: migrations run once per start.
+    return create_async_engine(
+        options.url, connect_args=connect_args, poolclass=NullPool, hide_parameters=True
+    )

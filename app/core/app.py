@@ -2,10 +2,6 @@
 Spec: specs/features/plugins.md §Assembly
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
-
-Assembly is synchronous and does no network I/O: it loads the plugins, asks each hook once, and
-mounts what they return. The database pool, the embedded server and every plugin lifespan
-start inside FastAPI's lifespan, the async edge.
 """
 
 import gc

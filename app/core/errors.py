@@ -6,7 +6,5 @@ The one exception that stops start-up with a clear, single-line message.
 
 
 class ConfigError(Exception):
-    """Configuration the app cannot start with; the message names the fix.
-
-    The CLI prints it as one line and exits; it is never shown as a traceback.
-    """
+    """Configuration the app cannot start with; the message names the fix (the CLI prints it
+    as one line)."""

@@ -2,12 +2,6 @@
 Spec: specs/api/rest-endpoints.md §Limits
 
 The instants the API can represent: finite, and held by both PostgreSQL and Python.
-
-Python's `datetime.min` and `datetime.max` are the edges of its calendar, and asyncpg stores
-them as `-infinity` and `infinity`, which no client and no `datetime` can read back. A day's
-margin at each end keeps every zone's wall-clock time (UTC-12 … UTC+14) inside the calendar too.
-Every datetime a request carries is an `Instant`: aware, in [`EARLIEST`, `LATEST`], answered in
-UTC. A series whose next occurrence would fall outside ends there.
 """
 
 from datetime import UTC, datetime

@@ -105,8 +105,7 @@ SUMMARY_CHARS = 200
 
 
 def error_summary(message: str) -> str:
-    """An error message fit to keep in a record an operator reads (a set-aside change, a held
-    job): its first line only — where a validation error or SQLAlchemy would go on with the
-    offending values or the SQL — redacted and cut to `SUMMARY_CHARS`."""
+    """An error fit for a record an operator reads: its first line (the values or SQL come
+    after), redacted, cut to `SUMMARY_CHARS`."""
     first = message.strip().split("\n", 1)[0]
     return redact(first)[:SUMMARY_CHARS]

@@ -17,8 +17,8 @@ import asyncpg
 import pytest
 
 from app.cli.checkouts import Checkout
+from app.cli.connectivity import create_engine
 from app.core.db.migrations import Migrations, Step
-from app.core.db.urls import create_engine
 from app.core.errors import ConfigError
 from app.core.plugins.installed import installed_plugins
 from app.testing import settings_for

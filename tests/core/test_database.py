@@ -7,8 +7,9 @@ import ssl
 import pytest
 from sqlalchemy import text
 
+from app.cli.connectivity import create_engine
 from app.core.db.pool import Database
-from app.core.db.urls import create_engine, engine_options
+from app.core.db.urls import engine_options
 from app.core.errors import ConfigError
 from app.core.settings import PoolMode, Settings, StatementCache
 

@@ -12,10 +12,10 @@ from sqlalchemy import make_url
 
 from app.cli.checkouts import checkout
 from app.cli.commands import migrate_database
+from app.cli.connectivity import create_engine
 from app.cli.revisions import new_revision
 from app.core import owner_column
 from app.core.db.migrations import Migrations, Step
-from app.core.db.urls import create_engine
 from app.core.errors import ConfigError
 from app.core.plugins.installed import Installed, installed_plugins
 from app.core.plugins.loading import load

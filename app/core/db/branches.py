@@ -66,8 +66,7 @@ class Orphan:
 
 
 class Branches:
-    """What the database says — `alembic_version`'s rows and the kernel's records — read
-    against the revisions of the installed plugins (`script`)."""
+    """`alembic_version`'s rows and the kernel's records, read against the installed revisions."""
 
     def __init__(
         self,
@@ -115,8 +114,7 @@ class Branches:
         return found
 
     def check_not_ahead(self) -> None:
-        """An installed plugin older than the database (it lacks a revision the database has)
-        cannot be migrated: say which, and what to install."""
+        """Stop when an installed plugin lacks a revision the database has (it is too old)."""
         for revision in self.unknown:
             branch = self.branch_of(revision)
             if branch in self.installed:
@@ -133,8 +131,7 @@ class Branches:
         return list(dict.fromkeys([*self.known, *recorded]))
 
     def _ancestry(self, revision: str) -> frozenset[str]:
-        """`revision` and every revision it needs (down revisions and `depends_on`), one head
-        at a time: Alembic refuses heads that overlap."""
+        """`revision` and every revision it needs (down revisions and `depends_on`)."""
         if revision not in self._ancestors:
             walk = self.script.iterate_revisions(revision, "base")
             self._ancestors[revision] = frozenset(r.revision for r in walk)
@@ -146,8 +143,8 @@ class Branches:
         return frozenset().union(*(self._ancestry(head) for head in self._heads()))
 
     def view(self) -> list[str]:
-        """The rows Alembic must see: the heads of what is applied, none an ancestor of another
-        (Alembic refuses overlapping heads)."""
+        """The rows Alembic must see: the applied heads, none an ancestor of another (Alembic
+        refuses overlapping heads)."""
         heads = self._heads()
         below = set().union(*(self._ancestry(head) - {head} for head in heads))
         return [head for head in heads if head not in below]
@@ -170,8 +167,7 @@ def _ships(script: ScriptDirectory, revision: str) -> bool:
 
 
 class TableChanges:
-    """The tables each branch's revisions create and drop, seen after every step of an upgrade
-    (Alembic's `on_version_apply`)."""
+    """The tables each branch creates and drops, seen after every step (`on_version_apply`)."""
 
     def __init__(self, connection: Connection) -> None:
         self._tables = _tables(connection)
@@ -204,8 +200,7 @@ def create_records(connection: Connection) -> None:
 
 
 def set_aside(connection: Connection, branches: Branches) -> list[str]:
-    """Before upgrading: take the orphans' rows out of `alembic_version` and put in the heads
-    they stood for; return the rows put in, for `put_back`."""
+    """Before upgrading: the orphans' rows out, the heads they stood for in (returned)."""
     added = [head for head in branches.view() if head not in branches.known]
     connection.execute(_ROWS_OUT, {"revisions": branches.unknown})
     for head in added:
@@ -214,8 +209,7 @@ def set_aside(connection: Connection, branches: Branches) -> list[str]:
 
 
 def put_back(connection: Connection, orphans: list[Orphan], added: list[str]) -> None:
-    """After upgrading: the orphans' rows again, and out with the heads they stand for that
-    did not move (as Alembic itself would have the table)."""
+    """After upgrading: the orphans' rows back in, the heads `set_aside` put in out."""
     connection.execute(_ROWS_OUT, {"revisions": added})
     for orphan in orphans:
         connection.execute(_ROW_IN, {"revision": orphan.revision})

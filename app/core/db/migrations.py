@@ -1,15 +1,7 @@
 """Task: T-009, T-064, T-068, T-115, T-118
 Spec: specs/features/plugins.md §Migrations
 
-Per-plugin Alembic branches, configured in Python (Quetz's approach: Alembic cannot take
-version locations from `env.py`).
-
-The `Config` lists the revisions of every *installed* plugin, enabled or not, because the
-shared `alembic_version` table still names the head of a plugin that was disabled after it
-ran; Alembic refuses to start when it cannot find a revision it is told about. Only the enabled
-plugins' branches are upgraded, so disabling a plugin neither breaks `migrate` nor touches its
-tables, and enabling it again continues from where it stopped. A branch whose plugin is not
-installed at all (an orphan, `app.core.db.branches`) is set aside while the others migrate.
+The migration runner: per-plugin Alembic branches, configured in Python.
 """
 
 import importlib.util
@@ -47,8 +39,7 @@ _ALEMBIC = logging.getLogger("alembic")
 
 @contextmanager
 def _alembic_quiet() -> Iterator[Callable[[bool], None]]:
-    """Alembic's own INFO lines ("Context impl PostgresqlImpl.", also on every read of the
-    versions) held back for the block, but for what it calls `speak(True)` for."""
+    """Alembic's INFO lines ("Context impl PostgresqlImpl.") held back, but after `speak(True)`."""
     level = _ALEMBIC.level
     quiet = max(level, logging.WARNING)
 
@@ -127,9 +118,8 @@ class Migrations:
     async def upgrade(
         self, engine: AsyncEngine, then: Callable[[Connection], None] | None = None
     ) -> list[Step]:
-        """Bring every enabled plugin's branch to its head, in one transaction under a lock;
-        return what moved (empty when everything was already at head). `then` runs in that
-        transaction after the upgrade (the kernel attaches the change-log triggers there)."""
+        """Every enabled plugin's branch to its head, in one transaction under a lock, then
+        `then` in it; return what moved."""
         async with engine.begin() as connection:
             await connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
             with _alembic_quiet() as speak:
@@ -180,14 +170,12 @@ class Migrations:
     def branches(
         self, current: Iterable[str], records: Mapping[str, Record] | None = None
     ) -> Branches:
-        """The database's branches, given the revisions in its `alembic_version` and, when one
-        of them is an orphan's, the kernel's records (`todo_api_branches`)."""
+        """The branches of `alembic_version`'s rows (and, for an orphan's, the kernel's records)."""
         return Branches(self.script, current, records or {}, self.installed)
 
     async def behind_now(self, db: Executor) -> list[str]:
-        """`behind`, read from the database now: one statement, and one more only when
-        `alembic_version` names a revision no installed plugin ships (an orphan's), to read the
-        positions the kernel recorded. A database never migrated is behind on every branch."""
+        """`behind`, read now: one statement, and one more only when an orphan's revision needs
+        the kernel's records."""
         try:
             state = self.branches(await db.fetchval(_APPLIED))
         except asyncpg.UndefinedTableError:
@@ -200,6 +188,6 @@ class Migrations:
         return self.behind(state)
 
     def behind(self, state: Branches) -> list[str]:
-        """Enabled plugins whose migrations are not at head (empty when all are). A head reached
-        through another branch's `depends_on` counts (tasks_0001 records auth_0001)."""
+        """Enabled plugins whose migrations are not at head; a head reached through another
+        branch's `depends_on` counts."""
         return [name for name, head in self.heads.items() if head not in state.applied]

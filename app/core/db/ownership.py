@@ -33,10 +33,7 @@ OWNER_KEY_SUFFIX = "_user_id_fkey"
 
 
 class Owned(SQLModel):
-    """Mixin for user-owned table models: adds `user_id` and the per-user scoping.
-
-    The column is created by the plugin's migration, with `owner_column(table)`.
-    """
+    """Mixin for user-owned table models: `user_id` (made by `owner_column`) and the scoping."""
 
     user_id: str = Field(default=None, nullable=False)
 

@@ -70,11 +70,8 @@ class Runner(Protocol):
 
 
 class Executor:
-    """Runs SQLAlchemy statements, with bind parameters by name, and returns asyncpg records.
-
-    An executor `owned(user_id)` runs every statement through the kernel's ownership scoping
-    (`app.core.db.ownership`): the caller's rows only, whatever the statement says.
-    """
+    """Runs SQLAlchemy statements, with bind parameters by name, and returns asyncpg records;
+    `owned(user_id)` scopes every statement to that owner (`app.core.db.ownership`)."""
 
     def __init__(
         self,
@@ -92,8 +89,8 @@ class Executor:
 
     @asynccontextmanager
     async def transaction(self) -> "AsyncIterator[Executor]":
-        """The block's statements in one transaction, scoped as this executor is (`BEGIN` …
-        `COMMIT`); inside a transaction already, this executor itself."""
+        """The block's statements in one transaction, scoped as this executor is (inside one
+        already: this executor)."""
         if self._begin is None:
             yield self
             return
@@ -128,19 +125,15 @@ class Executor:
         return await self._run(lambda c: c.execute(sql, *arguments), retry)
 
     async def on_connection(self, work: Callable[[Connection], Awaitable[T]]) -> T:
-        """Await `work(connection)` on the raw asyncpg connection: for a library that speaks
-        asyncpg itself (the job queue). Inside a transaction it is the transaction's connection;
-        otherwise a pooled one, not retried (the work may not be safe to run twice). An owned
-        executor refuses: nothing could scope what the library sends."""
+        """`work(connection)` on the raw asyncpg connection (a transaction's, or a pooled one,
+        not retried), for a library that speaks asyncpg; refused when owned."""
         if self.owner is not None:
             raise OwnershipError("a raw connection cannot be scoped to its owner; use the DB")
         return await self._run(work, False)
 
 
 def _gone(connection: Connection) -> bool:
-    """Whether a connection held inside `pool.acquire()` has closed under us: asyncpg hands a
-    connection it saw close back to the pool at once, and then refuses every call on it with an
-    InterfaceError, `is_closed()` included."""
+    # asyncpg refuses every call on a connection it saw close, `is_closed()` included.
     try:
         return connection.is_closed()
     except asyncpg.InterfaceError:

@@ -9,8 +9,7 @@ from app.core.plugins.loading import per_plugin
 
 
 def unmigrated(context: Context) -> list[str]:
-    """What is wrong, plugin by plugin, when enabled plugins declare tables but ship no
-    migrations (empty when none does)."""
+    """What is wrong, plugin by plugin (empty when nothing is)."""
     return [explain(name, tables) for name, tables in unmigrated_tables(context).items()]
 
 

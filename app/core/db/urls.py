@@ -5,14 +5,11 @@ Spec: specs/features/plugins.md §Database
 """
 
 import ssl
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
 
 from app.core.db.embedded import start as start_embedded
 from app.core.errors import ConfigError
@@ -32,12 +29,8 @@ class EngineOptions:
     pool_mode: PoolMode = PoolMode.auto
 
     def statement_cache(self, setting: StatementCache) -> bool:
-        """Whether asyncpg may keep named prepared statements on its connections.
-
-        Neon's pooler (PgBouncer 1.22) tracks protocol-level prepared statements, so `auto`
-        keeps them there; a PgBouncer named with `DATABASE_POOL_MODE=transaction` may be older
-        than 1.21 or run without `max_prepared_statements`, so `auto` turns them off for it.
-        """
+        """Whether asyncpg may keep named prepared statements (`auto`: not behind a PgBouncer
+        named with `DATABASE_POOL_MODE=transaction`, which may not track them; §Database)."""
         if setting is not StatementCache.auto:
             return setting is StatementCache.on
         return self.pool_mode is not PoolMode.transaction
@@ -112,21 +105,3 @@ def listen_options(settings: Settings, url: str | None = None) -> EngineOptions 
         return engine_options(settings.database_direct_url.get_secret_value(), PoolMode.session)
     options = engine_options(url or database_url(settings), settings.database_pool_mode)
     return None if options.transaction_pooling else options
-
-
-def create_engine(settings: Settings, url: str) -> AsyncEngine:
-    """A SQLAlchemy engine for Alembic: migrations only, never the request path."""
-    options = engine_options(url, settings.database_pool_mode)
-    connect_args = dict(options.connect_args)
-    if options.transaction_pooling:
-        connect_args |= {
-            "statement_cache_size": 0,
-            "prepared_statement_cache_size": 0,
-            # PgBouncer may hand the next statement to another server connection, where a
-            # reused name would clash: every prepared statement gets a fresh name.
-            "prepared_statement_name_func": lambda: f"__asyncpg_{uuid.uuid4()}__",
-        }
-    # One connection at a time, closed after use: migrations run once per start.
-    return create_async_engine(
-        options.url, connect_args=connect_args, poolclass=NullPool, hide_parameters=True
-    )

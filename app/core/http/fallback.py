@@ -1,18 +1,7 @@
 """Task: T-153
 Spec: specs/api/rest-endpoints.md §HTTP
 
-What answers a request no route takes: one route, mounted last, that matches every path under
-the prefix and every method, so the router reaches it only when no route took the request.
-(Outside the prefix there are no routes, and the router's own 404 answers.)
-
-- No route has the path: `404`. A trailing slash is no route of its own (and no redirect).
-- Routes have the path but not the method: `405` with `Allow` naming every method of every
-  route of that path (Starlette's own 405 names only the first route's, so `DELETE /tasks`
-  said `Allow: GET`); `HEAD` wherever `GET` is (the edge answers it).
-- `OPTIONS` that is not a CORS preflight (those are CORS's): `204` with the same `Allow`.
-
-The paths and their methods are gathered once, when the app is assembled; the work here is done
-only on those rare requests, never on the way of one a route takes.
+What answers a request no route takes (404, 405 with `Allow`, `OPTIONS`): a route mounted last.
 """
 
 from collections.abc import Iterable
@@ -41,6 +30,7 @@ class NoRoute:
         ]
 
     def _methods(self, path: str) -> list[str]:
+        # Every route's methods: Starlette's own 405 named only the first route's.
         return [method for regex, found in self.paths if regex.match(path) for method in found]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -30,7 +30,6 @@ _CONSTRAINTS = {"pattern", "minLength", "maxLength", "format", "enum", "const"}
 
 
 def header(description: str, example: str, *, required: bool = True) -> dict[str, Any]:
-    """An OpenAPI header object."""
     return {
         "description": description,
         "required": required,
@@ -244,8 +243,8 @@ def _can_fail(parameter: dict[str, Any]) -> bool:
 
 
 def _name_bodies(document: dict[str, Any]) -> None:
-    """FastAPI names a body it assembles from several fields `Body_<operation id>`: name it
-    after the operation instead (`AuthTokenForm`), as a generated client's class."""
+    """`Body_<operation id>`, FastAPI's name for a body of several fields, named as a generated
+    client's class (`AuthTokenForm`)."""
     schemas = document["components"]["schemas"]
     renamed: dict[str, str] = {}
     for path in document["paths"].values():
@@ -267,8 +266,7 @@ def _name_bodies(document: dict[str, Any]) -> None:
 
 
 def _examples_of_bodies(document: dict[str, Any]) -> None:
-    """A request body shows its model's example (Swagger UI's "Example Value"), so the docs
-    page never fills one in with text made up from a pattern."""
+    """A body shows its model's example, so Swagger UI never makes one up from a pattern."""
     schemas = document["components"]["schemas"]
     for path in document["paths"].values():
         for operation in path.values():
@@ -287,8 +285,7 @@ def _upper(match: re.Match[str]) -> str:
 
 
 def _examples_of_fields(schema: dict[str, Any]) -> None:
-    """A model's examples document each of its fields (the first that has it), unless a field
-    has its own."""
+    """Each field without examples takes one from the first model example that has it."""
     examples = [example for example in schema.get("examples", []) if isinstance(example, dict)]
     for name, field in schema.get("properties", {}).items():
         found = next((example[name] for example in examples if name in example), None)

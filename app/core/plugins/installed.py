@@ -38,7 +38,7 @@ class Installed:
 
     @property
     def package_dir(self) -> Path | None:
-        """The folder of the plugin's package, found without running the plugin's module."""
+        # Found without running the plugin's module.
         spec = importlib.util.find_spec(self.module)
         if spec is None or spec.origin is None:
             return None

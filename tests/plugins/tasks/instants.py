@@ -15,8 +15,8 @@ from alembic import command
 from sqlalchemy import Connection
 
 from app.cli.commands import migrate_database
+from app.cli.connectivity import create_engine
 from app.core import Context
-from app.core.db.urls import create_engine
 from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import DEFAULT_ENABLED, PluginsFile
 from app.testing.database import settings_for
