@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275, T-276
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
@@ -23,6 +23,7 @@ import click
 import uvicorn
 from fastapi import FastAPI
 from pydantic import SecretStr
+from pydantic_settings import BaseSettings
 from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,7 +46,7 @@ from app.core.errors import ConfigError
 from app.core.plugins.context import Context
 from app.core.plugins.installed import Installed, installed_plugins
 from app.core.plugins.loading import load, per_plugin
-from app.core.settings import Settings
+from app.core.settings import Settings, environment_name
 
 logger = logging.getLogger("todo_api")
 T = TypeVar("T")
@@ -235,9 +236,11 @@ def config() -> None:
     """Print the effective configuration (secrets masked) and the enabled plugins."""
     settings = Settings()
     context = load(settings)
-    for name in Settings.model_fields:
-        default = name not in settings.model_fields_set and getattr(settings, name) is not None
-        click.echo(f"{name.upper()} = {_shown(settings, name)}{'  (default)' if default else ''}")
+    _echo_settings(settings)
+    for plugin, values in context.plugin_settings.items():
+        if isinstance(values, BaseSettings):  # the plugins' settings read from the environment
+            click.echo(f"# {plugin}")
+            _echo_settings(values)
     path = settings.plugins_file.resolve()
     missing = "" if path.is_file() else " (not found: every built-in plugin enabled)"
     click.echo(f"plugins file: {path}{missing}")
@@ -263,7 +266,16 @@ def require_migrations(context: Context) -> None:
         raise ConfigError("; ".join(missing))
 
 
-def _shown(settings: Settings, name: str) -> str:
+def _echo_settings(settings: BaseSettings) -> None:
+    """`VARIABLE = value` for each field, `(default)` when nothing set it."""
+    model = type(settings)
+    for name in model.model_fields:
+        default = name not in settings.model_fields_set and getattr(settings, name) is not None
+        shown = f"{_shown(settings, name)}{'  (default)' if default else ''}"
+        click.echo(f"{environment_name(model, name)} = {shown}")
+
+
+def _shown(settings: BaseSettings, name: str) -> str:
     value = getattr(settings, name)
     if value is None:
         return "unset: embedded PostgreSQL" if name == "database_url" else "unset"
@@ -272,7 +284,9 @@ def _shown(settings: Settings, name: str) -> str:
     if isinstance(value, SecretStr):
         return "********"
     if isinstance(value, list):
-        return ",".join(value) or "unset"  # FORWARDED_ALLOW_IPS's default: no proxy trusted
+        return (
+            ",".join(map(str, value)) or "unset"
+        )  # FORWARDED_ALLOW_IPS's default: no proxy trusted
     return str(value)
 
 

@@ -46,7 +46,7 @@ from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
 from app.core.redaction import error_summary
-from app.core.settings import IPNetwork, Settings, StatementCache, hosts_and_networks
+from app.core.settings import CommaSeparated, PluginSettings, Settings, StatementCache, one_of
 from app.core.text import NO_NUL
 
 __all__ = [
@@ -65,6 +65,7 @@ __all__ = [
     "RETRY_AFTER",
     "AuthenticationError",
     "Authenticator",
+    "CommaSeparated",
     "CommandLine",
     "ConfigError",
     "Context",
@@ -75,13 +76,13 @@ __all__ = [
     "EngineOptions",
     "EntityTags",
     "Executor",
-    "IPNetwork",
     "IdempotencyKeyHeader",
     "Instant",
     "Migrations",
     "Owned",
     "OwnedDB",
     "OwnershipError",
+    "PluginSettings",
     "Principal",
     "Problem",
     "QueryParameters",
@@ -99,7 +100,6 @@ __all__ = [
     "header",
     "hookimpl",
     "hookspec",
-    "hosts_and_networks",
     "id_or_404",
     "if_match_fails",
     "if_none_match_hits",
@@ -109,6 +109,7 @@ __all__ = [
     "matching_versions",
     "new_id",
     "no_store",
+    "one_of",
     "one_or_404",
     "owner_column",
     "page_size",

@@ -1,18 +1,26 @@
-"""Task: T-002, T-060
+"""Task: T-002, T-060, T-276
 Spec: specs/features/plugins.md §Configuration, §Start-up errors
 
 Process settings, read from the environment (and a `.env` file when present).
 """
 
-import ipaddress
-import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.sources import ENV_FILE_SENTINEL
 
 from app.core.errors import ConfigError
 
@@ -34,12 +42,23 @@ class StatementCache(StrEnum):
     off = "off"
 
 
-JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-def _one_of(values: Iterable[str]) -> str:
+def one_of(values: Iterable[str]) -> str:
+    """A field's `description` for a choice: what a start-up error says to use."""
     return f"one of {', '.join(values)}"
+
+
+def _split_commas(value: object) -> object:
+    # A comma-separated list is what operators write in an environment variable.
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+# A list setting written as `a,b,c` in the environment (not JSON, as pydantic-settings reads).
+CommaSeparated = Annotated[list[str], NoDecode, BeforeValidator(_split_commas)]
 
 
 class Settings(BaseSettings):
@@ -48,30 +67,17 @@ class Settings(BaseSettings):
 
     # `description` says what a variable accepts; start-up errors quote it.
     database_url: SecretStr | None = None
-    database_pool_mode: PoolMode = Field(default=PoolMode.auto, description=_one_of(PoolMode))
+    database_pool_mode: PoolMode = Field(default=PoolMode.auto, description=one_of(PoolMode))
     database_pool_size: int = Field(default=10, ge=1, description="a whole number, 1 or more")
     database_statement_cache: StatementCache = Field(
-        default=StatementCache.auto, description=_one_of(StatementCache)
+        default=StatementCache.auto, description=one_of(StatementCache)
     )
     # A session (non-pooled) connection for LISTEN: the change feed's live updates and the job
     # queue's wake-ups. Unset: DATABASE_URL itself when it is not a transaction pooler, else
     # both poll.
     database_direct_url: SecretStr | None = None
 
-    jwt_secret_key: SecretStr | None = None
-    jwt_algorithm: JwtAlgorithm = Field(
-        default="HS256", description=_one_of(get_args(JwtAlgorithm))
-    )
-    jwt_access_token_expire_minutes: int = Field(
-        default=60, ge=1, description="a whole number of minutes, 1 or more"
-    )
-
-    better_auth_secret: SecretStr | None = None
-    better_auth_url: str | None = None
-    better_auth_issuer: str | None = None
-    better_auth_audience: str | None = None
-
-    allowed_origins: Annotated[list[str], NoDecode] = ["http://localhost:3000"]
+    allowed_origins: CommaSeparated = ["http://localhost:3000"]
     # The largest request body a route takes unless it declares its own (`@body_limit`).
     max_body_bytes: int = Field(
         default=1024 * 1024, ge=0, description="a whole number of bytes, 0 or more"
@@ -81,22 +87,14 @@ class Settings(BaseSettings):
         default=0, ge=0, description="a whole number of seconds, 0 or more (0: no HSTS header)"
     )
     # Proxies whose X-Forwarded-For/-Proto are believed; none by default.
-    forwarded_allow_ips: Annotated[list[str], NoDecode] = Field(
+    forwarded_allow_ips: CommaSeparated = Field(
         default=[], description="addresses or networks, comma-separated (e.g. 10.0.0.0/8), or *"
-    )
-
-    # Hosts and networks outbound requests (webhooks) may reach although they are not public
-    # addresses: a receiver on loopback in tests, an internal service an operator trusts.
-    outbound_allow_hosts: Annotated[list[str], NoDecode] = Field(
-        default=[],
-        description="host names, IP addresses or CIDR networks, comma-separated, without ports "
-        "or schemes (e.g. 127.0.0.1,10.1.0.0/16,receiver.internal)",
     )
 
     plugins_file: Path = Path("plugins.toml")
     data_dir: Path = Path(".data")
     log_level: LogLevel = Field(
-        default="INFO", description=f"{_one_of(get_args(LogLevel))} (any case)"
+        default="INFO", description=f"{one_of(get_args(LogLevel))} (any case)"
     )
 
     # One line per request from uvicorn. Off by default: it is a synchronous write to stderr on
@@ -104,29 +102,24 @@ class Settings(BaseSettings):
     # requests already.
     access_log: bool = False
 
+    # The `.env` file these settings were read from (None: none); plugins' settings read it too.
+    _env_file: Path | None = PrivateAttr(default=None)
+
     def __init__(self, **values: Any) -> None:
         # Wherever settings are read (the CLI, a uvicorn worker, an embedding app), a bad value
         # is one line naming the variable, never a pydantic traceback.
+        env_file = values.get("_env_file", ENV_FILE_SENTINEL)
         try:
             super().__init__(**values)
         except ValidationError as exc:
-            raise ConfigError(_explain(exc)) from None
+            raise ConfigError(explain(exc.errors(), type(self))) from None
+        default = self.model_config.get("env_file")
+        chosen = default if env_file is ENV_FILE_SENTINEL else env_file
+        self._env_file = Path(chosen) if isinstance(chosen, str | Path) else None
 
-    @field_validator(
-        "allowed_origins", "forwarded_allow_ips", "outbound_allow_hosts", mode="before"
-    )
-    @classmethod
-    def _split_commas(cls, value: object) -> object:
-        # A comma-separated list is what operators write in an environment variable.
-        if isinstance(value, str):
-            return [item.strip() for item in value.split(",") if item.strip()]
-        return value
-
-    @field_validator("outbound_allow_hosts")
-    @classmethod
-    def _parse_allowances(cls, value: list[str]) -> list[str]:
-        hosts_and_networks(value)  # a ValueError names the entry
-        return value
+    @property
+    def env_file(self) -> Path | None:
+        return self._env_file
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -143,38 +136,49 @@ class Settings(BaseSettings):
         return self.database_url is None
 
 
-IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
-# One label of a host name (RFC 1123): letters, digits and inner hyphens; `_` as DNS has them.
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
+class PluginSettings(BaseSettings):
+    """A plugin's settings read from the environment as well as its `[plugins.<name>]` table:
+    each field from its variable (the model's `env_prefix` and the field's name, upper case, or
+    its `validation_alias`), from the `.env` file the kernel read, or from the table, which wins.
+    A `SecretStr` field comes from the environment only."""
+
+    # Extra variables are other plugins' (the `.env` file holds them all); the loader refuses
+    # an unknown key in the table itself.
+    model_config = SettingsConfigDict(extra="ignore", env_ignore_empty=True)
 
 
-def hosts_and_networks(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
-    """`OUTBOUND_ALLOW_HOSTS` read: host names (lower case, no trailing dot) and networks.
-    Raises ValueError naming an entry that is neither."""
-    hosts, networks = set(), []
-    for entry in entries:
-        try:
-            networks.append(ipaddress.ip_network(entry, strict=False))
-            continue
-        except ValueError:
-            pass
-        name = entry.lower().rstrip(".")
-        # A port or a scheme (`127.0.0.1:19090`, `https://x`) would never match a request's
-        # host: refused here, not found out later as a refused delivery.
-        if not all(_LABEL.fullmatch(label) for label in name.split(".")):
-            raise ValueError(f"{entry!r} is neither a host name nor an address or network")
-        hosts.add(name)
-    return frozenset(hosts), tuple(networks)
+def environment_name(model: type[BaseModel], name: str) -> str:
+    """The environment variable of field `name` of a settings model."""
+    alias = model.model_fields[name].validation_alias
+    if isinstance(alias, str):
+        return alias.upper()
+    prefix = model.model_config.get("env_prefix", "") if issubclass(model, BaseSettings) else ""
+    return f"{prefix}{name}".upper()
 
 
-def _explain(exc: ValidationError) -> str:
+def is_secret(model: type[BaseModel], name: str) -> bool:
+    annotation = model.model_fields[name].annotation
+    return SecretStr in (annotation, *get_args(annotation))
+
+
+def field_named(model: type[BaseModel], key: str) -> str | None:
+    """The field that `key` (a name, or an alias as in error locations) stands for."""
+    for name, field in model.model_fields.items():
+        if key in (name, field.validation_alias, field.alias):
+            return name
+    return None
+
+
+def explain(errors: Sequence[ErrorDetails], model: type[BaseModel]) -> str:
     """One line: each rejected variable, the value given, and what it accepts."""
     problems = []
-    for error in exc.errors():
-        name = str(error["loc"][0]) if error["loc"] else ""
-        field = Settings.model_fields.get(name)
-        secret = field is not None and SecretStr in (field.annotation, *get_args(field.annotation))
+    for error in errors:
+        key = str(error["loc"][0]) if error["loc"] else ""
+        name = field_named(model, key)
+        field = model.model_fields[name] if name else None
+        variable = environment_name(model, name) if name else key.upper()
+        secret = name is not None and is_secret(model, name)
         given = "" if secret else f"={error['input']}"  # a secret is never echoed
         fix = f"use {field.description}" if field and field.description else error["msg"].lower()
-        problems.append(f"{name.upper()}{given} is not valid: {fix}")
+        problems.append(f"{variable}{given} is not valid: {fix}")
     return "; ".join(problems)

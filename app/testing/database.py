@@ -1,4 +1,4 @@
-"""Task: T-112
+"""Task: T-112, T-276
 Spec: specs/features/plugins.md §Testing
 
 Throwaway databases for tests: one PostgreSQL server per run (the embedded one in a temporary
@@ -10,6 +10,7 @@ migrating again), dropped afterwards.
 import hashlib
 import os
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -48,16 +49,33 @@ async def admin(url: str, sql: str) -> None:
         await connection.close()
 
 
-def settings_for(database_url: str, folder: Path, **overrides: Any) -> Settings:
-    """Settings for an app under test: this database, a test secret, files kept in `folder`
-    (a plugins file that does not exist, so nothing of the developer's is read)."""
+def settings_for(
+    database_url: str,
+    folder: Path,
+    environment: Mapping[str, str] | None = None,
+    **overrides: Any,
+) -> Settings:
+    """Settings for an app under test: this database, files kept in `folder` (a plugins file
+    that does not exist, so nothing of the developer's is read), and in place of the
+    developer's `.env` one in `folder` with `JWT_SECRET_KEY=TEST_SECRET` and `environment`:
+    the variables plugins' settings are read from, as an operator would set them.
+    `overrides` are the kernel's own settings, by field name."""
+    variables = {"JWT_SECRET_KEY": TEST_SECRET} | dict(environment or {})
+    lines = []
+    for name, value in variables.items():
+        # Single quotes keep the value as written; they cannot hold a quote or a line break.
+        assert "'" not in value and "\n" not in value, f"{name}: no quote or line break, please"
+        lines.append(f"{name}='{value}'\n")
+    text = "".join(lines)
+    env_file = folder / f"test-{hashlib.sha1(text.encode()).hexdigest()[:10]}.env"
+    folder.mkdir(parents=True, exist_ok=True)
+    env_file.write_text(text)
     values: dict[str, Any] = {
         "database_url": database_url,
-        "jwt_secret_key": TEST_SECRET,
         "plugins_file": folder / "plugins.toml",
         "data_dir": folder / "data",
     }
-    return Settings(_env_file=None, **(values | overrides))
+    return Settings(_env_file=env_file, **(values | overrides))
 
 
 class Templates:

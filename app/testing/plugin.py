@@ -1,4 +1,4 @@
-"""Task: T-112
+"""Task: T-112, T-276
 Spec: specs/features/plugins.md §Testing
 
 The test kit's fixtures, loaded into every pytest run where `todo-api` is installed (the
@@ -72,8 +72,11 @@ async def make_client(
     database_url: str, tmp_path: Path, todo_api_plugins: tuple[str, ...]
 ) -> AsyncIterator[AppMaker]:
     """Build and serve an app on this test's database:
-    `await make_client(enabled=(...), tables={"<plugin>": {...}}, extra={...}, url=..., **settings)`
-    (by default `todo_api_plugins`, the test's database, test settings)."""
+    `await make_client(enabled=(...), tables={"<plugin>": {...}}, environment={"NAME": "..."},
+    extra={...}, url=..., **settings)` (by default `todo_api_plugins`, the test's database,
+    test settings). A plugin's settings are overridden as an operator sets them: its
+    plugins.toml table in `tables`, its environment variables in `environment` (secrets
+    there); `settings` are the kernel's, by field name."""
     async with AsyncExitStack() as stack:
 
         async def make(
@@ -81,9 +84,10 @@ async def make_client(
             tables: Mapping[str, dict[str, Any]] | None = None,
             extra: Mapping[str, object] | None = None,
             url: str | None = None,
+            environment: Mapping[str, str] | None = None,
             **overrides: Any,
         ) -> AppClient:
-            settings = settings_for(url or database_url, tmp_path, **overrides)
+            settings = settings_for(url or database_url, tmp_path, environment, **overrides)
             plugins_file = PluginsFile(enabled=tuple(enabled), tables=dict(tables or {}))
             app = create_app(settings, load(settings, plugins_file, extra))
             return await stack.enter_async_context(serving(app))

@@ -104,7 +104,7 @@ class Caller:
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Any:
     """The built-in plugins on this test's database; schemathesis runs its lifespan."""
-    settings = settings_for(database_url, tmp_path)
+    settings = settings_for(database_url, tmp_path, {"OUTBOUND_ALLOW_HOSTS": "127.0.0.1"})
     # No job worker in the app: it has no routes, and its polling would draw on `random` while
     # hypothesis generates (which hypothesis warns about).
     tables = {
@@ -114,7 +114,6 @@ def app(database_url: str, tmp_path: Path) -> Any:
         "changes": {"poll_seconds": 0.2},
     }
     plugins = PluginsFile(enabled=DEFAULT_ENABLED, tables=tables)  # every built-in
-    settings = settings.model_copy(update={"outbound_allow_hosts": ["127.0.0.1"]})
     app = create_app(settings, load(settings, plugins))
     yield app
     asgi.shutdown_lifespans()  # the pool closes before the test's database is dropped
@@ -190,7 +189,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             return {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
 
         real_bodies = {
-            f"PUT {TASKS}/{{task_id}}/recurrence": lambda: {"rule": "FREQ=WEEKLY", "timezone": "UTC"},
+            f"PUT {TASKS}/{{task_id}}/recurrence": lambda: {
+                "rule": "FREQ=WEEKLY",
+                "timezone": "UTC",
+            },
             f"POST {AUTH}/register": new_account,
             f"POST {AUTH}/login": lambda: credentials,
             f"POST {AUTH}/token": lambda: form(credentials["email"]),
@@ -338,9 +340,7 @@ class _Reminders:
             parameters["item_id"] = self.item(self.alice) if own else self.bobs["item_id"]
 
 
-def _runner(
-    operation: Any, mode: GenerationMode, examples: int, draw: _Draw, real: _Real
-) -> Any:
+def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, real: _Real) -> Any:
     @settings(
         max_examples=examples,
         derandomize=True,  # the same requests every run

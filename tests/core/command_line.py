@@ -11,11 +11,18 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from app.core.settings import Settings
+from app.core.settings import Settings, environment_name
+from app.plugins.auth.settings import AuthSettings
+from app.plugins.webhooks.settings import WebhooksSettings
 from app.testing.database import TEST_SECRET
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
-SETTINGS = {name.upper() for name in Settings.model_fields}
+# The variables the kernel and the built-in plugins read: none of the developer's leak in.
+SETTINGS = {
+    environment_name(model, name)
+    for model in (Settings, AuthSettings, WebhooksSettings)
+    for name in model.model_fields
+}
 
 
 def todo_api(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:

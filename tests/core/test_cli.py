@@ -15,7 +15,8 @@ from click.testing import CliRunner
 from app.cli.commands import cli
 from app.core.plugins.context import Context
 from app.core.plugins.loading import load
-from app.core.settings import Settings
+from app.core.settings import Settings, environment_name
+from app.plugins.auth.settings import AuthSettings
 from tests.core.plugins_for_tests import Greeter
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
@@ -108,7 +109,12 @@ def test_config_shows_every_setting_with_secrets_masked(env, monkeypatch):
     result = CliRunner().invoke(cli, ["config"])
     assert result.exit_code == 0, result.output
     shown = dict(line.split(" = ", 1) for line in result.output.splitlines() if " = " in line)
-    assert set(shown) == {name.upper() for name in Settings.model_fields}
+    # The kernel's settings, then those of the enabled plugins read from the environment.
+    assert set(shown) == {
+        environment_name(model, name)
+        for model in (Settings, AuthSettings)
+        for name in model.model_fields
+    }
     assert shown["DATABASE_URL"] == "postgres://alex:***@db.example/app?sslmode=require"
     assert shown["JWT_SECRET_KEY"] == shown["BETTER_AUTH_SECRET"] == "********"
     assert shown["DATABASE_POOL_SIZE"] == "10  (default)"

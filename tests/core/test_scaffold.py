@@ -28,10 +28,9 @@ from app.cli.scaffold import new_plugin
 from app.core.errors import ConfigError
 from app.core.plugins.installed import BUILTINS, ENTRY_POINT_GROUP
 from app.core.plugins.plugins_file import PluginsFile
-from app.core.settings import Settings
+from tests.core.command_line import SETTINGS
 
 NAME = "checklists"
-SETTINGS = {name.upper() for name in Settings.model_fields}
 
 
 def hidden_files(plugin: str) -> set[str]:

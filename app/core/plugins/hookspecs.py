@@ -1,4 +1,4 @@
-"""Task: T-004, T-272
+"""Task: T-004, T-272, T-276
 Spec: specs/features/plugins.md §Hooks
 
 The hooks a plugin implements: synchronous, called once while the app is assembled.
@@ -38,6 +38,11 @@ def settings_model() -> type[BaseModel]:
     Called once per plugin, before any other hook; a validation error stops start-up with a
     message naming the setting. The validated instance is `context.settings_for("<name>")`.
     Give the model defaults for every field: an absent table means all defaults.
+
+    A `app.core.PluginSettings` model (a pydantic-settings `BaseSettings`) is read from the
+    environment and the kernel's `.env` file too, each field from its variable (`env_prefix` and
+    name, or `validation_alias`); the table wins. A `SecretStr` field is refused in the table:
+    it comes from the environment only.
     """
 
 

@@ -1,4 +1,4 @@
-"""Task: T-005, T-061
+"""Task: T-005, T-061, T-276
 Spec: specs/features/plugins.md §Loading
 
 Turns `plugins.toml` into a loaded `PluginManager`: one per app, never a module global.
@@ -12,6 +12,7 @@ from typing import Any
 
 import pluggy
 from pydantic import BaseModel, ValidationError
+from pydantic_settings import BaseSettings
 
 from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
@@ -19,7 +20,7 @@ from app.core.plugins import hookspecs
 from app.core.plugins.context import Context
 from app.core.plugins.installed import ENTRY_POINT_GROUP, installed_plugins
 from app.core.plugins.plugins_file import PluginsFile
-from app.core.settings import Settings
+from app.core.settings import Settings, environment_name, explain, field_named, is_secret
 
 
 def load(
@@ -74,7 +75,7 @@ def load(
         plugin_manager=manager,
         enabled=enabled,
         migrations=Migrations(installed.values(), enabled),
-        plugin_settings=_validate_settings(manager, plugins_file, settings.plugins_file),
+        plugin_settings=_validate_settings(manager, plugins_file, settings),
     )
 
 
@@ -112,20 +113,58 @@ def _check_tables(plugins_file: PluginsFile, known: Iterable[str], source: Path)
 
 
 def _validate_settings(
-    manager: pluggy.PluginManager, plugins_file: PluginsFile, source: Path
+    manager: pluggy.PluginManager, plugins_file: PluginsFile, settings: Settings
 ) -> dict[str, BaseModel]:
+    source = settings.plugins_file
     validated: dict[str, BaseModel] = {}
     for name, model in per_plugin(manager.hook.settings_model):
         assert isinstance(model, type) and issubclass(model, BaseModel)
+        table = plugins_file.tables.get(name, {})
+        where = f"{source} [plugins.{name}]"
+        for key in table:
+            field = field_named(model, key)
+            if field is not None and is_secret(model, field):
+                # Never in a file that is committed, copied and printed: the value is not echoed.
+                raise ConfigError(
+                    f"{where}: {key} is a secret: set {environment_name(model, field)} in the "
+                    "environment (or .env) instead"
+                )
         try:
-            validated[name] = model.model_validate(plugins_file.tables.get(name, {}))
+            if issubclass(model, BaseSettings):
+                _refuse_unknown(model, table, where)
+                validated[name] = model(**table, _env_file=settings.env_file)
+            else:
+                validated[name] = model.model_validate(table)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(map(str, error['loc'])) or name}: {error['msg']}"
-                for error in exc.errors()
-            )
-            raise ConfigError(f"{source} [plugins.{name}]: {problems}") from None
+            raise ConfigError(_explain(exc, model, table, where)) from None
     for name, table in plugins_file.tables.items():
         if manager.has_plugin(name) and name not in validated and table:
             raise ConfigError(f"{source} [plugins.{name}]: plugin {name!r} takes no settings")
     return validated
+
+
+def _refuse_unknown(model: type[BaseModel], table: Mapping[str, object], where: str) -> None:
+    """A settings model from the environment ignores other variables, but a table's unknown
+    key is a misspelling."""
+    unknown = [key for key in table if field_named(model, key) is None]
+    if unknown:
+        raise ConfigError(
+            "; ".join(f"{where}: {key}: Extra inputs are not permitted" for key in unknown)
+        )
+
+
+def _explain(
+    exc: ValidationError, model: type[BaseModel], table: Mapping[str, object], where: str
+) -> str:
+    """One line: the table's rejected keys as the table names them, the environment's as its
+    variables (`explain`, which never echoes a secret)."""
+    errors = exc.errors()
+    from_table = [error for error in errors if not error["loc"] or error["loc"][0] in table]
+    in_table = "; ".join(
+        f"{'.'.join(map(str, error['loc'])) or 'the table'}: {error['msg']}" for error in from_table
+    )
+    from_environment = [error for error in errors if error not in from_table]
+    problems = [f"{where}: {in_table}"] if from_table else []
+    if from_environment:
+        problems.append(explain(from_environment, model))
+    return "; ".join(problems)

@@ -41,16 +41,13 @@ class Auth:
     @classmethod
     def of(cls, context: Context) -> "Auth":
         def make() -> Auth:
-            settings = context.settings
             config = context.settings_for(NAME, AuthSettings)
             issuer = Issuer(
-                OctKey.import_key(signing_secret(settings)),
-                settings.jwt_algorithm,
-                settings.jwt_access_token_expire_minutes * 60,
+                OctKey.import_key(signing_secret(context.settings, config)),
+                config.jwt_algorithm,
+                config.jwt_access_token_expire_minutes * 60,
             )
-            authenticator = TokenAuthenticator(
-                settings, config, issuer.verifier(config.leeway_seconds)
-            )
+            authenticator = TokenAuthenticator(config, issuer.verifier(config.leeway_seconds))
             return cls(config, issuer, authenticator, Passwords(config.hashing_queue_seconds))
 
         return context.shared(NAME, make)

@@ -1,4 +1,4 @@
-"""Task: T-026, T-105, T-106, T-158
+"""Task: T-026, T-105, T-106, T-158, T-277
 Spec: specs/features/authentication.md §Shared authentication hook, §Better Auth tokens
 
 The auth plugin's answer to the kernel's `authenticator` hook: who does a bearer token name?
@@ -18,7 +18,7 @@ from joserfc.jwk import OctKey
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from app.core import AuthenticationError, Database, Principal, Settings
+from app.core import AuthenticationError, Database, Principal
 from app.plugins.auth.jwks import JWKS
 from app.plugins.auth.models import User
 from app.plugins.auth.settings import AuthSettings
@@ -66,18 +66,18 @@ def _text(claims: dict[str, Any], name: str) -> str | None:
 
 
 class Authenticator:
-    def __init__(self, settings: Settings, config: AuthSettings, local: Verifier) -> None:
+    def __init__(self, config: AuthSettings, local: Verifier) -> None:
         self.local = local
         self.leeway = config.leeway_seconds
         self.max_lifetime = config.better_auth_max_lifetime_seconds
         self.recheck_seconds = config.user_recheck_seconds
-        base = settings.better_auth_url.rstrip("/") if settings.better_auth_url else None
-        self.issuer = settings.better_auth_issuer or base
-        self.audience = settings.better_auth_audience or base
+        base = config.better_auth_url.rstrip("/") if config.better_auth_url else None
+        self.issuer = config.better_auth_issuer or base
+        self.audience = config.better_auth_audience or base
         self.jwks = JWKS(f"{base}/api/auth/jwks", config.jwks_refresh_seconds) if base else None
         self.shared: Verifier | None = None
-        if settings.better_auth_secret is not None:
-            key = OctKey.import_key(settings.better_auth_secret.get_secret_value())
+        if config.better_auth_secret is not None:
+            key = OctKey.import_key(config.better_auth_secret.get_secret_value())
             self.shared = Verifier(
                 key,
                 ["HS256"],

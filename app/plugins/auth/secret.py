@@ -1,4 +1,4 @@
-"""Task: T-023
+"""Task: T-023, T-277
 Spec: specs/features/authentication.md §Secrets
 
 The key that signs this API's access tokens.
@@ -13,14 +13,15 @@ import os
 import secrets
 
 from app.core import ConfigError, Settings
+from app.plugins.auth.settings import AuthSettings
 
 logger = logging.getLogger("todo_api")
 MIN_BYTES = 32
 
 
-def signing_secret(settings: Settings) -> bytes:
-    if settings.jwt_secret_key is not None:
-        secret = settings.jwt_secret_key.get_secret_value().encode()
+def signing_secret(settings: Settings, config: AuthSettings) -> bytes:
+    if config.jwt_secret_key is not None:
+        secret = config.jwt_secret_key.get_secret_value().encode()
         if len(secret) < MIN_BYTES:
             raise ConfigError(
                 f"JWT_SECRET_KEY is {len(secret)} bytes; use at least {MIN_BYTES}, e.g. "

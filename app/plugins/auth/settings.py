@@ -1,14 +1,45 @@
-"""Task: T-020, T-100, T-102, T-103, T-105
+"""Task: T-020, T-100, T-102, T-103, T-105, T-277
 Spec: specs/features/authentication.md §Settings
 
-`[plugins.auth]` in plugins.toml.
+The auth plugin's settings: `JWT_*` and `BETTER_AUTH_*` from the environment, and the
+`[plugins.auth]` table of plugins.toml.
 """
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Literal, get_args
+
+from pydantic import Field, SecretStr
+from pydantic_settings import SettingsConfigDict
+
+from app.core import PluginSettings, one_of
+
+JwtAlgorithm = Literal["HS256", "HS384", "HS512"]
 
 
-class AuthSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AuthSettings(PluginSettings):
+    # Each field may also be set as AUTH_<NAME> in the environment; the JWT and Better Auth
+    # ones keep the names they always had (their aliases).
+    model_config = SettingsConfigDict(env_prefix="AUTH_")
+
+    # Signs this API's access tokens: 32 bytes or more (see secret.py).
+    jwt_secret_key: SecretStr | None = Field(default=None, validation_alias="jwt_secret_key")
+    jwt_algorithm: JwtAlgorithm = Field(
+        default="HS256",
+        validation_alias="jwt_algorithm",
+        description=one_of(get_args(JwtAlgorithm)),
+    )
+    jwt_access_token_expire_minutes: int = Field(
+        default=60,
+        ge=1,
+        validation_alias="jwt_access_token_expire_minutes",
+        description="a whole number of minutes, 1 or more",
+    )
+    # Better Auth's shared secret (HS256 tokens) and its base URL (its JWKS, issuer, audience).
+    better_auth_secret: SecretStr | None = Field(
+        default=None, validation_alias="better_auth_secret"
+    )
+    better_auth_url: str | None = Field(default=None, validation_alias="better_auth_url")
+    better_auth_issuer: str | None = Field(default=None, validation_alias="better_auth_issuer")
+    better_auth_audience: str | None = Field(default=None, validation_alias="better_auth_audience")
 
     # False where Better Auth owns accounts: register/login/token/refresh are not mounted.
     local_accounts: bool = True

@@ -35,7 +35,7 @@ _PRUNE = text(
 def _deliverer(context: Context) -> Deliverer:
     """The plugin's per-app state, made once."""
     config = context.settings_for(NAME, WebhooksSettings)
-    return context.shared(NAME, lambda: Deliverer(context.settings, config))
+    return context.shared(NAME, lambda: Deliverer(config))
 
 
 @hookimpl

@@ -23,7 +23,7 @@ from typing import Any
 
 import orjson
 
-from app.core import Settings, utcnow
+from app.core import utcnow
 from app.plugins.jobs.api import Job, JobKind
 from app.plugins.webhooks import queries
 from app.plugins.webhooks.outbound import OutboundClient, OutboundError
@@ -46,7 +46,6 @@ def priority(rank: int) -> int:
 class Deliverer:
     """The delivery task of one app, with that app's settings."""
 
-    settings: Settings
     config: WebhooksSettings
     task: JobKind = field(init=False)
     # The process's outbound client opened by the plugin's lifespan (kept in
@@ -67,7 +66,7 @@ class Deliverer:
         # Made on first use: a job the worker (started by an earlier plugin's lifespan) runs
         # before this plugin's lifespan finds one too; the lifespan has it closed at the end.
         if self.outbound is None:
-            self.outbound = OutboundClient.from_settings(self.settings)
+            self.outbound = OutboundClient.from_settings(self.config)
         return self.outbound
 
     def wait(self, attempts: int) -> float | None:

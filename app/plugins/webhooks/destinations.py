@@ -1,4 +1,4 @@
-"""Task: T-166, T-220
+"""Task: T-166, T-220, T-277
 Spec: specs/features/jobs.md §Outbound requests
 
 Which addresses an outbound request (a webhook delivery) may connect to.
@@ -11,12 +11,14 @@ would let `evil.example` resolve to 10.0.0.1.
 """
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from app.core import IPNetwork, hosts_and_networks
-
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+# One label of a host name (RFC 1123): letters, digits and inner hyphens; `_` as DNS has them.
+_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?")
 
 # Cloud metadata services that are not in a range refused anyway: Azure's wire server is a public
 # address, and refusing these by name in the reason helps whoever reads the log.
@@ -109,6 +111,25 @@ def _refusal(address: IPAddress) -> str | None:
             return reason
     # Whatever else is not globally routable: reserved, documentation, benchmarking ranges.
     return None if address.is_global else "a reserved address"
+
+
+def hosts_and_networks(entries: Iterable[str]) -> tuple[frozenset[str], tuple[IPNetwork, ...]]:
+    """`OUTBOUND_ALLOW_HOSTS` read: host names (lower case, no trailing dot) and networks.
+    Raises ValueError naming an entry that is neither."""
+    hosts, networks = set(), []
+    for entry in entries:
+        try:
+            networks.append(ipaddress.ip_network(entry, strict=False))
+            continue
+        except ValueError:
+            pass
+        name = entry.lower().rstrip(".")
+        # A port or a scheme (`127.0.0.1:19090`, `https://x`) would never match a request's
+        # host: refused here, not found out later as a refused delivery.
+        if not all(_LABEL.fullmatch(label) for label in name.split(".")):
+            raise ValueError(f"{entry!r} is neither a host name nor an address or network")
+        hosts.add(name)
+    return frozenset(hosts), tuple(networks)
 
 
 @dataclass(frozen=True)

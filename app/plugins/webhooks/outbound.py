@@ -35,8 +35,8 @@ import httpx
 # rather than copied: `Connections` talks to an httpcore pool of its own making.
 from httpx._transports.default import AsyncResponseStream, map_httpcore_exceptions
 
-from app.core import Settings
 from app.plugins.webhooks.destinations import Allowances, IPAddress
+from app.plugins.webhooks.settings import WebhooksSettings
 
 
 class OutboundError(Exception):
@@ -255,7 +255,9 @@ class OutboundClient:
         )
 
     @classmethod
-    def from_settings(cls, settings: Settings, limits: Limits = Limits()) -> "OutboundClient":
+    def from_settings(
+        cls, settings: WebhooksSettings, limits: Limits = Limits()
+    ) -> "OutboundClient":
         return cls(Allowances.parse(settings.outbound_allow_hosts), limits)
 
     def allows(self, host: str) -> bool:

@@ -85,7 +85,7 @@ def jwks() -> Iterator[JWKSServer]:
 @pytest.fixture
 async def better_auth(make_client, jwks):
     """An app that trusts the local JWKS server as its Better Auth."""
-    return await make_client(better_auth_url=jwks.url)
+    return await make_client(environment={"BETTER_AUTH_URL": jwks.url})
 
 
 KEY_TYPES = {

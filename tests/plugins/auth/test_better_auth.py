@@ -71,7 +71,7 @@ async def test_rotated_key_is_fetched_once_and_unknown_kids_are_rate_limited(bet
 
 async def test_new_kid_triggers_a_refetch(make_client, jwks):
     client = await make_client(
-        better_auth_url=jwks.url, tables={"auth": {"jwks_refresh_seconds": 1}}
+        environment={"BETTER_AUTH_URL": jwks.url}, tables={"auth": {"jwks_refresh_seconds": 1}}
     )
     assert (
         await client.get(ME, headers=bearer(jwks.token("ed", "EdDSA", jwks.claims())))
@@ -131,7 +131,9 @@ async def test_issuers_are_kept_apart(better_auth, jwks):
 
 async def test_shared_secret_tokens(make_client, jwks):
     secret = "better-auth-shared-secret-of-32-bytes-or-more"
-    client = await make_client(better_auth_url=jwks.url, better_auth_secret=secret)
+    client = await make_client(
+        environment={"BETTER_AUTH_URL": jwks.url, "BETTER_AUTH_SECRET": secret}
+    )
     token = jwt.encode({"alg": "HS256"}, jwks.claims(sub="ba-hmac"), OctKey.import_key(secret))
     assert (await client.get(ME, headers=bearer(token))).status_code == 200
     wrong = jwt.encode(
@@ -161,7 +163,8 @@ async def test_tokens_living_longer_than_the_cap_are_refused(better_auth, jwks, 
 
 async def test_the_lifetime_cap_is_configurable(make_client, jwks):
     client = await make_client(
-        better_auth_url=jwks.url, tables={"auth": {"better_auth_max_lifetime_seconds": 3 * 86400}}
+        environment={"BETTER_AUTH_URL": jwks.url},
+        tables={"auth": {"better_auth_max_lifetime_seconds": 3 * 86400}},
     )
     token = jwks.token("ed", "EdDSA", jwks.claims(exp=int(time.time()) + 2 * 86400))
     assert (await client.get(ME, headers=bearer(token))).status_code == 200

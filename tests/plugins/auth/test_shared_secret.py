@@ -31,12 +31,12 @@ async def status(client, token: str) -> int:
 
 @pytest.fixture
 async def secret_only(make_client):
-    return await make_client(better_auth_secret=SECRET)
+    return await make_client(environment={"BETTER_AUTH_SECRET": SECRET})
 
 
 @pytest.fixture
 async def with_url(make_client):
-    return await make_client(better_auth_secret=SECRET, better_auth_url=URL)
+    return await make_client(environment={"BETTER_AUTH_SECRET": SECRET, "BETTER_AUTH_URL": URL})
 
 
 async def test_a_token_as_signjwt_makes_it_is_accepted_with_the_secret_alone(secret_only):

@@ -131,7 +131,7 @@ async def test_deleted_user_token_is_refused(client, user_id, database_url):
 
 
 async def test_configured_algorithm_is_used_and_required(make_client):
-    client = await make_client(jwt_algorithm="HS512")
+    client = await make_client(environment={"JWT_ALGORITHM": "HS512"})
     await client.post(
         "/api/v1/auth/register", json={"email": "a@example.com", "password": PASSWORD}
     )

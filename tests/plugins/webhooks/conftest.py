@@ -109,12 +109,18 @@ async def receiver() -> AsyncIterator[Receiver]:
 @pytest.fixture
 def start_app(make_client: AppMaker) -> Callable[..., Awaitable[Any]]:
     """An app with a job worker, the fast schedule, and loopback allowed unless overridden:
-    `await start_app(tables={...}, outbound_allow_hosts=[...])`."""
+    `await start_app(tables={...}, environment={"OUTBOUND_ALLOW_HOSTS": ...})`."""
 
-    async def start(tables: dict[str, dict[str, Any]] | None = None, **overrides: Any) -> Any:
+    async def start(
+        tables: dict[str, dict[str, Any]] | None = None,
+        environment: dict[str, str] | None = None,
+        **overrides: Any,
+    ) -> Any:
         merged = {name: FAST.get(name, {}) | (tables or {}).get(name, {}) for name in FAST}
-        overrides.setdefault("outbound_allow_hosts", ["127.0.0.1"])
-        return await make_client(enabled=ENABLED, tables=merged, **overrides)
+        environment = {"OUTBOUND_ALLOW_HOSTS": "127.0.0.1"} | (environment or {})
+        return await make_client(
+            enabled=ENABLED, tables=merged, environment=environment, **overrides
+        )
 
     return start
 

@@ -269,7 +269,9 @@ async def test_a_fired_reminder_arrives_as_reminder_fired(make_client, receiver)
     # The reminders plugin's inbox is a channel of the change log; webhooks delivers it further.
     tables = {name: dict(settings) for name, settings in FAST.items()}
     client = await make_client(
-        enabled=(*ENABLED, "reminders"), tables=tables, outbound_allow_hosts=["127.0.0.1"]
+        enabled=(*ENABLED, "reminders"),
+        tables=tables,
+        environment={"OUTBOUND_ALLOW_HOSTS": "127.0.0.1"},
     )
     alice = await sign_up(client, ApiUser)
     endpoint = await register(alice, receiver.url, event_types=["reminder.fired"])

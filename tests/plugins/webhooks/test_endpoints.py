@@ -44,7 +44,7 @@ async def test_the_secret_is_shown_once(new_user, receiver):
 
 
 async def test_a_loopback_url_is_refused_without_the_allowance(start_app, receiver):
-    client = await start_app(outbound_allow_hosts=[])
+    client = await start_app(environment={"OUTBOUND_ALLOW_HOSTS": ""})
     alice = await sign_up(client, ApiUser)
     for url in (
         f"https://127.0.0.1:{receiver.port}/hook",
@@ -101,7 +101,7 @@ async def test_a_destination_refused_at_delivery_time_gets_no_request(
     alice = await sign_up(allowing, ApiUser)
     endpoint = await register(alice, receiver.url)
     # ... delivered by an instance that no longer allows it.
-    await start_app(outbound_allow_hosts=[])
+    await start_app(environment={"OUTBOUND_ALLOW_HOSTS": ""})
     await alice.post(TASKS, json={"title": "Refused"})
 
     async def attempted() -> bool:

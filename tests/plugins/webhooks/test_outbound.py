@@ -20,6 +20,8 @@ import httpx
 import pytest
 
 from app.core.errors import ConfigError
+from app.core.plugins.loading import load
+from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.webhooks.destinations import Allowances, refusal
 from app.plugins.webhooks.outbound import (
     Connections,
@@ -30,8 +32,10 @@ from app.plugins.webhooks.outbound import (
     OutboundTimeout,
     ResponseTooLarge,
 )
+from app.plugins.webhooks.settings import WebhooksSettings
 from app.testing.database import settings_for
 from tests.core.test_connectivity import self_signed
+from tests.plugins.webhooks.conftest import ENABLED
 
 LOOPBACK = Allowances.parse(["127.0.0.1"])
 SHORT = Limits(connect_seconds=2, read_seconds=0.5, total_seconds=2, max_response_bytes=1000)
@@ -132,7 +136,7 @@ async def test_a_name_resolving_to_loopback_is_refused_unless_allowed(receiver: 
     assert receiver.requests == []
 
     allowed = OutboundClient.from_settings(
-        settings_for("postgresql://unused/db", Path("."), outbound_allow_hosts="127.0.0.1")
+        WebhooksSettings(_env_file=None, outbound_allow_hosts="127.0.0.1")
     )
     async with allowed as client:
         await client.check(receiver.url("/ok", host="localhost"))
@@ -431,6 +435,9 @@ def test_allowances_take_hosts_and_networks():
     assert not allowances.names("other") and not allowances.names("10.2.0.1")
 
 
-def test_a_bad_allowance_stops_start_up():
+def test_a_bad_allowance_stops_start_up(tmp_path):
+    settings = settings_for(
+        "postgresql://unused/db", tmp_path, {"OUTBOUND_ALLOW_HOSTS": "10.0.0.0/33"}
+    )
     with pytest.raises(ConfigError, match=r"OUTBOUND_ALLOW_HOSTS=10\.0\.0\.0/33 is not valid"):
-        settings_for("postgresql://unused/db", Path("."), outbound_allow_hosts="10.0.0.0/33")
+        load(settings, PluginsFile(enabled=ENABLED))
