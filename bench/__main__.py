@@ -43,7 +43,7 @@ import httpx
 from joserfc.jwk import OctKey
 from sqlalchemy import make_url
 
-from app.core.db.embedded import start as start_embedded
+from app.cli.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
 from bench import batchsize, fanout, feed, peers, roundtrips, storm
 from bench.rules import worst_rules

@@ -30,7 +30,7 @@ import asyncpg
 import httpx
 import orjson
 
-from app.core.db.embedded import start as start_embedded
+from app.cli.embedded import start as start_embedded
 from harness.server import account, asyncpg_dsn, free_port, wait_ready
 
 TASKS = "/api/v1/tasks"

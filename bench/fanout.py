@@ -14,7 +14,7 @@ import statistics
 import tempfile
 from pathlib import Path
 
-from app.core.db.embedded import start as start_embedded
+from app.cli.embedded import start as start_embedded
 from harness import fanout
 from harness.server import serving
 

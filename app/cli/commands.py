@@ -1,4 +1,4 @@
-"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275, T-276
+"""Task: T-015, T-062, T-063, T-064, T-116, T-119, T-120, T-121, T-206, T-275, T-276, T-300
 Spec: specs/features/plugins.md §Command line
 
 The `todo-api` command: `serve`, `migrate`, `config`, `plugins`, `openapi`, `revision`,
@@ -27,8 +27,9 @@ from pydantic_settings import BaseSettings
 from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from app.cli import embedded
 from app.cli.checkouts import Checkout, checkout
-from app.cli.connectivity import check_database, create_engine
+from app.cli.connectivity import WAIT_SECONDS, check_database, create_engine
 from app.cli.orphans import drop as drop_branch
 from app.cli.orphans import orphan as find_orphan
 from app.cli.revisions import new_revision
@@ -36,7 +37,6 @@ from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
 from app.core import redaction
 from app.core.app import create_app
-from app.core.db import embedded
 from app.core.db.branches import Branches
 from app.core.db.migrations import Step
 from app.core.db.pool import Database
@@ -72,9 +72,11 @@ def clear_errors(command: Callable[..., Any]) -> Callable[..., Any]:
     return run
 
 
-def reach_database(settings: Settings) -> None:
-    """Stop here, in one line, when the database cannot be reached or refuses us."""
-    asyncio.run(check_database(database_url(settings), settings.database_pool_mode))
+def reach_database(settings: Settings, wait: float = WAIT_SECONDS) -> None:
+    """Stop here, in one line, when the database cannot be reached or refuses us; without
+    `DATABASE_URL`, start (or join) the embedded server first (§The embedded server)."""
+    embedded.resolve(settings)
+    asyncio.run(check_database(database_url(settings), settings.database_pool_mode, wait))
 
 
 async def _on_database(context: Context, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
@@ -394,7 +396,7 @@ def plugins(orphans: bool) -> None:
 def _branches_if_reachable(settings: Settings, context: Context) -> Branches | None:
     """The database's branches, or None (and why, on stderr) when it cannot be read now."""
     try:
-        asyncio.run(check_database(database_url(settings), settings.database_pool_mode, wait=0))
+        reach_database(settings, wait=0)
         return read_branches(context)
     except ConfigError as exc:
         click.echo(f"note: database state not shown: {exc}", err=True)

@@ -4,6 +4,7 @@ Spec: specs/features/plugins.md §Configuration, §Start-up errors
 Process settings, read from the environment (and a `.env` file when present).
 """
 
+import os
 from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from pathlib import Path
@@ -132,8 +133,10 @@ class Settings(BaseSettings):
 
     @property
     def embedded_database(self) -> bool:
-        """True when no `DATABASE_URL` is set and the app runs its own PostgreSQL."""
-        return self.database_url is None
+        """True when the database is the embedded development server: no `DATABASE_URL`, or the
+        one `todo-api` started and named in `EMBEDDED_DATABASE_URL` (app/cli/embedded.py)."""
+        url = self.database_url
+        return url is None or url.get_secret_value() == os.environ.get("EMBEDDED_DATABASE_URL")
 
 
 class PluginSettings(BaseSettings):

