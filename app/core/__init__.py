@@ -12,6 +12,7 @@ from app.core.db.pool import (
     Database,
     DatabaseUnavailable,
     Executor,
+    Row,
     Transaction,
 )
 from app.core.db.pool import Connection as RawConnection
@@ -88,6 +89,7 @@ __all__ = [
     "QueryParameters",
     "RawConnection",
     "ReadinessCheck",
+    "Row",
     "RowSerializer",
     "Settings",
     "StatementCache",

@@ -33,7 +33,9 @@ from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
 from app.plugins.changes.settings import ChangesSettings
 
-GONE = {410: {"description": "The cursor is older than the changes kept: resync"}}
+GONE: dict[int | str, dict[str, Any]] = {
+    410: {"description": "The cursor is older than the changes kept: resync"}
+}
 # A stream whose client takes no data for this long is closed (the client reconnects).
 SEND_TIMEOUT_SECONDS = 30
 # While the caller's changes wait behind an older transaction, look again after this long,

@@ -71,9 +71,13 @@ IfNoneMatch = Annotated[
         json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
-NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
-STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
-TASK = {200: {"headers": ETAG}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such task of yours (or the id is no UUID)"}
+}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"description": "`If-Match` names no current tag: the task is unchanged"}
+}
+TASK: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
 
 
