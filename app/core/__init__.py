@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112, T-151, T-240
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -12,6 +12,7 @@ from app.core.db.pool import (
     Database,
     DatabaseUnavailable,
     Executor,
+    Row,
     Transaction,
 )
 from app.core.db.pool import Connection as RawConnection
@@ -41,6 +42,7 @@ from app.core.http.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RET
 from app.core.http.parameters import QueryParameters, page_size
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
 from app.core.http.problems import Problem, invalid
+from app.core.http.responses import json_bytes, json_response
 from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
@@ -88,6 +90,7 @@ __all__ = [
     "QueryParameters",
     "RawConnection",
     "ReadinessCheck",
+    "Row",
     "RowSerializer",
     "Settings",
     "StatementCache",
@@ -105,6 +108,8 @@ __all__ = [
     "if_none_match_hits",
     "invalid",
     "is_id",
+    "json_bytes",
+    "json_response",
     "listen_options",
     "matching_versions",
     "new_id",

@@ -1,4 +1,4 @@
-"""Task: T-090
+"""Task: T-090, T-279
 Spec: specs/features/plugins.md §Database
 
 `Database`: the process's asyncpg pool, and the one way requests talk to PostgreSQL.
@@ -6,7 +6,7 @@ Spec: specs/features/plugins.md §Database
 
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
 from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 
@@ -24,6 +24,8 @@ logger = logging.getLogger("todo_api")
 T = TypeVar("T")
 # A connection of the pool, as statements see it (asyncpg hands out a proxy).
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
+# A row as a statement answers it, or as a plugin builds one (the values an INSERT sends).
+Row: TypeAlias = asyncpg.Record | Mapping[str, Any]
 
 # Failures that mean "no usable connection", as opposed to an error in the statement itself.
 UNREACHABLE: tuple[type[BaseException], ...] = (

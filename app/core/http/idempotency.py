@@ -1,4 +1,4 @@
-"""Task: T-111, T-154
+"""Task: T-111, T-154, T-279
 Spec: specs/features/plugins.md §Conventions
 
 `Idempotency-Key` for a plugin's creates: the header, the request's hash, and the replay.
@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import Depends, Header, HTTPException, status
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from starlette.responses import Response
 
 from app.core.conventions import utcnow
 from app.core.http.problems import invalid
+from app.core.http.responses import json_response
 
 if TYPE_CHECKING:
     from asyncpg import Record
@@ -62,7 +63,7 @@ def replay_stored(
     stored: "Record | Mapping[str, Any] | None",
     request_hash: str,
     keep_for: timedelta = KEEP_KEYS_FOR,
-) -> JSONResponse:
+) -> Response:
     """The stored first response to a key a claim just found taken: `stored` holds its
     `request_hash`, `status_code`, `body`, `headers` and `created_at` (None: purged since).
     Another body under the same key is a 422; a key that expired meanwhile a 409."""
@@ -72,7 +73,7 @@ def replay_stored(
     if stored["request_hash"] != request_hash:
         raise _invalid("was already used with a different request body")
     headers = {**stored["headers"], REPLAYED_HEADER: "true"}
-    return JSONResponse(stored["body"], stored["status_code"], headers)
+    return json_response(stored["body"], stored["status_code"], headers)
 
 
 def _expired(created_at: datetime, keep_for: timedelta) -> bool:

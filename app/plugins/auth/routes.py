@@ -1,4 +1,4 @@
-"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157
+"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157, T-279
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.
@@ -11,7 +11,16 @@ import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
 
-from app.core import DB, LOCATION, NO_NUL, CurrentUser, Problem, public, token_endpoint
+from app.core import (
+    DB,
+    LOCATION,
+    NO_NUL,
+    CurrentUser,
+    Problem,
+    json_response,
+    public,
+    token_endpoint,
+)
 from app.plugins.auth import refresh, throttle
 from app.plugins.auth.models import User, utcnow
 from app.plugins.auth.passwords import Passwords
@@ -125,6 +134,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         @router.post(
             "/register",
             status_code=status.HTTP_201_CREATED,
+            response_model=UserOut,
             responses={
                 201: {"headers": LOCATION},
                 409: {"description": "An account with this email exists already"},
@@ -135,9 +145,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             "An email registered already is a 409.",
         )
         @public
-        async def register(
-            registration: Registration, request: Request, response: Response, db: DB
-        ) -> UserOut:
+        async def register(registration: Registration, request: Request, db: DB) -> Response:
             if await db.fetchrow(_BY_EMAIL, email=registration.email) is not None:
                 raise _taken()
             try:
@@ -152,24 +160,29 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 )
             except asyncpg.UniqueViolationError:  # the same email registered concurrently
                 raise _taken() from None
-            response.headers["Location"] = request.url_for("me").path  # the account, once in
-            return UserOut.model_validate(dict(user))  # type: ignore[arg-type]
+            return json_response(
+                UserOut.model_validate(dict(user)),  # type: ignore[arg-type]
+                status.HTTP_201_CREATED,
+                {"Location": request.url_for("me").path},  # the account, once in
+            )
 
         @router.post(
             "/login",
             name="login",
+            response_model=TokenPair,
             responses=UNAUTHORIZED | THROTTLED | BUSY,
             description="Exchanges an email and a password for an access token and a refresh "
             "token. Failed attempts are counted per account: past the limit, a 429 with "
             "`Retry-After`.",
         )
         @public
-        async def login_json(credentials: Credentials, request: Request, db: DB) -> TokenPair:
-            return await login(credentials, request, db)
+        async def login_json(credentials: Credentials, request: Request, db: DB) -> Response:
+            return json_response(await login(credentials, request, db))
 
         @router.post(
             "/token",
             name="token",
+            response_model=TokenPair,
             responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
             description="The same login as `POST /auth/login`, as the OAuth2 password form "
@@ -204,7 +217,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                     examples=["password"],
                 ),
             ] = None,
-        ) -> TokenPair:
+        ) -> Response:
             # RFC 6749 §4.3.2: the password grant names itself; nothing else is offered here.
             if grant_type != "password":
                 raise HTTPException(
@@ -219,18 +232,19 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                     "Incorrect email or password",
                     headers={"WWW-Authenticate": "Bearer"},
                 ) from None
-            return await login(credentials, request, db)
+            return json_response(await login(credentials, request, db))
 
         @router.post(
             "/refresh",
             name="refresh",
+            response_model=TokenPair,
             responses=UNAUTHORIZED,
             description="Exchanges a refresh token for a new access token and refresh token. Each "
             "refresh token is used once (sent again within a few seconds, as by a retry, it still "
             "gets a pair); an unknown, revoked or expired one is a 401.",
         )
         @public
-        async def refresh_tokens(body: RefreshRequest, db: DB) -> TokenPair:
+        async def refresh_tokens(body: RefreshRequest, db: DB) -> Response:
             rotated = await refresh.rotate(
                 db, body.refresh_token, config.refresh_token_days, config.refresh_grace_seconds
             )
@@ -240,7 +254,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                     "Invalid refresh token",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-            return pair(*rotated)
+            return json_response(pair(*rotated))
 
     @router.post(
         "/logout",
@@ -274,14 +288,15 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
 
     @router.get(
         "/me",
+        response_model=UserOut,
         responses={404: {"description": "The account was deleted"}},
         description="Answers the account the bearer token belongs to; a 404 if it was deleted "
         "since the token was issued.",
     )
-    async def me(user: CurrentUser, db: DB) -> UserOut:
+    async def me(user: CurrentUser, db: DB) -> Response:
         found = await db.fetchrow(_USER_OUT, id=user.id)
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
-        return UserOut.model_validate(dict(found))
+        return json_response(UserOut.model_validate(dict(found)))
 
     return router

@@ -1,4 +1,4 @@
-"""Task: T-135, T-205
+"""Task: T-135, T-205, T-279
 Spec: specs/features/plugins.md §Events
 
 After-commit consumers: each `AfterCommit` subscription fed from the change log.
@@ -19,12 +19,11 @@ poison one go through; the one that fails alone `consumer_attempts` times in a r
 
 import asyncio
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any
 
-from app.core import Database, DatabaseUnavailable, Transaction, error_summary
+from app.core import Database, DatabaseUnavailable, Row, Transaction, error_summary
 from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.notifier import Notifier
 from app.plugins.changes.queries import (
@@ -65,16 +64,14 @@ class HandlerFailed(Exception):
     """The handler raised on a batch (rolled back): where the batch started, the changes it
     held, and, for a retry of a change set aside, that record's id."""
 
-    def __init__(
-        self, start: Position, rows: Sequence[Mapping[str, Any]], retried: int | None = None
-    ) -> None:
+    def __init__(self, start: Position, rows: Sequence[Row], retried: int | None = None) -> None:
         super().__init__(f"handler failed on {len(rows)} changes")
         self.start = start
         self.rows = rows
         self.retried = retried
 
 
-def _change(row: Mapping[str, Any]) -> Change:
+def _change(row: Row) -> Change:
     return Change(
         entity=row["entity"],
         id=row["entity_id"],
@@ -89,7 +86,7 @@ async def _handle(
     transaction: Transaction,
     consumer: AfterCommit,
     start: Position,
-    rows: Sequence[Mapping[str, Any]],
+    rows: Sequence[Row],
     retried: int | None = None,
 ) -> None:
     """Await the handler; its failure (not the database's) is the batch's, to be counted."""

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Float, Integer, Text, bindparam, func, literal_column, select, update
 from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlmodel import col
 
 from app.core import Executor, new_id
 from app.plugins.changes.models import StreamLeases
@@ -28,7 +29,7 @@ SECONDS = bindparam("seconds", type_=Float)
 MAX = bindparam("max", type_=Integer)
 _NOW = "extract(epoch FROM now())"
 _UNTIL = func.jsonb_build_object(ID, literal_column(_NOW) + SECONDS)
-_held = StreamLeases.leases.op("->")(ID).is_not(None)  # type: ignore[union-attr]
+_held = col(StreamLeases.leases).op("->")(ID).is_not(None)
 # The leases of the row being updated that have not expired.
 _ROW = "stream_leases.leases"
 _LIVE = literal_column(
@@ -44,19 +45,19 @@ TAKE = (
     insert(StreamLeases)
     .from_select(["leases"], select(_UNTIL))
     .on_conflict_do_update(
-        index_elements=[StreamLeases.user_id],
+        index_elements=[col(StreamLeases.user_id)],
         set_={"leases": _LIVE.op("||")(_UNTIL)},
         where=(_LIVE_COUNT < MAX) | _held,
     )
-    .returning(StreamLeases.user_id)
+    .returning(col(StreamLeases.user_id))
 )
 RENEW = (
     update(StreamLeases)
     .where(_held)
-    .values(leases=StreamLeases.leases.op("||")(_UNTIL))
-    .returning(StreamLeases.user_id)
+    .values(leases=col(StreamLeases.leases).op("||")(_UNTIL))
+    .returning(col(StreamLeases.user_id))
 )
-RELEASE = update(StreamLeases).where(_held).values(leases=StreamLeases.leases.op("-")(ID))
+RELEASE = update(StreamLeases).where(_held).values(leases=col(StreamLeases.leases).op("-")(ID))
 
 
 @dataclass

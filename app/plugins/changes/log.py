@@ -1,4 +1,4 @@
-"""Task: T-132, T-209
+"""Task: T-132, T-209, T-279
 Spec: specs/api/rest-endpoints.md §Changes
 
 Reading a user's feed: one page of the change log after a position, in one statement.
@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.core import Executor
+from app.core import Executor, Row
 from app.plugins.changes.cursors import Position
 from app.plugins.changes.queries import PAGE
 
@@ -45,7 +45,7 @@ class Page:
     expired: bool  # the purge has deleted changes after the requested position
 
 
-def _body(row: Mapping[str, Any], serializers: Mapping[str, Serialize]) -> dict[str, Any]:
+def _body(row: Row, serializers: Mapping[str, Serialize]) -> dict[str, Any]:
     serialize = serializers.get(row["entity"])
     data = row["data"]
     body = {

@@ -13,6 +13,7 @@ after-commit consumers, the purge) and are plain SQL through the unscoped `DB` o
 
 from sqlalchemy import BigInteger, Text, bindparam, cast, exists, false, func, select, text, true
 from sqlalchemy import tuple_ as row
+from sqlmodel import col
 
 from app.plugins.changes.models import ChangeEntry, Horizon
 
@@ -23,20 +24,20 @@ AFTER_SEQ = bindparam("after_seq", type_=BigInteger)
 _watermark = select(
     cast(cast(func.pg_snapshot_xmin(func.pg_current_snapshot()), Text), BigInteger).label("xmin")
 ).cte("watermark")
-_after = row(ChangeEntry.xid, ChangeEntry.seq) > row(AFTER_XID, AFTER_SEQ)
+_after = row(col(ChangeEntry.xid), col(ChangeEntry.seq)) > row(AFTER_XID, AFTER_SEQ)
 _page = (
     select(
-        ChangeEntry.xid,
-        ChangeEntry.seq,
-        ChangeEntry.entity,
-        ChangeEntry.entity_id,
-        ChangeEntry.op,
-        ChangeEntry.version,
-        ChangeEntry.data,
-        ChangeEntry.at,
+        col(ChangeEntry.xid),
+        col(ChangeEntry.seq),
+        col(ChangeEntry.entity),
+        col(ChangeEntry.entity_id),
+        col(ChangeEntry.op),
+        col(ChangeEntry.version),
+        col(ChangeEntry.data),
+        col(ChangeEntry.at),
     )
-    .where(_after, ChangeEntry.xid < _watermark.c.xmin)
-    .order_by(ChangeEntry.xid, ChangeEntry.seq)
+    .where(_after, col(ChangeEntry.xid) < _watermark.c.xmin)
+    .order_by(col(ChangeEntry.xid), col(ChangeEntry.seq))
     .limit(bindparam("limit"))
     .lateral("page")
 )
@@ -46,9 +47,11 @@ _page = (
 # gone past the cursor (`expired`).
 PAGE = select(
     _watermark.c.xmin,
-    exists().where(_after, ChangeEntry.xid >= _watermark.c.xmin).label("pending"),
+    exists().where(_after, col(ChangeEntry.xid) >= _watermark.c.xmin).label("pending"),
     func.coalesce(
-        select(row(Horizon.xid, Horizon.seq) > row(AFTER_XID, AFTER_SEQ)).scalar_subquery(),
+        select(
+            row(col(Horizon.xid), col(Horizon.seq)) > row(AFTER_XID, AFTER_SEQ)
+        ).scalar_subquery(),
         false(),
     ).label("expired"),
     *_page.c,

@@ -1,4 +1,4 @@
-"""Task: T-132, T-134, T-215, T-259
+"""Task: T-132, T-134, T-215, T-259, T-279
 Spec: specs/api/rest-endpoints.md §Changes
 
 `GET /changes` (a page of the caller's change feed) and `GET /changes/stream` (the same feed,
@@ -13,19 +13,29 @@ from datetime import datetime
 from math import ceil
 from typing import Annotated, Any, Literal
 
-import orjson
 from fastapi import APIRouter, Header, HTTPException, Query, Request, Response, status
 from pydantic import BaseModel, Field
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
-from app.core import DatabaseUnavailable, Executor, OwnedDB, QueryParameters, documented, page_size
+from app.core import (
+    DatabaseUnavailable,
+    Executor,
+    OwnedDB,
+    QueryParameters,
+    documented,
+    json_bytes,
+    json_response,
+    page_size,
+)
 from app.plugins.changes import cursors, leases, log
 from app.plugins.changes.api import AfterCommit
 from app.plugins.changes.notifier import Notifier, Subscription
 from app.plugins.changes.queries import WATERMARK
 from app.plugins.changes.settings import ChangesSettings
 
-GONE = {410: {"description": "The cursor is older than the changes kept: resync"}}
+GONE: dict[int | str, dict[str, Any]] = {
+    410: {"description": "The cursor is older than the changes kept: resync"}
+}
 # A stream whose client takes no data for this long is closed (the client reconnects).
 SEND_TIMEOUT_SECONDS = 30
 # While the caller's changes wait behind an older transaction, look again after this long,
@@ -129,10 +139,6 @@ EVENT_SCHEMA = {
 }
 
 
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value, option=orjson.OPT_UTC_Z)
-
-
 def _gone(feed: Feed) -> HTTPException:
     return HTTPException(
         status.HTTP_410_GONE,
@@ -180,7 +186,7 @@ def build_router(feed: Feed) -> APIRouter:
             "next": cursors.encode(page.next),
             "more": page.more,
         }
-        return Response(_json(body), media_type="application/json")
+        return json_response(body)
 
     @router.get(
         "/stream",
@@ -289,7 +295,7 @@ async def _events(
         while True:
             for entry in page.entries:
                 yield ServerSentEvent(
-                    data=_json(entry.body).decode(),
+                    data=json_bytes(entry.body).decode(),
                     event="change",
                     id=cursors.encode(entry.position),
                 )

@@ -1,4 +1,4 @@
-"""Task: T-014, T-116, T-118, T-154, T-208
+"""Task: T-014, T-116, T-118, T-154, T-208, T-279
 Spec: specs/api/rest-endpoints.md §Health
 
 `GET /api/v1/health` answers without touching the database (liveness: is the process
@@ -13,10 +13,19 @@ import logging
 from collections.abc import Sequence
 
 import asyncpg
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 from pydantic import BaseModel
 
-from app.core import DB, Count, DatabaseUnavailable, Migrations, ReadinessCheck, documented, public
+from app.core import (
+    DB,
+    Count,
+    DatabaseUnavailable,
+    Migrations,
+    ReadinessCheck,
+    documented,
+    json_response,
+    public,
+)
 
 logger = logging.getLogger("todo_api")
 TIMEOUT_SECONDS = 5
@@ -69,23 +78,25 @@ def build_router(
     @router.get(
         "",
         summary="Liveness",
+        response_model=Status,
         description="Answers 200 while the process serves requests, without touching the "
         "database: a liveness probe. Needs no token.",
     )
     @public
-    async def liveness() -> Status:
-        return Status()
+    async def liveness() -> Response:
+        return json_response(Status())
 
     @router.get(
         "/ready",
         summary="Readiness",
+        response_model=Readiness,
         responses={503: {"description": "Not ready; `detail` says why"}},
         description="Answers 200 when the database answers, every plugin's migrations are at head "
         "and every plugin's readiness check passes (with their counts); otherwise 503 saying why. "
         "Needs no token: a load balancer's readiness probe.",
     )
     @public
-    async def readiness(db: DB) -> Readiness:
+    async def readiness(db: DB) -> Response:
         if unmigrated:
             raise _not_ready("; ".join(unmigrated))
         try:
@@ -105,6 +116,6 @@ def build_router(
                 counts[answer.name] = answer.value
             elif answer:
                 raise _not_ready(answer)
-        return Readiness(checks=len(checks), counts=counts)
+        return json_response(Readiness(checks=len(checks), counts=counts))
 
     return router

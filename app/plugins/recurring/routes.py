@@ -1,4 +1,4 @@
-"""Task: T-174, T-210
+"""Task: T-174, T-210, T-279
 Spec: specs/features/recurring.md §Endpoints; specs/api/rest-endpoints.md §Recurring
 
 `/api/v1/tasks/{task_id}/recurrence` (the rule a task recurs by) and
@@ -14,7 +14,17 @@ from fastapi import APIRouter, HTTPException, Path, Query, Response, status
 from pydantic import BaseModel, Field
 
 import app.plugins.tasks.api as tasks
-from app.core import NO_NUL, OwnedDB, documented, id_or_404, invalid, new_id, one_or_404, utcnow
+from app.core import (
+    NO_NUL,
+    OwnedDB,
+    documented,
+    id_or_404,
+    invalid,
+    json_response,
+    new_id,
+    one_or_404,
+    utcnow,
+)
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.occurrences import Occurrences
 
@@ -94,23 +104,24 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         rule = rules.load(row["rule"])
         return rules.next_due(rule, rules.zone(row["timezone"]), due_at, horizon)
 
-    def answer(row: Any, following: datetime | None) -> RecurrenceOut:
+    def answer(row: Any, following: datetime | None) -> Response:
         """The recurrence `row`, whose next occurrence is `following` unless it was made."""
         made = row["successor_id"] is not None
-        return RecurrenceOut.model_validate(
-            dict(row) | {"next_due_at": None if made else following}
+        return json_response(
+            RecurrenceOut.model_validate(dict(row) | {"next_due_at": None if made else following})
         )
 
     @router.put(
         "/recurrence",
         name="put",
         summary="Make a task recur, or change its rule (from the next occurrence on)",
+        response_model=RecurrenceOut,
         responses=NOT_FOUND,
         description="Makes the task recur by an RFC 5545 `RRULE` in an IANA time zone, anchored "
         "to its `due_at`: completing an occurrence makes the next one. On a recurring task it "
         "changes the rule from the next occurrence on.",
     )
-    async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> RecurrenceOut:
+    async def put_recurrence(task_id: TaskId, body: RecurrenceIn, db: OwnedDB) -> Response:
         task_id = id_or_404(task_id, "Task")
         current = one_or_404(
             await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"
@@ -155,11 +166,12 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         "/recurrence",
         name="get",
         summary="Get how a task recurs",
+        response_model=RecurrenceOut,
         responses=NO_RECURRENCE,
         description="Answers how the task recurs: its rule, its time zone and when the next "
         "occurrence is due; a 404 if it does not recur.",
     )
-    async def get_recurrence(task_id: TaskId, db: OwnedDB) -> RecurrenceOut:
+    async def get_recurrence(task_id: TaskId, db: OwnedDB) -> Response:
         task_id = id_or_404(task_id, "Task")
         current = one_or_404(
             await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"

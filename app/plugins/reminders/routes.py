@@ -1,4 +1,4 @@
-"""Task: T-182, T-185
+"""Task: T-182, T-185, T-279
 Spec: specs/api/rest-endpoints.md §Reminders
 
 `/api/v1/tasks/{task_id}/reminders` (a task's reminders), `/api/v1/reminders/{id}` and the
@@ -20,6 +20,7 @@ from app.core import (
     id_or_404,
     invalid,
     is_id,
+    json_response,
     new_id,
     page_size,
 )
@@ -82,7 +83,7 @@ def build_router(reminders: Reminders) -> APIRouter:
     )
     async def create_reminder(
         task_id: TaskId, body: ReminderCreate, database: DB, user: CurrentUser
-    ) -> ReminderOut:
+    ) -> Response:
         task_id = id_or_404(task_id, "Task")
         offset = None if body.offset is None else parse_offset(body.offset)
         async with database.transaction() as transaction:
@@ -98,7 +99,7 @@ def build_router(reminders: Reminders) -> APIRouter:
             if row is None:
                 await _refused(db, task_id, relative=offset is not None)
             await reminders.defer(transaction, user.id, row)
-        return ReminderOut.of(row)
+        return json_response(ReminderOut.of(row), status.HTTP_201_CREATED)
 
     async def _refused(db: Any, task_id: str, relative: bool) -> None:
         found = await db.fetchrow(queries.DIAGNOSE, task_id=task_id)
@@ -122,11 +123,13 @@ def build_router(reminders: Reminders) -> APIRouter:
         description="Answers the task's reminders, soonest first, whether pending, fired or "
         "cancelled.",
     )
-    async def list_reminders(task_id: TaskId, db: OwnedDB) -> list[ReminderOut]:
+    async def list_reminders(task_id: TaskId, db: OwnedDB) -> Response:
         rows = await db.fetch(queries.LIST, task_id=id_or_404(task_id, "Task"))
         if not rows:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Task not found")
-        return [ReminderOut.of(_reminder(row)) for row in rows if row["id"] is not None]
+        return json_response(
+            [ReminderOut.of(_reminder(row)) for row in rows if row["id"] is not None]
+        )
 
     # Before `/reminders/{reminder_id}`, which would take "inbox" for an id.
     @router.get(
@@ -154,9 +157,9 @@ def build_router(reminders: Reminders) -> APIRouter:
             rows = rows[:limit]
             url = request.url.include_query_params(limit=limit, before=rows[-1]["id"])
             headers["Link"] = f'<{url}>; rel="next"'
-        items = [InboxItemOut.model_validate(dict(row)) for row in rows]
-        content = "[" + ",".join(item.model_dump_json() for item in items) + "]"
-        return Response(content, media_type="application/json", headers=headers)
+        return json_response(
+            [InboxItemOut.model_validate(dict(row)) for row in rows], headers=headers
+        )
 
     @router.post(
         "/reminders/inbox/{item_id}/read",
@@ -167,14 +170,14 @@ def build_router(reminders: Reminders) -> APIRouter:
         description="Marks the inbox item read and answers it; an item read already is answered "
         "as it is.",
     )
-    async def mark_read(item_id: ItemId, db: OwnedDB) -> InboxItemOut:
+    async def mark_read(item_id: ItemId, db: OwnedDB) -> Response:
         item_id = id_or_404(item_id, "Inbox item")
         row = await db.fetchrow(queries.MARK_READ, id=item_id, now=reminders.clock.now())
         if row is None:  # read already, or not found
             row = await db.fetchrow(queries.INBOX_GET, id=item_id)
             if row is None:
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "Inbox item not found")
-        return InboxItemOut.model_validate(dict(row))
+        return json_response(InboxItemOut.model_validate(dict(row)))
 
     @router.get(
         "/reminders/{reminder_id}",
@@ -185,11 +188,11 @@ def build_router(reminders: Reminders) -> APIRouter:
         description="Answers one of your reminders: when it fires, and whether it fired or was "
         "cancelled.",
     )
-    async def get_reminder(reminder_id: ReminderId, db: OwnedDB) -> ReminderOut:
+    async def get_reminder(reminder_id: ReminderId, db: OwnedDB) -> Response:
         row = await db.fetchrow(queries.GET, id=id_or_404(reminder_id, "Reminder"))
         if row is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Reminder not found")
-        return ReminderOut.of(row)
+        return json_response(ReminderOut.of(row))
 
     @router.delete(
         "/reminders/{reminder_id}",

@@ -1,4 +1,4 @@
-"""Task: T-142, T-258
+"""Task: T-142, T-258, T-279
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 
 Up to 100 task operations in one request, in a bounded number of statements: all creates in one
@@ -21,7 +21,15 @@ import orjson
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.core import EntityTags, Executor, documented, if_match_fails, is_id, matching_versions
+from app.core import (
+    EntityTags,
+    Executor,
+    Row,
+    documented,
+    if_match_fails,
+    is_id,
+    matching_versions,
+)
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
@@ -151,7 +159,7 @@ class Outcome:
 
     status: int
     body: Mapping[str, Any] | None
-    change: tuple[Write, Mapping[str, Any]] | None = None  # what it wrote, and the row
+    change: tuple[Write, Row] | None = None  # what it wrote, and the row
 
     @property
     def failed(self) -> bool:
@@ -200,7 +208,8 @@ def parse(operations: Sequence[Any]) -> list[Any]:
 
 def _json_rows(rows: list[dict[str, Any]]) -> list[Any]:
     # The driver's JSON encoder takes JSON values only: datetimes and enums as strings.
-    return orjson.loads(orjson.dumps(rows))
+    values: list[Any] = orjson.loads(orjson.dumps(rows))
+    return values
 
 
 def _edit_row(task_id: str, fields: Mapping[str, Any], if_match: str | None) -> dict[str, Any]:
@@ -257,7 +266,7 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
     return [outcome for outcome in outcomes if outcome is not None]
 
 
-def _unchanged(op: Any, task: Mapping[str, Any] | None) -> Outcome:
+def _unchanged(op: Any, task: Row | None) -> Outcome:
     """Why an update, complete or delete matched nothing, as the single routes answer it."""
     if task is None:
         return problem(404, "Task not found")

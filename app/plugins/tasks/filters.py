@@ -12,10 +12,12 @@ once per connection however many users and values pass through it.
 
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal, cast, get_args
 
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import (
+    BindParameter,
+    ColumnClause,
     ColumnElement,
     Select,
     Text,
@@ -31,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import InstrumentedAttribute
+from sqlmodel import col
 from typing_extensions import TypeAliasType
 
 from app.core import NO_NUL, Instant, documented
@@ -52,7 +55,7 @@ _SORTS = Literal[
 ]
 # A named type: one `TaskSort` enum in the OpenAPI document and in generated clients, whose
 # members read `CREATED_AT_DESC` rather than `VALUE_1` (`x-enum-varnames`).
-SortParam = TypeAliasType(
+TaskSort = TypeAliasType(
     "TaskSort",
     Annotated[
         _SORTS,
@@ -70,7 +73,7 @@ SortParam = TypeAliasType(
 # The expression indexed by `ix_tasks_search` (migration tasks_0001; the function's body is
 # tasks_0003's), spelled the same way so the planner matches it. Trigrams only narrow the
 # rows; ILIKE decides.
-SEARCH_TRIGRAMS = literal_column(
+SEARCH_TRIGRAMS: ColumnClause[str] = literal_column(
     "tasks_trigrams(tasks.title || ' ' || coalesce(tasks.description, ''))"
 )
 TRIGRAM = 3
@@ -112,7 +115,7 @@ class TaskQuery(BaseModel):
     """`true`: only open tasks past their due time; `false`: every other task."""
     updated_since: Instant | None = None
     """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
-    sort: SortParam = "-created_at"
+    sort: TaskSort = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""
     limit: int | None = Field(None, ge=1)
     """Tasks per page: 1 or more, at most the server's maximum (500); default 50."""
@@ -133,34 +136,36 @@ class Sort:
     descending: bool
 
     @classmethod
-    def parse(cls, param: SortParam) -> "Sort":
-        return cls(field=param.lstrip("-"), descending=param.startswith("-"))  # type: ignore[arg-type]
+    def parse(cls, param: TaskSort) -> "Sort":
+        return cls(field=cast(SortField, param.lstrip("-")), descending=param.startswith("-"))
 
     @property
     def column(self) -> InstrumentedAttribute[Any]:
-        return getattr(Task, self.field)
+        column: InstrumentedAttribute[Any] = getattr(Task, self.field)
+        return column
 
     def order_by(self) -> list[ColumnElement[Any]]:
         # PostgreSQL's defaults, ASC NULLS LAST and DESC NULLS FIRST, are what a (forward or
         # backward) scan of the (user_id, <field>, id) index yields: no sort step.
         if self.descending:
-            return [self.column.desc(), Task.id.desc()]
-        return [self.column.asc(), Task.id.asc()]
+            return [self.column.desc(), col(Task.id).desc()]
+        return [self.column.asc(), col(Task.id).asc()]
 
     def after(self, value_is_null: bool) -> ColumnElement[bool]:
         """Rows strictly after the cursor's (:after_value, :after_id) in this order; only
         `due_at` may be NULL, and a NULL sort value needs another condition."""
-        value, task_id = bindparam("after_value", type_=self.column.type), bindparam("after_id")
-        key, after_key = tuple_(self.column, Task.id), tuple_(value, task_id)
+        value = bindparam("after_value", type_=self.column.type)
+        task_id: BindParameter[str] = bindparam("after_id")
+        key, after_key = tuple_(self.column, col(Task.id)), tuple_(value, task_id)
         if self.field != "due_at":
             return key < after_key if self.descending else key > after_key
         column = self.column
         if self.descending:  # NULLs first, then dates downwards
             if value_is_null:
-                return or_(and_(column.is_(None), Task.id < task_id), column.is_not(None))
+                return or_(and_(column.is_(None), col(Task.id) < task_id), column.is_not(None))
             return key < after_key
         if value_is_null:  # dates upwards, then NULLs
-            return and_(column.is_(None), Task.id > task_id)
+            return and_(column.is_(None), col(Task.id) > task_id)
         return or_(key > after_key, column.is_(None))
 
 
@@ -170,13 +175,18 @@ def like_pattern(text: str) -> str:
 
 
 def _search(trigrams: bool) -> ColumnElement[bool]:
-    pattern = bindparam("q_pattern")
+    pattern: BindParameter[str] = bindparam("q_pattern")
     matches = or_(
-        Task.title.ilike(pattern, escape="\\"), Task.description.ilike(pattern, escape="\\")
+        col(Task.title).ilike(pattern, escape="\\"),
+        col(Task.description).ilike(pattern, escape="\\"),
     )
     if not trigrams:  # no trigram to look up: the user's rows are filtered directly
         return matches
     return and_(SEARCH_TRIGRAMS.op("@>")(func.tasks_trigrams(bindparam("q"))), matches)
+
+
+Search = Literal["none", "short", "trigrams"]
+After = Literal["none", "value", "null"]
 
 
 @dataclass(frozen=True)
@@ -186,18 +196,22 @@ class Shape:
     completed: bool
     priority: bool
     tag: bool
-    search: Literal["none", "short", "trigrams"]
+    search: Search
     due_before: bool
     due_after: bool
     overdue: bool | None
     updated_since: bool
-    sort: SortParam
-    after: Literal["none", "value", "null"]
+    sort: TaskSort
+    after: After
 
     @classmethod
     def of(cls, query: TaskQuery, cursor_value: Any = None) -> "Shape":
-        search = "none" if query.q is None else "short" if len(query.q) < TRIGRAM else "trigrams"
-        after = "none" if query.cursor is None else "null" if cursor_value is None else "value"
+        search: Search = (
+            "none" if query.q is None else "short" if len(query.q) < TRIGRAM else "trigrams"
+        )
+        after: After = (
+            "none" if query.cursor is None else "null" if cursor_value is None else "value"
+        )
         return cls(
             completed=query.completed is not None,
             priority=bool(query.priority),
@@ -239,26 +253,28 @@ def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> d
 @lru_cache(maxsize=512)
 def statement(shape: Shape) -> Select[Any]:
     """The list statement for `shape`, built once: values are bind parameters."""
-    overdue = and_(Task.due_at < func.now(), not_(Task.completed))
+    overdue = and_(col(Task.due_at) < func.now(), not_(col(Task.completed)))
     conditions: list[ColumnElement[bool]] = []
     if shape.completed:
-        conditions.append(Task.completed == bindparam("completed"))
+        conditions.append(col(Task.completed) == bindparam("completed"))
     if shape.priority:
-        conditions.append(Task.priority == any_(bindparam("priorities")))
+        conditions.append(col(Task.priority) == any_(bindparam("priorities")))
     if shape.tag:
-        conditions.append(Task.tags.contains(bindparam("tags", type_=ARRAY(Text))))
+        conditions.append(col(Task.tags).contains(bindparam("tags", type_=ARRAY(Text))))
     if shape.search != "none":
         conditions.append(_search(shape.search == "trigrams"))
     if shape.due_before:
-        conditions.append(Task.due_at < bindparam("due_before"))
+        conditions.append(col(Task.due_at) < bindparam("due_before"))
     if shape.due_after:
-        conditions.append(Task.due_at > bindparam("due_after"))
+        conditions.append(col(Task.due_at) > bindparam("due_after"))
     if shape.updated_since:
         # Inclusive: a client passing the newest `updated_at` it holds misses no task updated in
         # that same microsecond (it sees that one again).
-        conditions.append(Task.updated_at >= bindparam("updated_since"))
+        conditions.append(col(Task.updated_at) >= bindparam("updated_since"))
     if shape.overdue is not None:
-        conditions.append(overdue if shape.overdue else or_(not_(overdue), Task.due_at.is_(None)))
+        conditions.append(
+            overdue if shape.overdue else or_(not_(overdue), col(Task.due_at).is_(None))
+        )
     sort = Sort.parse(shape.sort)
     if shape.after != "none":
         conditions.append(sort.after(value_is_null=shape.after == "null"))

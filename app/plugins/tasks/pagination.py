@@ -1,4 +1,4 @@
-"""Task: T-036, T-107, T-154, T-201
+"""Task: T-036, T-107, T-154, T-201, T-279
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Opaque keyset cursors: base64url JSON of the last row's sort value and id, and a fingerprint
@@ -10,14 +10,13 @@ import binascii
 import hashlib
 import json
 import uuid
-from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import URL
 
-from app.core import invalid, representable
+from app.core import Row, invalid, representable
 from app.plugins.tasks.filters import Sort, TaskQuery
 from app.plugins.tasks.models import Priority
 
@@ -27,7 +26,7 @@ def fingerprint(query: TaskQuery) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
-def encode(query: TaskQuery, last: Mapping[str, Any]) -> str:
+def encode(query: TaskQuery, last: Row) -> str:
     """The cursor after `last`, a row of the page."""
     sort = Sort.parse(query.sort)
     value = last[sort.field]

@@ -16,6 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    BindParameter,
     Boolean,
     ColumnElement,
     DateTime,
@@ -42,18 +43,18 @@ from sqlmodel import col
 from app.plugins.tasks.models import IdempotencyKey, Task
 from app.plugins.tasks.schemas import COLUMNS
 
-ID = bindparam("id")
+ID: BindParameter[str] = bindparam("id")
 NOW = bindparam("now", type_=DateTime(timezone=True))
-VERSIONS = bindparam("versions")
+VERSIONS: BindParameter[list[int]] = bindparam("versions")
 # Every column a create writes, as bind parameters of the same names.
 WRITTEN = [column for column in COLUMNS if column.key != "user_id"]
 
-GET = select(*COLUMNS).where(Task.id == ID)
+GET = select(*COLUMNS).where(col(Task.id) == ID)
 
 CREATE = (
     insert(Task)
     .values({column.key: bindparam(column.key, type_=column.type) for column in WRITTEN})
-    .on_conflict_do_nothing(index_elements=[Task.id])
+    .on_conflict_do_nothing(index_elements=[col(Task.id)])
 )
 
 
@@ -72,13 +73,13 @@ def create_when(found: ColumnElement[bool]) -> ReturningInsert[tuple[str]]:
 COMPLETING = frozenset({"completed", "completed_at"})
 COMPLETE = (
     update(Task)
-    .where(Task.id == ID, not_(Task.completed))
+    .where(col(Task.id) == ID, not_(col(Task.completed)))
     .values(completed=True, completed_at=NOW, updated_at=NOW, version=Task.version + 1)
     .returning(*COLUMNS)
 )
 
-DELETE = delete(Task).where(Task.id == ID).returning(Task.id, Task.version)
-DELETE_IF_MATCH = DELETE.where(Task.version == any_(VERSIONS))
+DELETE = delete(Task).where(col(Task.id) == ID).returning(col(Task.id), col(Task.version))
+DELETE_IF_MATCH = DELETE.where(col(Task.version) == any_(VERSIONS))
 
 
 @lru_cache(maxsize=256)
@@ -94,16 +95,16 @@ def update_statement(fields: frozenset[str], if_match: bool) -> Update:
     if "completed" in fields:
         completed = bindparam("completed", type_=Boolean)
         values["completed_at"] = case(
-            (Task.completed.is_distinct_from(completed), case((completed, NOW), else_=None)),
-            else_=Task.completed_at,
+            (col(Task.completed).is_distinct_from(completed), case((completed, NOW), else_=None)),
+            else_=col(Task.completed_at),
         )
     statement = (
         update(Task)
-        .where(Task.id == ID, or_(*differs))
+        .where(col(Task.id) == ID, or_(*differs))
         .values(values | {"updated_at": NOW, "version": Task.version + 1})
         .returning(*COLUMNS)
     )
-    return statement.where(Task.version == any_(VERSIONS)) if if_match else statement
+    return statement.where(col(Task.version) == any_(VERSIONS)) if if_match else statement
 
 
 # `Idempotency-Key` creates in one statement: claim the key (or take over an expired one) with
@@ -117,15 +118,15 @@ _RESPONSE = {
     "headers": bindparam("headers", type_=IdempotencyKey.__table__.c.headers.type),  # type: ignore[attr-defined]
     "created_at": NOW,
 }
-_EXPIRED = IdempotencyKey.created_at < bindparam("expired_before", type_=NOW.type)
+_EXPIRED = col(IdempotencyKey.created_at) < bindparam("expired_before", type_=NOW.type)
 # The same statement deletes (a batch of) the caller's other expired keys: no job and no extra
 # round trip keep the table small. Rows another request holds are skipped, never waited for.
 _PURGED = (
     delete(IdempotencyKey)
     .where(
         col(IdempotencyKey.key).in_(
-            select(IdempotencyKey.key)
-            .where(_EXPIRED, IdempotencyKey.key != bindparam("key"))
+            select(col(IdempotencyKey.key))
+            .where(_EXPIRED, col(IdempotencyKey.key) != bindparam("key"))
             .limit(100)
             .with_for_update(skip_locked=True)
         )
@@ -136,22 +137,22 @@ _CLAIMING = (
     insert(IdempotencyKey)
     .values(key=bindparam("key"), **_RESPONSE)
     .on_conflict_do_update(
-        index_elements=[IdempotencyKey.user_id, IdempotencyKey.key],
+        index_elements=[col(IdempotencyKey.user_id), col(IdempotencyKey.key)],
         set_=_RESPONSE,
         where=_EXPIRED,
     )
-    .returning(IdempotencyKey.key)
+    .returning(col(IdempotencyKey.key))
 )
 CLAIM = _CLAIMING.add_cte(_PURGED)
 _CLAIM = _CLAIMING.cte("claim")
 CREATE_ONCE = create_when(exists(select(_CLAIM.c.key))).add_cte(_CLAIM).add_cte(_PURGED)
 STORED_RESPONSE = select(
-    IdempotencyKey.request_hash,
-    IdempotencyKey.status_code,
-    IdempotencyKey.body,
-    IdempotencyKey.headers,
-    IdempotencyKey.created_at,
-).where(IdempotencyKey.key == bindparam("key"))
+    col(IdempotencyKey.request_hash),
+    col(IdempotencyKey.status_code),
+    col(IdempotencyKey.body),
+    col(IdempotencyKey.headers),
+    col(IdempotencyKey.created_at),
+).where(col(IdempotencyKey.key) == bindparam("key"))
 
 
 # `POST /tasks/batch`: one statement per kind of operation, whatever their number. The rows come
@@ -170,7 +171,7 @@ _new = _rows("new", *(column(c.key, c.type) for c in WRITTEN))
 CREATE_MANY = (
     insert(Task)
     .from_select([c.key for c in WRITTEN], select(*(_new.c[c.key] for c in WRITTEN)))
-    .on_conflict_do_nothing(index_elements=[Task.id])
+    .on_conflict_do_nothing(index_elements=[col(Task.id)])
 )
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets
@@ -184,13 +185,13 @@ _edit = _rows(
     *(column(f"set_{name}", Boolean) for name in UPDATABLE),
     *(column(name, _TASK[name].type) for name in UPDATABLE),
 )
-_completing = and_(_edit.c.set_completed, Task.completed.is_distinct_from(_edit.c.completed))
+_completing = and_(_edit.c.set_completed, col(Task.completed).is_distinct_from(_edit.c.completed))
 UPDATE_MANY = (
     update(Task)
     .where(
-        Task.id == _edit.c.id,
+        col(Task.id) == _edit.c.id,
         or_(*(and_(_edit.c[f"set_{n}"], _TASK[n].is_distinct_from(_edit.c[n])) for n in UPDATABLE)),
-        or_(_edit.c.versions.is_(None), Task.version == any_(_edit.c.versions)),
+        or_(_edit.c.versions.is_(None), col(Task.version) == any_(_edit.c.versions)),
     )
     .values(
         {
@@ -200,7 +201,7 @@ UPDATE_MANY = (
         | {
             "completed_at": case(
                 (_completing, case((_edit.c.completed, NOW), else_=None)),
-                else_=Task.completed_at,
+                else_=col(Task.completed_at),
             ),
             "updated_at": NOW,
             "version": Task.version + 1,
@@ -213,10 +214,10 @@ _gone = _rows("gone", column("id", Text), column("versions", ARRAY(Integer)))
 DELETE_MANY = (
     delete(Task)
     .where(
-        Task.id == _gone.c.id,
-        or_(_gone.c.versions.is_(None), Task.version == any_(_gone.c.versions)),
+        col(Task.id) == _gone.c.id,
+        or_(_gone.c.versions.is_(None), col(Task.version) == any_(_gone.c.versions)),
     )
-    .returning(Task.id, Task.version)
+    .returning(col(Task.id), col(Task.version))
 )
 
-GET_MANY = select(*COLUMNS).where(Task.id == any_(bindparam("ids", type_=ARRAY(Text))))
+GET_MANY = select(*COLUMNS).where(col(Task.id) == any_(bindparam("ids", type_=ARRAY(Text))))

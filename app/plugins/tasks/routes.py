@@ -1,4 +1,4 @@
-"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258, T-279
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
@@ -29,6 +29,8 @@ from app.core import (
     id_or_404,
     if_match_fails,
     if_none_match_hits,
+    json_bytes,
+    json_response,
     matching_versions,
     one_or_404,
     page_size,
@@ -69,16 +71,14 @@ IfNoneMatch = Annotated[
         json_schema_extra={"pattern": ENTITY_TAGS_PATTERN},
     ),
 ]
-NOT_FOUND = {404: {"description": "No such task of yours (or the id is no UUID)"}}
-STALE = {412: {"description": "`If-Match` names no current tag: the task is unchanged"}}
-TASK = {200: {"headers": ETAG}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such task of yours (or the id is no UUID)"}
+}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"description": "`If-Match` names no current tag: the task is unchanged"}
+}
+TASK: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
-# Datetimes as `2030-01-02T01:04:05Z`, as pydantic writes them everywhere else.
-JSON_OPTIONS = orjson.OPT_UTC_Z
-
-
-def _json(value: Any) -> bytes:
-    return orjson.dumps(value, option=JSON_OPTIONS)
 
 
 def _precondition_failed() -> HTTPException:
@@ -88,11 +88,8 @@ def _precondition_failed() -> HTTPException:
 
 
 def _task_response(task: Any, status_code: int = 200, **headers: str) -> Response:
-    return Response(
-        _json(dict(task)),
-        status_code=status_code,
-        media_type="application/json",
-        headers={"ETag": etag(task["id"], task["version"]), **headers},
+    return json_response(
+        dict(task), status_code, {"ETag": etag(task["id"], task["version"]), **headers}
     )
 
 
@@ -130,9 +127,7 @@ def build_router(context: Context) -> APIRouter:
         if len(rows) > limit:
             rows = rows[:limit]
             headers["Link"] = pagination.next_link(request.url, pagination.encode(query, rows[-1]))
-        return Response(
-            _json([dict(row) for row in rows]), media_type="application/json", headers=headers
-        )
+        return json_response([dict(row) for row in rows], headers=headers)
 
     @router.post(
         "",
@@ -164,25 +159,25 @@ def build_router(context: Context) -> APIRouter:
             "ETag": etag(task["id"], task["version"]),
             "Location": f"{request.url.path}/{task['id']}",
         }
-        content = _json(task)
         async with writes.unit(db, "create") as unit:
             if idempotency_key is None:
                 await unit.write(queries.CREATE, **task)
-                return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+                return json_response(task, status.HTTP_201_CREATED, headers)
             body_hash = request_hash(values)
+            stored_body = orjson.loads(json_bytes(task))  # as the key keeps it: JSON values
             created = await unit.write(
                 queries.CREATE_ONCE,
                 key=idempotency_key,
                 request_hash=body_hash,
                 status_code=status.HTTP_201_CREATED,
-                body=orjson.loads(content),
+                body=stored_body,
                 headers=headers,
                 expired_before=now - KEEP_KEYS_FOR,
                 now=now,
                 **task,
             )
             if created is not None:
-                return Response(content, status.HTTP_201_CREATED, headers, "application/json")
+                return json_response(stored_body, status.HTTP_201_CREATED, headers)
             stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
         return replay_stored(stored, body_hash)
 
@@ -222,7 +217,7 @@ def build_router(context: Context) -> APIRouter:
             return replay_stored(
                 await db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key), body_hash
             )
-        return Response(_json(batch.response(outcomes)), media_type="application/json")
+        return json_response(batch.response(outcomes))
 
     @router.get(
         "/{task_id}",

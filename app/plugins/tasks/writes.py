@@ -1,4 +1,4 @@
-"""Task: T-131, T-246
+"""Task: T-131, T-246, T-279
 Spec: specs/features/plugins.md §Events
 
 Task writes, told to the plugins that subscribe to them inside the writing transaction.
@@ -25,7 +25,7 @@ import orjson
 from sqlalchemy import Delete, Insert, Update
 from sqlalchemy.sql import ClauseElement
 
-from app.core import Context, Executor
+from app.core import Context, Executor, Row
 from app.plugins.tasks.models import Task
 
 Operation = Literal["create", "update", "delete"]
@@ -112,7 +112,7 @@ class Unit:
             await self.tell(op, row)
         return row
 
-    async def tell(self, op: Operation, row: Mapping[str, Any]) -> None:
+    async def tell(self, op: Operation, row: Row) -> None:
         """Tell the subscribers that want it of a write made (`row`: the task after it, or its
         id and version for a delete); nothing is sent when there are none."""
         subscribers = [s for s in self._subscribers if s.wants(op)]
@@ -155,7 +155,7 @@ class TaskWrites:
         async with db.transaction() as transaction:
             yield Unit(transaction, subscribers)
 
-    async def tell(self, db: Executor, op: Operation, row: Mapping[str, Any]) -> None:
+    async def tell(self, db: Executor, op: Operation, row: Row) -> None:
         """Tell the subscribers of a task write another plugin made through `db`, in its
         transaction (the recurring plugin's next occurrence)."""
         await Unit(db, self.subscribers).tell(op, row)

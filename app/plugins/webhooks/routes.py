@@ -1,4 +1,4 @@
-"""Task: T-196
+"""Task: T-196, T-279
 Spec: specs/api/rest-endpoints.md §Webhooks
 
 The `/webhooks` endpoints. Every statement goes through the caller's owned executor, so another
@@ -6,7 +6,7 @@ user's endpoint or delivery is simply not found (404). The secret is answered by
 and rotation only, both `Cache-Control: no-store`; no read statement selects it.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 import httpx
 from fastapi import APIRouter, HTTPException, Path, Query, Request, Response, status
@@ -18,6 +18,7 @@ from app.core import (
     OwnedDB,
     id_or_404,
     invalid,
+    json_response,
     new_id,
     no_store,
     utcnow,
@@ -81,10 +82,6 @@ async def check_url(url: str, client: OutboundClient) -> None:
         raise invalid(("body", "url"), str(exc)) from None
 
 
-def _json(model: type[Any], row: Any) -> Any:
-    return model.model_validate(dict(row))
-
-
 def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
@@ -92,16 +89,20 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         "",
         name="list",
         summary="List your webhook endpoints",
+        response_model=list[WebhookOut],
         description="Answers your webhook endpoints, without their secrets.",
     )
-    async def list_webhooks(db: OwnedDB) -> list[WebhookOut]:
-        return [_json(WebhookOut, row) for row in await db.fetch(queries.LIST)]
+    async def list_webhooks(db: OwnedDB) -> Response:
+        return json_response(
+            [WebhookOut.model_validate(dict(row)) for row in await db.fetch(queries.LIST)]
+        )
 
     @router.post(
         "",
         name="create",
         summary="Register a webhook endpoint (its secret is shown only here)",
         status_code=status.HTTP_201_CREATED,
+        response_model=WebhookCreated,
         responses={
             201: {"headers": LOCATION},
             409: {"description": "You have as many endpoints as allowed"},
@@ -111,9 +112,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         "answer holds the signing secret, shown only this once.",
     )
     @no_store
-    async def create_webhook(
-        body: WebhookCreate, request: Request, response: Response, db: OwnedDB
-    ) -> WebhookCreated:
+    async def create_webhook(body: WebhookCreate, request: Request, db: OwnedDB) -> Response:
         await check_url(body.url, deliverer.client)
         now = utcnow()
         secret = new_secret()
@@ -133,32 +132,37 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
                 status.HTTP_409_CONFLICT,
                 f"You have {config.max_endpoints} webhook endpoints, the most allowed: delete one",
             )
-        response.headers["Location"] = f"{request.url.path}/{row['id']}"
-        return WebhookCreated.model_validate({**dict(row), "secret": secret})
+        return json_response(
+            WebhookCreated.model_validate({**dict(row), "secret": secret}),
+            status.HTTP_201_CREATED,
+            {"Location": f"{request.url.path}/{row['id']}"},
+        )
 
     @router.get(
         "/{webhook_id}",
         name="get",
         summary="Get a webhook endpoint",
+        response_model=WebhookOut,
         responses=NOT_FOUND,
         description="Answers one of your webhook endpoints: its URL, its events, and whether it "
         "is enabled (or why it was disabled).",
     )
-    async def get_webhook(webhook_id: WebhookId, db: OwnedDB) -> WebhookOut:
+    async def get_webhook(webhook_id: WebhookId, db: OwnedDB) -> Response:
         row = await db.fetchrow(queries.GET, id=id_or_404(webhook_id, "Webhook endpoint"))
         if row is None:
             raise _not_found()
-        return _json(WebhookOut, row)
+        return json_response(WebhookOut.model_validate(dict(row)))
 
     @router.patch(
         "/{webhook_id}",
         name="update",
         summary="Change a webhook endpoint, or enable or disable it",
+        response_model=WebhookOut,
         responses=NOT_FOUND,
         description="Changes the fields sent; `enabled: true` turns back on an endpoint that was "
         "disabled after its deliveries kept failing.",
     )
-    async def update_webhook(webhook_id: WebhookId, body: WebhookUpdate, db: OwnedDB) -> WebhookOut:
+    async def update_webhook(webhook_id: WebhookId, body: WebhookUpdate, db: OwnedDB) -> Response:
         webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         changes = body.model_dump(exclude_unset=True)
         for name in ("url", "event_types", "enabled"):
@@ -178,7 +182,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         )
         if row is None:
             raise _not_found()
-        return _json(WebhookOut, row)
+        return json_response(WebhookOut.model_validate(dict(row)))
 
     @router.delete(
         "/{webhook_id}",
@@ -197,12 +201,13 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         "/{webhook_id}/rotate-secret",
         name="rotate_secret",
         summary="Replace an endpoint's signing secret (the new one is shown only here)",
+        response_model=WebhookSecret,
         responses=NOT_FOUND,
         description="Replaces the endpoint's signing secret and answers the new one, shown only "
         "this once; deliveries are signed with it from then on.",
     )
     @no_store
-    async def rotate_secret(webhook_id: WebhookId, db: OwnedDB) -> WebhookSecret:
+    async def rotate_secret(webhook_id: WebhookId, db: OwnedDB) -> Response:
         secret = new_secret()
         row = await db.fetchrow(
             queries.ROTATE,
@@ -212,12 +217,13 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         )
         if row is None:
             raise _not_found()
-        return WebhookSecret(id=row["id"], secret=secret)
+        return json_response(WebhookSecret(id=row["id"], secret=secret))
 
     @router.get(
         "/{webhook_id}/deliveries",
         name="deliveries",
         summary="An endpoint's delivery log, newest first",
+        response_model=list[DeliveryOut],
         responses=NOT_FOUND,
         description="Answers the endpoint's latest deliveries, newest first: each event's status, "
         "attempts, and the last answer or error.",
@@ -228,18 +234,19 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
         limit: Annotated[
             int, Query(ge=1, le=config.max_page_size, description="How many, newest first")
         ] = 50,
-    ) -> list[DeliveryOut]:
+    ) -> Response:
         webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         rows = await db.fetch(queries.DELIVERIES, id=webhook_id, limit=limit)
         if not rows and await db.fetchrow(queries.EXISTS, id=webhook_id) is None:
             raise _not_found()
-        return [_json(DeliveryOut, row) for row in rows]
+        return json_response([DeliveryOut.model_validate(dict(row)) for row in rows])
 
     @router.post(
         "/{webhook_id}/deliveries/{delivery_id}/redeliver",
         name="redeliver",
         summary="Send a delivery again now, with the same message id",
         status_code=status.HTTP_202_ACCEPTED,
+        response_model=DeliveryOut,
         responses={
             404: {"description": "No such endpoint of yours, or no such delivery of it"},
             409: {"description": "The endpoint is disabled: enable it first"},
@@ -249,7 +256,7 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
     )
     async def redeliver(
         webhook_id: WebhookId, delivery_id: DeliveryId, user: CurrentUser, database: DB
-    ) -> DeliveryOut:
+    ) -> Response:
         webhook_id = id_or_404(webhook_id, "Webhook endpoint")
         async with database.transaction() as transaction:
             db = transaction.owned(user.id)
@@ -268,6 +275,6 @@ def build_router(deliverer: Deliverer, config: WebhooksSettings) -> APIRouter:
                 {"user_id": user.id, "delivery_id": delivery_id, "attempt": row["attempts"]},
                 dedupe_key=f"webhooks:{delivery_id}:{row['attempts']}:now",
             )
-        return _json(DeliveryOut, row)
+        return json_response(DeliveryOut.model_validate(dict(row)), status.HTTP_202_ACCEPTED)
 
     return router

@@ -1,4 +1,4 @@
-"""Task: T-124
+"""Task: T-124, T-279
 Spec: specs/features/plugins.md §Writing a plugin, §Isolation
 
 `/api/v1/tasks/{task_id}/items`: the items of one of the caller's tasks.
@@ -13,7 +13,7 @@ the task row is locked against deletion (`FOR KEY SHARE`) until the insert is do
 from datetime import datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import (
     Boolean,
@@ -29,7 +29,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert
 from sqlmodel import col
 
-from app.core import Context, OwnedDB, Problem, new_id, one_or_404, utcnow
+from app.core import Context, OwnedDB, Problem, json_response, new_id, one_or_404, utcnow
 from app.plugins.tasks.api import Task
 from todo_api_checklists.models import ChecklistItem
 from todo_api_checklists.settings import Settings
@@ -127,44 +127,52 @@ def build_router(context: Context) -> APIRouter:
 
     @router.get(
         "",
+        response_model=list[ItemOut],
         responses=NOT_FOUND,
         description="Answers the items of your task's checklist; a 404 if the task is not yours.",
     )
-    async def list_items(task_id: str, db: OwnedDB) -> list[ItemOut]:
+    async def list_items(task_id: str, db: OwnedDB) -> Response:
         rows = one_or_404(
             await db.fetch(LIST, task_id=task_id, limit=settings.page_size) or None, "Task"
         )
-        return [ItemOut.model_validate(dict(row)) for row in rows if row["id"] is not None]
+        return json_response(
+            [ItemOut.model_validate(dict(row)) for row in rows if row["id"] is not None]
+        )
 
     @router.post(
         "",
         status_code=status.HTTP_201_CREATED,
+        response_model=ItemOut,
         responses=NOT_FOUND,
         description="Adds an item to your task's checklist and answers it; a 404 if the task is "
         "not yours.",
     )
-    async def create_item(task_id: str, body: ItemIn, db: OwnedDB) -> ItemOut:
+    async def create_item(task_id: str, body: ItemIn, db: OwnedDB) -> Response:
         item = ItemOut(id=new_id(), task_id=task_id, created_at=utcnow(), **body.model_dump())
         values = item.model_dump()
         if await db.fetchval(CREATE, **values) is None:
             one_or_404(await db.fetchrow(GET, **values), "Task")
-        return item
+        return json_response(item, status.HTTP_201_CREATED)
 
     @router.get(
-        "/{item_id}", responses=NOT_FOUND, description="Answers one item of your task's checklist."
+        "/{item_id}",
+        response_model=ItemOut,
+        responses=NOT_FOUND,
+        description="Answers one item of your task's checklist.",
     )
-    async def get_item(task_id: str, item_id: str, db: OwnedDB) -> ItemOut:
+    async def get_item(task_id: str, item_id: str, db: OwnedDB) -> Response:
         row = await db.fetchrow(GET, id=item_id, task_id=task_id)
-        return ItemOut.model_validate(dict(one_or_404(row, "Item")))
+        return json_response(ItemOut.model_validate(dict(one_or_404(row, "Item"))))
 
     @router.patch(
         "/{item_id}",
+        response_model=ItemOut,
         responses=NOT_FOUND,
         description="Changes the item's title or ticks it done (the fields sent) and answers it.",
     )
-    async def change_item(task_id: str, item_id: str, body: ItemChange, db: OwnedDB) -> ItemOut:
+    async def change_item(task_id: str, item_id: str, body: ItemChange, db: OwnedDB) -> Response:
         row = await db.fetchrow(CHANGE, id=item_id, task_id=task_id, **body.model_dump())
-        return ItemOut.model_validate(dict(one_or_404(row, "Item")))
+        return json_response(ItemOut.model_validate(dict(one_or_404(row, "Item"))))
 
     @router.delete(
         "/{item_id}",

@@ -1,4 +1,4 @@
-"""Task: T-017, T-140, T-151, T-273
+"""Task: T-017, T-140, T-151, T-273, T-279
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
@@ -23,13 +23,13 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
 from sqlalchemy import Column, DateTime, bindparam, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import Context, Owned, OwnedDB, Transaction, documented, hookimpl
+from app.core import Context, Owned, OwnedDB, Transaction, documented, hookimpl, json_response
 from app.plugins.changes.api import AfterCommit, Change
 
 
@@ -85,22 +85,27 @@ def build_router(context: Context) -> APIRouter:
     router = APIRouter(prefix="/notes", tags=["notes"])
 
     @router.get(
-        "", name="list", summary="List your notes", description="Answers your notes, oldest first."
+        "",
+        name="list",
+        summary="List your notes",
+        response_model=list[NoteOut],
+        description="Answers your notes, oldest first.",
     )
-    async def list_notes(db: OwnedDB) -> list[NoteOut]:
-        return [NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)]
+    async def list_notes(db: OwnedDB) -> Response:
+        return json_response([NoteOut.model_validate(dict(row)) for row in await db.fetch(LIST)])
 
     @router.post(
         "",
         name="create",
         summary="Write a note",
         status_code=status.HTTP_201_CREATED,
+        response_model=NoteOut,
         description="Writes a note and answers it.",
     )
-    async def create_note(note: NoteIn, db: OwnedDB) -> NoteOut:
+    async def create_note(note: NoteIn, db: OwnedDB) -> Response:
         created = NoteOut(id=str(uuid.uuid4()), body=note.body, created_at=datetime.now(UTC))
         await db.execute(CREATE, **created.model_dump())
-        return created
+        return json_response(created, status.HTTP_201_CREATED)
 
     return router
 
