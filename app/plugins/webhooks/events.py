@@ -56,6 +56,10 @@ def event_type(change: Change) -> str | None:
             return "task.completed"
         return "task.updated"
     if change.entity == "lists":
+        # The default list is every user's from the start (GET /lists shows it before it is
+        # stored): storing it, on first need, is no event.
+        if change.op == "create" and (change.data or {}).get("is_default"):
+            return None
         return LIST_EVENTS[change.op]
     if change.entity == "reminders_inbox" and change.op == "create":
         return "reminder.fired"
