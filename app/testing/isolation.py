@@ -53,9 +53,10 @@ async def assert_isolated(
     plugin: str,
     create: Create,
     body: Mapping[str, Any] | None = None,
+    bodies: Mapping[str, Mapping[str, Any]] | None = None,
     headers: Sequence[Mapping[str, str]] = ({},),
     list_params: Sequence[Mapping[str, Any]] = ({},),
-    detail: str | None = None,
+    detail: str | Callable[[str], str] | None = None,
     rows: int = 2,
 ) -> Isolation:
     """Check that `intruder` can neither reach nor change `owner`'s rows through any route of
@@ -64,8 +65,9 @@ async def assert_isolated(
     `create(user)` makes one row as `user` through the API and returns the path parameters that
     locate it (`{"task_id": ...}`); it is called `rows` times per user. `body` is sent to every
     route with a parameter: make it valid for each of them, so validation cannot answer before
-    ownership does. `headers` are tried in turn (`{"If-Match": "*"}`), `list_params` are the
-    query strings each list route is read with, and `detail` is the 404's expected detail.
+    ownership does; `bodies` replaces it for the routes whose path (as served) it names. `headers` are tried in turn (`{"If-Match": "*"}`), `list_params` are the
+    query strings each list route is read with, and `detail` is the 404's expected detail (or
+    gives it for a route's path).
     """
     context: Context = app.state.context
     database: Database = app.state.database
@@ -82,10 +84,12 @@ async def assert_isolated(
         url = _fill(method, path, made[owner.id][0])
         for extra in headers:
             before = await _digests(database, tables)
-            response = await intruder.request(method, url, json=body, headers=dict(extra))
+            sent = (bodies or {}).get(path, body)
+            response = await intruder.request(method, url, json=sent, headers=dict(extra))
             assert response.status_code == 404, (method, path, dict(extra), response.text)
             if detail is not None:
-                assert response.json()["detail"] == detail, (method, path, response.text)
+                expected = detail if isinstance(detail, str) else detail(path)
+                assert response.json()["detail"] == expected, (method, path, response.text)
             after = await _digests(database, tables)
             changed = sorted(table for table in tables if before[table] != after[table])
             assert not changed, f"{method} {path} by another user changed {', '.join(changed)}"

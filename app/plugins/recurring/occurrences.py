@@ -22,7 +22,7 @@ from app.plugins.recurring.settings import RecurringSettings
 from app.plugins.tasks.api import TaskChange, TaskWrites, new_task
 
 # The task's fields an occurrence copies from the one before it.
-COPIED = ("title", "description", "priority", "tags")
+COPIED = ("title", "description", "priority", "tags", "list_id")
 
 
 class Occurrences:

@@ -1,7 +1,7 @@
-"""Task: T-030, T-246
-Spec: specs/api/rest-endpoints.md §Tasks
+"""Task: T-030, T-246, T-285
+Spec: specs/api/rest-endpoints.md §Tasks, §Lists
 
-The tasks plugin: each user's todo list, at `/api/v1/tasks`.
+The tasks plugin: each user's tasks and lists of them, at `/api/v1/tasks` and `/api/v1/lists`.
 
 It stands alone with `health` and `auth`. With the `changes` plugin its rows are in the feed
 (as `GET /tasks/{id}` shows them, told by the kernel's `row_serializers` hook).
@@ -14,10 +14,9 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Context, RowSerializer, hookimpl
-from app.plugins.tasks import hookspecs
-from app.plugins.tasks.feed import task_json
-from app.plugins.tasks.models import IdempotencyKey, Task
-from app.plugins.tasks.routes import build_router
+from app.plugins.tasks import hookspecs, list_routes, routes
+from app.plugins.tasks.feed import list_json, task_json
+from app.plugins.tasks.models import IdempotencyKey, Task, TaskList
 from app.plugins.tasks.settings import TasksSettings
 
 __all__ = ["hookspecs"]
@@ -35,14 +34,14 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [build_router(context)]
+    return [routes.build_router(context), list_routes.build_router(context)]
 
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [Task, IdempotencyKey]
+    return [TaskList, Task, IdempotencyKey]
 
 
 @hookimpl
 def row_serializers(context: Context) -> Mapping[str, RowSerializer]:
-    return {"tasks": task_json}
+    return {"tasks": task_json, "lists": list_json}

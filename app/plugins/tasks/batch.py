@@ -31,7 +31,7 @@ from app.core import (
     matching_versions,
 )
 from app.plugins.tasks import queries
-from app.plugins.tasks.models import new_task
+from app.plugins.tasks.models import default_list_id, new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
 from app.plugins.tasks.writes import Operation as Write
 from app.plugins.tasks.writes import TaskWrites, Unit
@@ -174,6 +174,13 @@ def problem(code: int, detail: str, **extra: Any) -> Outcome:
     return Outcome(code, body | {"detail": detail, **extra})
 
 
+NO_SUCH_LIST = problem(
+    422,
+    "The list is not one of yours",
+    errors=[{"loc": ["task", "list_id"], "msg": "not one of your lists", "type": "value_error"}],
+)
+
+
 def parse(operations: Sequence[Any]) -> list[Any]:
     """The operations to apply, each in place of the 404 or 422 `Outcome` of one that cannot be:
     an id that is not a UUID (no task, as on the single routes), or a task named by an earlier
@@ -224,13 +231,12 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
     """Apply the valid `operations` through `unit` (positions of failed parses keep their
     `Outcome`); one outcome per operation, in order."""
     outcomes: list[Outcome | None] = [op if isinstance(op, Outcome) else None for op in operations]
-    creates, edits, deletes = [], [], []
+    creates: dict[int, dict[str, Any]] = {}
+    edits, deletes = [], []
+    assert unit.db.owner is not None
     for index, op in enumerate(operations):
         if isinstance(op, CreateOperation):
-            assert unit.db.owner is not None
-            task = new_task(op.task.model_dump(), unit.db.owner, now)
-            creates.append(task)
-            outcomes[index] = Outcome(201, task, ("create", task))
+            creates[index] = new_task(op.task.model_dump(), unit.db.owner, now) | {"n": index}
         elif isinstance(op, UpdateOperation):
             edits.append(_edit_row(op.id, op.changes.model_dump(exclude_unset=True), op.if_match))
         elif isinstance(op, CompleteOperation):
@@ -239,7 +245,18 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
             deletes.append({"id": op.id, "versions": matching_versions(op.if_match, op.id)})
 
     if creates:
-        await unit.db.execute(queries.CREATE_MANY, rows=_json_rows(creates))
+        rows = await unit.db.fetch(
+            queries.CREATE_MANY,
+            rows=_json_rows(list(creates.values())),
+            list_id=default_list_id(unit.db.owner),
+            now=now,
+        )
+        created = {row["id"]: row for row in rows}
+        for index, task in creates.items():
+            row = created.get(task["id"])
+            outcomes[index] = (
+                Outcome(201, dict(row), ("create", row)) if row is not None else NO_SUCH_LIST
+            )
     changed = {}
     if edits:
         rows = await unit.db.fetch(queries.UPDATE_MANY, rows=_json_rows(edits), now=now)

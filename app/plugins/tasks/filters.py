@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151, T-201
+"""Task: T-035, T-107, T-141, T-151, T-201, T-283
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Annotated, Any, Literal, cast, get_args
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
+from pydantic_core import PydanticCustomError
 from sqlalchemy import (
     BindParameter,
     ColumnClause,
@@ -38,9 +39,9 @@ from typing_extensions import TypeAliasType
 
 from app.core import NO_NUL, Instant, documented
 from app.plugins.tasks.models import Priority, Task
-from app.plugins.tasks.schemas import COLUMNS
+from app.plugins.tasks.schemas import COLUMNS, Id
 
-SortField = Literal["created_at", "updated_at", "due_at", "priority", "title"]
+SortField = Literal["created_at", "updated_at", "due_at", "priority", "title", "position"]
 _SORTS = Literal[
     "created_at",
     "-created_at",
@@ -52,6 +53,8 @@ _SORTS = Literal[
     "-priority",
     "title",
     "-title",
+    "position",
+    "-position",
 ]
 # A named type: one `TaskSort` enum in the OpenAPI document and in generated clients, whose
 # members read `CREATED_AT_DESC` rather than `VALUE_1` (`x-enum-varnames`).
@@ -84,6 +87,7 @@ class TaskQuery(BaseModel):
 
     model_config = documented(
         {
+            "list_id": "6c1f0b9a-2d3e-4f5a-8b7c-9d0e1f2a3b4c",
             "completed": False,
             "priority": ["high"],
             "tag": ["home"],
@@ -99,6 +103,8 @@ class TaskQuery(BaseModel):
         extra="forbid",
     )
 
+    list_id: Id | None = None
+    """Only the tasks of this list (one of yours: another id finds none)."""
     completed: bool | None = None
     """Only completed (`true`) or only open (`false`) tasks."""
     priority: list[Priority] = []
@@ -116,11 +122,19 @@ class TaskQuery(BaseModel):
     updated_since: Instant | None = None
     """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
     sort: TaskSort = "-created_at"
-    """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""
+    """The order: a field, `-` first for descending; ties by id. Default `-created_at`.
+    `position` (the list's manual order) needs `list_id`."""
     limit: int | None = Field(None, ge=1)
     """Tasks per page: 1 or more, at most the server's maximum (500); default 50."""
     cursor: str | None = Field(None, max_length=2000)
     """Where the page starts: taken from the previous page's `Link`, never built by hand."""
+
+    @model_validator(mode="after")
+    def _position_in_a_list(self) -> "TaskQuery":
+        # Positions order the tasks of one list; across lists they interleave meaninglessly.
+        if self.sort.lstrip("-") == "position" and self.list_id is None:
+            raise PydanticCustomError("value_error", "sort=position needs list_id")
+        return self
 
     def filter_key(self) -> dict[str, Any]:
         """What selects and orders the rows (not `limit` or `cursor`), in a canonical form."""
@@ -193,6 +207,7 @@ After = Literal["none", "value", "null"]
 class Shape:
     """What a list statement looks like, apart from its values."""
 
+    list_id: bool
     completed: bool
     priority: bool
     tag: bool
@@ -213,6 +228,7 @@ class Shape:
             "none" if query.cursor is None else "null" if cursor_value is None else "value"
         )
         return cls(
+            list_id=query.list_id is not None,
             completed=query.completed is not None,
             priority=bool(query.priority),
             tag=bool(query.tag),
@@ -229,6 +245,8 @@ class Shape:
 def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> dict[str, Any]:
     """The bind parameters of `statement(Shape.of(query))`."""
     params: dict[str, Any] = {"limit": limit + 1}  # one row more says whether a page follows
+    if query.list_id is not None:
+        params["list_id"] = query.list_id
     if query.completed is not None:
         params["completed"] = query.completed
     if query.priority:
@@ -255,6 +273,8 @@ def statement(shape: Shape) -> Select[Any]:
     """The list statement for `shape`, built once: values are bind parameters."""
     overdue = and_(col(Task.due_at) < func.now(), not_(col(Task.completed)))
     conditions: list[ColumnElement[bool]] = []
+    if shape.list_id:
+        conditions.append(Task.list_id == bindparam("list_id"))
     if shape.completed:
         conditions.append(col(Task.completed) == bindparam("completed"))
     if shape.priority:

@@ -1,11 +1,13 @@
-"""Task: T-033, T-142
+"""Task: T-033, T-142, T-280
 Spec: specs/database/schema.md §tasks plugin
 
-The `tasks` and `task_idempotency_keys` tables, both user-owned (`Owned`), so every statement
-on them is scoped to the request's user by the kernel.
+The `lists`, `tasks` and `task_idempotency_keys` tables, all user-owned (`Owned`), so every
+statement on them is scoped to the request's user by the kernel.
 """
 
 import enum
+import hashlib
+import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -17,14 +19,22 @@ from sqlmodel import Field
 from app.core import Owned, new_id, utcnow
 
 
+def default_list_id(owner: str) -> str:
+    """The id of `owner`'s default list, derived from theirs (as migration tasks_0004 does in
+    SQL), so a create in it can make it in the same statement without reading it first."""
+    return str(uuid.UUID(hashlib.md5(f"list:{owner}".encode()).hexdigest()))
+
+
 def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any]:
-    """A task to create, whole (`values`: a validated `TaskCreate`): everything is known before
-    sending, the id included, so a create needs no RETURNING and a retried INSERT recognises
-    its own row."""
+    """A task to create (`values`: a validated `TaskCreate`): everything but its `position`
+    (the statement computes it) is known before sending, the id included, so a retried INSERT
+    recognises its own row. Without a `list_id`, the owner's default list (made by the insert
+    if missing)."""
     return {
         "id": new_id(),
         "user_id": owner,
         **values,
+        "list_id": values.get("list_id") or default_list_id(owner),
         "completed_at": now if values["completed"] else None,
         "created_at": now,
         "updated_at": now,
@@ -46,10 +56,34 @@ PRIORITY_TYPE = SAEnum(
 )
 
 
+# Position keys compare byte by byte, whatever the database's default collation.
+POSITION_TYPE = Text(collation="C")
+
+
+class TaskList(Owned, table=True):
+    """A list of tasks; deleting it deletes them (tasks.list_id's ON DELETE CASCADE)."""
+
+    __tablename__ = "lists"
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    position: str = Field(sa_column=Column(POSITION_TYPE, nullable=False))
+    is_default: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    updated_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+
+
 class Task(Owned, table=True):
     __tablename__ = "tasks"
 
     id: str = Field(default_factory=new_id, primary_key=True)
+    list_id: str = Field(sa_column=Column(Text, nullable=False))
+    position: str = Field(sa_column=Column(POSITION_TYPE, nullable=False))
     title: str = Field(sa_column=Column(Text, nullable=False))
     description: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     completed: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))

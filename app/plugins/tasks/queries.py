@@ -1,5 +1,5 @@
-"""Task: T-093, T-142, T-271
-Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
+"""Task: T-093, T-142, T-271, T-282
+Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
 the caller (`user_id = :owner` is added, or stamped on INSERT), so none mentions the user.
@@ -31,6 +31,7 @@ from sqlalchemy import (
     delete,
     exists,
     func,
+    literal_column,
     not_,
     or_,
     select,
@@ -40,33 +41,80 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
-from app.plugins.tasks.models import IdempotencyKey, Task
+from app.plugins.tasks.models import POSITION_TYPE, IdempotencyKey, Task, TaskList
 from app.plugins.tasks.schemas import COLUMNS
 
 ID: BindParameter[str] = bindparam("id")
 NOW = bindparam("now", type_=DateTime(timezone=True))
 VERSIONS: BindParameter[list[int]] = bindparam("versions")
-# Every column a create writes, as bind parameters of the same names.
-WRITTEN = [column for column in COLUMNS if column.key != "user_id"]
+LIST_ID = bindparam("list_id", type_=Text)
+# Every column a create sends, as bind parameters of the same names: all but the owner (the
+# kernel stamps it) and the position (the statement computes it).
+WRITTEN = [column for column in COLUMNS if column.key not in {"user_id", "position"}]
+DEFAULT_LIST_NAME = "My Tasks"
 
 GET = select(*COLUMNS).where(col(Task.id) == ID)
 
-CREATE = (
-    insert(Task)
-    .values({column.key: bindparam(column.key, type_=column.type) for column in WRITTEN})
-    .on_conflict_do_nothing(index_elements=[col(Task.id)])
-)
+
+def between(after: Any, before: Any) -> ColumnElement[str]:
+    """The position key between two (NULL: the start, the end), computed by the database
+    (migration tasks_0004's `position_between`); NULL when `after` is not before `before`."""
+    return func.position_between(after, before, type_=POSITION_TYPE)
 
 
-def create_when(found: ColumnElement[bool]) -> ReturningInsert[tuple[str]]:
-    """CREATE's row, inserted only when `found` holds (a CTE of the same statement found its
-    row), `RETURNING` the id: the insert of a statement that does something else first."""
-    values = select(*(bindparam(column.key, type_=column.type) for column in WRITTEN))
+def default_list(*returning: Any) -> Any:
+    """The caller's default list, made if missing: a data-modifying CTE the statement that needs
+    the list adds, so the first create makes it in the same round trip. Its id (`list_id`) is
+    derived from the owner's (`default_list_id`); a concurrent first create waits on the key,
+    then does nothing, and the foreign key's check at the end of the statement sees the list it
+    committed. It returns `returning` (the list's columns) when it made the list."""
+    return (
+        insert(TaskList)
+        .values(
+            id=LIST_ID,
+            name=DEFAULT_LIST_NAME,
+            position=between(None, None),
+            is_default=True,
+            created_at=NOW,
+            updated_at=NOW,
+            version=1,
+        )
+        .on_conflict_do_nothing()
+        .returning(*returning)
+        .cte("default_list")
+    )
+
+
+LAST_IN_LIST = select(func.max(Task.position)).where(Task.list_id == LIST_ID).scalar_subquery()
+# A new task's place: after the last of its list. The same in every part of one statement,
+# which sees one snapshot: the stored response of a create with `Idempotency-Key` uses it too.
+END_OF_LIST = between(LAST_IN_LIST, None)
+
+
+def create_when(found: ColumnElement[bool] | None = None) -> ReturningInsert[Any]:
+    """A create's row at the end of its list, inserted only when `found` holds (a CTE of the
+    same statement found its row; None: always), `RETURNING` the task.
+
+    The list is one of the caller's, or the insert fails on `tasks_list_id_fkey` (the key is
+    (list_id, user_id)). A task in the caller's default list makes that list if it is missing:
+    the table's BEFORE INSERT trigger does (migration tasks_0004), so a create is one statement,
+    the first one included, and the foreign key's check at the end of the statement sees the
+    list a concurrent first create committed."""
+    values = select(*(bindparam(c.key, type_=c.type) for c in WRITTEN), END_OF_LIST)
+    if found is not None:
+        values = values.where(found)
+    keys = [column.key for column in WRITTEN] + ["position"]
     return (
         insert(Task)
-        .from_select([column.key for column in WRITTEN], values.where(found))
-        .returning(col(Task.id))
+        .from_select(keys, values)
+        .on_conflict_do_nothing(index_elements=[Task.id])
+        .returning(*COLUMNS)
     )
+
+
+CREATE = create_when()
+# The constraint a create in a list that is not the caller's violates.
+LIST_KEY = "tasks_list_id_fkey"
 
 
 # The fields COMPLETE sets: what in-transaction subscribers of completions name (`fields`).
@@ -111,10 +159,11 @@ def update_statement(fields: frozenset[str], if_match: bool) -> Update:
 # the whole first response, and insert the task only if the claim succeeded. A concurrent
 # request with the same key waits on the key's unique index until this one commits, then
 # claims nothing and reads the stored response.
+_BODY = bindparam("body", type_=IdempotencyKey.__table__.c.body.type)  # type: ignore[attr-defined]
 _RESPONSE = {
     "request_hash": bindparam("request_hash"),
     "status_code": bindparam("status_code"),
-    "body": bindparam("body", type_=IdempotencyKey.__table__.c.body.type),  # type: ignore[attr-defined]
+    "body": _BODY,
     "headers": bindparam("headers", type_=IdempotencyKey.__table__.c.headers.type),  # type: ignore[attr-defined]
     "created_at": NOW,
 }
@@ -133,19 +182,29 @@ _PURGED = (
     )
     .cte("purged")
 )
-_CLAIMING = (
-    insert(IdempotencyKey)
-    .values(key=bindparam("key"), **_RESPONSE)
-    .on_conflict_do_update(
-        index_elements=[col(IdempotencyKey.user_id), col(IdempotencyKey.key)],
-        set_=_RESPONSE,
-        where=_EXPIRED,
+
+
+def _claiming(response: dict[str, Any]) -> ReturningInsert[Any]:
+    return (
+        insert(IdempotencyKey)
+        .values(key=bindparam("key"), **response)
+        .on_conflict_do_update(
+            index_elements=[col(IdempotencyKey.user_id), col(IdempotencyKey.key)],
+            set_=response,
+            where=_EXPIRED,
+        )
+        .returning(col(IdempotencyKey.key))
     )
-    .returning(col(IdempotencyKey.key))
-)
-CLAIM = _CLAIMING.add_cte(_PURGED)
-_CLAIM = _CLAIMING.cte("claim")
-CREATE_ONCE = create_when(exists(select(_CLAIM.c.key))).add_cte(_CLAIM).add_cte(_PURGED)
+
+
+CLAIM = _claiming(_RESPONSE).add_cte(_PURGED)
+# A create's stored response is its body with the position the same statement computes.
+_CLAIM = _claiming(
+    _RESPONSE
+    | {"body": _BODY.op("||")(func.jsonb_build_object(literal_column("'position'"), END_OF_LIST))}
+).cte("claim")
+_CLAIMED = exists(select(_CLAIM.c.key))
+CREATE_ONCE = create_when(_CLAIMED).add_cte(_CLAIM).add_cte(_PURGED)
 STORED_RESPONSE = select(
     col(IdempotencyKey.request_hash),
     col(IdempotencyKey.status_code),
@@ -167,11 +226,29 @@ def _rows(name: str, *columns: Any) -> Any:
     )
 
 
-_new = _rows("new", *(column(c.key, c.type) for c in WRITTEN))
+_new = _rows("new", *(column(c.key, c.type) for c in WRITTEN), column("n", Integer))
+_last = select(func.max(Task.position)).where(Task.list_id == _new.c.list_id).scalar_subquery()
+# Each list's new tasks after its last, in the operations' order; a row naming a list that is
+# not the caller's is not inserted (its operation is a 422); the default list is made by the
+# table's trigger if need be.
 CREATE_MANY = (
     insert(Task)
-    .from_select([c.key for c in WRITTEN], select(*(_new.c[c.key] for c in WRITTEN)))
-    .on_conflict_do_nothing(index_elements=[col(Task.id)])
+    .from_select(
+        [c.key for c in WRITTEN] + ["position"],
+        select(
+            *(_new.c[c.key] for c in WRITTEN),
+            func.position_after(
+                _last, func.row_number().over(partition_by=_new.c.list_id, order_by=_new.c.n)
+            ),
+        ).where(
+            or_(
+                _new.c.list_id == LIST_ID,
+                exists(select(TaskList.id).where(TaskList.id == _new.c.list_id)),
+            )
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[Task.id])
+    .returning(*COLUMNS)
 )
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets

@@ -1,5 +1,5 @@
-"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258, T-279
-Spec: specs/api/rest-endpoints.md §Tasks, §One round trip; specs/features/plugins.md §Events
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258, T-279, T-281, T-284
+Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
 (`writes`), so each one is scoped to the caller by the kernel; a task of another user is simply
@@ -10,6 +10,7 @@ tasks from the write itself; the unit is a transaction only when one wants it.
 
 from typing import Annotated, Any
 
+import asyncpg
 import orjson
 from fastapi import APIRouter, Header, HTTPException, Path, Request, Response, status
 
@@ -29,6 +30,7 @@ from app.core import (
     id_or_404,
     if_match_fails,
     if_none_match_hits,
+    invalid,
     json_bytes,
     json_response,
     matching_versions,
@@ -38,7 +40,7 @@ from app.core import (
     request_hash,
     utcnow,
 )
-from app.plugins.tasks import batch, pagination, queries
+from app.plugins.tasks import batch, list_queries, order, pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskOut, TaskUpdate
@@ -79,6 +81,8 @@ STALE: dict[int | str, dict[str, Any]] = {
 }
 TASK: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
+# The fields a move sets: what in-transaction subscribers of moves name (`fields`).
+MOVING = frozenset({"list_id", "position"})
 
 
 def _precondition_failed() -> HTTPException:
@@ -159,26 +163,32 @@ def build_router(context: Context) -> APIRouter:
             "ETag": etag(task["id"], task["version"]),
             "Location": f"{request.url.path}/{task['id']}",
         }
-        async with writes.unit(db, "create") as unit:
-            if idempotency_key is None:
-                await unit.write(queries.CREATE, **task)
-                return json_response(task, status.HTTP_201_CREATED, headers)
-            body_hash = request_hash(values)
-            stored_body = orjson.loads(json_bytes(task))  # as the key keeps it: JSON values
-            created = await unit.write(
-                queries.CREATE_ONCE,
-                key=idempotency_key,
-                request_hash=body_hash,
-                status_code=status.HTTP_201_CREATED,
-                body=stored_body,
-                headers=headers,
-                expired_before=now - KEEP_KEYS_FOR,
-                now=now,
-                **task,
-            )
-            if created is not None:
-                return json_response(stored_body, status.HTTP_201_CREATED, headers)
-            stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
+        try:
+            async with writes.unit(db, "create") as unit:
+                if idempotency_key is None:
+                    created = await unit.write(queries.CREATE, **task)
+                    if created is None:  # the kernel retried an insert that had made its row
+                        created = await unit.db.fetchrow(queries.GET, id=task["id"])
+                    return _task_response(created, status.HTTP_201_CREATED, **headers)
+                body_hash = request_hash(values)
+                created = await unit.write(
+                    queries.CREATE_ONCE,
+                    key=idempotency_key,
+                    request_hash=body_hash,
+                    status_code=status.HTTP_201_CREATED,
+                    body=orjson.loads(json_bytes(task)),
+                    headers=headers,
+                    expired_before=now - KEEP_KEYS_FOR,
+                    now=now,
+                    **task,
+                )
+                if created is not None:
+                    return _task_response(created, status.HTTP_201_CREATED, **headers)
+                stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
+        except asyncpg.ForeignKeyViolationError as error:
+            if error.constraint_name == queries.LIST_KEY:
+                raise invalid(("body", "list_id"), "Not one of your lists") from None
+            raise
         return replay_stored(stored, body_hash)
 
     @router.post(
@@ -296,6 +306,32 @@ def build_router(context: Context) -> APIRouter:
             if task is None:  # already completed (idempotent), or not found
                 return await _unchanged(unit.db, task_id, None)
         return _task_response(task)
+
+    @router.post(
+        "/{task_id}/move",
+        name="move",
+        summary="Move a task within its list or to another",
+        response_model=TaskOut,
+        responses={**TASK, **NOT_FOUND},
+        description="Places the task in `list_id` (default: its own list), right after `after` "
+        "or right before `before`, tasks of that list (null: the start, the end; neither: the "
+        "end), changing no other task. A list or a neighbour that is not yours, not in that "
+        "list, or the task itself, is a 422 naming it.",
+    )
+    async def move_task(task_id: TaskId, body: order.TaskMove, db: OwnedDB) -> Response:
+        task_id = id_or_404(task_id, "Task")
+        place = order.Place.of(body)
+        async with writes.unit(db, "update", MOVING) as unit:
+            moved = await unit.write(
+                order.move_task(place), id=task_id, now=utcnow(), **place.parameters(body)
+            )
+            if moved is None:
+                task = one_or_404(await unit.db.fetchrow(queries.GET, id=task_id), "Task")
+                target = body.list_id or task["list_id"]
+                if body.list_id and await unit.db.fetchrow(list_queries.GET, id=target) is None:
+                    raise invalid(("body", "list_id"), "Not one of your lists")
+                await order.misplaced(unit.db, queries.GET, task_id, place, body, target)
+        return _task_response(moved)
 
     @router.delete(
         "/{task_id}",

@@ -1,4 +1,4 @@
-"""Task: T-034, T-107, T-151, T-154, T-201
+"""Task: T-034, T-107, T-151, T-154, T-201, T-281
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
@@ -13,8 +13,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
 
-from app.core import NO_NUL, Instant, documented
-from app.plugins.tasks.models import Priority, Task
+from app.core import NO_NUL, Instant, documented, is_id
+from app.plugins.tasks.models import Priority, Task, TaskList
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
@@ -39,7 +39,18 @@ def _distinct(tags: list[str]) -> list[str]:
 
 Tags = Annotated[list[Tag], AfterValidator(_distinct)]
 
+
+def _uuid(value: str) -> str:
+    if not is_id(value):
+        raise ValueError("not the id of one of your lists")
+    return value
+
+
+# A list's or a task's id in a body: a UUID (anything else names nothing of yours, a 422).
+Id = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
+
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
+EXAMPLE_LIST_ID = "6c1f0b9a-2d3e-4f5a-8b7c-9d0e1f2a3b4c"
 EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 EXAMPLE = {
     "title": "Buy oat milk",
@@ -54,7 +65,7 @@ EXAMPLE = {
 class TaskCreate(BaseModel):
     """A new task: only `title` is required."""
 
-    model_config = documented(EXAMPLE, extra="forbid")
+    model_config = documented(EXAMPLE, {"list_id": EXAMPLE_LIST_ID}, extra="forbid")
 
     title: Title
     """What to do: 1 to 200 characters, surrounding whitespace trimmed."""
@@ -69,6 +80,8 @@ class TaskCreate(BaseModel):
     answered in UTC."""
     tags: Tags = []
     """At most 20 distinct tags of 1 to 50 characters, trimmed; duplicates are dropped."""
+    list_id: Id | None = None
+    """The list it goes in, at the end; omitted or null: your default list."""
 
 
 class TaskUpdate(BaseModel):
@@ -102,6 +115,8 @@ class TaskOut(BaseModel):
         {
             "id": EXAMPLE_ID,
             "user_id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
+            "list_id": EXAMPLE_LIST_ID,
+            "position": "a3",
             **EXAMPLE,
             "completed": True,
             "completed_at": "2030-01-02T08:15:00Z",
@@ -116,6 +131,11 @@ class TaskOut(BaseModel):
     """The task's id, a UUID chosen by the server."""
     user_id: str
     """Its owner: you."""
+    list_id: str
+    """The list it is in."""
+    position: str
+    """Its place in its list: tasks sorted by it (as text, byte by byte), ties by id, are in
+    the list's manual order. Opaque: set it with `POST /tasks/{id}/move`."""
     title: str
     """What to do."""
     description: str | None
@@ -140,3 +160,63 @@ class TaskOut(BaseModel):
 
 # What a response shows of a task, in `TaskOut`'s order: the columns every statement returns.
 COLUMNS = tuple(Task.__table__.c[name] for name in TaskOut.model_fields)  # type: ignore[attr-defined]
+
+
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
+]
+
+
+class ListCreate(BaseModel):
+    """A new list, placed after your others."""
+
+    model_config = documented({"name": "Groceries"}, extra="forbid")
+
+    name: Name
+    """Its name: 1 to 200 characters, surrounding whitespace trimmed."""
+
+
+class ListUpdate(BaseModel):
+    """A list's new name (its place changes with `POST /lists/{id}/move`)."""
+
+    model_config = documented({"name": "Weekly groceries"}, extra="forbid")
+
+    name: Name = None  # type: ignore[assignment]
+    """A new name, 1 to 200 characters; not null."""
+
+
+class ListOut(BaseModel):
+    """A list, with every field."""
+
+    model_config = documented(
+        {
+            "id": EXAMPLE_LIST_ID,
+            "name": "Groceries",
+            "position": "a1",
+            "is_default": False,
+            "created_at": "2030-01-01T09:30:00Z",
+            "updated_at": "2030-01-02T08:15:00Z",
+            "version": 2,
+        },
+        from_attributes=True,
+    )
+
+    id: str
+    """The list's id, a UUID chosen by the server."""
+    name: str
+    """Its name."""
+    position: str
+    """Its place among your lists: sorted by it (as text, byte by byte), ties by id. Opaque:
+    set it with `POST /lists/{id}/move`."""
+    is_default: bool
+    """Whether it is your default list, where tasks created without `list_id` go; it cannot be
+    deleted."""
+    created_at: datetime
+    """When it was created (UTC)."""
+    updated_at: datetime
+    """When it last changed (UTC)."""
+    version: int
+    """1 when created, +1 on every change; part of its `ETag`."""
+
+
+LIST_COLUMNS = tuple(TaskList.__table__.c[name] for name in ListOut.model_fields)  # type: ignore[attr-defined]

@@ -105,10 +105,10 @@ class Unit:
         else:
             row = None
             await self.db.execute(statement, **params)
-        if op == "create":  # the task is the values inserted
+        if row is None:  # an INSERT without RETURNING: the task is the values inserted
+            assert op == "create", "an UPDATE or DELETE of a task returns its row"
             await self.tell(op, {key: params[key] for key in COLUMNS if key in params})
         else:
-            assert row is not None, "an UPDATE or DELETE of a task returns its row"
             await self.tell(op, row)
         return row
 

@@ -1,4 +1,4 @@
-"""Task: T-194, T-223
+"""Task: T-194, T-223, T-286
 Spec: specs/features/webhooks.md §Events
 
 From the change log to deliveries: the event catalog, how a change is named (`task.completed`
@@ -20,7 +20,9 @@ from app.plugins.webhooks import queries
 from app.plugins.webhooks.delivery import priority
 
 CONSUMER = "webhooks"
-ENTITIES = frozenset({"tasks", "reminders_inbox"})
+ENTITIES = frozenset({"tasks", "lists", "reminders_inbox"})
+# A list's events: `list.created`, `list.updated`, `list.deleted` (its tasks' are their own).
+LIST_EVENTS = {"create": "list.created", "update": "list.updated", "delete": "list.deleted"}
 Serializers = Mapping[str, Callable[[Mapping[str, Any]], Mapping[str, Any]]]
 
 
@@ -53,6 +55,12 @@ def event_type(change: Change) -> str | None:
         ):
             return "task.completed"
         return "task.updated"
+    if change.entity == "lists":
+        # The default list is every user's from the start (GET /lists shows it before it is
+        # stored): storing it, on first need, is no event.
+        if change.op == "create" and (change.data or {}).get("is_default"):
+            return None
+        return LIST_EVENTS[change.op]
     if change.entity == "reminders_inbox" and change.op == "create":
         return "reminder.fired"
     return None
@@ -79,6 +87,8 @@ def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -
     row = _row(change, serializers)
     if change.entity == "tasks":
         data["task"] = row
+    elif change.entity == "lists":
+        data["list"] = row
     else:
         if row is not None and row.get("task_id") is not None:
             data["task_id"] = row["task_id"]

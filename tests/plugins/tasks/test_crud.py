@@ -13,6 +13,8 @@ from tests.plugins.tasks.conftest import TASKS, User
 FIELDS = {
     "id",
     "user_id",
+    "list_id",
+    "position",
     "title",
     "description",
     "completed",

@@ -19,6 +19,8 @@ from app.plugins.tasks.models import Task
 from app.testing import assert_isolated
 from tests.plugins.tasks.conftest import TASKS, User
 
+LISTS = "/api/v1/lists"
+
 # A body valid for every task route that takes one, so validation cannot answer before
 # the ownership check does.
 HOSTILE_BODY = {"title": "hijacked", "completed": True, "tags": ["pwned"]}
@@ -26,8 +28,14 @@ HOSTILE_BODY = {"title": "hijacked", "completed": True, "tags": ["pwned"]}
 
 async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User):
     async def create(user: User) -> dict[str, str]:
-        task = await user.create(title=f"{user.email} task", description="private", tags=["a"])
-        return {"task_id": task["id"]}
+        made = await user.post(LISTS, json={"name": f"{user.email} list"})
+        task = await user.create(
+            title=f"{user.email} task", description="private", tags=["a"], list_id=made.json()["id"]
+        )
+        lists = (await user.get(LISTS)).json()
+        default = next(item["id"] for item in lists if item["is_default"])
+        # The default list too: made with the first list, it is the user's as much.
+        return {"task_id": task["id"], "list_id": made.json()["id"], "default": default}
 
     checked = await assert_isolated(
         app,
@@ -36,8 +44,15 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         plugin="tasks",
         create=create,
         body=HOSTILE_BODY,
+        # The moves take a place (the intruder's own list as the target: still a 404), the
+        # lists a name.
+        bodies={
+            f"{TASKS}/{{task_id}}/move": {"after": None},
+            f"{LISTS}/{{list_id}}/move": {"before": None},
+            f"{LISTS}/{{list_id}}": {"name": "hijacked"},
+        },
         headers=({}, {"If-Match": "*"}),  # a precondition cannot open another user's task
-        detail="Task not found",
+        detail=lambda path: "List not found" if path.startswith(LISTS) else "Task not found",
         list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
         rows=3,
     )
@@ -45,12 +60,17 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
     assert {path for _, path in checked.unreachable} == {
         f"{TASKS}/{{task_id}}",
         f"{TASKS}/{{task_id}}/complete",
+        f"{TASKS}/{{task_id}}/move",
+        f"{LISTS}/{{list_id}}",
+        f"{LISTS}/{{list_id}}/move",
     }
-    assert len(checked.unreachable) >= 5  # GET, PUT, PATCH, PATCH /complete, DELETE at least
-    # The list route held only the caller's tasks, all of them.
-    assert checked.lists == [TASKS]
-    assert {t["id"] for t in (await bob.get(TASKS)).json()} == checked.created[bob.id]
-    assert {t["id"] for t in (await alice.get(TASKS)).json()} == checked.created[alice.id]
+    assert len(checked.unreachable) >= 10  # GET, PUT, PATCH, PATCH /complete, DELETE, move …
+    # The list routes held only the caller's tasks and lists, all of them.
+    assert sorted(checked.lists) == [LISTS, TASKS]
+    for user in (alice, bob):
+        tasks = {t["id"] for t in (await user.get(TASKS)).json()}
+        lists = {item["id"] for item in (await user.get(LISTS)).json()}
+        assert tasks | lists == checked.created[user.id]
 
 
 async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):

@@ -1,0 +1,120 @@
+"""Task: T-288
+Spec: specs/api/rest-endpoints.md §Order, §Speed
+
+Lists and manual order in `make bench`: one list's 10,000 tasks in position order beside the
+task list as it was (the same user's first page, `-created_at`), and 1,000 moves to one spot
+(each right after one fixed task) beside a PATCH, with the longest key at the end.
+
+`python -m bench.order` runs this part alone, on its own server and database.
+"""
+
+import asyncio
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import asyncpg
+import httpx
+from sqlalchemy import make_url
+
+TASKS = "/api/v1/tasks"
+
+
+async def position_order(base: str, auth: dict[str, str], seconds: float, concurrency: int) -> None:
+    """The first page of a 10,000-task list in position order beside today's task list."""
+    from bench.__main__ import drive, report
+
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        first = (await client.get(TASKS, params={"limit": 1}, headers=auth)).json()[0]
+    by_position = {"list_id": first["list_id"], "sort": "position"}
+    medians = {}
+    for name, params in (("tasks, -created_at", {}), ("one list, position", by_position)):
+
+        async def page(
+            client: httpx.AsyncClient, params: dict[str, str] = params
+        ) -> httpx.Response:
+            return await client.get(TASKS, params=params, headers=auth)
+
+        await drive(base, page, 1, concurrency)  # warm
+        medians[name] = report(name, await drive(base, page, seconds, concurrency), seconds)
+    ratio = medians["one list, position"] / medians["tasks, -created_at"]
+    print(
+        f"a list of 10,000 tasks in position order / today's task list: {ratio:.2f}x (target 1.2x)"
+    )
+
+
+async def moves(base: str, dsn: str, auth: dict[str, str], count: int = 1000) -> None:
+    """`count` moves to one spot, one at a time, beside as many PATCHes of the same tasks."""
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        anchor = (await client.post(TASKS, json={"title": "anchor"}, headers=auth)).json()
+        movers = [
+            (await client.post(TASKS, json={"title": f"m{n}"}, headers=auth)).json()["id"]
+            for n in range(4)
+        ]
+        timings: dict[str, list[float]] = {"move": [], "patch": []}
+        for n in range(count):
+            mover = movers[n % len(movers)]
+            requests = {
+                "move": client.build_request(
+                    "POST", f"{TASKS}/{mover}/move", json={"after": anchor["id"]}, headers=auth
+                ),
+                "patch": client.build_request(
+                    "PATCH", f"{TASKS}/{mover}", json={"title": f"t{n}"}, headers=auth
+                ),
+            }
+            for name, request in requests.items():
+                started = time.perf_counter()
+                response = await client.send(request)
+                timings[name].append(time.perf_counter() - started)
+                if response.status_code != 200:
+                    raise SystemExit(f"{name} failed: {response.text[:300]}")
+    connection = await asyncpg.connect(dsn)
+    try:
+        longest = await connection.fetchval(
+            "SELECT max(length(position)) FROM tasks WHERE list_id = $1", anchor["list_id"]
+        )
+    finally:
+        await connection.close()
+    move, patch = (statistics.median(timings[name]) * 1000 for name in ("move", "patch"))
+    print(
+        f"{count} moves to one spot: longest key {longest} characters; median move {move:.2f} ms,"
+        f" PATCH {patch:.2f} ms: {move / patch:.2f}x (target 1.5x)"
+    )
+
+
+async def alone(seconds: float, concurrency: int) -> None:
+    from app.cli.embedded import start as start_embedded
+    from bench.__main__ import seed, serve
+    from harness.server import account, free_port, wait_ready
+
+    folder = Path(tempfile.mkdtemp(prefix="todo-bench-order-"))
+    url = start_embedded(folder / "postgres")
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = os.environ | {
+        "DATABASE_URL": url,
+        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
+        "LOG_LEVEL": "WARNING",
+        "DATA_DIR": str(folder),
+    }
+    server = await serve(port, env)
+    try:
+        await wait_ready(base, server)
+        async with httpx.AsyncClient(base_url=base) as client:
+            small = await account(client, "small@example.com")
+            big = await account(client, "big@example.com")
+        await seed(dsn, small.id, big.id, 0)
+        await position_order(base, big.headers, seconds, concurrency)
+        await moves(base, dsn, small.headers)
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(alone(float(sys.argv[1]) if len(sys.argv) > 1 else 3.0, 16))
