@@ -1,11 +1,12 @@
 """Task: T-241
 Spec: specs/features/plugins.md §Plugin APIs
 
-What the tasks plugin offers the plugins that require it: the task model, the write helpers a
+What the tasks plugin offers the plugins that require it: the task and list models (a plugin
+may hang its own rows off a list, referencing `lists.id`), the write helpers a
 plugin creating or deleting tasks needs, and hearing of task writes in their transaction.
 """
 
-from app.plugins.tasks.models import Priority, Task, new_task
+from app.plugins.tasks.models import Priority, Task, TaskList, default_list_id, new_task
 from app.plugins.tasks.queries import COMPLETING, DELETE, GET, create_when
 from app.plugins.tasks.writes import InTransaction, Operation, TaskChange, TaskWrites, Unit
 
@@ -18,8 +19,10 @@ __all__ = [
     "Priority",
     "Task",
     "TaskChange",
+    "TaskList",
     "TaskWrites",
     "Unit",
     "create_when",
+    "default_list_id",
     "new_task",
 ]
