@@ -151,13 +151,13 @@ async def test_a_disabled_plugins_waiting_job_is_not_a_stuck_queue(start_instanc
 
 
 async def test_behind_a_transaction_pooler_without_a_direct_url_the_worker_polls(
-    start_instance, db: Database, database_url: str
+    start_instance, db: Database, database_url: str, tmp_path: Path
 ):
-    settings = settings_for(database_url, Path("."), database_pool_mode=PoolMode.transaction)
+    settings = settings_for(database_url, tmp_path, database_pool_mode=PoolMode.transaction)
     assert listen_options(settings, database_url) is None
     direct = settings_for(
         database_url,
-        Path("."),
+        tmp_path,
         database_pool_mode=PoolMode.transaction,
         database_direct_url=database_url,
     )
