@@ -1,10 +1,11 @@
-"""Task: T-121
+"""Task: T-121, T-310
 Spec: specs/features/plugins.md §Writing a plugin
 
 `todo-api new-plugin NAME`: a complete, installable plugin package from the templates shipped in
 `app/templates/plugin` (package data, rendered with `string.Template`): its pyproject with the
-entry point, one `Owned` model, a router, a settings model, the hooks, a first migration on its
-own branch, a README and tests on the test kit — which pass as generated.
+entry point, one `Owned` model whose rows hang off the tasks plugin's lists, a router, a
+settings model, the hooks, a first migration on its own branch, a README and tests on the test
+kit — which pass as generated.
 
 Paths are templates too (`${package}/…`); every file ends in `.tmpl`, so neither pytest nor ruff
 mistakes a template for this project's code.
@@ -42,7 +43,7 @@ def values(name: str) -> dict[str, str]:
             "choose another name"
         )
     singular = name[:-1] if name.endswith("s") and len(name) > 1 else name
-    auth = Migrations(installed.values(), ["auth"]).heads["auth"]
+    heads = Migrations(installed.values(), ["auth", "tasks"]).heads
     return {
         "name": name,
         "package": f"todo_api_{name}",
@@ -53,7 +54,9 @@ def values(name: str) -> dict[str, str]:
         "model_snake": singular,
         "model_text": singular.replace("_", " "),
         "param": f"{singular}_id",
-        "auth_head": auth,
+        "auth_head": heads["auth"],
+        # Its table references the tasks plugin's lists.
+        "tasks_head": heads["tasks"],
         # The README's plugins.toml keeps every built-in on and adds this one.
         "enabled": ", ".join(f'"{plugin}"' for plugin in (*BUILTINS, name)),
         "todo_api_version": importlib.metadata.version("todo-api"),

@@ -1,10 +1,11 @@
-"""Task: T-121, T-122, T-123, T-251, T-260
+"""Task: T-121, T-122, T-123, T-251, T-260, T-310
 Spec: specs/features/plugins.md §Writing a plugin
 
 From an empty folder to a tested plugin, as an author does it, each step a subprocess:
 `todo-api new-plugin checklists --dir DIR`, `pip install -e DIR`, enable it in a plugins file,
 `todo-api migrate` and `todo-api plugins` show it, and `pytest DIR` passes — its tests prove the
-routes need a token and keep each user's rows to them (`assert_isolated`). Then its migrations
+routes need a token and keep each user's rows to them (`assert_isolated`), in their own lists
+(the tasks plugin's, whose deletion takes the rows along). Then its migrations
 go missing from the package, and start-up and `todo-api plugins` say so.
 
 The steps run in a scratch environment that sees this project's installed packages (no
@@ -12,6 +13,7 @@ download) except a distribution already shipping a plugin of that name — the e
 `examples/todo-api-checklists` — which would clash with the new one.
 """
 
+import ast
 import importlib.metadata
 import json
 import os
@@ -86,7 +88,9 @@ async def test_an_empty_folder_becomes_a_tested_plugin(tmp_path: Path, empty_dat
     bin = scratch_environment(tmp_path, hide=NAME)
     plugin = tmp_path / "plugin"  # empty, as a fresh clone's `--dir` would be
     plugin.mkdir()
-    (tmp_path / "plugins.toml").write_text(f'[plugins]\nenabled = ["health", "auth", "{NAME}"]\n')
+    (tmp_path / "plugins.toml").write_text(
+        f'[plugins]\nenabled = ["health", "auth", "tasks", "{NAME}"]\n'
+    )
     env = {k: v for k, v in os.environ.items() if k not in SETTINGS and k != "TEST_DATABASE_URL"}
     env |= {
         "PATH": f"{bin}{os.pathsep}{env['PATH']}",
@@ -149,7 +153,7 @@ async def test_an_empty_folder_becomes_a_tested_plugin(tmp_path: Path, empty_dat
         cwd=tmp_path,
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
-    assert "4 passed" in tested.stdout
+    assert "6 passed" in tested.stdout
 
     # Its migrations left out of the package: named at start-up and by `plugins`.
     shutil.rmtree(plugin / f"todo_api_{NAME}" / "migrations")
@@ -188,16 +192,23 @@ def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
     for line in (
         'revision: str = "gizmos_0001"',
         'branch_labels: str | Sequence[str] | None = ("gizmos",)',
-        'depends_on: str | Sequence[str] | None = "auth_0002"',  # auth's head
+        # auth's head (users) and tasks' (lists)
+        'depends_on: str | Sequence[str] | None = ("auth_0002", "tasks_0004")',
         'owner_column("gizmos")',  # user_id -> users.id ON DELETE CASCADE (test_migrations)
         'op.create_index("ix_gizmos_user_created_at", "gizmos", ["user_id", "created_at", "id"])',
+        # In one of the owner's lists; deleting the list deletes the rows.
+        '["list_id", "user_id"],\n            ["lists.id", "lists.user_id"],\n'
+        '            name="gizmos_list_id_fkey",\n            ondelete="CASCADE",',
     ):
         assert line in migration
     assert "Task:" not in migration
     pyproject = written["pyproject.toml"].read_text()
     assert 'gizmos = "todo_api_gizmos"' in pyproject
     assert '"todo_api_gizmos.migrations.versions"' in pyproject
-    assert "class Gizmo(Owned, table=True)" in written["todo_api_gizmos/models.py"].read_text()
+    models = written["todo_api_gizmos/models.py"].read_text()
+    assert "class Gizmo(Owned, table=True)" in models
+    assert "from app.plugins.tasks.api import TaskList" in models
+    assert 'return ["auth", "tasks"]' in written["todo_api_gizmos/__init__.py"].read_text()
 
 
 def test_the_readmes_plugins_file_keeps_every_builtin(tmp_path: Path):
@@ -206,3 +217,20 @@ def test_the_readmes_plugins_file_keeps_every_builtin(tmp_path: Path):
     toml = readme.split("```toml\n", 1)[1].split("```", 1)[0]
     parsed = PluginsFile.parse(tomllib.loads(toml), source=tmp_path / "plugins.toml")
     assert parsed.enabled == (*BUILTINS, "gizmos")
+
+
+def test_the_package_reaches_todo_api_through_its_public_apis_only(tmp_path: Path):
+    # The walls (pyproject's import-linter contracts) as they stand for a plugin requiring
+    # tasks: the kernel's top-level names and the tasks plugin's api, nothing deeper.
+    imported = set()
+    for path in new_plugin("gizmos", tmp_path / "p"):
+        if path.suffix == ".py" and "tests" not in path.parts:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.ImportFrom) and node.module:
+                    imported.add(node.module)
+                elif isinstance(node, ast.Import):
+                    imported |= {alias.name for alias in node.names}
+    assert {name for name in imported if name.split(".")[0] == "app"} == {
+        "app.core",
+        "app.plugins.tasks.api",
+    }

@@ -82,7 +82,8 @@ _DESCRIPTIONS = {
     415: "The body was not sent with `Content-Type: application/json`",
     422: INVALID_REQUEST,
     429: "Too many attempts; wait `Retry-After` seconds",
-    503: "The database is unavailable; retry after `Retry-After` seconds",
+    503: "The database is unavailable, or a concurrent write to the same data conflicted with "
+    "this one; retry after `Retry-After` seconds",
 }
 _BODY_400 = (
     "Malformed request: a body that is not JSON (or not UTF-8), or more than 100 query parameters"

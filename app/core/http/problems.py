@@ -1,5 +1,5 @@
-"""Task: T-010, T-154
-Spec: specs/api/rest-endpoints.md §Errors
+"""Task: T-010, T-154, T-311
+Spec: specs/api/rest-endpoints.md §Errors; specs/features/plugins.md §Database
 
 Every error as RFC 9457 problem details (`application/problem+json`).
 """
@@ -28,6 +28,14 @@ MEDIA_TYPE = "application/problem+json"
 JSON = "application/json"
 REQUEST_ID_HEADER = "X-Request-ID"
 MAX_ERRORS = 20
+# Two writes of one user that got in each other's way: a deadlock (40P01; PostgreSQL broke it
+# by rolling this transaction back) or a serialization failure (40001). The failed statement or
+# transaction was rolled back whole, so the same request sent again is safe and will most
+# likely pass. The kernel cannot retry it itself: a transaction is the route's own code.
+CONFLICTS: tuple[type[asyncpg.PostgresError], ...] = (
+    asyncpg.DeadlockDetectedError,
+    asyncpg.SerializationError,
+)
 # A location names the caller's field, which may be an unknown key of any length: cut it.
 MAX_LOCATION_PART = 64
 
@@ -195,6 +203,19 @@ async def _unavailable(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _conflict(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, CONFLICTS)
+    logger.warning(
+        "write conflict in %s %s: %s", request.method, request.url.path, type(exc).__name__
+    )
+    return problem(
+        503,
+        "A concurrent write to the same data conflicted with this request, which was not "
+        "applied; retry shortly",
+        headers={"Retry-After": str(DatabaseUnavailable.retry_after_seconds)},
+    )
+
+
 async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, asyncpg.ForeignKeyViolationError)
     # Owned rows reference users(id) through `<table>_user_id_fkey` (`owner_column`): the user
@@ -227,4 +248,6 @@ def install(app: FastAPI) -> None:
     # Class-keyed, so they run inside the edge: an Exception (500) handler would be Starlette's
     # outermost ServerErrorMiddleware, outside CORS; the edge renders the 500 itself.
     app.add_exception_handler(DatabaseUnavailable, _unavailable)
+    for conflict in CONFLICTS:
+        app.add_exception_handler(conflict, _conflict)
     app.add_exception_handler(asyncpg.ForeignKeyViolationError, _foreign_key)
