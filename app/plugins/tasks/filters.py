@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151, T-201
+"""Task: T-035, T-107, T-141, T-151, T-201, T-293
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -89,6 +89,8 @@ class TaskQuery(BaseModel):
             "due_after": "2030-01-01T00:00:00Z",
             "overdue": False,
             "updated_since": "2030-01-01T12:00:00Z",
+            "parent_id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
+            "top_level": True,
             "sort": "-created_at",
             "limit": 50,
             "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",
@@ -112,6 +114,10 @@ class TaskQuery(BaseModel):
     """`true`: only open tasks past their due time; `false`: every other task."""
     updated_since: Instant | None = None
     """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
+    parent_id: str | None = Field(None, max_length=36, pattern=NO_NUL)
+    """Only the subtasks of this task (its children, not their own subtasks)."""
+    top_level: bool | None = None
+    """`true`: only tasks that are no subtask; `false`: only subtasks."""
     sort: SortParam = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`."""
     limit: int | None = Field(None, ge=1)
@@ -191,6 +197,8 @@ class Shape:
     due_after: bool
     overdue: bool | None
     updated_since: bool
+    parent: bool
+    top_level: bool | None
     sort: SortParam
     after: Literal["none", "value", "null"]
 
@@ -207,6 +215,8 @@ class Shape:
             due_after=query.due_after is not None,
             overdue=query.overdue,
             updated_since=query.updated_since is not None,
+            parent=query.parent_id is not None,
+            top_level=query.top_level,
             sort=query.sort,
             after=after,
         )
@@ -229,6 +239,8 @@ def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> d
         params["due_after"] = query.due_after
     if query.updated_since is not None:
         params["updated_since"] = query.updated_since
+    if query.parent_id is not None:
+        params["parent_id"] = query.parent_id
     if after is not None:
         params["after_value"], params["after_id"] = after
         if after[0] is None:
@@ -257,6 +269,12 @@ def statement(shape: Shape) -> Select[Any]:
         # Inclusive: a client passing the newest `updated_at` it holds misses no task updated in
         # that same microsecond (it sees that one again).
         conditions.append(Task.updated_at >= bindparam("updated_since"))
+    if shape.parent:
+        conditions.append(Task.parent_id == bindparam("parent_id"))
+    if shape.top_level is not None:
+        conditions.append(
+            Task.parent_id.is_(None) if shape.top_level else Task.parent_id.is_not(None)
+        )
     if shape.overdue is not None:
         conditions.append(overdue if shape.overdue else or_(not_(overdue), Task.due_at.is_(None)))
     sort = Sort.parse(shape.sort)

@@ -1,4 +1,4 @@
-"""Task: T-093, T-142, T-271
+"""Task: T-093, T-142, T-271, T-291
 Spec: specs/api/rest-endpoints.md §Tasks, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
@@ -175,7 +175,7 @@ CREATE_MANY = (
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets
 # (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
-UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags")
+UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags", "parent_id")
 _TASK = Task.__table__.c  # type: ignore[attr-defined]
 _edit = _rows(
     "edit",
