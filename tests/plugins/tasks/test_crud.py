@@ -23,6 +23,7 @@ FIELDS = {
     "created_at",
     "updated_at",
     "version",
+    "parent_id",
 }
 
 
