@@ -1,4 +1,4 @@
-"""Task: T-033, T-142, T-280
+"""Task: T-033, T-142, T-280, T-290
 Spec: specs/database/schema.md §tasks plugin
 
 The `lists`, `tasks` and `task_idempotency_keys` tables, all user-owned (`Owned`), so every
@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, SmallInteger, Text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
@@ -33,6 +33,7 @@ def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any
     return {
         "id": new_id(),
         "user_id": owner,
+        "parent_id": None,  # a top-level task unless `values` say otherwise
         **values,
         "list_id": values.get("list_id") or default_list_id(owner),
         "completed_at": now if values["completed"] else None,
@@ -105,6 +106,12 @@ class Task(Owned, table=True):
     )
     # +1 on every change; the ETag is "<id>.<version>", and If-Match compares it in the UPDATE.
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    # The task this one is a subtask of (null: top level). Migration tasks_0005's triggers keep
+    # the tree's rules (same owner, no cycle, at most 4 deep) and complete subtrees.
+    parent_id: str | None = Field(
+        default=None,
+        sa_column=Column(Text, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
+    )
 
 
 class IdempotencyKey(Owned, table=True):

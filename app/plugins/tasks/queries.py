@@ -1,4 +1,4 @@
-"""Task: T-093, T-142, T-271, T-282
+"""Task: T-093, T-142, T-271, T-282, T-291
 Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
@@ -85,7 +85,9 @@ def default_list(*returning: Any) -> Any:
     )
 
 
-LAST_IN_LIST = select(func.max(Task.position)).where(Task.list_id == LIST_ID).scalar_subquery()
+LAST_IN_LIST = (
+    select(func.max(col(Task.position))).where(col(Task.list_id) == LIST_ID).scalar_subquery()
+)
 # A new task's place: after the last of its list. The same in every part of one statement,
 # which sees one snapshot: the stored response of a create with `Idempotency-Key` uses it too.
 END_OF_LIST = between(LAST_IN_LIST, None)
@@ -243,7 +245,7 @@ CREATE_MANY = (
         ).where(
             or_(
                 _new.c.list_id == LIST_ID,
-                exists(select(TaskList.id).where(TaskList.id == _new.c.list_id)),
+                exists(select(col(TaskList.id)).where(col(TaskList.id) == _new.c.list_id)),
             )
         ),
     )
@@ -253,7 +255,7 @@ CREATE_MANY = (
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets
 # (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
-UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags")
+UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags", "parent_id")
 _TASK = Task.__table__.c  # type: ignore[attr-defined]
 _edit = _rows(
     "edit",
