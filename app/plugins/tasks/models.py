@@ -1,4 +1,4 @@
-"""Task: T-033, T-142, T-280, T-290
+"""Task: T-033, T-142, T-280, T-290, T-303
 Spec: specs/database/schema.md §tasks plugin
 
 The `lists`, `tasks` and `task_idempotency_keys` tables, all user-owned (`Owned`), so every
@@ -65,6 +65,11 @@ class TaskList(Owned, table=True):
     """A list of tasks; deleting it deletes them (tasks.list_id's ON DELETE CASCADE)."""
 
     __tablename__ = "lists"
+    # The default list is every user's from the start (GET /lists shows it before it is
+    # stored): storing it, on first need, is not in the change feed; its later changes are.
+    __table_args__: ClassVar[dict[str, Any]] = {
+        "info": {"change_feed_create_when": "NOT NEW.is_default"}
+    }
 
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False))

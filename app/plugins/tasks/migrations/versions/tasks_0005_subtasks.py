@@ -1,6 +1,6 @@
 """Subtasks: `parent_id`, the tree's rules checked under a per-user lock, subtree completion.
 
-Task: T-290, T-291, T-292
+Task: T-290, T-291, T-292, T-303
 Spec: specs/database/schema.md §tasks plugin; specs/api/rest-endpoints.md §Subtasks
 
 `parent_id` references `tasks.id` `ON DELETE CASCADE`: deleting a task deletes its subtree, and
@@ -23,6 +23,15 @@ trip more, and only the writes that concern the tree pay for them:
 - `tasks_complete_subtree`, AFTER a row becomes completed: its open descendants are completed
   with it (its `completed_at` and `updated_at`, each its own version bump and change-log
   entry), in the same statement, whatever completed it.
+
+It also gives every user their default list from the start (issue 18's integration): an
+`AFTER INSERT` trigger on `users` makes it in the statement that registers the user, and the
+users from before without one get theirs here. Made on first need only, two transactions of a
+user's first writes would wait on each other's uncommitted default list (its key), the first
+held open blocking the second; a list every user has from the start waits for no one, and, as
+the change log records no creation of a default list (`change_feed_create_when`), a client
+that never heard of lists sees the feed it saw before. A plain `INSERT` of a task (tasks_0004's
+`tasks_place`) still makes a missing one.
 
 Revision ID: tasks_0005
 Revises: tasks_0004
@@ -105,7 +114,35 @@ $$
 """
 
 
+# The default list's id as tasks_0004 (and the API's `default_list_id`) derive it. After the
+# tasks branch is dropped (`todo-api drop-orphan` drops its tables, not this trigger), a
+# registration must still work: no lists table, nothing to make.
+DEFAULT_LIST_AT_SIGN_UP = """
+CREATE FUNCTION tasks_default_list() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO lists (id, user_id, name, position, is_default, created_at, updated_at, version)
+    VALUES (md5('list:' || NEW.id)::uuid::text, NEW.id, 'My Tasks', 'a0', true, now(), now(), 1)
+    ON CONFLICT DO NOTHING;
+    RETURN NULL;
+EXCEPTION WHEN undefined_table THEN
+    RETURN NULL;
+END
+$$
+"""
+
+
 def upgrade() -> None:
+    op.execute(DEFAULT_LIST_AT_SIGN_UP)
+    op.execute(
+        "CREATE TRIGGER tasks_default_list AFTER INSERT ON users FOR EACH ROW "
+        "EXECUTE FUNCTION tasks_default_list()"
+    )
+    op.execute(
+        "INSERT INTO lists (id, user_id, name, position, is_default)"
+        " SELECT md5('list:' || id)::uuid::text, id, 'My Tasks', 'a0', true FROM users"
+        " ON CONFLICT DO NOTHING"
+    )
     op.add_column(
         "tasks",
         sa.Column(
@@ -135,6 +172,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DROP TRIGGER tasks_default_list ON users")
+    op.execute("DROP FUNCTION tasks_default_list()")
     op.execute("DROP TRIGGER tasks_complete_subtree ON tasks")
     op.execute("DROP TRIGGER tasks_tree_check_update ON tasks")
     op.execute("DROP TRIGGER tasks_tree_check_insert ON tasks")
