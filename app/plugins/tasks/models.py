@@ -30,12 +30,14 @@ def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any
     (the statement computes it) is known before sending, the id included, so a retried INSERT
     recognises its own row. Without a `list_id`, the owner's default list (made by the insert
     if missing)."""
+    default = default_list_id(owner)
     return {
         "id": new_id(),
         "user_id": owner,
         "parent_id": None,  # a top-level task unless `values` say otherwise
         **values,
-        "list_id": values.get("list_id") or default_list_id(owner),
+        # A subtask without one goes to its parent's list (the statement reads it).
+        "list_id": values.get("list_id") or (None if values.get("parent_id") else default),
         "completed_at": now if values["completed"] else None,
         "created_at": now,
         "updated_at": now,

@@ -28,6 +28,7 @@ REASONS = {
     "parent": "no such task of yours",
     "cycle": "a task cannot be its own subtask nor one of its subtasks' (a cycle)",
     "depth": f"subtasks nest at most {MAX_DEPTH} levels deep (the moved subtasks included)",
+    "list": "a subtask is in its parent's list: this parent is in another one",
 }
 
 

@@ -40,6 +40,7 @@ async def test_the_set_starts_without_the_feed_or_the_queue(client, db):
         "tasks_tree_check_insert",
         "tasks_tree_check_update",
         "tasks_complete_subtree",
+        "tasks_move_subtree",
     }
 
 

@@ -326,3 +326,42 @@ async def test_isolation_with_subtasks(app, alice: User, bob: User):
         rows=2,
     )
     assert sorted(checked.lists) == [LISTS, TASKS]
+
+
+async def test_a_subtask_is_always_in_its_parents_list(alice: User):
+    made = await alice.post(LISTS, json={"name": "Work"})
+    work = made.json()["id"]
+    parent = await alice.create(title="report", list_id=work)
+    child = await alice.create(title="outline", parent_id=parent["id"])  # no list_id
+    assert child["list_id"] == work
+    grandchild = await alice.create(title="intro", parent_id=child["id"], list_id=work)
+    assert grandchild["list_id"] == work
+
+    # A parent in another list given explicitly is a 422 naming parent_id; nothing is made.
+    elsewhere = await alice.create(title="milk")  # the default list
+    refused = await alice.post(
+        TASKS, json={"title": "x", "parent_id": elsewhere["id"], "list_id": work}
+    )
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["loc"] == ["body", "parent_id"]
+    assert {t["title"] for t in (await alice.get(TASKS)).json()} == {
+        "report",
+        "outline",
+        "intro",
+        "milk",
+    }
+
+    # A new parent takes the task, and its subtree, into the parent's list: each its version.
+    _, since = await feed(alice)
+    moved = await alice.patch(f"{TASKS}/{child['id']}", json={"parent_id": elsewhere["id"]})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["list_id"] == elsewhere["list_id"]
+    below = (await alice.get(f"{TASKS}/{grandchild['id']}")).json()
+    assert (
+        below["list_id"] == elsewhere["list_id"] and below["version"] == grandchild["version"] + 1
+    )
+    changed, _ = await feed(alice, since)
+    assert {(c["id"], c["data"]["list_id"]) for c in changed} == {
+        (child["id"], elsewhere["list_id"]),
+        (grandchild["id"], elsewhere["list_id"]),
+    }

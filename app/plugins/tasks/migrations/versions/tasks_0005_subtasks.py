@@ -1,6 +1,6 @@
 """Subtasks: `parent_id`, the tree's rules checked under a per-user lock, subtree completion.
 
-Task: T-290, T-291, T-292, T-303
+Task: T-290, T-291, T-292, T-303, T-304
 Spec: specs/database/schema.md §tasks plugin; specs/api/rest-endpoints.md §Subtasks
 
 `parent_id` references `tasks.id` `ON DELETE CASCADE`: deleting a task deletes its subtree, and
@@ -53,14 +53,27 @@ CREATE FUNCTION tasks_tree_check() RETURNS trigger
 LANGUAGE plpgsql AS $$
 DECLARE
     parent_depth integer;
+    parent_list text;
     cycle boolean;
     height integer := 0;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtextextended('tasks_tree:' || NEW.user_id, 0));
-    PERFORM 1 FROM tasks WHERE id = NEW.parent_id AND user_id = NEW.user_id FOR KEY SHARE;
+    SELECT list_id INTO parent_list FROM tasks
+    WHERE id = NEW.parent_id AND user_id = NEW.user_id FOR KEY SHARE;
     IF NOT FOUND THEN
         RAISE check_violation USING CONSTRAINT = 'ck_tasks_parent', MESSAGE = 'parent',
             DETAIL = NEW.id;
+    END IF;
+    -- A subtask is in its parent's list: a new parent takes the task into its list, unless
+    -- the same write names another list (or a create does), which is refused.
+    IF NEW.list_id IS DISTINCT FROM parent_list THEN
+        IF TG_OP = 'UPDATE' AND NEW.list_id IS NOT DISTINCT FROM OLD.list_id
+           AND NEW.parent_id IS DISTINCT FROM OLD.parent_id THEN
+            NEW.list_id := parent_list;
+        ELSE
+            RAISE check_violation USING CONSTRAINT = 'ck_tasks_parent', MESSAGE = 'list',
+                DETAIL = NEW.id;
+        END IF;
     END IF;
     -- The parent and its ancestors; the walk is bounded, so no stored row can make it loop.
     WITH RECURSIVE up(id, parent_id, depth) AS (
@@ -90,6 +103,21 @@ BEGIN
             DETAIL = NEW.id;
     END IF;
     RETURN NEW;
+END
+$$
+"""
+
+# A task that changes list takes its children along (each its own version and change-log
+# entry); their own rows' trigger takes theirs, one level a statement, each seeing its parent
+# already moved.
+MOVE_SUBTREE = """
+CREATE FUNCTION tasks_move_subtree() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE tasks
+    SET list_id = NEW.list_id, updated_at = NEW.updated_at, version = version + 1
+    WHERE parent_id = NEW.id AND user_id = NEW.user_id AND list_id IS DISTINCT FROM NEW.list_id;
+    RETURN NULL;
 END
 $$
 """
@@ -160,9 +188,17 @@ def upgrade() -> None:
         "WHEN (NEW.parent_id IS NOT NULL) EXECUTE FUNCTION tasks_tree_check()"
     )
     op.execute(
-        "CREATE TRIGGER tasks_tree_check_update BEFORE UPDATE OF parent_id ON tasks FOR EACH ROW "
-        "WHEN (NEW.parent_id IS NOT NULL AND NEW.parent_id IS DISTINCT FROM OLD.parent_id) "
+        "CREATE TRIGGER tasks_tree_check_update BEFORE UPDATE OF parent_id, list_id ON tasks "
+        "FOR EACH ROW WHEN (NEW.parent_id IS NOT NULL AND (NEW.parent_id IS DISTINCT FROM "
+        "OLD.parent_id OR NEW.list_id IS DISTINCT FROM OLD.list_id)) "
         "EXECUTE FUNCTION tasks_tree_check()"
+    )
+    op.execute(MOVE_SUBTREE)
+    # OF parent_id too: a new parent's list is set by the BEFORE trigger, not by the UPDATE.
+    op.execute(
+        "CREATE TRIGGER tasks_move_subtree AFTER UPDATE OF list_id, parent_id ON tasks "
+        "FOR EACH ROW WHEN (NEW.list_id IS DISTINCT FROM OLD.list_id) "
+        "EXECUTE FUNCTION tasks_move_subtree()"
     )
     op.execute(COMPLETE_SUBTREE)
     op.execute(
@@ -175,6 +211,8 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER tasks_default_list ON users")
     op.execute("DROP FUNCTION tasks_default_list()")
     op.execute("DROP TRIGGER tasks_complete_subtree ON tasks")
+    op.execute("DROP TRIGGER tasks_move_subtree ON tasks")
+    op.execute("DROP FUNCTION tasks_move_subtree()")
     op.execute("DROP TRIGGER tasks_tree_check_update ON tasks")
     op.execute("DROP TRIGGER tasks_tree_check_insert ON tasks")
     op.execute("DROP FUNCTION tasks_complete_subtree()")
