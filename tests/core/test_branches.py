@@ -96,7 +96,7 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
         "auth_0002",
         "changes_0003",
         "jobs_0001",
-        "tasks_0004",
+        "tasks_0005",
         "zz_test_habits_0001",
     }
     return empty_database_url
@@ -114,7 +114,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
             "jobs_0001",
             ["pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"],
         ),
-        "tasks": ("tasks_0004", ["lists", "task_idempotency_keys", "tasks"]),
+        "tasks": ("tasks_0005", ["lists", "task_idempotency_keys", "tasks"]),
         "zz_test_habits": ("zz_test_habits_0001", ["zz_test_habit_rules", "zz_test_habits"]),
     }
 
@@ -134,7 +134,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
         "auth_0002",
         "changes_0003",
         "jobs_0001",
-        "tasks_0004",
+        "tasks_0005",
         "zz_test_habits_0001",
         "notes_0001",
     }
@@ -181,7 +181,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0003", "ok"] and states["auth"] == ["auth_0002", "ok"]
+    assert states["tasks"] == ["tasks_0005", "ok"] and states["auth"] == ["auth_0002", "ok"]
     assert listed.stderr.count("warning: branch 'zz_test_habits' (zz_test_habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -213,7 +213,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         "auth_0002",
         "changes_0003",
         "jobs_0001",
-        "tasks_0004",
+        "tasks_0005",
     }  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"

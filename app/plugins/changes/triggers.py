@@ -1,4 +1,4 @@
-"""Task: T-130
+"""Task: T-130, T-303
 Spec: specs/features/plugins.md §Change log
 
 The change log's triggers, attached to every tracked table: what makes the log free for plugin
@@ -30,6 +30,15 @@ TRIGGERS = {
     "changes_record_update": (
         "AFTER UPDATE ON {table} FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*)"
     ),
+}
+# A table whose `info` has `change_feed_create_when` (an SQL condition on NEW) records only the
+# inserts meeting it: rows every user has from the start (the default list), stored on first
+# need, are no change a client must hear of. A WHEN naming NEW cannot be on a DELETE trigger,
+# so inserts get their own.
+CONDITIONAL_TRIGGERS = {
+    "changes_record_delete": "AFTER DELETE ON {table} FOR EACH ROW",
+    "changes_record_create": "AFTER INSERT ON {table} FOR EACH ROW WHEN ({create_when})",
+    "changes_record_update": TRIGGERS["changes_record_update"],
 }
 
 
@@ -69,7 +78,9 @@ def attach(connection: Connection, tables: Sequence[Table]) -> None:
     quote = connection.dialect.identifier_preparer
     for table in tables:
         key = next(iter(table.primary_key.columns)).name
-        for name, when in TRIGGERS.items():
+        create_when = table.info.get("change_feed_create_when")
+        triggers = TRIGGERS if create_when is None else CONDITIONAL_TRIGGERS
+        for name, when in triggers.items():
             present = connection.execute(
                 text(
                     "SELECT 1 FROM pg_trigger WHERE tgrelid = to_regclass(:table) AND tgname = :name"
@@ -79,7 +90,8 @@ def attach(connection: Connection, tables: Sequence[Table]) -> None:
             if present is None:
                 connection.execute(
                     text(
-                        f"CREATE TRIGGER {name} {when.format(table=quote.format_table(table))} "
+                        f"CREATE TRIGGER {name} "
+                        f"{when.format(table=quote.format_table(table), create_when=create_when)} "
                         f"EXECUTE FUNCTION {FUNCTION}('{key}')"
                     )
                 )

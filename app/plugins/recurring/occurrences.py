@@ -1,5 +1,5 @@
-"""Task: T-173
-Spec: specs/features/recurring.md §Completion
+"""Task: T-173, T-295, T-305
+Spec: specs/features/recurring.md §Completion, §Subtasks
 
 Making the next occurrence of a series: when an occurrence is completed (the in-transaction
 subscriber on `tasks`) and when "this one" is deleted. It happens inside the writing
@@ -9,7 +9,8 @@ while it is unset, and the predecessor's recurrence row is locked by the first s
 
 Cost: a completed task without a `due_at` sends nothing; one with a `due_at` sends one
 `SELECT … FOR UPDATE` (does it recur, and has it a successor yet?); one that recurs, one more
-statement (`SPAWN`: link, task and recurrence in one).
+statement (`SPAWN`: link, task and recurrence in one); one with subtasks, one more (`HAND_OVER`:
+they move under the new occurrence, open again, as Todoist resets them).
 """
 
 from collections.abc import Mapping
@@ -19,10 +20,11 @@ from typing import Any
 from app.core import Context, Executor, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.settings import RecurringSettings
-from app.plugins.tasks.api import TaskChange, TaskWrites, new_task
+from app.plugins.tasks.api import HAND_OVER, TaskChange, TaskWrites, new_task
 
-# The task's fields an occurrence copies from the one before it.
-COPIED = ("title", "description", "priority", "tags", "list_id")
+# The task's fields an occurrence copies from the one before it (a recurring subtask's next
+# occurrence is a subtask of the same task).
+COPIED = ("title", "description", "priority", "tags", "list_id", "parent_id")
 
 
 class Occurrences:
@@ -67,7 +69,7 @@ class Occurrences:
         assert db.owner is not None
         now = utcnow()
         successor = new_task(values, db.owner, now)
-        made = await db.fetchval(
+        made = await db.fetchrow(
             queries.SPAWN,
             task_id=task_id,
             now=now,
@@ -77,7 +79,11 @@ class Occurrences:
         if made is None:  # linked meanwhile (cannot happen under the lock; harmless anyway)
             return None
         await self.writes.tell(db, "create", successor)  # the other subscribers hear of it
-        return str(made)
+        if made["has_subtasks"]:
+            # The subtasks go on with the series: under the new occurrence, open again.
+            for row in await db.fetch(HAND_OVER, id=task_id, to=successor["id"], now=now):
+                await self.writes.tell(db, "update", row)
+        return str(made["task_id"])
 
 
 def _aware(value: Any) -> datetime:

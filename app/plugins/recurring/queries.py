@@ -1,4 +1,4 @@
-"""Task: T-172
+"""Task: T-172, T-295
 Spec: specs/features/recurring.md §Statements
 
 The statements of the recurring plugin, each built once. The kernel scopes every one to the
@@ -71,7 +71,8 @@ PENDING = (
 
 # The next occurrence in one statement: link it from its predecessor (only while none is
 # linked: made once), then insert its task (the tasks plugin's columns, `new_task` values) and
-# its recurrence (same series, the rule it carries on with).
+# its recurrence (same series, the rule it carries on with). It answers whether the predecessor
+# has subtasks, so handing them over costs a statement only when there are some.
 _link = (
     update(Recurrence)
     .where(R.task_id == TASK_ID, R.successor_id.is_(None))
@@ -94,7 +95,10 @@ SPAWN = (
             1,
         ).select_from(_made.join(_link, and_(True))),  # type: ignore[arg-type]
     )
-    .returning(R.task_id)
+    .returning(
+        R.task_id,
+        exists(select(col(Task.id)).where(col(Task.parent_id) == TASK_ID)).label("has_subtasks"),
+    )
     .add_cte(_link)
     .add_cte(_made)
 )

@@ -1,4 +1,4 @@
-"""Task: T-142, T-258, T-279
+"""Task: T-142, T-258, T-279, T-291
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 
 Up to 100 task operations in one request, in a bounded number of statements: all creates in one
@@ -9,6 +9,8 @@ Up to 100 task operations in one request, in a bounded number of statements: all
 The body is validated whole (a malformed operation is a 422 for the request, as its schema says);
 what can only be known by applying an operation (404, 412) fails that operation alone.
 Operations never depend on each other: a task may appear in one operation per batch.
+A `parent_id` the database refuses (`subtrees`) aborts the statement that wrote it: that
+operation becomes its 422, and the batch runs again without it (or, atomic, is not applied).
 """
 
 from collections.abc import Mapping, Sequence
@@ -17,6 +19,7 @@ from datetime import datetime
 from http import HTTPStatus
 from typing import Annotated, Any, Literal
 
+import asyncpg
 import orjson
 from fastapi import HTTPException, status
 from pydantic import BaseModel, ConfigDict, Field
@@ -33,6 +36,7 @@ from app.core import (
 from app.plugins.tasks import queries
 from app.plugins.tasks.models import default_list_id, new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
+from app.plugins.tasks.subtrees import Refusal
 from app.plugins.tasks.writes import Operation as Write
 from app.plugins.tasks.writes import TaskWrites, Unit
 
@@ -244,23 +248,29 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
         elif isinstance(op, DeleteOperation):
             deletes.append({"id": op.id, "versions": matching_versions(op.if_match, op.id)})
 
-    if creates:
-        rows = await unit.db.fetch(
-            queries.CREATE_MANY,
-            rows=_json_rows(list(creates.values())),
-            list_id=default_list_id(unit.db.owner),
-            now=now,
-        )
-        created = {row["id"]: row for row in rows}
-        for index, task in creates.items():
-            row = created.get(task["id"])
-            outcomes[index] = (
-                Outcome(201, dict(row), ("create", row)) if row is not None else NO_SUCH_LIST
+    try:
+        if creates:
+            rows = await unit.db.fetch(
+                queries.CREATE_MANY,
+                rows=_json_rows(list(creates.values())),
+                list_id=default_list_id(unit.db.owner),
+                now=now,
             )
-    changed = {}
-    if edits:
-        rows = await unit.db.fetch(queries.UPDATE_MANY, rows=_json_rows(edits), now=now)
-        changed = {row["id"]: row for row in rows}
+            created = {row["id"]: row for row in rows}
+            for index, task in creates.items():
+                row = created.get(task["id"])
+                outcomes[index] = (
+                    Outcome(201, dict(row), ("create", row)) if row is not None else NO_SUCH_LIST
+                )
+        changed = {}
+        if edits:
+            rows = await unit.db.fetch(queries.UPDATE_MANY, rows=_json_rows(edits), now=now)
+            changed = {row["id"]: row for row in rows}
+    except asyncpg.CheckViolationError as exc:
+        refusal = Refusal.of(exc)
+        if refusal is None:
+            raise
+        raise Refused(*_refused(operations, list(creates.values()), refusal)) from None
     deleted = {}
     if deletes:
         rows = await unit.db.fetch(queries.DELETE_MANY, rows=_json_rows(deletes))
@@ -281,6 +291,34 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
         for index in missed:
             outcomes[index] = _unchanged(operations[index], current.get(operations[index].id))
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+class Refused(Exception):
+    """An operation's `parent_id` was refused: the statement, and so the transaction, failed."""
+
+    def __init__(self, index: int, outcome: Outcome) -> None:
+        self.index = index
+        self.outcome = outcome
+
+
+def _refused(
+    operations: Sequence[Any], creates: Sequence[Mapping[str, Any]], refusal: Refusal
+) -> tuple[int, Outcome]:
+    """The operation `refusal` is for (by its task's id; a create's is the one just chosen)
+    and its 422, naming the field where the operation carries it."""
+    created = iter(creates)
+    for index, op in enumerate(operations):
+        if isinstance(op, CreateOperation):
+            if next(created)["id"] == refusal.task_id:
+                return index, _invalid_parent(["task", "parent_id"], refusal)
+        elif getattr(op, "id", None) == refusal.task_id and not isinstance(op, Outcome):
+            return index, _invalid_parent(["changes", "parent_id"], refusal)
+    raise AssertionError("a refused parent_id belongs to an operation of the batch")
+
+
+def _invalid_parent(loc: list[str], refusal: Refusal) -> Outcome:
+    error = {"loc": loc, "msg": refusal.message, "type": "parent_id"}
+    return problem(422, f"Invalid operation: {'.'.join(loc)}: {refusal.message}", errors=[error])
 
 
 def _unchanged(op: Any, task: Row | None) -> Outcome:
@@ -358,6 +396,12 @@ async def run(
         except Rollback as rollback:
             if not rollback.again:
                 return rollback.outcomes
+        except Refused as refused:
+            operations[refused.index] = refused.outcome
+            if request.atomic:
+                return not_applied(
+                    [op if isinstance(op, Outcome) else Outcome(0, None) for op in operations]
+                )
 
 
 def response(outcomes: Sequence[Outcome]) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151, T-201, T-283
+"""Task: T-035, T-107, T-141, T-151, T-201, T-283, T-293
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -96,6 +96,8 @@ class TaskQuery(BaseModel):
             "due_after": "2030-01-01T00:00:00Z",
             "overdue": False,
             "updated_since": "2030-01-01T12:00:00Z",
+            "parent_id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
+            "top_level": True,
             "sort": "-created_at",
             "limit": 50,
             "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",
@@ -121,6 +123,10 @@ class TaskQuery(BaseModel):
     """`true`: only open tasks past their due time; `false`: every other task."""
     updated_since: Instant | None = None
     """Only tasks updated at or after this time (with a timezone); deletions are in `/changes`."""
+    parent_id: str | None = Field(None, max_length=36, pattern=NO_NUL)
+    """Only the subtasks of this task (its children, not their own subtasks)."""
+    top_level: bool | None = None
+    """`true`: only tasks that are no subtask; `false`: only subtasks."""
     sort: TaskSort = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`.
     `position` (the list's manual order) needs `list_id`."""
@@ -216,6 +222,8 @@ class Shape:
     due_after: bool
     overdue: bool | None
     updated_since: bool
+    parent: bool
+    top_level: bool | None
     sort: TaskSort
     after: After
 
@@ -237,6 +245,8 @@ class Shape:
             due_after=query.due_after is not None,
             overdue=query.overdue,
             updated_since=query.updated_since is not None,
+            parent=query.parent_id is not None,
+            top_level=query.top_level,
             sort=query.sort,
             after=after,
         )
@@ -261,6 +271,8 @@ def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> d
         params["due_after"] = query.due_after
     if query.updated_since is not None:
         params["updated_since"] = query.updated_since
+    if query.parent_id is not None:
+        params["parent_id"] = query.parent_id
     if after is not None:
         params["after_value"], params["after_id"] = after
         if after[0] is None:
@@ -274,7 +286,7 @@ def statement(shape: Shape) -> Select[Any]:
     overdue = and_(col(Task.due_at) < func.now(), not_(col(Task.completed)))
     conditions: list[ColumnElement[bool]] = []
     if shape.list_id:
-        conditions.append(Task.list_id == bindparam("list_id"))
+        conditions.append(col(Task.list_id) == bindparam("list_id"))
     if shape.completed:
         conditions.append(col(Task.completed) == bindparam("completed"))
     if shape.priority:
@@ -291,6 +303,12 @@ def statement(shape: Shape) -> Select[Any]:
         # Inclusive: a client passing the newest `updated_at` it holds misses no task updated in
         # that same microsecond (it sees that one again).
         conditions.append(col(Task.updated_at) >= bindparam("updated_since"))
+    if shape.parent:
+        conditions.append(col(Task.parent_id) == bindparam("parent_id"))
+    if shape.top_level is not None:
+        conditions.append(
+            col(Task.parent_id).is_(None) if shape.top_level else col(Task.parent_id).is_not(None)
+        )
     if shape.overdue is not None:
         conditions.append(
             overdue if shape.overdue else or_(not_(overdue), col(Task.due_at).is_(None))

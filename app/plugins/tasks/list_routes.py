@@ -47,9 +47,13 @@ ListId = Annotated[
         examples=[EXAMPLE_LIST_ID],
     ),
 ]
-NOT_FOUND = {404: {"description": "No such list of yours (or the id is no UUID)"}}
-STALE = {412: {"description": "`If-Match` names no current tag: the list is unchanged"}}
-LIST = {200: {"headers": ETAG}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such list of yours (or the id is no UUID)"}
+}
+STALE: dict[int | str, dict[str, Any]] = {
+    412: {"description": "`If-Match` names no current tag: the list is unchanged"}
+}
+LIST: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
 
 
 def _stale() -> HTTPException:
@@ -178,7 +182,7 @@ def build_router(context: Context) -> APIRouter:
         versions = matching_versions(if_match, list_id)
         if not changes:
             return await _unchanged(db, list_id, if_match)
-        params = {"versions": versions} if versions is not None else {}
+        params: dict[str, Any] = {"versions": versions} if versions is not None else {}
         renamed = await db.fetchrow(
             list_queries.rename(versions is not None),
             id=list_id,

@@ -1,4 +1,4 @@
-"""Task: T-033, T-142, T-280
+"""Task: T-033, T-142, T-280, T-290, T-303
 Spec: specs/database/schema.md §tasks plugin
 
 The `lists`, `tasks` and `task_idempotency_keys` tables, all user-owned (`Owned`), so every
@@ -11,7 +11,7 @@ import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, SmallInteger, Text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, SmallInteger, Text
 from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
@@ -30,11 +30,14 @@ def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any
     (the statement computes it) is known before sending, the id included, so a retried INSERT
     recognises its own row. Without a `list_id`, the owner's default list (made by the insert
     if missing)."""
+    default = default_list_id(owner)
     return {
         "id": new_id(),
         "user_id": owner,
+        "parent_id": None,  # a top-level task unless `values` say otherwise
         **values,
-        "list_id": values.get("list_id") or default_list_id(owner),
+        # A subtask without one goes to its parent's list (the statement reads it).
+        "list_id": values.get("list_id") or (None if values.get("parent_id") else default),
         "completed_at": now if values["completed"] else None,
         "created_at": now,
         "updated_at": now,
@@ -64,6 +67,11 @@ class TaskList(Owned, table=True):
     """A list of tasks; deleting it deletes them (tasks.list_id's ON DELETE CASCADE)."""
 
     __tablename__ = "lists"
+    # The default list is every user's from the start (GET /lists shows it before it is
+    # stored): storing it, on first need, is not in the change feed; its later changes are.
+    __table_args__: ClassVar[dict[str, Any]] = {
+        "info": {"change_feed_create_when": "NOT NEW.is_default"}
+    }
 
     id: str = Field(default_factory=new_id, primary_key=True)
     name: str = Field(sa_column=Column(Text, nullable=False))
@@ -105,6 +113,12 @@ class Task(Owned, table=True):
     )
     # +1 on every change; the ETag is "<id>.<version>", and If-Match compares it in the UPDATE.
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    # The task this one is a subtask of (null: top level). Migration tasks_0005's triggers keep
+    # the tree's rules (same owner, no cycle, at most 4 deep) and complete subtrees.
+    parent_id: str | None = Field(
+        default=None,
+        sa_column=Column(Text, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
+    )
 
 
 class IdempotencyKey(Owned, table=True):

@@ -1,4 +1,4 @@
-"""Task: T-093, T-142, T-271, T-282
+"""Task: T-093, T-142, T-271, T-282, T-291
 Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
@@ -85,7 +85,18 @@ def default_list(*returning: Any) -> Any:
     )
 
 
-LAST_IN_LIST = select(func.max(Task.position)).where(Task.list_id == LIST_ID).scalar_subquery()
+# A create's list: the one it names, else its parent's (a subtask is in its parent's list; no
+# such parent: NULL, the default list, and the tree's trigger refuses the parent).
+PARENT_LIST = (
+    select(col(Task.list_id))
+    .where(col(Task.id) == bindparam("parent_id", type_=Text))
+    .correlate_except(Task)
+    .scalar_subquery()
+)
+TARGET_LIST = func.coalesce(LIST_ID, PARENT_LIST)
+LAST_IN_LIST = (
+    select(func.max(col(Task.position))).where(col(Task.list_id) == TARGET_LIST).scalar_subquery()
+)
 # A new task's place: after the last of its list. The same in every part of one statement,
 # which sees one snapshot: the stored response of a create with `Idempotency-Key` uses it too.
 END_OF_LIST = between(LAST_IN_LIST, None)
@@ -100,7 +111,10 @@ def create_when(found: ColumnElement[bool] | None = None) -> ReturningInsert[Any
     the table's BEFORE INSERT trigger does (migration tasks_0004), so a create is one statement,
     the first one included, and the foreign key's check at the end of the statement sees the
     list a concurrent first create committed."""
-    values = select(*(bindparam(c.key, type_=c.type) for c in WRITTEN), END_OF_LIST)
+    values = select(
+        *(TARGET_LIST if c.key == "list_id" else bindparam(c.key, type_=c.type) for c in WRITTEN),
+        END_OF_LIST,
+    )
     if found is not None:
         values = values.where(found)
     keys = [column.key for column in WRITTEN] + ["position"]
@@ -201,7 +215,16 @@ CLAIM = _claiming(_RESPONSE).add_cte(_PURGED)
 # A create's stored response is its body with the position the same statement computes.
 _CLAIM = _claiming(
     _RESPONSE
-    | {"body": _BODY.op("||")(func.jsonb_build_object(literal_column("'position'"), END_OF_LIST))}
+    | {
+        "body": _BODY.op("||")(
+            func.jsonb_build_object(
+                literal_column("'position'"),
+                END_OF_LIST,
+                literal_column("'list_id'"),
+                TARGET_LIST,
+            )
+        )
+    }
 ).cte("claim")
 _CLAIMED = exists(select(_CLAIM.c.key))
 CREATE_ONCE = create_when(_CLAIMED).add_cte(_CLAIM).add_cte(_PURGED)
@@ -227,7 +250,18 @@ def _rows(name: str, *columns: Any) -> Any:
 
 
 _new = _rows("new", *(column(c.key, c.type) for c in WRITTEN), column("n", Integer))
-_last = select(func.max(Task.position)).where(Task.list_id == _new.c.list_id).scalar_subquery()
+# A row's list: the one it names, else its parent's, else the default list (no such parent:
+# the tree's trigger refuses it).
+_target = func.coalesce(
+    _new.c.list_id,
+    # Its own FROM tasks (the parent), never the enclosing statement's rows.
+    select(col(Task.list_id))
+    .where(col(Task.id) == _new.c.parent_id)
+    .correlate_except(Task)
+    .scalar_subquery(),
+    LIST_ID,
+)
+_last = select(func.max(col(Task.position))).where(col(Task.list_id) == _target).scalar_subquery()
 # Each list's new tasks after its last, in the operations' order; a row naming a list that is
 # not the caller's is not inserted (its operation is a 422); the default list is made by the
 # table's trigger if need be.
@@ -236,14 +270,14 @@ CREATE_MANY = (
     .from_select(
         [c.key for c in WRITTEN] + ["position"],
         select(
-            *(_new.c[c.key] for c in WRITTEN),
+            *(_target if c.key == "list_id" else _new.c[c.key] for c in WRITTEN),
             func.position_after(
-                _last, func.row_number().over(partition_by=_new.c.list_id, order_by=_new.c.n)
+                _last, func.row_number().over(partition_by=_target, order_by=_new.c.n)
             ),
         ).where(
             or_(
-                _new.c.list_id == LIST_ID,
-                exists(select(TaskList.id).where(TaskList.id == _new.c.list_id)),
+                _target == LIST_ID,
+                exists(select(col(TaskList.id)).where(col(TaskList.id) == _target)),
             )
         ),
     )
@@ -253,7 +287,7 @@ CREATE_MANY = (
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets
 # (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
-UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags")
+UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags", "parent_id")
 _TASK = Task.__table__.c  # type: ignore[attr-defined]
 _edit = _rows(
     "edit",

@@ -1,4 +1,4 @@
-"""Task: T-034, T-107, T-151, T-154, T-201, T-281
+"""Task: T-034, T-107, T-151, T-154, T-201, T-281, T-290
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
@@ -38,6 +38,8 @@ def _distinct(tags: list[str]) -> list[str]:
 
 
 Tags = Annotated[list[Tag], AfterValidator(_distinct)]
+# A task's id (a UUID as text): anything longer names no task; a NUL no text column can hold.
+ParentId = Annotated[str, StringConstraints(max_length=36, pattern=NO_NUL)]
 
 
 def _uuid(value: str) -> str:
@@ -82,6 +84,8 @@ class TaskCreate(BaseModel):
     """At most 20 distinct tags of 1 to 50 characters, trimmed; duplicates are dropped."""
     list_id: Id | None = None
     """The list it goes in, at the end; omitted or null: your default list."""
+    parent_id: ParentId | None = None
+    """The task of yours it is a subtask of (null: top level), at most 4 levels deep; else 422."""
 
 
 class TaskUpdate(BaseModel):
@@ -106,6 +110,9 @@ class TaskUpdate(BaseModel):
     """A new due time, with a timezone, in the same range; null clears it."""
     tags: Tags = None  # type: ignore[assignment]
     """The new tags, replacing the old ones (at most 20 distinct); not null."""
+    parent_id: ParentId | None = None
+    """Move it, with its subtasks, under this task of yours (null: to the top level). Not
+    itself nor one of its subtasks, and its deepest subtask at most 4 levels deep; else 422."""
 
 
 class TaskOut(BaseModel):
@@ -156,6 +163,9 @@ class TaskOut(BaseModel):
     """When it last changed (UTC)."""
     version: int
     """1 when created, +1 on every change; part of its `ETag`."""
+    # A default: the change log's entries written before subtasks existed have none.
+    parent_id: str | None = None
+    """The task it is a subtask of, or null for a top-level task."""
 
 
 # What a response shows of a task, in `TaskOut`'s order: the columns every statement returns.

@@ -1,4 +1,4 @@
-"""Task: T-131, T-246, T-279
+"""Task: T-131, T-246, T-279, T-291
 Spec: specs/features/plugins.md §Events
 
 Task writes, told to the plugins that subscribe to them inside the writing transaction.
@@ -27,6 +27,7 @@ from sqlalchemy.sql import ClauseElement
 
 from app.core import Context, Executor, Row
 from app.plugins.tasks.models import Task
+from app.plugins.tasks.subtrees import parent_checked
 
 Operation = Literal["create", "update", "delete"]
 OPERATIONS: frozenset[Operation] = frozenset({"create", "update", "delete"})
@@ -96,15 +97,17 @@ class Unit:
     async def write(self, statement: ClauseElement, **params: Any) -> asyncpg.Record | None:
         """Send a write of one task and tell the subscribers that want it. Returns its
         `RETURNING` row (None: it matched nothing, and nothing is told); a statement without
-        `RETURNING` (an INSERT whose values say it all) returns None."""
+        `RETURNING` (an INSERT whose values say it all) returns None. A `parent_id` the
+        database refuses is a 422 naming it."""
         op = operation(statement)
-        if getattr(statement, "_returning", ()):
-            row = await self.db.fetchrow(statement, **params)
-            if row is None:
-                return None
-        else:
-            row = None
-            await self.db.execute(statement, **params)
+        with parent_checked():
+            if getattr(statement, "_returning", ()):
+                row = await self.db.fetchrow(statement, **params)
+                if row is None:
+                    return None
+            else:
+                row = None
+                await self.db.execute(statement, **params)
         if row is None:  # an INSERT without RETURNING: the task is the values inserted
             assert op == "create", "an UPDATE or DELETE of a task returns its row"
             await self.tell(op, {key: params[key] for key in COLUMNS if key in params})

@@ -25,6 +25,7 @@ FIELDS = {
     "created_at",
     "updated_at",
     "version",
+    "parent_id",
 }
 
 

@@ -30,9 +30,18 @@ async def test_the_set_starts_without_the_feed_or_the_queue(client, db):
     assert (await user.get("/api/v1/changes")).status_code == 404
     tables = {row["tablename"] for row in await db.fetch("SELECT tablename FROM pg_tables")}
     assert "tasks" in tables and "changes" not in tables
-    # No change log: the only trigger is the one placing new tasks in their list (tasks_0004).
+    # No change-log trigger: the only triggers are the tasks plugin's own (the one placing new
+    # tasks in their list, tasks_0004; the subtasks' tree and the default list made with each
+    # user, tasks_0005).
     triggers = await db.fetch("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-    assert [row["tgname"] for row in triggers] == ["tasks_place"]
+    assert {row["tgname"] for row in triggers} == {
+        "tasks_place",
+        "tasks_default_list",
+        "tasks_tree_check_insert",
+        "tasks_tree_check_update",
+        "tasks_complete_subtree",
+        "tasks_move_subtree",
+    }
 
 
 async def test_the_whole_task_api(client):

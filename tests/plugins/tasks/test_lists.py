@@ -135,7 +135,18 @@ async def test_deleting_a_list_deletes_its_tasks_with_a_tombstone_each(alice: Us
     deleted = {(c["type"], c["id"]) for c in changes if c["op"] == "delete"}
     assert deleted == {("tasks", task["id"]) for task in tasks} | {("lists", groceries["id"])}
     created = [c for c in changes if c["type"] == "lists" and c["op"] == "create"]
-    assert {c["data"]["name"] for c in created} == {"My Tasks", "Groceries"}
+    # The default list, stored by the first create, is every user's from the start: no entry.
+    assert [c["data"]["name"] for c in created] == ["Groceries"]
+
+
+async def test_the_default_list_is_in_the_feed_once_changed(alice: User):
+    task = await alice.create(title="first")  # stores the default list
+    assert [c["type"] for c in (await alice.get(CHANGES)).json()["changes"]] == ["tasks"]
+    renamed = await alice.patch(f"{LISTS}/{task['list_id']}", json={"name": "Inbox"})
+    assert renamed.status_code == 200, renamed.text
+    changes = (await alice.get(CHANGES)).json()["changes"]
+    assert [(c["type"], c["op"]) for c in changes] == [("tasks", "create"), ("lists", "update")]
+    assert changes[1]["data"]["name"] == "Inbox" and changes[1]["data"]["is_default"]
 
 
 async def test_moves_place_a_task_among_its_list(alice: User, statements):

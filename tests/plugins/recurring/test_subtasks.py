@@ -1,0 +1,76 @@
+"""Task: T-297
+Spec: specs/features/recurring.md §Subtasks
+
+A recurring task's subtasks go on with the series: when the next occurrence is made (completing
+one, deleting "this" one), they move under it, open again (as Todoist resets them), while the
+completed occurrence keeps none. A recurring subtask's next occurrence is a subtask of the same
+task.
+"""
+
+from tests.plugins.recurring.conftest import Recurring
+from tests.plugins.tasks.conftest import TASKS
+
+
+async def children(user: Recurring, task_id: str) -> list[dict]:
+    response = await user.get(TASKS, params={"parent_id": task_id, "sort": "title"})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_completing_hands_the_subtasks_to_the_next_occurrence_open(
+    alice: Recurring, statements
+):
+    task = await alice.recurring("FREQ=DAILY", "2026-05-01T07:00:00Z", title="Tidy up")
+    kitchen = await alice.create(title="a kitchen", parent_id=task["id"])
+    sink = await alice.create(title="sink", parent_id=kitchen["id"])
+    desk = await alice.create(title="b desk", parent_id=task["id"], completed=True)
+    statements.clear()
+    await alice.complete(task["id"])
+    assert statements.verbs() == ["BEGIN", "UPDATE", "SELECT", "WITH", "WITH", "COMMIT"]
+
+    successor = (await alice.recurrence(task["id"])).json()["successor_id"]
+    moved = await children(alice, successor)
+    assert [t["id"] for t in moved] == [kitchen["id"], desk["id"]]
+    assert all(not t["completed"] and t["completed_at"] is None for t in moved)
+    below = await children(alice, kitchen["id"])
+    assert [t["id"] for t in below] == [sink["id"]] and not below[0]["completed"]
+    assert await children(alice, task["id"]) == []  # the completed occurrence keeps none
+    done = (await alice.get(f"{TASKS}/{task['id']}")).json()
+    assert done["completed"]
+
+    # The next completion hands them on again.
+    await alice.complete(successor)
+    third = (await alice.recurrence(successor)).json()["successor_id"]
+    assert {t["id"] for t in await children(alice, third)} == {kitchen["id"], desk["id"]}
+
+
+async def test_a_recurring_task_without_subtasks_costs_what_it_did(alice: Recurring, statements):
+    task = await alice.recurring("FREQ=DAILY", "2026-05-01T07:00:00Z")
+    statements.clear()
+    await alice.complete(task["id"])
+    assert statements.verbs() == ["BEGIN", "UPDATE", "SELECT", "WITH", "COMMIT"]
+
+
+async def test_a_recurring_subtasks_next_occurrence_has_the_same_parent(alice: Recurring):
+    project = await alice.create(title="project")
+    weekly = await alice.recurring(
+        "FREQ=WEEKLY", "2026-05-01T07:00:00Z", title="report", parent_id=project["id"]
+    )
+    await alice.complete(weekly["id"])
+    successor = (await alice.recurrence(weekly["id"])).json()["successor_id"]
+    assert (await alice.get(f"{TASKS}/{successor}")).json()["parent_id"] == project["id"]
+    assert {t["id"] for t in await children(alice, project["id"])} == {weekly["id"], successor}
+
+
+async def test_deleting_this_occurrence_keeps_its_subtasks_in_the_series(alice: Recurring):
+    task = await alice.recurring("FREQ=DAILY", "2026-05-01T07:00:00Z")
+    step = await alice.create(title="step", parent_id=task["id"], completed=True)
+    gone = await alice.delete(f"{TASKS}/{task['id']}/occurrence", params={"scope": "this"})
+    assert gone.status_code == 204
+    (successor,) = [t for t in await alice.tasks() if t["parent_id"] is None]
+    (kept,) = await children(alice, successor["id"])
+    assert kept["id"] == step["id"] and not kept["completed"]
+    # "This and all future" takes them along, as any delete does its subtree.
+    gone = await alice.delete(f"{TASKS}/{successor['id']}/occurrence", params={"scope": "future"})
+    assert gone.status_code == 204
+    assert (await alice.get(f"{TASKS}/{step['id']}")).status_code == 404
