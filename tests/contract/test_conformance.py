@@ -68,6 +68,7 @@ EXAMPLES = {GenerationMode.POSITIVE: 30, GenerationMode.NEGATIVE: 15}
 # Requests per scenario (a state of the server, a real body or target), only the caller varies.
 SCENARIO_EXAMPLES = 4
 TASKS = "/api/v1/tasks"
+LISTS = "/api/v1/lists"
 WEBHOOKS = "/api/v1/webhooks"
 # A webhook URL registration accepts: loopback is allowed in this app, and nothing is sent to it
 # (no worker runs).
@@ -155,6 +156,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         sign_up(client, "carol")
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
+        bobs_list = client.post(LISTS, json={"name": "Bob's"}, headers=bob.headers).json()["id"]
         hooks = {user.name: _webhook_with_delivery(client, user) for user in (alice, bob)}
         for _ in range(3):  # enough for a page with a `Link`
             client.post(TASKS, json={"title": "Alice's"}, headers=alice.headers)
@@ -173,6 +175,9 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             url = f"{TASKS}/{created.json()['id']}/recurrence"
             assert client.put(url, json=recurs, headers=alice.headers).status_code == 200
             return created
+
+        def fresh_list() -> Any:
+            return client.post(LISTS, json={"name": "fresh"}, headers=alice.headers)
 
         reminders = _Reminders(client, app, alice, bob)
 
@@ -197,6 +202,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             f"POST {AUTH}/login": lambda: credentials,
             f"POST {AUTH}/token": lambda: form(credentials["email"]),
             f"POST {TASKS}/{{task_id}}/reminders": lambda: {"at": "2030-01-02T09:00:00Z"},
+            f"POST {TASKS}/{{task_id}}/move": lambda: {"after": None},
+            f"POST {LISTS}": lambda: {"name": "Errands"},
+            f"PATCH {LISTS}/{{list_id}}": lambda: {"name": "Renamed"},
+            f"POST {LISTS}/{{list_id}}/move": lambda: {"after": None},
             f"POST {WEBHOOKS}": lambda: {"url": HOOK_URL},
             f"POST {AUTH}/refresh": lambda: {
                 "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
@@ -238,6 +247,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             real = _Real(
                 bobs_task,
                 fresh_task,
+                bobs_list,
+                fresh_list,
                 real_bodies.get(operation.label),
                 hooks,
                 fresh_webhook,
@@ -254,8 +265,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # feed and batch 18, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 18 + 4 + 6 + 8
+    # feed, batch and lists 25, recurring 4, reminders 6, webhooks 8
+    assert len(seen) == len(operations) == 25 + 4 + 6 + 8
 
 
 def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
@@ -290,6 +301,8 @@ class _Real:
 
     bobs_task: str
     fresh_task: Callable[[], Any]
+    bobs_list: str
+    fresh_list: Callable[[], Any]
     body: Callable[[], Any] | None
     hooks: dict[str, dict[str, str]]  # per user: a webhook endpoint and a delivery of it
     fresh_webhook: Callable[[], str]
@@ -369,13 +382,17 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, re
         body = draw.body or real.body
         if target == "own" and body is not None:
             case.body = body()
-        if case.path_parameters and "task_id" in case.path_parameters and target != "generated":
-            task = real.fresh_task() if target == "own" else None
-            case.path_parameters["task_id"] = task.json()["id"] if task else real.bobs_task
-            if task and condition:
-                etag = task.headers["ETag"]
-                tag = etag if condition == "current" else etag.replace('.1"', '.9"')
-                case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
+        for name, fresh, others in (
+            ("task_id", real.fresh_task, real.bobs_task),
+            ("list_id", real.fresh_list, real.bobs_list),
+        ):
+            if case.path_parameters and name in case.path_parameters and target != "generated":
+                made = fresh() if target == "own" else None
+                case.path_parameters[name] = made.json()["id"] if made else others
+                if made and condition:
+                    etag = made.headers["ETag"]
+                    tag = etag if condition == "current" else etag.replace('.1"', '.9"')
+                    case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
         if case.path_parameters and real.reminders and target != "generated":
             real.reminders.fill(case.path_parameters, own=target == "own")
         parameters = case.path_parameters or {}

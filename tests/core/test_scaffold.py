@@ -27,8 +27,9 @@ from pathlib import Path
 import pytest
 
 from app.cli.scaffold import new_plugin
+from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
-from app.core.plugins.installed import BUILTINS, ENTRY_POINT_GROUP
+from app.core.plugins.installed import BUILTINS, ENTRY_POINT_GROUP, installed_plugins
 from app.core.plugins.plugins_file import PluginsFile
 from tests.core.command_line import SETTINGS
 
@@ -182,6 +183,7 @@ def test_names_and_folders_are_checked(tmp_path: Path):
 
 
 def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
+    heads = Migrations(installed_plugins().values(), BUILTINS).heads
     written = {
         path.relative_to(tmp_path / "p").as_posix(): path
         for path in new_plugin("gizmos", tmp_path / "p")
@@ -193,7 +195,7 @@ def test_the_first_migration_starts_its_own_branch_after_auth(tmp_path: Path):
         'revision: str = "gizmos_0001"',
         'branch_labels: str | Sequence[str] | None = ("gizmos",)',
         # auth's head (users) and tasks' (lists)
-        'depends_on: str | Sequence[str] | None = ("auth_0002", "tasks_0004")',
+        f'depends_on: str | Sequence[str] | None = ("{heads["auth"]}", "{heads["tasks"]}")',
         'owner_column("gizmos")',  # user_id -> users.id ON DELETE CASCADE (test_migrations)
         'op.create_index("ix_gizmos_user_created_at", "gizmos", ["user_id", "created_at", "id"])',
         # In one of the owner's lists; deleting the list deletes the rows.

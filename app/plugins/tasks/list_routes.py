@@ -106,10 +106,14 @@ def build_router(context: Context) -> APIRouter:
     async def list_lists(
         request: Request,
         db: OwnedDB,
-        limit: Annotated[int | None, Query(ge=1, description="Lists per page (default 50)")] = None,
+        limit: Annotated[int | None, Query(ge=1, description="Lists per page (default 50)", examples=[50])] = None,
         cursor: Annotated[
             str | None,
-            Query(max_length=2000, description="Where the page starts: from the `Link` header"),
+            Query(
+                max_length=2000,
+                description="Where the page starts: from the `Link` header",
+                examples=["eyJwIjoiYTUiLCJpIjoiNmMxZjBiOWEifQ"],
+            ),
         ] = None,
     ) -> Response:
         size = page_size(limit, settings.default_page_size, settings.max_page_size)

@@ -43,7 +43,7 @@ class Move(BaseModel):
     """Where a list goes among your lists: right after `after` or right before `before` (null:
     the start, the end). Neither: the end."""
 
-    model_config = documented({"after": EXAMPLE_ID}, {"before": None}, extra="forbid")
+    model_config = documented({"after": EXAMPLE_ID}, {"before": EXAMPLE_ID}, extra="forbid")
 
     after: Id | None = None
     """The one it goes right after; null: the start."""
@@ -63,7 +63,7 @@ class TaskMove(Move):
     right before `before`, tasks of that list (null: the start, the end). Neither: the end."""
 
     model_config = documented(
-        {"list_id": EXAMPLE_LIST_ID, "after": EXAMPLE_ID}, {"before": None}, extra="forbid"
+        {"list_id": EXAMPLE_LIST_ID, "after": EXAMPLE_ID}, {"before": EXAMPLE_ID}, extra="forbid"
     )
 
     list_id: Id | None = None

@@ -53,6 +53,7 @@ Id = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
 
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
 EXAMPLE_LIST_ID = "6c1f0b9a-2d3e-4f5a-8b7c-9d0e1f2a3b4c"
+EXAMPLE_PARENT_ID = "0b7e4f6a-5c2d-4e8f-9a1b-3c4d5e6f7a8b"
 EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 EXAMPLE = {
     "title": "Buy oat milk",
@@ -67,7 +68,12 @@ EXAMPLE = {
 class TaskCreate(BaseModel):
     """A new task: only `title` is required."""
 
-    model_config = documented(EXAMPLE, {"list_id": EXAMPLE_LIST_ID}, extra="forbid")
+    model_config = documented(
+        EXAMPLE,
+        {"list_id": EXAMPLE_LIST_ID},
+        {"title": "Oat milk", "parent_id": EXAMPLE_PARENT_ID},
+        extra="forbid",
+    )
 
     title: Title
     """What to do: 1 to 200 characters, surrounding whitespace trimmed."""
@@ -95,6 +101,7 @@ class TaskUpdate(BaseModel):
     model_config = documented(
         {"completed": True, "priority": "high"},
         {**EXAMPLE, "title": "Buy oat milk and bread"},
+        {"parent_id": EXAMPLE_PARENT_ID},
         extra="forbid",
     )
 
@@ -124,6 +131,7 @@ class TaskOut(BaseModel):
             "user_id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
             "list_id": EXAMPLE_LIST_ID,
             "position": "a3",
+            "parent_id": EXAMPLE_PARENT_ID,
             **EXAMPLE,
             "completed": True,
             "completed_at": "2030-01-02T08:15:00Z",
