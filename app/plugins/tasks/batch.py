@@ -1,10 +1,13 @@
-"""Task: T-142, T-258, T-279, T-291
+"""Task: T-142, T-258, T-279, T-291, T-317, T-318
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 
-Up to 100 task operations in one request, in a bounded number of statements: all creates in one
-`INSERT … SELECT`, all updates and completes in one `UPDATE … FROM`, all deletes in one
-`DELETE … USING` (each over a JSON array of rows, `queries.*_MANY`), then one `SELECT` to tell
-404 from 412 from "unchanged" for the operations that matched nothing, inside one transaction.
+Up to 100 task and list operations in one request, inside one transaction, in a number of
+statements that does not grow with theirs: list creates, renames and deletes first, then all
+task creates in one `INSERT … SELECT`, all updates and completes in one `UPDATE … FROM`, all
+deletes in one `DELETE … USING` (each over a JSON array of rows, `queries.*_MANY`,
+`list_queries.*_MANY`), then one `SELECT` per kind of row to tell 404 from 412 from "unchanged"
+for the operations that matched nothing. Moves come last, one statement each, in order: a move's
+key is computed from its new neighbours, which an earlier move may have just placed.
 
 The body is validated whole (a malformed operation is a 422 for the request, as its schema says);
 what can only be known by applying an operation (404, 412) fails that operation alone.
@@ -22,6 +25,7 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import orjson
 from fastapi import HTTPException, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.core import (
@@ -32,15 +36,27 @@ from app.core import (
     if_match_fails,
     is_id,
     matching_versions,
+    new_id,
 )
-from app.plugins.tasks import queries
+from app.plugins.tasks import list_queries, order, queries
 from app.plugins.tasks.models import default_list_id, new_task
-from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskUpdate
+from app.plugins.tasks.schemas import (
+    EXAMPLE_ETAG,
+    EXAMPLE_ID,
+    EXAMPLE_LIST_ID,
+    Id,
+    Name,
+    TaskCreate,
+    TaskUpdate,
+)
 from app.plugins.tasks.subtrees import Refusal
 from app.plugins.tasks.writes import Operation as Write
 from app.plugins.tasks.writes import TaskWrites, Unit
 
 MAX_OPERATIONS = 100
+EXAMPLE_PARENT_ID = "9b7e2d4c-1a3f-4c5e-8d6b-2f0a1c3e5b7d"
+EXAMPLE_SIBLING_ID = "0d4e6f8a-2b1c-4d3e-9f5a-7c6b8e0d2f1a"
+EXAMPLE_LIST_ETAG = f'"{EXAMPLE_LIST_ID}.2"'
 JSON_OPTIONS = orjson.OPT_UTC_Z
 
 
@@ -110,10 +126,93 @@ class DeleteOperation(_Operation):
     else a 422); otherwise 412."""
 
 
+class MoveOperation(order.TaskMove):
+    """Place a task, as `POST /tasks/{id}/move` does: into `list_id` (default: its own list),
+    under `parent_id`, right after `after` or right before `before` (null: the start, the end;
+    neither: the end)."""
+
+    model_config = documented(
+        {"op": "move", "id": EXAMPLE_ID, "list_id": EXAMPLE_LIST_ID, "after": EXAMPLE_SIBLING_ID},
+        {
+            "op": "move",
+            "id": EXAMPLE_ID,
+            "parent_id": EXAMPLE_PARENT_ID,
+            "before": EXAMPLE_SIBLING_ID,
+        },
+        extra="forbid",
+    )
+
+    op: Literal["move"]
+    """`move`: which operation this is."""
+    id: str
+    """The task's id; one that names no task of yours, or is no UUID, is a 404 result."""
+    parent_id: Id | None = None
+    """The task it becomes a subtask of, as on `POST /tasks/{id}/move`."""
+
+
+class ListCreateOperation(_Operation):
+    """Create a list after your others, as `POST /lists` does."""
+
+    model_config = documented({"op": "list_create", "name": "Groceries"}, extra="forbid")
+
+    op: Literal["list_create"]
+    """`list_create`: which operation this is."""
+    name: Name
+    """Its name: 1 to 200 characters, surrounding whitespace trimmed."""
+
+
+class ListUpdateOperation(_Operation):
+    """Rename a list, as `PATCH /lists/{id}` does."""
+
+    model_config = documented(
+        {
+            "op": "list_update",
+            "id": EXAMPLE_LIST_ID,
+            "name": "Weekly groceries",
+            "if_match": EXAMPLE_LIST_ETAG,
+        },
+        extra="forbid",
+    )
+
+    op: Literal["list_update"]
+    """`list_update`: which operation this is."""
+    id: str
+    """The list's id; one that names no list of yours, or is no UUID, is a 404 result."""
+    name: Name
+    """Its new name: 1 to 200 characters, surrounding whitespace trimmed."""
+    if_match: EntityTags | None = Field(None, max_length=1000)
+    """Rename only if this is the list's current `ETag` (`If-Match` syntax); otherwise 412."""
+
+
+class ListDeleteOperation(_Operation):
+    """Delete a list and its tasks, as `DELETE /lists/{id}` does; your default list cannot be
+    deleted (a 409 result)."""
+
+    model_config = documented(
+        {"op": "list_delete", "id": EXAMPLE_LIST_ID, "if_match": EXAMPLE_LIST_ETAG},
+        extra="forbid",
+    )
+
+    op: Literal["list_delete"]
+    """`list_delete`: which operation this is."""
+    id: str
+    """The list's id; one that names no list of yours, or is no UUID, is a 404 result."""
+    if_match: EntityTags | None = Field(None, max_length=1000)
+    """Delete only if this is the list's current `ETag` (`If-Match` syntax); otherwise 412."""
+
+
 Operation = Annotated[
-    CreateOperation | UpdateOperation | CompleteOperation | DeleteOperation,
+    CreateOperation
+    | UpdateOperation
+    | CompleteOperation
+    | DeleteOperation
+    | MoveOperation
+    | ListCreateOperation
+    | ListUpdateOperation
+    | ListDeleteOperation,
     Field(discriminator="op"),
 ]
+LIST_OPERATIONS = (ListCreateOperation, ListUpdateOperation, ListDeleteOperation)
 
 
 class BatchRequest(BaseModel):
@@ -133,7 +232,7 @@ class BatchRequest(BaseModel):
     atomic: bool = True
     """`true`: if any operation fails, none is applied; `false`: each stands alone."""
     operations: list[Operation] = Field(min_length=1, max_length=MAX_OPERATIONS)
-    """1 to 100 operations, applied in order; a task may be named by one operation only."""
+    """1 to 100 operations; a task or list may be named by one operation only."""
 
 
 class Result(BaseModel):
@@ -142,10 +241,12 @@ class Result(BaseModel):
     model_config = documented({"status": 201, "body": {"id": EXAMPLE_ID, "title": "Buy milk"}})
 
     status: int
-    """201 (created), 200 (updated, completed or unchanged), 204 (deleted), or a problem's
-    status: 404, 412, 422, 424 (not applied: another operation of an atomic batch failed)."""
+    """201 (created), 200 (updated, completed, moved or unchanged), 204 (deleted), or a
+    problem's status: 404, 409 (the default list), 412, 422, 424 (not applied: another operation
+    of an atomic batch failed)."""
     body: dict[str, Any] | None
-    """The task, a problem (`type`, `title`, `status`, `detail`), or null for a delete."""
+    """The task or list, a problem (`type`, `title`, `status`, `detail`), or null for a
+    delete."""
 
 
 class BatchResponse(BaseModel):
@@ -185,23 +286,27 @@ NO_SUCH_LIST = problem(
 )
 
 
+def _noun(operation: Any) -> str:
+    return "List" if isinstance(operation, LIST_OPERATIONS) else "Task"
+
+
 def parse(operations: Sequence[Any]) -> list[Any]:
     """The operations to apply, each in place of the 404 or 422 `Outcome` of one that cannot be:
-    an id that is not a UUID (no task, as on the single routes), or a task named by an earlier
-    operation (operations never depend on each other's order)."""
+    an id that is not a UUID (no task or list, as on the single routes), or a task or list named
+    by an earlier operation (operations never depend on each other's order)."""
     parsed: list[Any] = []
     named: set[str] = set()
     for operation in operations:
         task_id = getattr(operation, "id", None)
         if task_id is not None:
             if not is_id(task_id):
-                parsed.append(problem(404, "Task not found"))
+                parsed.append(problem(404, f"{_noun(operation)} not found"))
                 continue
             if task_id in named:
                 parsed.append(
                     problem(
                         422,
-                        "The task is named by an earlier operation",
+                        f"The {_noun(operation).lower()} is named by an earlier operation",
                         errors=[
                             {
                                 "loc": ["id"],
@@ -238,6 +343,7 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
     creates: dict[int, dict[str, Any]] = {}
     edits, deletes = [], []
     assert unit.db.owner is not None
+    await _apply_to_lists(unit.db, operations, outcomes, now)
     for index, op in enumerate(operations):
         if isinstance(op, CreateOperation):
             creates[index] = new_task(op.task.model_dump(), unit.db.owner, now) | {"n": index}
@@ -266,15 +372,18 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
         if edits:
             rows = await unit.db.fetch(queries.UPDATE_MANY, rows=_json_rows(edits), now=now)
             changed = {row["id"]: row for row in rows}
+        deleted = {}
+        if deletes:
+            rows = await unit.db.fetch(queries.DELETE_MANY, rows=_json_rows(deletes))
+            deleted = {row["id"]: row for row in rows}
+        for index, op in enumerate(operations):
+            if isinstance(op, MoveOperation):
+                outcomes[index] = await _move(unit.db, op, now)
     except asyncpg.CheckViolationError as exc:
         refusal = Refusal.of(exc)
         if refusal is None:
             raise
         raise Refused(*_refused(operations, list(creates.values()), refusal)) from None
-    deleted = {}
-    if deletes:
-        rows = await unit.db.fetch(queries.DELETE_MANY, rows=_json_rows(deletes))
-        deleted = {row["id"]: row for row in rows}
 
     missed = []
     for index, op in enumerate(operations):
@@ -291,6 +400,88 @@ async def execute(unit: Unit, operations: Sequence[Any], now: datetime) -> list[
         for index in missed:
             outcomes[index] = _unchanged(operations[index], current.get(operations[index].id))
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+async def _apply_to_lists(
+    db: Executor, operations: Sequence[Any], outcomes: list[Outcome | None], now: datetime
+) -> None:
+    """The list operations' statements (creates, renames, deletes: one each, when there are
+    any, then one `SELECT` for those that matched nothing), their outcomes set in place."""
+    creates: dict[int, dict[str, Any]] = {}
+    renames, deletes = [], []
+    for index, op in enumerate(operations):
+        if isinstance(op, ListCreateOperation):
+            creates[index] = {"id": new_id(), "name": op.name, "n": index}
+        elif isinstance(op, ListUpdateOperation):
+            versions = matching_versions(op.if_match, op.id)
+            renames.append({"id": op.id, "name": op.name, "versions": versions})
+        elif isinstance(op, ListDeleteOperation):
+            deletes.append({"id": op.id, "versions": matching_versions(op.if_match, op.id)})
+    written: dict[str, Row] = {}
+    if creates:
+        assert db.owner is not None
+        rows = await db.fetch(
+            list_queries.CREATE_MANY,
+            rows=list(creates.values()),
+            list_id=default_list_id(db.owner),
+            now=now,
+        )
+        written |= {row["id"]: row for row in rows}
+        for index, made in creates.items():
+            outcomes[index] = Outcome(201, dict(written[made["id"]]))
+    if renames:
+        rows = await db.fetch(list_queries.RENAME_MANY, rows=renames, now=now)
+        written |= {row["id"]: row for row in rows}
+    if deletes:
+        rows = await db.fetch(list_queries.DELETE_MANY, rows=deletes)
+        written |= {row["id"]: row for row in rows}
+    missed = []
+    for index, op in enumerate(operations):
+        if isinstance(op, ListUpdateOperation | ListDeleteOperation):
+            if op.id not in written:
+                missed.append(index)
+            elif isinstance(op, ListUpdateOperation):
+                outcomes[index] = Outcome(200, dict(written[op.id]))
+            else:
+                outcomes[index] = Outcome(204, None)
+    if missed:
+        ids = [operations[index].id for index in missed]
+        current = {row["id"]: row for row in await db.fetch(list_queries.GET_MANY, ids=ids)}
+        for index in missed:
+            outcomes[index] = _list_unchanged(operations[index], current.get(operations[index].id))
+
+
+def _list_unchanged(op: Any, found: Row | None) -> Outcome:
+    """Why a list's rename or delete matched nothing, as the single routes answer it."""
+    if found is None:
+        return problem(404, "List not found")
+    if isinstance(op, ListDeleteOperation) and found["is_default"]:
+        return problem(409, "Your default list cannot be deleted")
+    if if_match_fails(op.if_match, found["id"], found["version"]) or isinstance(
+        op, ListDeleteOperation
+    ):
+        return problem(412, "List was changed since the given ETag; fetch it again")
+    return Outcome(200, dict(found))  # the same name: the list as it is
+
+
+async def _move(db: Executor, op: MoveOperation, now: datetime) -> Outcome:
+    """A move, by the statement `POST /tasks/{id}/move` sends; when it matches nothing, why, as
+    that route answers it (404, or a 422 naming the list or the neighbour)."""
+    place = order.Place.of(op)
+    moved = await db.fetchrow(order.move_task(place), id=op.id, now=now, **place.parameters(op))
+    if moved is not None:
+        return Outcome(200, dict(moved), ("update", moved))
+    task = await db.fetchrow(queries.GET, id=op.id)
+    if task is None:
+        return problem(404, "Task not found")
+    if op.list_id and await db.fetchrow(list_queries.GET, id=op.list_id) is None:
+        return _invalid(["list_id"], "Not one of your lists", "value_error")
+    try:
+        await order.misplaced(db, queries.GET, op.id, place, op, op.list_id or task["list_id"])
+    except RequestValidationError as exc:
+        [error] = exc.errors()
+        return _invalid([error["loc"][-1]], error["msg"], error["type"])
+    raise AssertionError("misplaced says why a move matched nothing")
 
 
 class Refused(Exception):
@@ -312,13 +503,19 @@ def _refused(
             if next(created)["id"] == refusal.task_id:
                 return index, _invalid_parent(["task", "parent_id"], refusal)
         elif getattr(op, "id", None) == refusal.task_id and not isinstance(op, Outcome):
-            return index, _invalid_parent(["changes", "parent_id"], refusal)
+            loc = ["parent_id"] if isinstance(op, MoveOperation) else ["changes", "parent_id"]
+            return index, _invalid_parent(loc, refusal)
     raise AssertionError("a refused parent_id belongs to an operation of the batch")
 
 
 def _invalid_parent(loc: list[str], refusal: Refusal) -> Outcome:
-    error = {"loc": loc, "msg": refusal.message, "type": "parent_id"}
-    return problem(422, f"Invalid operation: {'.'.join(loc)}: {refusal.message}", errors=[error])
+    return _invalid(loc, refusal.message, "parent_id")
+
+
+def _invalid(loc: list[str], msg: str, type: str) -> Outcome:
+    """A 422 result naming the operation's field `loc`."""
+    error = {"loc": loc, "msg": msg, "type": type}
+    return problem(422, f"Invalid operation: {'.'.join(loc)}: {msg}", errors=[error])
 
 
 def _unchanged(op: Any, task: Row | None) -> Outcome:

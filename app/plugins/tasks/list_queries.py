@@ -1,5 +1,5 @@
-"""Task: T-285
-Spec: specs/api/rest-endpoints.md §Lists, §One round trip
+"""Task: T-285, T-317
+Spec: specs/api/rest-endpoints.md §Lists, §One round trip, §Tasks (`POST /api/v1/tasks/batch`)
 
 The statements the list routes send, each built once and scoped to the caller by the kernel.
 Every statement that needs the caller's default list makes it if missing (`default_list`), so no
@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import (
+    Integer,
     Select,
     Text,
     and_,
@@ -19,16 +20,18 @@ from sqlalchemy import (
     func,
     literal,
     not_,
+    or_,
     select,
     tuple_,
     union_all,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import column as field
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlmodel import col
 
 from app.plugins.tasks.models import POSITION_TYPE, TaskList
-from app.plugins.tasks.queries import ID, NOW, VERSIONS, between, default_list
+from app.plugins.tasks.queries import ID, NOW, VERSIONS, between, default_list, recordset
 from app.plugins.tasks.schemas import LIST_COLUMNS
 
 L = TaskList.__table__.c  # type: ignore[attr-defined]
@@ -88,3 +91,55 @@ def rename(if_match: bool) -> Any:
 # The default list is never deleted: nothing matches, and the route answers 409.
 DELETE = delete(TaskList).where(L.id == ID, not_(L.is_default)).returning(L.id, L.version)
 DELETE_IF_MATCH = DELETE.where(and_(L.version == any_(VERSIONS)))
+
+
+# `POST /tasks/batch`: one statement per kind of list operation, whatever their number, over a
+# JSON array of rows as the task operations are (`queries.recordset`).
+_new = recordset("new", field("id", Text), field("name", Text), field("n", Integer))
+# New lists after the caller's last, in the operations' order.
+CREATE_MANY = (
+    insert(TaskList)
+    .from_select(
+        [*WRITTEN, "position"],
+        select(
+            _new.c.id,
+            _new.c.name,
+            literal(False),
+            NOW,
+            NOW,
+            literal(1),
+            func.position_after(
+                func.coalesce(_LAST, between(None, None)),
+                func.row_number().over(order_by=_new.c.n),
+            ),
+        ),
+    )
+    .on_conflict_do_nothing(index_elements=[L.id])
+    .returning(*LIST_COLUMNS)
+    .add_cte(default_list(col(TaskList.id)))
+)
+# Each row: the list, its new name, the versions `if_match` accepts (null: any).
+_renamed = recordset(
+    "renamed", field("id", Text), field("versions", ARRAY(Integer)), field("name", Text)
+)
+RENAME_MANY = (
+    update(TaskList)
+    .where(
+        L.id == _renamed.c.id,
+        L.name.is_distinct_from(_renamed.c.name),
+        or_(_renamed.c.versions.is_(None), L.version == any_(_renamed.c.versions)),
+    )
+    .values(name=_renamed.c.name, updated_at=NOW, version=L.version + 1)
+    .returning(*LIST_COLUMNS)
+)
+_gone = recordset("gone", field("id", Text), field("versions", ARRAY(Integer)))
+DELETE_MANY = (
+    delete(TaskList)
+    .where(
+        L.id == _gone.c.id,
+        not_(L.is_default),
+        or_(_gone.c.versions.is_(None), L.version == any_(_gone.c.versions)),
+    )
+    .returning(L.id, L.version)
+)
+GET_MANY = select(*LIST_COLUMNS).where(L.id == any_(bindparam("ids", type_=ARRAY(Text))))

@@ -241,7 +241,8 @@ STORED_RESPONSE = select(
 # as one JSON array (`jsonb_to_recordset`): a multi-row VALUES into an owned table cannot be
 # stamped with the owner, an INSERT … SELECT can, and a JSON array carries a tag list per row,
 # which `unnest` of a two-dimensional array could not.
-def _rows(name: str, *columns: Any) -> Any:
+def recordset(name: str, *columns: Any) -> Any:
+    """The JSON array `:rows` as a table `name` of `columns`."""
     return (
         func.jsonb_to_recordset(bindparam("rows", type_=JSONB))
         .table_valued(*columns)
@@ -249,7 +250,7 @@ def _rows(name: str, *columns: Any) -> Any:
     )
 
 
-_new = _rows("new", *(column(c.key, c.type) for c in WRITTEN), column("n", Integer))
+_new = recordset("new", *(column(c.key, c.type) for c in WRITTEN), column("n", Integer))
 # A row's list: the one it names, else its parent's, else the default list (no such parent:
 # the tree's trigger refuses it).
 _target = func.coalesce(
@@ -289,7 +290,7 @@ CREATE_MANY = (
 # (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
 UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags", "parent_id")
 _TASK = Task.__table__.c  # type: ignore[attr-defined]
-_edit = _rows(
+_edit = recordset(
     "edit",
     column("id", Text),
     column("versions", ARRAY(Integer)),
@@ -321,7 +322,7 @@ UPDATE_MANY = (
     .returning(*COLUMNS)
 )
 
-_gone = _rows("gone", column("id", Text), column("versions", ARRAY(Integer)))
+_gone = recordset("gone", column("id", Text), column("versions", ARRAY(Integer)))
 DELETE_MANY = (
     delete(Task)
     .where(

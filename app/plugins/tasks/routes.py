@@ -194,7 +194,7 @@ def build_router(context: Context) -> APIRouter:
     @router.post(
         "/batch",
         name="batch",
-        summary="Apply up to 100 creates, updates, completes and deletes at once",
+        summary="Apply up to 100 task and list operations at once",
         response_model=batch.BatchResponse,
         responses={
             200: {"headers": IDEMPOTENT_REPLAYED},
@@ -202,8 +202,9 @@ def build_router(context: Context) -> APIRouter:
                 "description": "The `Idempotency-Key` expired between its claim and its replay: retry"
             },
         },
-        description="Applies up to 100 creates, updates, completes and deletes in one transaction "
-        "and answers one result per operation, in order, each as the single route would. Atomic "
+        description="Applies up to 100 task creates, updates, completes, deletes and moves, and "
+        "list creates, renames and deletes, in one transaction and answers one result per "
+        "operation, in order, each as the single route would. Atomic "
         "by default (one failing operation applies none); with `atomic: false` each operation "
         "stands alone.",
     )
