@@ -474,10 +474,8 @@ async def _move(db: Executor, op: MoveOperation, now: datetime) -> Outcome:
     task = await db.fetchrow(queries.GET, id=op.id)
     if task is None:
         return problem(404, "Task not found")
-    if op.list_id and await db.fetchrow(list_queries.GET, id=op.list_id) is None:
-        return _invalid(["list_id"], "Not one of your lists", "value_error")
     try:
-        await order.misplaced(db, queries.GET, op.id, place, op, op.list_id or task["list_id"])
+        await order.why_unmoved(db, task, place, op)
     except RequestValidationError as exc:
         [error] = exc.errors()
         return _invalid([error["loc"][-1]], error["msg"], error["type"])

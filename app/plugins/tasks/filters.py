@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151, T-201, T-283, T-293
+"""Task: T-035, T-107, T-141, T-151, T-201, T-283, T-293, T-314
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -129,17 +129,20 @@ class TaskQuery(BaseModel):
     """`true`: only tasks that are no subtask; `false`: only subtasks."""
     sort: TaskSort = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`.
-    `position` (the list's manual order) needs `list_id`."""
+    `position` (the manual order) needs `list_id` (the list's tasks, subtasks included; with
+    `top_level=true` its top level) or `parent_id` (the task's children)."""
     limit: int | None = Field(None, ge=1)
     """Tasks per page: 1 or more, at most the server's maximum (500); default 50."""
     cursor: str | None = Field(None, max_length=2000)
     """Where the page starts: taken from the previous page's `Link`, never built by hand."""
 
     @model_validator(mode="after")
-    def _position_in_a_list(self) -> "TaskQuery":
-        # Positions order the tasks of one list; across lists they interleave meaninglessly.
-        if self.sort.lstrip("-") == "position" and self.list_id is None:
-            raise PydanticCustomError("value_error", "sort=position needs list_id")
+    def _position_among_siblings(self) -> "TaskQuery":
+        # Positions order siblings: the tasks of one list, the children of one task. Across
+        # lists they interleave meaninglessly.
+        siblings = self.list_id is not None or self.parent_id is not None
+        if self.sort.lstrip("-") == "position" and not siblings:
+            raise PydanticCustomError("value_error", "sort=position needs list_id or parent_id")
         return self
 
     def filter_key(self) -> dict[str, Any]:

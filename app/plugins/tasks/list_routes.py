@@ -244,7 +244,7 @@ def build_router(context: Context) -> APIRouter:
         )
         if moved is None:
             one_or_404(await db.fetchrow(list_queries.GET, id=list_id), "List")
-            await order.misplaced(db, list_queries.GET, list_id, place, body, None)
+            await order.misplaced(db, list_queries.GET, list_id, place, body, {})
         return _task_response(moved)
 
     return router

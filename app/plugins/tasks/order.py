@@ -1,16 +1,19 @@
-"""Task: T-284
-Spec: specs/api/rest-endpoints.md §Order
+"""Task: T-284, T-313
+Spec: specs/api/rest-endpoints.md §Order, §Subtasks
 
 Moves: one `UPDATE` of the moved row that computes its new position from its neighbours among
-its siblings, read in the same statement, and never touches the siblings themselves.
+its siblings, read in the same statement, and never touches the siblings themselves. A task's
+siblings are the tasks of its (new) list under its (new) parent.
 
 `after` and `before` name the siblings the row goes between (null: the start, the end); given
 one, the other neighbour is the next sibling on that side. A statement is built once per shape
-(which of them are given, and whether a task changes list) and matches nothing when a named
-neighbour is not a sibling, or `after` is not before `before`: the route then says why.
+(which of them are given, whether a task changes list, and what it says of the parent) and
+matches nothing when a named neighbour is not a sibling, `after` is not before `before`, or the
+list contradicts the parent's: the route then says why. A parent that is refused (not yours, a
+cycle, too deep) is refused by the tree's trigger (`subtrees`) inside the statement.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal
@@ -22,6 +25,7 @@ from sqlalchemy import (
     Text,
     Update,
     bindparam,
+    case,
     exists,
     func,
     null,
@@ -29,9 +33,10 @@ from sqlalchemy import (
     update,
 )
 
-from app.core import Executor, documented, invalid
+from app.core import Executor, Row, documented, invalid
+from app.plugins.tasks import list_queries, subtrees
 from app.plugins.tasks.models import Task, TaskList
-from app.plugins.tasks.queries import ID, LIST_ID, NOW, between
+from app.plugins.tasks.queries import GET, ID, LIST_ID, NOW, PARENT_LIST, between
 from app.plugins.tasks.schemas import COLUMNS, EXAMPLE_ID, EXAMPLE_LIST_ID, LIST_COLUMNS, Id
 
 Given = Literal["absent", "null", "id"]
@@ -59,15 +64,22 @@ class Move(BaseModel):
 
 
 class TaskMove(Move):
-    """Where a task goes: into `list_id` (default: its own list), right after `after` or
-    right before `before`, tasks of that list (null: the start, the end). Neither: the end."""
+    """Where a task goes: under `parent_id` (null: the top level; omitted: its own parent,
+    or the top level of another list it moves to), into `list_id` (default: the parent's list,
+    else its own), right after `after` or right before `before`, its siblings there (null: the
+    start, the end). Neither: the end."""
 
     model_config = documented(
-        {"list_id": EXAMPLE_LIST_ID, "after": EXAMPLE_ID}, {"before": EXAMPLE_ID}, extra="forbid"
+        {"list_id": EXAMPLE_LIST_ID, "after": EXAMPLE_ID},
+        {"parent_id": EXAMPLE_ID, "before": EXAMPLE_ID},
+        extra="forbid",
     )
 
     list_id: Id | None = None
-    """The list it moves to (one of yours); omitted or null: it stays in its own."""
+    """The list it moves to (one of yours); omitted or null: its parent's, else its own."""
+    parent_id: Id | None = None
+    """The task it becomes a subtask of (its subtree follows); null: the top level; omitted:
+    it keeps its parent, unless it moves to another list, whose top level it then goes to."""
 
 
 @dataclass(frozen=True)
@@ -77,6 +89,7 @@ class Place:
     after: Given
     before: Given
     list_id: bool = False
+    parent: Given = "absent"
 
     @classmethod
     def of(cls, move: Move) -> "Place":
@@ -87,7 +100,10 @@ class Place:
         )
         if after == before == "absent":
             before = "null"  # neither: the end
-        return cls(after, before, getattr(move, "list_id", None) is not None)
+        parent: Given = "absent"
+        if "parent_id" in given:
+            parent = "null" if getattr(move, "parent_id", None) is None else "id"
+        return cls(after, before, getattr(move, "list_id", None) is not None, parent)
 
     def parameters(self, move: Move) -> dict[str, Any]:
         params: dict[str, Any] = {}
@@ -97,6 +113,8 @@ class Place:
             params["before"] = move.before
         if self.list_id:
             params["list_id"] = getattr(move, "list_id", None)
+        if self.parent == "id":
+            params["parent_id"] = getattr(move, "parent_id", None)
         return params
 
 
@@ -137,17 +155,39 @@ def _move(table: Table, place: Place, siblings: Siblings) -> Update:
     )
 
 
-@lru_cache(maxsize=32)
+@lru_cache(maxsize=64)
 def move_task(place: Place) -> Update:
-    """A task's move. Its siblings are the tasks of its list (the one it moves to); a condition
-    on the parent joins this one when there are subtasks."""
-    target = LIST_ID if place.list_id else TASKS.c.list_id
+    """A task's move, the one statement every move is (the route's, a batch's). Its siblings
+    are the tasks of the list it moves to under the parent it moves under.
+
+    A named parent decides the list: its own (a `list_id` naming another matches nothing). A
+    parent not yours leaves the list as it is, and the tree's trigger refuses it; so does it a
+    cycle or a depth beyond the limit. Without a parent named, a task moving to another list
+    goes to its top level (as in Google Tasks); otherwise it keeps its parent. In every case
+    a task whose list changes takes its subtree along (trigger `tasks_move_subtree`)."""
+    if place.parent == "id":
+        parent: Any = bindparam("parent_id", type_=Text)
+        target: Any = func.coalesce(PARENT_LIST, TASKS.c.list_id)
+    elif place.parent == "null":
+        parent = null()
+        target = LIST_ID if place.list_id else TASKS.c.list_id
+    elif place.list_id:
+        parent = case((TASKS.c.list_id == LIST_ID, TASKS.c.parent_id), else_=null())
+        target = LIST_ID
+    else:
+        parent, target = TASKS.c.parent_id, TASKS.c.list_id
 
     def siblings(sibling: Any) -> list[ColumnElement[bool]]:
-        return [sibling.c.list_id == target]
+        return [sibling.c.list_id == target, sibling.c.parent_id.is_not_distinct_from(parent)]
 
     statement = _move(TASKS, place, siblings).returning(*COLUMNS)
-    if place.list_id:
+    if place.parent != "absent" or place.list_id:
+        statement = statement.values(parent_id=parent)
+    if place.parent == "id":
+        statement = statement.values(list_id=target)
+        if place.list_id:  # the parent's list, or nothing (the route says which was wrong)
+            statement = statement.where(PARENT_LIST == LIST_ID)
+    elif place.list_id:
         mine = exists(select(LISTS.c.id).where(LISTS.c.id == LIST_ID))
         statement = statement.values(list_id=LIST_ID).where(mine)
     return statement
@@ -160,11 +200,11 @@ def move_list(place: Place) -> Update:
 
 
 async def misplaced(
-    db: Executor, get: Any, moving: str, place: Place, body: Move, in_list: str | None
+    db: Executor, get: Any, moving: str, place: Place, body: Move, sibling: Mapping[str, Any]
 ) -> None:
     """Why a move matched nothing, the moved row being there: a 422 naming the neighbour that is
-    not a sibling (`in_list`: the list a task's siblings are in), else `before`, which is not
-    after `after`."""
+    not a sibling (`sibling`: the values a sibling has, such as a task's list and parent), else
+    `before`, which is not after `after`."""
     for name in ("after", "before"):
         if getattr(place, name) != "id":
             continue
@@ -173,7 +213,26 @@ async def misplaced(
         if (
             neighbour is None
             or neighbour_id == moving
-            or (in_list is not None and neighbour["list_id"] != in_list)
+            or any(neighbour[key] != value for key, value in sibling.items())
         ):
             raise invalid(("body", name), "Not a sibling of the one moved (nor itself)")
     raise invalid(("body", "before"), "Must come after `after`")
+
+
+async def why_unmoved(db: Executor, task: Row, place: Place, body: TaskMove) -> None:
+    """Why a task's move matched nothing, the task being there: a 422 naming the list, the
+    parent or the neighbour that is wrong (the route and batch answer alike)."""
+    if body.list_id and await db.fetchrow(list_queries.GET, id=body.list_id) is None:
+        raise invalid(("body", "list_id"), "Not one of your lists")
+    if place.parent == "id":
+        parent = await db.fetchrow(GET, id=body.parent_id)
+        if parent is None:
+            raise invalid(("body", "parent_id"), subtrees.REASONS["parent"], "parent_id")
+        if body.list_id and parent["list_id"] != body.list_id:
+            raise invalid(("body", "parent_id"), subtrees.REASONS["list"], "parent_id")
+        sibling = {"list_id": parent["list_id"], "parent_id": body.parent_id}
+    else:
+        list_id = body.list_id or task["list_id"]
+        stays = place.parent == "absent" and list_id == task["list_id"]
+        sibling = {"list_id": list_id, "parent_id": task["parent_id"] if stays else None}
+    await misplaced(db, GET, task["id"], place, body, sibling)

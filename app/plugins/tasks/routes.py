@@ -1,4 +1,4 @@
-"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258, T-279, T-281, T-284
+"""Task: T-039, T-111, T-138, T-142, T-150, T-151, T-258, T-279, T-281, T-284, T-313
 Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip; specs/features/plugins.md §Events
 
 The `/tasks` endpoints. Every statement goes through `OwnedDB`, writes through a `Unit` of it
@@ -40,7 +40,7 @@ from app.core import (
     request_hash,
     utcnow,
 )
-from app.plugins.tasks import batch, list_queries, order, pagination, queries
+from app.plugins.tasks import batch, order, pagination, queries
 from app.plugins.tasks.filters import Shape, TaskQuery, parameters, statement
 from app.plugins.tasks.models import new_task
 from app.plugins.tasks.schemas import EXAMPLE_ETAG, EXAMPLE_ID, TaskCreate, TaskOut, TaskUpdate
@@ -82,7 +82,7 @@ STALE: dict[int | str, dict[str, Any]] = {
 TASK: dict[int | str, dict[str, Any]] = {200: {"headers": ETAG}}
 TASK_QUERY = QueryParameters(TaskQuery)
 # The fields a move sets: what in-transaction subscribers of moves name (`fields`).
-MOVING = frozenset({"list_id", "position"})
+MOVING = frozenset({"list_id", "parent_id", "position"})
 
 
 def _precondition_failed() -> HTTPException:
@@ -311,13 +311,16 @@ def build_router(context: Context) -> APIRouter:
     @router.post(
         "/{task_id}/move",
         name="move",
-        summary="Move a task within its list or to another",
+        summary="Move a task among its siblings, under another parent or to another list",
         response_model=TaskOut,
         responses={**TASK, **NOT_FOUND},
-        description="Places the task in `list_id` (default: its own list), right after `after` "
-        "or right before `before`, tasks of that list (null: the start, the end; neither: the "
-        "end), changing no other task. A list or a neighbour that is not yours, not in that "
-        "list, or the task itself, is a 422 naming it.",
+        description="Places the task under `parent_id` (null: the top level; omitted: its own "
+        "parent, or the top level of another list it moves to) in `list_id` (default: the "
+        "parent's list, else its own), right after `after` or right before `before`, its "
+        "siblings there (null: the start, the end; neither: the end), changing no other task; "
+        "its subtasks follow it. A list, parent or neighbour that is not yours, a neighbour not "
+        "a sibling there or the task itself, a list that is not the parent's, a cycle, or a "
+        "depth beyond 4 is a 422 naming the field.",
     )
     async def move_task(task_id: TaskId, body: order.TaskMove, db: OwnedDB) -> Response:
         task_id = id_or_404(task_id, "Task")
@@ -328,10 +331,7 @@ def build_router(context: Context) -> APIRouter:
             )
             if moved is None:
                 task = one_or_404(await unit.db.fetchrow(queries.GET, id=task_id), "Task")
-                target = body.list_id or task["list_id"]
-                if body.list_id and await unit.db.fetchrow(list_queries.GET, id=target) is None:
-                    raise invalid(("body", "list_id"), "Not one of your lists")
-                await order.misplaced(unit.db, queries.GET, task_id, place, body, target)
+                await order.why_unmoved(unit.db, task, place, body)
         return _task_response(moved)
 
     @router.delete(

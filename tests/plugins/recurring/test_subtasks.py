@@ -1,4 +1,4 @@
-"""Task: T-297
+"""Task: T-297, T-316
 Spec: specs/features/recurring.md §Subtasks
 
 A recurring task's subtasks go on with the series: when the next occurrence is made (completing
@@ -74,3 +74,31 @@ async def test_deleting_this_occurrence_keeps_its_subtasks_in_the_series(alice: 
     gone = await alice.delete(f"{TASKS}/{successor['id']}/occurrence", params={"scope": "future"})
     assert gone.status_code == 204
     assert (await alice.get(f"{TASKS}/{step['id']}")).status_code == 404
+
+
+async def test_the_next_occurrence_stays_in_its_list_with_its_subtasks(alice: Recurring):
+    made = await alice.post("/api/v1/lists", json={"name": "Chores"})
+    chores = made.json()["id"]
+    task = await alice.recurring(
+        "FREQ=DAILY", "2026-05-01T07:00:00Z", title="Tidy up", list_id=chores
+    )
+    first = await alice.create(title="first", parent_id=task["id"])
+    second = await alice.create(title="second", parent_id=task["id"])
+    below = await alice.create(title="below", parent_id=second["id"])
+    moved = await alice.post(f"{TASKS}/{second['id']}/move", json={"after": None})
+    assert moved.status_code == 200, moved.text
+    await alice.complete(task["id"])
+
+    successor_id = (await alice.recurrence(task["id"])).json()["successor_id"]
+    successor = (await alice.get(f"{TASKS}/{successor_id}")).json()
+    assert successor["list_id"] == chores and successor["parent_id"] is None
+    everything = (await alice.get(TASKS, params={"list_id": chores})).json()
+    assert successor["position"] == max(t["position"] for t in everything)  # last in its list
+    # Under it, in their manual order, in the same list; the subtree below them too.
+    under = await alice.get(TASKS, params={"parent_id": successor_id, "sort": "position"})
+    assert [t["id"] for t in under.json()] == [second["id"], first["id"]]
+    assert {t["list_id"] for t in under.json()} == {chores}
+    kept = (await alice.get(f"{TASKS}/{below['id']}")).json()
+    assert kept["list_id"] == chores and kept["parent_id"] == second["id"]
+    listed = await alice.get(TASKS, params={"list_id": chores, "top_level": True})
+    assert {t["id"] for t in listed.json()} == {task["id"], successor_id}

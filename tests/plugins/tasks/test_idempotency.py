@@ -1,4 +1,4 @@
-"""Task: T-047
+"""Task: T-047, T-316
 Spec: specs/api/rest-endpoints.md §Tasks
 
 `Idempotency-Key` on `POST /tasks`: retries replay the first response and create nothing.
@@ -107,3 +107,31 @@ async def test_invalid_body_with_a_key_stores_nothing(alice: User, db):
     assert (await alice.post(TASKS, json={"title": ""}, headers=key)).status_code == 422
     assert (await alice.post(TASKS, json=BODY, headers=key)).status_code == 201
     assert await db.fetchval("SELECT count(*) FROM task_idempotency_keys") == 1
+
+
+async def test_replay_is_the_first_body_with_its_list_and_position(alice: User):
+    work = (await alice.post("/api/v1/lists", json={"name": "Work"})).json()
+    parent = await alice.create(title="parent", list_id=work["id"])
+    await alice.create(title="before it", list_id=work["id"])
+    for n, body in enumerate(
+        (
+            BODY,  # the default list
+            {**BODY, "list_id": work["id"]},
+            {**BODY, "parent_id": parent["id"]},  # its parent's list
+        )
+    ):
+        key = {"Idempotency-Key": f"k-list-{n}"}
+        first = await alice.post(TASKS, json=body, headers=key)
+        assert first.status_code == 201, first.text
+        made = first.json()
+        stored = (await alice.get(first.headers["location"])).json()
+        assert (made["list_id"], made["position"]) == (stored["list_id"], stored["position"])
+        # Later tasks take the end of the list, and this one moves: the replay is unmoved.
+        await alice.create(title="after it", list_id=made["list_id"])
+        other = await alice.post(f"{TASKS}/{made['id']}/move", json={"before": None})
+        assert other.status_code == 200, other.text
+        retry = await alice.post(TASKS, json=body, headers=key)
+        assert retry.status_code == 201 and retry.headers["idempotent-replayed"] == "true"
+        assert retry.json() == first.json()  # the same object (jsonb stores keys reordered)
+        assert retry.json()["list_id"] == made["list_id"]
+        assert retry.json()["position"] == made["position"] != other.json()["position"]
