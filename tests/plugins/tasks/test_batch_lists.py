@@ -131,6 +131,34 @@ async def test_moves_apply_in_order_and_fail_as_the_move_route(alice: User, bob:
     assert (await alice.post(BATCH, json={"operations": [malformed]})).status_code == 422
 
 
+async def test_a_move_takes_a_parent_as_the_move_route(alice: User, bob: User):
+    parent, child, loose, other = [
+        await alice.create(title=title) for title in ("parent", "c", "l", "o")
+    ]
+    bobs = await bob.create(title="Bob's")
+    response = await alice.post(
+        BATCH,
+        json={
+            "atomic": False,
+            "operations": [
+                {"op": "move", "id": child["id"], "parent_id": parent["id"]},
+                {"op": "move", "id": loose["id"], "parent_id": parent["id"], "after": None},
+                {"op": "move", "id": parent["id"], "parent_id": child["id"]},  # a cycle
+                {"op": "move", "id": other["id"], "parent_id": bobs["id"]},  # not hers
+            ],
+        },
+    )
+    assert statuses(response) == [200, 200, 422, 422]
+    results = response.json()["results"]
+    assert results[0]["body"]["parent_id"] == parent["id"]
+    for refused in results[2:]:
+        [error] = refused["body"]["errors"]
+        assert error["loc"] == ["parent_id"]
+    children = await alice.get(TASKS, params={"parent_id": parent["id"], "sort": "position"})
+    assert [task["title"] for task in children.json()] == ["l", "c"]
+    assert (await alice.get(f"{TASKS}/{parent['id']}")).json()["parent_id"] is None
+
+
 async def test_idempotency_key_replays_list_operations(alice: User):
     body = {"operations": [{"op": "list_create", "name": "Once"}]}
     first = await alice.post(BATCH, json=body, headers={"Idempotency-Key": "lists-1"})
