@@ -181,7 +181,7 @@ def upgrade() -> None:
         ),
     )
     # A task's children (`GET /tasks?parent_id=`, the triggers' walks, the cascade's lookups).
-    op.create_index("ix_tasks_parent_id", "tasks", ["parent_id"])
+    op.create_index("ix_tasks_parent_position", "tasks", ["parent_id", "position", "id"])
     op.execute(TREE_CHECK)
     op.execute(
         "CREATE TRIGGER tasks_tree_check_insert BEFORE INSERT ON tasks FOR EACH ROW "
@@ -217,5 +217,5 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER tasks_tree_check_insert ON tasks")
     op.execute("DROP FUNCTION tasks_complete_subtree()")
     op.execute("DROP FUNCTION tasks_tree_check()")
-    op.drop_index("ix_tasks_parent_id", "tasks")
+    op.drop_index("ix_tasks_parent_position", "tasks")
     op.drop_column("tasks", "parent_id")
