@@ -36,7 +36,7 @@ from app.core import (
 from app.plugins.tasks import list_queries, order
 from app.plugins.tasks.models import default_list_id
 from app.plugins.tasks.pagination import next_link
-from app.plugins.tasks.routes import IfMatch, IfNoneMatch, _task_response
+from app.plugins.tasks.routes import IfMatch, IfNoneMatch, tagged_response
 from app.plugins.tasks.schemas import EXAMPLE_LIST_ID, ListCreate, ListOut, ListUpdate
 from app.plugins.tasks.settings import TasksSettings
 
@@ -82,7 +82,7 @@ async def _unchanged(db: Executor, list_id: str, if_match: str | None) -> Respon
     found = one_or_404(await db.fetchrow(list_queries.GET, id=list_id), "List")
     if if_match_fails(if_match, found["id"], found["version"]):
         raise _stale()
-    return _task_response(found)
+    return tagged_response(found)
 
 
 def build_router(context: Context) -> APIRouter:
@@ -145,7 +145,7 @@ def build_router(context: Context) -> APIRouter:
         if made is None:  # the kernel retried an insert that had made its row
             made = one_or_404(await db.fetchrow(list_queries.GET, id=list_id), "List")
         location = f"{request.url.path}/{list_id}"
-        return _task_response(made, status.HTTP_201_CREATED, Location=location)
+        return tagged_response(made, status.HTTP_201_CREATED, Location=location)
 
     @router.get(
         "/{list_id}",
@@ -167,7 +167,7 @@ def build_router(context: Context) -> APIRouter:
         if if_none_match_hits(if_none_match, found["id"], found["version"]):
             tag = etag(found["id"], found["version"])
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return _task_response(found)
+        return tagged_response(found)
 
     @router.patch(
         "/{list_id}",
@@ -196,7 +196,7 @@ def build_router(context: Context) -> APIRouter:
         )
         if renamed is None:
             return await _unchanged(db, list_id, if_match)
-        return _task_response(renamed)
+        return tagged_response(renamed)
 
     @router.delete(
         "/{list_id}",
@@ -245,6 +245,6 @@ def build_router(context: Context) -> APIRouter:
         if moved is None:
             one_or_404(await db.fetchrow(list_queries.GET, id=list_id), "List")
             await order.misplaced(db, list_queries.GET, list_id, place, body, {})
-        return _task_response(moved)
+        return tagged_response(moved)
 
     return router

@@ -91,9 +91,10 @@ def _precondition_failed() -> HTTPException:
     )
 
 
-def _task_response(task: Any, status_code: int = 200, **headers: str) -> Response:
+def tagged_response(row: Any, status_code: int = 200, **headers: str) -> Response:
+    """A task or a list as the body, with its `ETag`."""
     return json_response(
-        dict(task), status_code, {"ETag": etag(task["id"], task["version"]), **headers}
+        dict(row), status_code, {"ETag": etag(row["id"], row["version"]), **headers}
     )
 
 
@@ -102,7 +103,7 @@ async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Respon
     task = one_or_404(await db.fetchrow(queries.GET, id=task_id), "Task")
     if if_match_fails(if_match, task["id"], task["version"]):
         raise _precondition_failed()
-    return _task_response(task)
+    return tagged_response(task)
 
 
 def build_router(context: Context) -> APIRouter:
@@ -169,7 +170,7 @@ def build_router(context: Context) -> APIRouter:
                     created = await unit.write(queries.CREATE, **task)
                     if created is None:  # the kernel retried an insert that had made its row
                         created = await unit.db.fetchrow(queries.GET, id=task["id"])
-                    return _task_response(created, status.HTTP_201_CREATED, **headers)
+                    return tagged_response(created, status.HTTP_201_CREATED, **headers)
                 body_hash = request_hash(values)
                 created = await unit.write(
                     queries.CREATE_ONCE,
@@ -183,7 +184,7 @@ def build_router(context: Context) -> APIRouter:
                     **task,
                 )
                 if created is not None:
-                    return _task_response(created, status.HTTP_201_CREATED, **headers)
+                    return tagged_response(created, status.HTTP_201_CREATED, **headers)
                 stored = await unit.db.fetchrow(queries.STORED_RESPONSE, key=idempotency_key)
         except asyncpg.ForeignKeyViolationError as error:
             if error.constraint_name == queries.LIST_KEY:
@@ -248,7 +249,7 @@ def build_router(context: Context) -> APIRouter:
         if if_none_match_hits(if_none_match, task["id"], task["version"]):
             tag = etag(task["id"], task["version"])
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return _task_response(task)
+        return tagged_response(task)
 
     @router.put(
         "/{task_id}",
@@ -289,7 +290,7 @@ def build_router(context: Context) -> APIRouter:
             )
             if task is None:
                 return await _unchanged(unit.db, task_id, if_match)
-        return _task_response(task)
+        return tagged_response(task)
 
     @router.patch(
         "/{task_id}/complete",
@@ -306,7 +307,7 @@ def build_router(context: Context) -> APIRouter:
             task = await unit.write(queries.COMPLETE, id=task_id, now=utcnow())
             if task is None:  # already completed (idempotent), or not found
                 return await _unchanged(unit.db, task_id, None)
-        return _task_response(task)
+        return tagged_response(task)
 
     @router.post(
         "/{task_id}/move",
@@ -332,7 +333,7 @@ def build_router(context: Context) -> APIRouter:
             if moved is None:
                 task = one_or_404(await unit.db.fetchrow(queries.GET, id=task_id), "Task")
                 await order.why_unmoved(unit.db, task, place, body)
-        return _task_response(moved)
+        return tagged_response(moved)
 
     @router.delete(
         "/{task_id}",
