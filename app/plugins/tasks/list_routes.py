@@ -20,10 +20,8 @@ from app.core import (
     Context,
     Executor,
     OwnedDB,
-    etag,
     id_or_404,
     if_match_fails,
-    if_none_match_hits,
     invalid,
     is_id,
     json_response,
@@ -36,7 +34,12 @@ from app.core import (
 from app.plugins.tasks import list_queries, order
 from app.plugins.tasks.models import default_list_id
 from app.plugins.tasks.pagination import next_link
-from app.plugins.tasks.routes import IfMatch, IfNoneMatch, tagged_response
+from app.plugins.tasks.routes import (
+    IfMatch,
+    IfNoneMatch,
+    tagged_response,
+    tagged_unless_current,
+)
 from app.plugins.tasks.schemas import EXAMPLE_LIST_ID, ListCreate, ListOut, ListUpdate
 from app.plugins.tasks.settings import TasksSettings
 
@@ -164,10 +167,7 @@ def build_router(context: Context) -> APIRouter:
         found = one_or_404(
             await db.fetchrow(list_queries.GET, id=id_or_404(list_id, "List")), "List"
         )
-        if if_none_match_hits(if_none_match, found["id"], found["version"]):
-            tag = etag(found["id"], found["version"])
-            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return tagged_response(found)
+        return tagged_unless_current(found, if_none_match)
 
     @router.patch(
         "/{list_id}",

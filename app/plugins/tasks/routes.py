@@ -98,6 +98,14 @@ def tagged_response(row: Any, status_code: int = 200, **headers: str) -> Respons
     )
 
 
+def tagged_unless_current(row: Any, if_none_match: str | None) -> Response:
+    """A task or a list with its `ETag`, or a 304 with no body when `If-None-Match` names it."""
+    if if_none_match_hits(if_none_match, row["id"], row["version"]):
+        tag = etag(row["id"], row["version"])
+        return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
+    return tagged_response(row)
+
+
 async def _unchanged(db: Executor, task_id: str, if_match: str | None) -> Response:
     """A write matched no row: say why (404, 412) or answer the task as it is."""
     task = one_or_404(await db.fetchrow(queries.GET, id=task_id), "Task")
@@ -246,10 +254,7 @@ def build_router(context: Context) -> APIRouter:
     )
     async def get_task(task_id: TaskId, db: OwnedDB, if_none_match: IfNoneMatch = None) -> Response:
         task = one_or_404(await db.fetchrow(queries.GET, id=id_or_404(task_id, "Task")), "Task")
-        if if_none_match_hits(if_none_match, task["id"], task["version"]):
-            tag = etag(task["id"], task["version"])
-            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": tag})
-        return tagged_response(task)
+        return tagged_unless_current(task, if_none_match)
 
     @router.put(
         "/{task_id}",
