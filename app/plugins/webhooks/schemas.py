@@ -13,16 +13,6 @@ from pydantic import AfterValidator, BaseModel, StringConstraints
 
 from app.core import NO_NUL, documented
 
-CATALOG = (
-    "task.created",
-    "task.updated",
-    "task.completed",
-    "task.deleted",
-    "list.created",
-    "list.updated",
-    "list.deleted",
-    "reminder.fired",
-)
 EventType = Literal[
     "*",
     "task.created",
