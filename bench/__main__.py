@@ -37,7 +37,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -49,7 +51,7 @@ from app.cli.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
 from bench import batchsize, fanout, feed, order, peers, roundtrips, storm
 from bench.rules import worst_rules
-from harness.server import account, free_port, wait_ready
+from harness.server import Account, account, free_port, wait_ready
 
 Request = Callable[[httpx.AsyncClient], Awaitable[httpx.Response]]
 
@@ -275,13 +277,29 @@ async def second_instance(base: str, env: dict[str, str], auth: dict[str, str]) 
         await server.wait()
 
 
-async def main(seconds: float, concurrency: int, others: int) -> None:
-    worst_rules()  # CPU alone, before the server starts: the worst recurrence rules
-    folder = Path(tempfile.mkdtemp(prefix="todo-bench-"))
+@dataclass(frozen=True)
+class Running:
+    """The project served on its own embedded server, with two signed-up users."""
+
+    folder: Path
+    url: str
+    dsn: str
+    base: str
+    env: dict[str, str]
+    secret: str
+    server: asyncio.subprocess.Process
+    small: Account
+    big: Account
+
+
+@asynccontextmanager
+async def running(prefix: str) -> AsyncIterator[Running]:
+    """Start an embedded server in a new folder and the project on it; sign up `small` and
+    `big` (their tasks are seeded by the caller); stop the project after."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
     url = start_embedded(folder / "postgres")
     dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    base = f"http://127.0.0.1:{(port := free_port())}"
     secret = secrets.token_urlsafe(48)
     env = os.environ | {
         "DATABASE_URL": url,
@@ -295,6 +313,19 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         async with httpx.AsyncClient(base_url=base) as client:
             small = await account(client, "small@example.com")
             big = await account(client, "big@example.com")
+        yield Running(folder, url, dsn, base, env, secret, server, small, big)
+    finally:
+        server.terminate()
+        await server.wait()
+
+
+async def main(seconds: float, concurrency: int, others: int) -> None:
+    worst_rules()  # CPU alone, before the server starts: the worst recurrence rules
+    async with running("todo-bench-") as project:
+        folder, url, dsn, base, env = (
+            project.folder, project.url, project.dsn, project.base, project.env
+        )
+        secret, server, small, big = project.secret, project.server, project.small, project.big
         small_auth, big_auth = small.headers, big.headers
         big_tasks = await seed(dsn, small.id, big.id, others)
         print(f"seeded: 20 + 10,000 tasks, and {others} other users with 20 each")
@@ -348,9 +379,6 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
         await batchsize.big_batches(base, dsn, small_auth, small.id)
         await fanout.fairness(folder)
-    finally:
-        server.terminate()
-        await server.wait()
 
 
 if __name__ == "__main__":

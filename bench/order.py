@@ -9,17 +9,12 @@ task list as it was (the same user's first page, `-created_at`), and 1,000 moves
 """
 
 import asyncio
-import os
-import secrets
 import statistics
 import sys
-import tempfile
 import time
-from pathlib import Path
 
 import asyncpg
 import httpx
-from sqlalchemy import make_url
 
 TASKS = "/api/v1/tasks"
 
@@ -87,33 +82,12 @@ async def moves(base: str, dsn: str, auth: dict[str, str], count: int = 1000) ->
 
 
 async def alone(seconds: float, concurrency: int) -> None:
-    from app.cli.embedded import start as start_embedded
-    from bench.__main__ import seed, serve
-    from harness.server import account, free_port, wait_ready
+    from bench.__main__ import running, seed
 
-    folder = Path(tempfile.mkdtemp(prefix="todo-bench-order-"))
-    url = start_embedded(folder / "postgres")
-    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = os.environ | {
-        "DATABASE_URL": url,
-        "JWT_SECRET_KEY": secrets.token_urlsafe(48),
-        "LOG_LEVEL": "WARNING",
-        "DATA_DIR": str(folder),
-    }
-    server = await serve(port, env)
-    try:
-        await wait_ready(base, server)
-        async with httpx.AsyncClient(base_url=base) as client:
-            small = await account(client, "small@example.com")
-            big = await account(client, "big@example.com")
-        await seed(dsn, small.id, big.id, 0)
-        await position_order(base, big.headers, seconds, concurrency)
-        await moves(base, dsn, small.headers)
-    finally:
-        server.terminate()
-        await server.wait()
+    async with running("todo-bench-order-") as project:
+        await seed(project.dsn, project.small.id, project.big.id, 0)
+        await position_order(project.base, project.big.headers, seconds, concurrency)
+        await moves(project.base, project.dsn, project.small.headers)
 
 
 if __name__ == "__main__":
