@@ -19,7 +19,7 @@ from app.core import Context, Executor, hookimpl
 from app.plugins.tasks.api import COMPLETING, InTransaction, TaskChange
 from tests.plugins.changes.conftest import QUIET
 from tests.plugins.changes.test_events import Refusing
-from tests.plugins.tasks.conftest import TASKS, User, sign_up
+from tests.plugins.tasks.conftest import TASKS, User, plain_write_verbs, sign_up
 
 # The built-ins without an in-transaction subscriber of tasks (recurring's is counted in
 # tests/plugins/recurring/test_transactions.py).
@@ -33,14 +33,7 @@ async def alice(make_client) -> User:  # type: ignore[no-untyped-def]
 
 
 async def test_plain_writes_stay_one_statement(alice, statements):
-    task = await alice.create(title="counted")
-    other = await alice.create(title="other")
-    statements.clear()
-    await alice.create(title="one more")
-    await alice.patch(f"{TASKS}/{task['id']}", json={"title": "renamed"})
-    await alice.patch(f"{TASKS}/{task['id']}/complete")
-    await alice.delete(f"{TASKS}/{other['id']}")
-    assert statements.verbs() == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
+    assert await plain_write_verbs(alice, statements) == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
 
 
 async def test_an_in_transaction_subscriber_makes_a_write_a_transaction(make_client, statements):

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from app.core.plugins.plugins_file import DEFAULT_ENABLED
-from app.testing import ApiUser
+from app.testing import ApiUser, Statements
 from app.testing import sign_up as sign_up_as
 from app.testing.plugin import AppMaker
 
@@ -33,6 +33,19 @@ class User(ApiUser):
 
 async def sign_up(client: httpx.AsyncClient) -> User:
     return await sign_up_as(client, User)
+
+
+async def plain_write_verbs(user: User, statements: Statements) -> list[str]:
+    """The statements a create, a PATCH, a complete and a delete of `user`'s send, in order
+    (after two creates that warm the connection and the token's check)."""
+    task = await user.create(title="counted")
+    other = await user.create(title="other")
+    statements.clear()
+    await user.create(title="one more")
+    await user.patch(f"{TASKS}/{task['id']}", json={"title": "renamed"})
+    await user.patch(f"{TASKS}/{task['id']}/complete")
+    await user.delete(f"{TASKS}/{other['id']}")
+    return statements.verbs()
 
 
 UserFactory = Callable[[], Awaitable[User]]

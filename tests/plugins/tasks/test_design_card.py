@@ -9,7 +9,7 @@ plain write is one statement. The feed, the job queue and what needs them are no
 import httpx
 import pytest
 
-from tests.plugins.tasks.conftest import TASKS, User, sign_up
+from tests.plugins.tasks.conftest import TASKS, User, plain_write_verbs, sign_up
 
 DESIGN_CARD = ("health", "auth", "tasks")
 
@@ -91,11 +91,4 @@ async def test_the_whole_task_api(client):
 
 async def test_a_plain_write_is_one_statement(client, statements):
     alice: User = await sign_up(client)
-    task = await alice.create(title="counted")
-    other = await alice.create(title="other")
-    statements.clear()
-    await alice.create(title="one more")
-    await alice.patch(f"{TASKS}/{task['id']}", json={"title": "renamed"})
-    await alice.patch(f"{TASKS}/{task['id']}/complete")
-    await alice.delete(f"{TASKS}/{other['id']}")
-    assert statements.verbs() == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
+    assert await plain_write_verbs(alice, statements) == ["INSERT", "UPDATE", "UPDATE", "DELETE"]
