@@ -182,6 +182,12 @@ def upgrade() -> None:
     )
     # A task's children (`GET /tasks?parent_id=`, the triggers' walks, the cascade's lookups).
     op.create_index("ix_tasks_parent_position", "tasks", ["parent_id", "position", "id"])
+    # A list's page in manual order, scoped to its owner as every statement is: with both keys
+    # leading, the ordered index scan wins even under a generic plan, which multiplies the two
+    # conditions' selectivities into one row and would otherwise sort the whole list.
+    op.create_index(
+        "ix_tasks_user_list_position", "tasks", ["user_id", "list_id", "position", "id"]
+    )
     op.execute(TREE_CHECK)
     op.execute(
         "CREATE TRIGGER tasks_tree_check_insert BEFORE INSERT ON tasks FOR EACH ROW "
@@ -217,5 +223,6 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER tasks_tree_check_insert ON tasks")
     op.execute("DROP FUNCTION tasks_complete_subtree()")
     op.execute("DROP FUNCTION tasks_tree_check()")
+    op.drop_index("ix_tasks_user_list_position", "tasks")
     op.drop_index("ix_tasks_parent_position", "tasks")
     op.drop_column("tasks", "parent_id")
