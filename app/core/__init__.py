@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112, T-151, T-240, T-279
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -6,7 +6,15 @@ The kernel's public API: everything a plugin may import from `app.core`.
 
 from app.core.conventions import id_or_404, is_id, new_id, one_or_404, utcnow
 from app.core.db.migrations import Migrations
-from app.core.db.ownership import Owned, OwnershipError, owner_column
+from app.core.db.ownership import (
+    OWNER_ROLE,
+    Membership,
+    Owned,
+    OwnershipError,
+    Shared,
+    caller,
+    owner_column,
+)
 from app.core.db.pool import (
     CONNECT_TIMEOUT_SECONDS,
     Database,
@@ -37,7 +45,7 @@ from app.core.http.idempotency import (
     replay_stored,
     request_hash,
 )
-from app.core.http.marks import body_limit, no_store, public, token_endpoint
+from app.core.http.marks import body_limit, no_store, public, requires_role, token_endpoint
 from app.core.http.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
 from app.core.http.parameters import QueryParameters, page_size
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
@@ -63,6 +71,7 @@ __all__ = [
     "LINK",
     "LOCATION",
     "NO_NUL",
+    "OWNER_ROLE",
     "REPLAYED_HEADER",
     "RETRY_AFTER",
     "AuthenticationError",
@@ -80,6 +89,7 @@ __all__ = [
     "Executor",
     "IdempotencyKeyHeader",
     "Instant",
+    "Membership",
     "Migrations",
     "Owned",
     "OwnedDB",
@@ -93,9 +103,11 @@ __all__ = [
     "Row",
     "RowSerializer",
     "Settings",
+    "Shared",
     "StatementCache",
     "Transaction",
     "body_limit",
+    "caller",
     "documented",
     "error_summary",
     "etag",
@@ -122,6 +134,7 @@ __all__ = [
     "replay_stored",
     "representable",
     "request_hash",
+    "requires_role",
     "take_slot",
     "token_endpoint",
     "unmigrated",

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
 import asyncpg
 from sqlalchemy.sql import ClauseElement
 
-from app.core.db.ownership import OWNER, SCOPED, UNSCOPED, OwnershipError
+from app.core.db.ownership import OWNER, UNSCOPED, OwnershipError, scoped
 from app.core.db.urls import EngineOptions
 from app.core.settings import StatementCache
 
@@ -67,27 +67,31 @@ async def _reset_connection(connection: "asyncpg.Connection[asyncpg.Record]") ->
 class Runner(Protocol):
     """Runs `work` on a connection (retrying once when `retry` and the connection drops)."""
 
-    def __call__(self, work: Callable[[Connection], Awaitable[T]], retry: bool, /) -> Awaitable[T]:
-        ...
+    def __call__(
+        self, work: Callable[[Connection], Awaitable[T]], retry: bool, /
+    ) -> Awaitable[T]: ...
 
 
 class Executor:
     """Runs SQLAlchemy statements, with bind parameters by name, and returns asyncpg records;
-    `owned(user_id)` scopes every statement to that owner (`app.core.db.ownership`)."""
+    `owned(user_id)` scopes every statement to what that user may reach, at `role` or above
+    where rows are shared (`app.core.db.ownership`)."""
 
     def __init__(
         self,
         run: Runner,
         owner: str | None = None,
         begin: "Callable[[], AbstractAsyncContextManager[Transaction]] | None" = None,
+        role: str | None = None,
     ) -> None:
         self._run = run
         self.owner = owner
-        self._compiled = SCOPED if owner is not None else UNSCOPED
+        self.role = role
+        self._compiled = scoped(role) if owner is not None else UNSCOPED
         self._begin = begin  # opens a transaction on the pool; None inside one
 
-    def owned(self, owner: str) -> "Executor":
-        return Executor(self._run, owner, self._begin)
+    def owned(self, owner: str, role: str | None = None) -> "Executor":
+        return Executor(self._run, owner, self._begin, role)
 
     @asynccontextmanager
     async def transaction(self) -> "AsyncIterator[Executor]":
@@ -97,7 +101,7 @@ class Executor:
             yield self
             return
         async with self._begin() as transaction:
-            yield transaction if self.owner is None else transaction.owned(self.owner)
+            yield transaction if self.owner is None else transaction.owned(self.owner, self.role)
 
     def _arguments(self, statement: ClauseElement, params: dict[str, Any]) -> tuple[str, list[Any]]:
         compiled = self._compiled.get(statement)
@@ -149,9 +153,7 @@ class Transaction(Executor):
         super().__init__(self._on_connection)
         self.connection = connection
 
-    async def _on_connection(
-        self, work: Callable[[Connection], Awaitable[T]], retry: bool
-    ) -> T:
+    async def _on_connection(self, work: Callable[[Connection], Awaitable[T]], retry: bool) -> T:
         # Never retried statement by statement: the transaction as a whole is the unit.
         try:
             return await work(self.connection)
@@ -170,9 +172,9 @@ class Database(Executor):
         super().__init__(self._on_pool)
         self.pool = pool
 
-    def owned(self, owner: str) -> Executor:
+    def owned(self, owner: str, role: str | None = None) -> Executor:
         # Late-bound, so a test replacing `Database.transaction` is seen by owned executors too.
-        return Executor(self._run, owner, lambda: self.transaction())
+        return Executor(self._run, owner, lambda: self.transaction(), role)
 
     @classmethod
     async def open(

@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.core.db.pool import Database, Executor
+from app.core.http.marks import required_role
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
 
 # The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
@@ -71,7 +72,7 @@ async def owned_database(
     # the only dependency FastAPI has to solve.
     user = await _authenticate(request, token)
     database: Database = request.app.state.database
-    return database.owned(user.id)
+    return database.owned(user.id, required_role(request.scope.get("endpoint")))
 
 
 OwnedDB = Annotated[Executor, Depends(owned_database)]

@@ -1,5 +1,6 @@
-"""Task: T-071, T-006, T-247
-Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits
+"""Task: T-071, T-006, T-247, T-321
+Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits;
+specs/features/sharing.md §Roles
 
 Marks a route's endpoint carries for the kernel: attributes on the function.
 """
@@ -55,3 +56,19 @@ def body_limit(max_bytes: int) -> Callable[[F], F]:
 
 def body_limit_of(endpoint: object, default: int) -> int:
     return getattr(endpoint, "__todo_api_body_limit__", default)
+
+
+def requires_role(role: str) -> Callable[[F], F]:
+    """This route's statements need the caller to be `role` or above on the shared rows they
+    touch (`owner`, or a membership's role), reading as well as writing: a member below it gets
+    a 403, a stranger a 404. Without it, each table's declared `read` and `write` roles apply."""
+
+    def mark(endpoint: F) -> F:
+        endpoint.__todo_api_role__ = role  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def required_role(endpoint: object) -> str | None:
+    return getattr(endpoint, "__todo_api_role__", None)

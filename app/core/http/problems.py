@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
 from starlette.types import Scope
 
-from app.core.db.ownership import OWNER_KEY_SUFFIX
+from app.core.db.ownership import FORBIDDEN_SQLSTATE, OWNER_KEY_SUFFIX
 from app.core.db.pool import DatabaseUnavailable
 from app.core.http.documented import documented
 
@@ -225,6 +225,16 @@ async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
     return unexpected(request.scope, exc)
 
 
+async def _unknown_state(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, asyncpg.UnknownPostgresError)
+    # The access rule's refusal (`todo_api_permitted`): a member whose role is too low. The
+    # message is the role it needed, nothing of the row.
+    if exc.sqlstate == FORBIDDEN_SQLSTATE:
+        role = str(getattr(exc, "message", "") or "")
+        return problem(403, f"Your role does not allow this; it needs the {role!r} role")
+    return unexpected(request.scope, exc)
+
+
 def unexpected(scope: Scope, exc: Exception) -> JSONResponse:
     """The answer to an exception nothing handled: the trace to the log, an id to the client."""
     request_id = scope.get("request_id", "-")
@@ -251,3 +261,4 @@ def install(app: FastAPI) -> None:
     for conflict in CONFLICTS:
         app.add_exception_handler(conflict, _conflict)
     app.add_exception_handler(asyncpg.ForeignKeyViolationError, _foreign_key)
+    app.add_exception_handler(asyncpg.UnknownPostgresError, _unknown_state)

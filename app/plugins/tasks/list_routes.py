@@ -109,7 +109,9 @@ def build_router(context: Context) -> APIRouter:
     async def list_lists(
         request: Request,
         db: OwnedDB,
-        limit: Annotated[int | None, Query(ge=1, description="Lists per page (default 50)", examples=[50])] = None,
+        limit: Annotated[
+            int | None, Query(ge=1, description="Lists per page (default 50)", examples=[50])
+        ] = None,
         cursor: Annotated[
             str | None,
             Query(

@@ -1,8 +1,10 @@
-"""Task: T-033, T-142, T-280, T-290, T-303
-Spec: specs/database/schema.md §tasks plugin
+"""Task: T-033, T-142, T-280, T-290, T-303, T-322
+Spec: specs/database/schema.md §tasks plugin; specs/features/sharing.md §Model
 
-The `lists`, `tasks` and `task_idempotency_keys` tables, all user-owned (`Owned`), so every
-statement on them is scoped to the request's user by the kernel.
+The `lists`, `list_members`, `list_invitations`, `tasks` and `task_idempotency_keys` tables,
+all user-owned (`Owned`), so every statement on them is scoped to the request's user by the
+kernel. Lists, their members and their tasks are `Shared` through `list_members`: a row's
+`user_id` is its list's owner, and the list's members reach it at their role.
 """
 
 import enum
@@ -16,7 +18,7 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
-from app.core import Owned, new_id, utcnow
+from app.core import OWNER_ROLE, Membership, Owned, Shared, new_id, utcnow
 
 
 def default_list_id(owner: str) -> str:
@@ -63,14 +65,74 @@ PRIORITY_TYPE = SAEnum(
 POSITION_TYPE = Text(collation="C")
 
 
+class Role(enum.StrEnum):
+    """A member's role on a list, least first; the list's owner is above them (`owner`)."""
+
+    viewer = "viewer"
+    editor = "editor"
+
+
+class ListMember(Owned, table=True):
+    """A member of a list other than its owner (`user_id`, the list's owner, as on every row
+    of the list): `member_id` reaches the list and its tasks as `role`."""
+
+    __tablename__ = "list_members"
+    # Joins and departures are in the members' feeds as the list and its tasks (sharing.md).
+    __table_args__: ClassVar[dict[str, Any]] = {"info": {"change_feed": False}}
+
+    list_id: str = Field(primary_key=True)
+    member_id: str = Field(primary_key=True)
+    role: Role = Field(sa_column=Column(Text, nullable=False))
+    joined_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
+LIST_MEMBERS = Membership(ListMember.__table__, roles=tuple(Role))  # type: ignore[attr-defined]
+# Members read the member list; only the owner changes it (a member may leave).
+ListMember.__table__.info["shared"] = Shared(  # type: ignore[attr-defined]
+    LIST_MEMBERS, column="list_id", read=Role.viewer, write=OWNER_ROLE
+)
+
+
+class ListInvitation(Owned, table=True):
+    """A link that makes whoever accepts it a member of a list. Only the owner sees them; the
+    token itself is stored as its SHA-256."""
+
+    __tablename__ = "list_invitations"
+    __table_args__: ClassVar[dict[str, Any]] = {
+        "info": {
+            "change_feed": False,
+            "shared": Shared(LIST_MEMBERS, column="list_id", read=OWNER_ROLE, write=OWNER_ROLE),
+        }
+    }
+
+    id: str = Field(default_factory=new_id, primary_key=True)
+    list_id: str = Field(sa_column=Column(Text, nullable=False))
+    role: Role = Field(sa_column=Column(Text, nullable=False))
+    token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    expires_at: datetime | None = Field(
+        default=None, sa_column=Column(DateTime(timezone=True), nullable=True)
+    )
+    max_uses: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    uses: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    created_at: datetime = Field(
+        default_factory=utcnow, sa_column=Column(DateTime(timezone=True), nullable=False)
+    )
+
+
 class TaskList(Owned, table=True):
     """A list of tasks; deleting it deletes them (tasks.list_id's ON DELETE CASCADE)."""
 
     __tablename__ = "lists"
     # The default list is every user's from the start (GET /lists shows it before it is
     # stored): storing it, on first need, is not in the change feed; its later changes are.
+    # Members read it; renaming, moving, deleting and sharing it are the owner's.
     __table_args__: ClassVar[dict[str, Any]] = {
-        "info": {"change_feed_create_when": "NOT NEW.is_default"}
+        "info": {
+            "change_feed_create_when": "NOT NEW.is_default",
+            "shared": Shared(LIST_MEMBERS, column="id", read=Role.viewer, write=OWNER_ROLE),
+        }
     }
 
     id: str = Field(default_factory=new_id, primary_key=True)
@@ -88,6 +150,12 @@ class TaskList(Owned, table=True):
 
 class Task(Owned, table=True):
     __tablename__ = "tasks"
+    # A list's viewers read its tasks, its editors write them too.
+    __table_args__: ClassVar[dict[str, Any]] = {
+        "info": {
+            "shared": Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)
+        }
+    }
 
     id: str = Field(default_factory=new_id, primary_key=True)
     list_id: str = Field(sa_column=Column(Text, nullable=False))
@@ -118,6 +186,15 @@ class Task(Owned, table=True):
     parent_id: str | None = Field(
         default=None,
         sa_column=Column(Text, ForeignKey("tasks.id", ondelete="CASCADE"), nullable=True),
+    )
+    # Who created, last changed and completed it (user ids, set by the API from the caller),
+    # and whom it is assigned to: the list's owner or one of its members (tasks_0006).
+    created_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    updated_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    completed_by: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    assignee_id: str | None = Field(
+        default=None,
+        sa_column=Column(Text, ForeignKey("users.id", ondelete="SET NULL"), nullable=True),
     )
 
 

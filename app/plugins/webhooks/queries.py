@@ -76,9 +76,7 @@ CREATE = (
     insert(E)
     .from_select(
         list(_fields),
-        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).select_from(
-            _slot
-        ),
+        select(*(bindparam(name, type_=_TYPES[name].type) for name in _fields)).select_from(_slot),
     )
     .returning(*ENDPOINT_COLUMNS)
 )

@@ -91,7 +91,9 @@ async def make_server(database_url: str, tmp_path: Path) -> AsyncIterator[Server
             tables: dict[str, dict[str, Any]] | None = None, **overrides: Any
         ) -> tuple[str, FastAPI]:
             settings = settings_for(database_url, tmp_path, **overrides)
-            app = create_app(settings, load(settings, PluginsFile(enabled=QUIET, tables=tables or {})))
+            app = create_app(
+                settings, load(settings, PluginsFile(enabled=QUIET, tables=tables or {}))
+            )
             return await stack.enter_async_context(live(app)), app
 
         yield make

@@ -130,9 +130,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
         # The handler has seen the batch; its cursor commits just after it returns (stopping
         # the app before then would roll it back, and the change would come again: at least
         # once). Past the change, up to the watermark if later:
-        last = await db.fetchrow(
-            "SELECT xid, seq FROM changes ORDER BY xid DESC, seq DESC LIMIT 1"
-        )
+        last = await db.fetchrow("SELECT xid, seq FROM changes ORDER BY xid DESC, seq DESC LIMIT 1")
 
         async def past_the_change() -> bool:
             position = await db.fetchrow(
@@ -144,9 +142,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
 
 
 async def test_the_notes_example_journals_completed_tasks(make_client):
-    client = await make_client(
-        enabled=(*QUIET, "notes"), tables={"changes": {"poll_seconds": 0.2}}
-    )
+    client = await make_client(enabled=(*QUIET, "notes"), tables={"changes": {"poll_seconds": 0.2}})
     user = await sign_up(client)
     task = await user.create(title="write the report")
     await user.patch(f"{TASKS}/{task['id']}", json={"title": "write the final report"})

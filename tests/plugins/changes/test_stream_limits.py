@@ -47,9 +47,7 @@ async def test_sixty_opened_at_once_on_two_instances_let_in_the_cap(make_server,
     bases = [(await make_server())[0], (await make_server())[0]]
     alice, bob = await user_on(bases[0]), await user_on(bases[1])
     async with AsyncExitStack() as stack:
-        answers = await asyncio.gather(
-            *(opened(stack, bases[n % 2], alice) for n in range(RACERS))
-        )
+        answers = await asyncio.gather(*(opened(stack, bases[n % 2], alice) for n in range(RACERS)))
         codes = [answer.status_code for answer in answers]
         assert (codes.count(200), codes.count(429)) == (PER_USER, RACERS - PER_USER), codes
         refused = next(answer for answer in answers if answer.status_code == 429)

@@ -145,7 +145,9 @@ async def test_a_disabled_plugins_waiting_job_is_not_a_stuck_queue(start_instanc
     await ONCE.defer(db)
     # A job of a task no enabled plugin defines (its plugin was disabled), long due.
     await db.execute(
-        text("UPDATE pgqueuer SET entrypoint = 'gone.task', execute_after = now() - interval '1 hour'")
+        text(
+            "UPDATE pgqueuer SET entrypoint = 'gone.task', execute_after = now() - interval '1 hour'"
+        )
     )
     assert (await client.get("/api/v1/health/ready")).status_code == 200
 

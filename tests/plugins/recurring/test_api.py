@@ -131,7 +131,9 @@ async def test_editing_the_rule_affects_future_occurrences_only(alice):
     second = (await alice.recurrence(task["id"])).json()["successor_id"]
     # Weekly from the second occurrence on: it keeps its due_at, the next one is a week on.
     url = f"{TASKS}/{second}/recurrence"
-    assert (await alice.put(url, json={"rule": "FREQ=WEEKLY", "timezone": "Europe/Berlin"})).status_code == 200
+    assert (
+        await alice.put(url, json={"rule": "FREQ=WEEKLY", "timezone": "Europe/Berlin"})
+    ).status_code == 200
     assert (await alice.get(f"{TASKS}/{second}")).json()["due_at"] == "2026-05-02T07:00:00Z"
     assert (await alice.recurrence(task["id"])).json()["rule"] == "FREQ=DAILY"  # the past keeps it
     first = (await alice.get(f"{TASKS}/{task['id']}")).json()

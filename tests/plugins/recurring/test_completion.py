@@ -113,9 +113,7 @@ async def test_concurrent_completions_make_one_successor(alice):
         alice.patch(f"{TASKS}/{task['id']}/complete"),
         alice.patch(f"{TASKS}/{task['id']}", json={"completed": True}),
         alice.patch(f"{TASKS}/{task['id']}/complete"),
-        alice.post(
-            f"{TASKS}/batch", json={"operations": [{"op": "complete", "id": task["id"]}]}
-        ),
+        alice.post(f"{TASKS}/batch", json={"operations": [{"op": "complete", "id": task["id"]}]}),
     )
     assert [a.status_code for a in answers] == [200, 200, 200, 200]
     assert len(await successors(alice, task["id"])) == 1

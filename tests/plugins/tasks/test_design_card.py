@@ -32,7 +32,7 @@ async def test_the_set_starts_without_the_feed_or_the_queue(client, db):
     assert "tasks" in tables and "changes" not in tables
     # No change-log trigger: the only triggers are the tasks plugin's own (the one placing new
     # tasks in their list, tasks_0004; the subtasks' tree and the default list made with each
-    # user, tasks_0005).
+    # user, tasks_0005; assignees kept among a list's members, tasks_0006).
     triggers = await db.fetch("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
     assert {row["tgname"] for row in triggers} == {
         "tasks_place",
@@ -41,6 +41,8 @@ async def test_the_set_starts_without_the_feed_or_the_queue(client, db):
         "tasks_tree_check_update",
         "tasks_complete_subtree",
         "tasks_move_subtree",
+        "tasks_assignee_check",
+        "tasks_unassign_member",
     }
 
 

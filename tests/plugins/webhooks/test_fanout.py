@@ -133,4 +133,3 @@ async def test_jobs_are_ranked_round_robin_by_user(
         ("bob", 0),
         *[("alice", -rank) for rank in range(1, 12)],
     ]
-

@@ -15,9 +15,7 @@ LIMIT = 20
 RACERS = 60
 
 
-async def test_sixty_racing_registrations_on_two_instances_store_the_limit(
-    start_app, receiver, db
-):
+async def test_sixty_racing_registrations_on_two_instances_store_the_limit(start_app, receiver, db):
     instances = [await start_app(), await start_app()]
     alice = await sign_up(instances[0], ApiUser)
     on = [alice, replace(alice, http=instances[1])]
