@@ -6,6 +6,7 @@ caller may reach (the rows they own and, for a `Shared` table, the rows of the c
 are a member of, at the role the statement needs); the unscoped `DB` refuses them.
 """
 
+from collections.abc import Sequence
 from copy import copy
 from dataclasses import dataclass
 from typing import Any
@@ -158,15 +159,21 @@ def _shared(from_: FromClause) -> Shared | None:
     return shared if isinstance(shared, Shared) else None
 
 
-def _containers(shared: Shared, role: str | None = None) -> Any:
-    """`ARRAY(the containers the caller is a member of [at `role` or above])`: an InitPlan,
-    computed once per statement, so an index on the container column can take it."""
+def _memberships(shared: Shared, role: str | None = None) -> Select[Any]:
+    """The containers the caller is a member of (at `role` or above)."""
     membership = shared.membership
     members = membership.table
     query = select(members.c[membership.key]).where(members.c[membership.member] == _owner_param())
     if role is not None and membership.level(role) > 0:
         query = query.where(members.c.role == any_(array(membership.at_least(role))))
-    return func.array(query.scalar_subquery())
+    return query
+
+
+def _containers(shared: Shared, role: str | None = None) -> Any:
+    """`ARRAY(_memberships)`: an InitPlan, computed once per statement, which an index on the
+    container column can take even beside the owner's arm of an OR (where `IN (SELECT …)`
+    would be a hashed subplan probed row by row)."""
+    return func.array(_memberships(shared, role).scalar_subquery())
 
 
 @dataclass(frozen=True)
@@ -199,7 +206,7 @@ def _rule(from_: FromClause, need: Need, leave: bool = False) -> Any:
     member = from_.c[shared.column] == any_(_containers(shared))
     if shared.membership.level(role) == 0 and not leave:
         return or_(mine, member)
-    whens = [(mine, true())]
+    whens: list[tuple[Any, Any]] = [(mine, true())]
     if leave:  # a member deletes their own membership: they leave
         whens.append((from_.c[shared.membership.member] == _owner_param(), true()))
     allowed = (
@@ -209,7 +216,7 @@ def _rule(from_: FromClause, need: Need, leave: bool = False) -> Any:
     return case(*whens, else_=false())
 
 
-def _tenant(table: Table, container: Any, need: Need) -> Any:
+def _tenant(table: FromClause, container: Any, need: Need) -> Any:
     """The `user_id` a row written into `container` gets: the container's owner when the caller
     is a member who may write there (a 403 when their role is too low), else the caller (whose
     own container it must then be: the row's foreign key to it says so)."""
@@ -234,7 +241,7 @@ def _tenant(table: Table, container: Any, need: Need) -> Any:
     return func.coalesce(owner, _owner_param())
 
 
-def _translates(table: Table) -> bool:
+def _translates(table: FromClause) -> bool:
     """Whether a write into `table` names a container that may be someone else's."""
     shared = _shared(table)
     return shared is not None and shared.column not in {c.name for c in table.primary_key}
@@ -277,53 +284,79 @@ def _scope_outer_joins(select_: Select[Any], tables: set[Table], need: Need) -> 
 
 
 def _scope_select(
-    select_: Select[Any], tables: set[Table], need: Need, split: list[Table] | None = None
+    select_: Select[Any], tables: set[Table], need: Need, page: list[Table] | None = None
 ) -> None:
-    """Scope `select_`; a `Shared` table read at the least role directly in its FROM is left
-    to `_split` when `split` collects them (the statement's own top-level SELECT)."""
+    """Scope `select_`; when `page` is given (the statement's own SELECT, a page of one shared
+    table), that table's rule is left to `_page`, which collects it there."""
     _scope_outer_joins(select_, tables, need)
-    criteria = []
-    for from_ in select_.get_final_froms():
-        if split is not None and _splits(from_, tables, need):
-            assert isinstance(from_, Table)
-            split.append(from_)
-        else:
-            criteria += _criteria(from_, tables, need)
+    froms = select_.get_final_froms()
+    table = froms[0] if len(froms) == 1 else None
+    if page is not None and isinstance(table, Table) and _is_page(select_, table, tables, need):
+        page.append(table)
+        return
+    criteria = [c for from_ in froms for c in _criteria(from_, tables, need)]
     if criteria:
         select_._where_criteria += tuple(criteria)
 
 
-def _splits(from_: FromClause, tables: set[Table], need: Need) -> bool:
-    shared = _shared(from_)
-    return (
-        isinstance(from_, Table)
-        and from_ in tables
-        and shared is not None
-        and shared.membership.level(need.of(shared)) == 0
+def _is_page(select_: Select[Any], table: Table, tables: set[Table], need: Need) -> bool:
+    """A page of one shared table read at the least role: its plain columns, ordered by some of
+    them, limited; nothing that two arms of a UNION ALL would answer differently (grouping,
+    DISTINCT, OFFSET, locking, a CTE that might write)."""
+    if table not in tables:
+        return False
+    shared = _shared(table)
+    if shared is None or shared.membership.level(need.of(shared)) != 0:
+        return False
+    columns = list(select_.selected_columns)
+    if (
+        select_._limit_clause is None
+        or not select_._order_by_clauses
+        or select_._offset_clause is not None
+        or select_._group_by_clauses
+        or select_._having_criteria
+        or select_._distinct
+        or select_._independent_ctes
+        or not all(isinstance(c, Column) and c.table is table for c in columns)
+    ):
+        return False
+    selected = {c.name for c in columns}
+    return all(
+        getattr(c, "table", None) is table and c.name in selected
+        for c in _columns_of(select_._order_by_clauses)
     )
 
 
-def _split(statement: Select[Any], tables: list[Table]) -> Select[Any]:
-    """Read each of `tables` as `(its owner's rows UNION ALL the rows of the containers the
-    caller is a member of)`, under its own name. PostgreSQL flattens the two arms into one
-    append: each keeps its own index (the owner's, the container's), and an ordered page is a
-    merge of two ordered scans. Written as `user_id = me OR <container> = ANY(…)` instead, no
-    index gives the order, and a caller who shares nothing would read all their rows to sort
-    them."""
-    for table in tables:
-        shared = _shared(table)
-        assert shared is not None
-        mine = table.c.user_id == _owner_param()
-        theirs = and_(
-            table.c[shared.column] == any_(_containers(shared)),
-            table.c.user_id != _owner_param(),
-        )
-        arms = union_all(select(table).where(mine), select(table).where(theirs))
-        statement = ClauseAdapter(
-            arms.subquery(table.name),
-            include_fn=lambda e, t=table: e is t or getattr(e, "table", None) is t,
-        ).traverse(statement)
-    return statement
+def _columns_of(clauses: Sequence[Any]) -> list[Any]:
+    found: list[Any] = []
+    for clause in clauses:
+        visitors.traverse(clause, {}, {"column": found.append})
+    return found
+
+
+def _page(statement: Select[Any], table: Table) -> Select[Any]:
+    """A page of `table`'s rows as two pages, `UNION ALL`ed and merged: the caller's own rows,
+    and the rows of the containers they are a member of. Each arm keeps its own index (the
+    owner's, the container's) and stops at the limit; written as one `user_id = me OR
+    <container> = ANY(…)` instead, no index gives the order, and a caller who shares nothing
+    would read all their rows to sort them."""
+    shared = _shared(table)
+    assert shared is not None
+    mine = statement.where(table.c.user_id == _owner_param())
+    # A semi-join, planned from the memberships' own statistics: a caller who shares nothing
+    # finds no membership and reads no task (`= ANY(ARRAY(…))` here would be estimated blind,
+    # and scanned).
+    theirs = statement.where(
+        table.c[shared.column].in_(_memberships(shared)),
+        table.c.user_id != _owner_param(),
+    )
+    both = union_all(mine, theirs).subquery("page")
+    adapt = ClauseAdapter(both)
+    return (
+        select(*(both.c[c.name] for c in statement.selected_columns))
+        .order_by(*(adapt.traverse(clause) for clause in statement._order_by_clauses))
+        .limit(statement._limit_clause)
+    )
 
 
 def _column_key(key: Any) -> str:
@@ -341,7 +374,7 @@ def _scope_update_or_delete(statement: Update | Delete, tables: set[Table], need
     statement._where_criteria += (_rule(table, need, leave),)
     if isinstance(statement, Update) and _translates(table):
         assert shared is not None
-        values = dict(statement._values or {})
+        values: dict[Any, Any] = dict(statement._values or {})
         moved = [v for k, v in values.items() if _column_key(k) == shared.column]
         if moved:  # into another container: the row follows to that container's owner
             values[table.c.user_id] = _tenant(table, moved[0], need)
@@ -399,12 +432,12 @@ def scope(statement: ClauseElement, role: str | None = None) -> ClauseElement:
         raise OwnershipError("plain SQL cannot be scoped to an owner: use Core statements")
     tables = owned_tables()
     read, write = Need(write=False, role=role), Need(write=True, role=role)
-    split: list[Table] = []
+    page: list[Table] = []
     top = isinstance(statement, Select) and statement._for_update_arg is None
 
     def scope_select(select_: Select[Any]) -> None:
-        mine = top and select_._is_clone_of is statement  # type: ignore[attr-defined]
-        _scope_select(select_, tables, read, split if mine else None)
+        mine = top and select_._is_clone_of is statement
+        _scope_select(select_, tables, read, page if mine else None)
 
     scoped = visitors.cloned_traverse(
         statement,
@@ -416,9 +449,9 @@ def scope(statement: ClauseElement, role: str | None = None) -> ClauseElement:
             "insert": lambda s: _stamp_insert(s, tables, write),
         },
     )
-    if split:
+    if page:
         assert isinstance(scoped, Select)
-        return _split(scoped, split)
+        return _page(scoped, page[0])
     return scoped
 
 
