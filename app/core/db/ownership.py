@@ -179,7 +179,7 @@ def _containers(shared: Shared, role: str | None = None) -> Any:
 @dataclass(frozen=True)
 class Need:
     """What a statement asks of the caller on one table: to read or to write it, and the least
-    role its route declared (`app.core.role`)."""
+    role its route declared (`app.core.requires_role`)."""
 
     write: bool
     role: str | None
