@@ -32,9 +32,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import array
 from sqlalchemy.dialects.postgresql.dml import OnConflictDoUpdate
-from sqlalchemy.sql import ClauseElement, visitors
+from sqlalchemy.sql import ClauseElement, operators, visitors
 from sqlalchemy.sql.dml import Delete, Insert, Update
-from sqlalchemy.sql.elements import TextClause
+from sqlalchemy.sql.elements import BinaryExpression, TextClause
 from sqlalchemy.sql.selectable import Alias, FromClause, Join, Select
 from sqlalchemy.sql.util import ClauseAdapter, find_tables
 from sqlalchemy.util import immutabledict
@@ -327,6 +327,16 @@ def _is_page(select_: Select[Any], table: Table, tables: set[Table], need: Need)
     )
 
 
+def _pinned(statement: Select[Any], table: Table, column: str) -> Any:
+    """What `statement`'s WHERE sets `table.<column>` equal to, if it does."""
+    for criterion in statement._where_criteria:
+        if isinstance(criterion, BinaryExpression) and criterion.operator is operators.eq:
+            left = criterion.left
+            if getattr(left, "table", None) is table and getattr(left, "name", None) == column:
+                return criterion.right
+    return None
+
+
 def _columns_of(clauses: Sequence[Any]) -> list[Any]:
     found: list[Any] = []
     for clause in clauses:
@@ -343,13 +353,17 @@ def _page(statement: Select[Any], table: Table) -> Select[Any]:
     shared = _shared(table)
     assert shared is not None
     mine = statement.where(table.c.user_id == _owner_param())
-    # A semi-join, planned from the memberships' own statistics: a caller who shares nothing
-    # finds no membership and reads no task (`= ANY(ARRAY(…))` here would be estimated blind,
-    # and scanned).
-    theirs = statement.where(
-        table.c[shared.column].in_(_memberships(shared)),
-        table.c.user_id != _owner_param(),
-    )
+    pinned = _pinned(statement, table, shared.column)
+    if pinned is not None:
+        # One container (`list_id = :id`): whether the caller is a member of it gates the arm
+        # as a whole, and the container's own index gives the order.
+        member = pinned == any_(_containers(shared))
+    else:
+        # A semi-join, planned from the memberships' own statistics: a caller who shares
+        # nothing finds no membership and reads no row (`= ANY(ARRAY(…))` here would be
+        # estimated blind, and scanned).
+        member = table.c[shared.column].in_(_memberships(shared))
+    theirs = statement.where(member, table.c.user_id != _owner_param())
     both = union_all(mine, theirs).subquery("page")
     adapt = ClauseAdapter(both)
     return (
