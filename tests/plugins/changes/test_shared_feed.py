@@ -7,7 +7,9 @@ tombstones, a task moved out of the list leaves the members' feeds, and a transf
 member the rows' new owner.
 """
 
+from harness.sse import next_event
 from tests.plugins.changes.conftest import feed
+from tests.plugins.changes.test_stream import stream, user_on
 from tests.plugins.tasks.conftest import TASKS, User
 
 LISTS = "/api/v1/lists"
@@ -147,3 +149,21 @@ async def test_a_transfer_shows_everyone_the_new_owner_and_drops_nothing(
         assert last["data"]["title"] == task["title"]
     assert (await bob.get(f"{LISTS}/{list_id}")).status_code == 200
     assert (await alice.get(f"{TASKS}/{task['id']}")).status_code == 200
+
+
+async def test_a_change_wakes_every_members_stream_on_another_instance(make_server, db):
+    a, _ = await make_server()
+    b, _ = await make_server()
+    alice, bob, carol = await user_on(a), await user_on(a), await user_on(a)
+    list_id = await new_list(alice)
+    await db.execute(JOIN, list_id, alice.id, bob.id, "editor")
+    await db.execute(JOIN, list_id, alice.id, carol.id, "viewer")
+    async with stream(b, alice) as mine, stream(b, bob) as bobs, stream(b, carol) as carols:
+        task = await bob.create(title="milk", list_id=list_id)
+        for changes in (mine, bobs, carols):
+            change = await next_event(changes)
+            assert (change.data["type"], change.data["op"], change.data["id"]) == (
+                "tasks",
+                "create",
+                task["id"],
+            )
