@@ -39,7 +39,8 @@ BEGIN
     ELSE
         entry := to_jsonb(NEW);
     END IF;
-    IF TG_NARGS = 1 THEN
+    -- (A membership table gone, its plugin's branch downgraded: the rows are private again.)
+    IF TG_NARGS = 1 OR to_regclass(TG_ARGV[2]) IS NULL THEN
         INSERT INTO changes (xid, user_id, entity, entity_id, op, version, data)
         VALUES (
             pg_current_xact_id()::text::bigint,
@@ -161,6 +162,9 @@ DECLARE
     entry jsonb := to_jsonb(OLD);
     member text;
 BEGIN
+    IF to_regclass(TG_ARGV[0]) IS NULL THEN
+        RETURN OLD;
+    END IF;
     FOR member IN EXECUTE format('SELECT %I FROM %s WHERE %I = $1',
                                  TG_ARGV[2], TG_ARGV[0], TG_ARGV[1])
         USING entry ->> TG_ARGV[4]
