@@ -22,7 +22,9 @@ worker) against it, then:
 6. prints 100 maximum-size creates in one batch beside 100 small ones, and the search index's
    cost a row (`bench/batchsize.py`);
 7. prints one list's 10,000 tasks in position order beside the task list, and 1,000 moves to
-   one spot beside PATCHes, with the longest key (`bench/order.py`).
+   one spot beside PATCHes, with the longest key (`bench/order.py`);
+8. prints a shared list's tasks listed by a member beside one's own, a write to a list with 50
+   members beside a private one, and a member's feed read both ways (`bench/sharing.py`).
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -49,7 +51,7 @@ from sqlalchemy import make_url
 
 from app.cli.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import batchsize, fanout, feed, order, peers, roundtrips, storm
+from bench import batchsize, fanout, feed, order, peers, roundtrips, sharing, storm
 from bench.rules import worst_rules
 from harness.server import Account, account, free_port, wait_ready
 
@@ -375,6 +377,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         print(f"first page, 10,000 vs 20 tasks: {ratio:.2f}x median ({verdict} the 1.5x target)")
         await order.position_order(base, big_auth, seconds, concurrency)
         await order.moves(base, dsn, small_auth)
+        await sharing.measure(base, dsn, (small.id, small_auth), (big.id, big_auth))
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
         await batchsize.big_batches(base, dsn, small_auth, small.id)

@@ -1,10 +1,13 @@
-"""Task: T-194, T-223, T-286
-Spec: specs/features/webhooks.md §Events
+"""Task: T-194, T-223, T-286, T-345
+Spec: specs/features/webhooks.md §Events; specs/features/sharing.md §The feed
 
 From the change log to deliveries: the event catalog, how a change is named (`task.completed`
 versus `task.updated`), the payload, and the after-commit consumer that turns each batch of
 changes into deliveries and their first jobs, in the batch's own transaction (so they exist
 exactly when the consumer's cursor moves past the changes).
+
+A change to a shared list is in the log once for each person who sees it (sharing.md §The
+feed), under that person's id: each member's endpoints get it, and endpoints stay personal.
 """
 
 from collections.abc import Callable, Mapping, Sequence
@@ -81,9 +84,24 @@ def _row(change: Change, serializers: Serializers) -> dict[str, Any] | None:
     return loaded
 
 
+def actor(change: Change) -> str | None:
+    """Who made the change: a task's `updated_by` (its creator on a create), else the row's
+    owner (only a list's owner writes it; a reminder is its setter's). A delete keeps no row
+    and the trigger does not know the statement's caller: None."""
+    data = change.data
+    if data is None:
+        return None
+    if change.entity == "tasks":
+        found = data.get("updated_by") or data.get("created_by")
+        return found if isinstance(found, str) else None
+    owner = data.get("user_id")
+    return owner if isinstance(owner, str) else None
+
+
 def payload(change: Change, kind: str, at: datetime, serializers: Serializers) -> dict[str, Any]:
-    """The Standard Webhooks body: `{type, timestamp, data}`; `data` holds the ids and the row."""
-    data: dict[str, Any] = {"id": change.id}
+    """The Standard Webhooks body: `{type, timestamp, data}`; `data` holds the ids, who acted
+    (`actor_id`) and the row."""
+    data: dict[str, Any] = {"id": change.id, "actor_id": actor(change)}
     row = _row(change, serializers)
     if change.entity == "tasks":
         data["task"] = row

@@ -37,7 +37,7 @@ async def test_list_events_arrive_and_the_default_list_is_none(new_user, receive
         "task.deleted",
     ]
     by_type = {p["type"]: p["data"] for p in payloads}
-    assert by_type["list.created"] == {"id": made["id"], "list": made}
-    assert by_type["list.updated"] == {"id": made["id"], "list": renamed}
-    assert by_type["list.deleted"] == {"id": made["id"], "list": None}
+    assert by_type["list.created"] == {"id": made["id"], "actor_id": alice.id, "list": made}
+    assert by_type["list.updated"] == {"id": made["id"], "actor_id": alice.id, "list": renamed}
+    assert by_type["list.deleted"] == {"id": made["id"], "actor_id": None, "list": None}
     assert by_type["task.deleted"]["id"] == task["id"]
