@@ -33,6 +33,9 @@ from app.plugins.tasks.list_routes import NOT_FOUND, ListId
 from app.plugins.tasks.routes import tagged_response
 from app.plugins.tasks.schemas import ListOut
 from app.plugins.tasks.sharing_schemas import (
+    EXAMPLE_INVITATION,
+    EXAMPLE_TOKEN,
+    EXAMPLE_USER_ID,
     InvitationCreate,
     InvitationCreated,
     InvitationOut,
@@ -42,9 +45,13 @@ from app.plugins.tasks.sharing_schemas import (
     UserId,
 )
 
-MemberId = Annotated[UserId, Path(description="The member's user id")]
-InvitationId = Annotated[str, Path(description="The invitation's id")]
-Token = Annotated[str, Path(description="The invitation's token, from its `url_path`")]
+MemberId = Annotated[UserId, Path(description="The member's user id", examples=[EXAMPLE_USER_ID])]
+InvitationId = Annotated[
+    str, Path(description="The invitation's id", examples=[EXAMPLE_INVITATION["id"]])
+]
+Token = Annotated[
+    str, Path(description="The invitation's token, from its `url_path`", examples=[EXAMPLE_TOKEN])
+]
 # Tokens are 43 characters (`secrets.token_urlsafe(32)`): a longer one names no invitation
 # (a 404 like any other, not hashed).
 MAX_TOKEN = 100
@@ -72,7 +79,7 @@ async def _refuse_unshareable(db: Executor, list_id: str) -> None:
 
 
 def build_router(context: Context) -> APIRouter:
-    router = APIRouter(tags=["sharing"])
+    router = APIRouter(tags=["lists"])
 
     @router.get(
         "/lists/{list_id}/members",
@@ -91,7 +98,7 @@ def build_router(context: Context) -> APIRouter:
 
     @router.patch(
         "/lists/{list_id}/members/{member_id}",
-        name="change role",
+        name="update_member",
         summary="Change a member's role",
         response_model=MemberOut,
         responses=OWNERS,
@@ -136,7 +143,7 @@ def build_router(context: Context) -> APIRouter:
 
     @router.delete(
         "/lists/{list_id}/members/{member_id}",
-        name="remove member",
+        name="remove_member",
         summary="Remove a member",
         status_code=status.HTTP_204_NO_CONTENT,
         responses=OWNERS,
@@ -209,7 +216,7 @@ def build_router(context: Context) -> APIRouter:
 
     @router.get(
         "/lists/{list_id}/invitations",
-        name="invitations",
+        name="list_invitations",
         summary="List a list's invitations",
         response_model=list[InvitationOut],
         responses=OWNERS,
