@@ -382,8 +382,11 @@ def _scope_update_or_delete(statement: Update | Delete, tables: set[Table], need
     if not _owned(table, tables):
         return
     shared = _shared(table)
+    # `delete(Model)` names the table annotated with its entity: compare the table itself.
     leave = (
-        isinstance(statement, Delete) and shared is not None and shared.membership.table is table
+        isinstance(statement, Delete)
+        and shared is not None
+        and shared.membership.table is table._deannotate()
     )
     statement._where_criteria += (_rule(table, need, leave),)
     if isinstance(statement, Update) and _translates(table):

@@ -1,5 +1,5 @@
-"""Task: T-030, T-246, T-285
-Spec: specs/api/rest-endpoints.md §Tasks, §Lists
+"""Task: T-030, T-246, T-285, T-330
+Spec: specs/api/rest-endpoints.md §Tasks, §Lists, §Sharing
 
 The tasks plugin: each user's tasks and lists of them, at `/api/v1/tasks` and `/api/v1/lists`.
 
@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Context, RowSerializer, hookimpl
-from app.plugins.tasks import hookspecs, list_routes, routes
+from app.plugins.tasks import hookspecs, list_routes, routes, sharing
 from app.plugins.tasks.feed import list_json, task_json
 from app.plugins.tasks.models import IdempotencyKey, Task, TaskList
 from app.plugins.tasks.settings import TasksSettings
@@ -34,7 +34,11 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
-    return [routes.build_router(context), list_routes.build_router(context)]
+    return [
+        routes.build_router(context),
+        list_routes.build_router(context),
+        sharing.build_router(context),
+    ]
 
 
 @hookimpl

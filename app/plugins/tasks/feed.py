@@ -1,8 +1,10 @@
-"""Task: T-136, T-286
-Spec: specs/api/rest-endpoints.md §Changes
+"""Task: T-136, T-286, T-335
+Spec: specs/api/rest-endpoints.md §Changes; specs/features/sharing.md §Members and invitations
 
 How the change feed shows a task and a list: exactly as `GET /tasks/{id}` and `GET /lists/{id}` do, from the row the change
-log recorded (`to_jsonb`: datetimes with the writer's offset, which become UTC here).
+log recorded (`to_jsonb`: datetimes with the writer's offset, which become UTC here). A list's
+entry has its `owner_id` (the row's `user_id`) but not the reader's `role`: one entry serves
+every member.
 """
 
 from collections.abc import Mapping
@@ -11,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from app.plugins.tasks.schemas import ListOut, TaskOut
+from app.plugins.tasks.schemas import ListRow, TaskOut
 
 
 def _json(model: type[BaseModel], row: Mapping[str, Any]) -> dict[str, Any]:
@@ -26,4 +28,4 @@ def task_json(row: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def list_json(row: Mapping[str, Any]) -> dict[str, Any]:
-    return _json(ListOut, row)
+    return _json(ListRow, {**row, "owner_id": row["user_id"]})

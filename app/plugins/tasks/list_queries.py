@@ -1,4 +1,4 @@
-"""Task: T-285, T-317
+"""Task: T-285, T-317, T-335
 Spec: specs/api/rest-endpoints.md §Lists, §One round trip, §Tasks (`POST /api/v1/tasks/batch`)
 
 The statements the list routes send, each built once and scoped to the caller by the kernel.
@@ -32,7 +32,7 @@ from sqlmodel import col
 
 from app.plugins.tasks.models import POSITION_TYPE, TaskList
 from app.plugins.tasks.queries import ID, NOW, VERSIONS, between, default_list, recordset
-from app.plugins.tasks.schemas import LIST_COLUMNS
+from app.plugins.tasks.schemas import LIST_COLUMNS, OWN_LIST_COLUMNS
 
 L = TaskList.__table__.c  # type: ignore[attr-defined]
 WRITTEN = ("id", "name", "is_default", "created_at", "updated_at", "version")
@@ -44,7 +44,7 @@ GET = select(*LIST_COLUMNS).where(L.id == ID)
 def page(after: bool) -> Select[Any]:
     """A page of the caller's lists in order, their default list among them even when this
     statement makes it (a CTE's row is not in the same statement's view of the table)."""
-    made = default_list(*LIST_COLUMNS)
+    made = default_list(*OWN_LIST_COLUMNS)
     lists = union_all(select(*made.c), select(*LIST_COLUMNS)).subquery("lists")
     statement = select(*lists.c).order_by(lists.c.position, lists.c.id)
     if after:
@@ -72,7 +72,7 @@ CREATE = (
         ),
     )
     .on_conflict_do_nothing(index_elements=[L.id])
-    .returning(*LIST_COLUMNS)
+    .returning(*OWN_LIST_COLUMNS)
     .add_cte(default_list(col(TaskList.id)))
 )
 
@@ -83,7 +83,7 @@ def rename(if_match: bool) -> Any:
         update(TaskList)
         .where(L.id == ID, L.name.is_distinct_from(bindparam("name", type_=Text)))
         .values(name=bindparam("name", type_=Text), updated_at=NOW, version=L.version + 1)
-        .returning(*LIST_COLUMNS)
+        .returning(*OWN_LIST_COLUMNS)
     )
     return statement.where(L.version == any_(VERSIONS)) if if_match else statement
 
@@ -115,7 +115,7 @@ CREATE_MANY = (
         ),
     )
     .on_conflict_do_nothing(index_elements=[L.id])
-    .returning(*LIST_COLUMNS)
+    .returning(*OWN_LIST_COLUMNS)
     .add_cte(default_list(col(TaskList.id)))
 )
 # Each row: the list, its new name, the versions `if_match` accepts (null: any).
@@ -130,7 +130,7 @@ RENAME_MANY = (
         or_(_renamed.c.versions.is_(None), L.version == any_(_renamed.c.versions)),
     )
     .values(name=_renamed.c.name, updated_at=NOW, version=L.version + 1)
-    .returning(*LIST_COLUMNS)
+    .returning(*OWN_LIST_COLUMNS)
 )
 _gone = recordset("gone", field("id", Text), field("versions", ARRAY(Integer)))
 DELETE_MANY = (

@@ -37,7 +37,7 @@ from app.core import Executor, Row, documented, invalid
 from app.plugins.tasks import list_queries, subtrees
 from app.plugins.tasks.models import Task, TaskList
 from app.plugins.tasks.queries import GET, ID, LIST_ID, NOW, PARENT_LIST, between
-from app.plugins.tasks.schemas import COLUMNS, EXAMPLE_ID, EXAMPLE_LIST_ID, LIST_COLUMNS, Id
+from app.plugins.tasks.schemas import COLUMNS, EXAMPLE_ID, EXAMPLE_LIST_ID, OWN_LIST_COLUMNS, Id
 
 Given = Literal["absent", "null", "id"]
 TASKS: Table = Task.__table__  # type: ignore[attr-defined]
@@ -196,7 +196,7 @@ def move_task(place: Place) -> Update:
 @lru_cache(maxsize=16)
 def move_list(place: Place) -> Update:
     """A list's move among the caller's lists (the kernel scopes every one to the caller)."""
-    return _move(LISTS, place, lambda sibling: []).returning(*LIST_COLUMNS)
+    return _move(LISTS, place, lambda sibling: []).returning(*OWN_LIST_COLUMNS)
 
 
 async def misplaced(

@@ -1,4 +1,4 @@
-"""Task: T-034, T-107, T-151, T-154, T-201, T-281, T-290
+"""Task: T-034, T-107, T-151, T-154, T-201, T-281, T-290, T-335
 Spec: specs/api/rest-endpoints.md §Tasks
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
@@ -9,12 +9,16 @@ gives its fields theirs (so the docs page never shows text made up from a patter
 """
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, StringConstraints
+from sqlalchemy import case, literal, select
 
-from app.core import NO_NUL, Instant, documented, is_id
-from app.plugins.tasks.models import Priority, Task, TaskList
+from app.core import NO_NUL, OWNER_ROLE, Instant, caller, documented, is_id
+from app.plugins.tasks.models import ListMember, Priority, Task, TaskList
+
+# A caller's role on a list: its owner, or a member's.
+ListRole = Literal["owner", "editor", "viewer"]
 
 Title = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL)
@@ -203,29 +207,31 @@ class ListUpdate(BaseModel):
     """A new name, 1 to 200 characters; not null."""
 
 
-class ListOut(BaseModel):
-    """A list, with every field."""
+EXAMPLE_OWNER_ID = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+EXAMPLE_LIST = {
+    "id": EXAMPLE_LIST_ID,
+    "name": "Groceries",
+    "position": "a1",
+    "is_default": False,
+    "created_at": "2030-01-01T09:30:00Z",
+    "updated_at": "2030-01-02T08:15:00Z",
+    "version": 2,
+    "owner_id": EXAMPLE_OWNER_ID,
+}
 
-    model_config = documented(
-        {
-            "id": EXAMPLE_LIST_ID,
-            "name": "Groceries",
-            "position": "a1",
-            "is_default": False,
-            "created_at": "2030-01-01T09:30:00Z",
-            "updated_at": "2030-01-02T08:15:00Z",
-            "version": 2,
-        },
-        from_attributes=True,
-    )
+
+class ListRow(BaseModel):
+    """A list as the change feed shows it: the same for every member, so without `role`."""
+
+    model_config = documented(EXAMPLE_LIST, from_attributes=True)
 
     id: str
     """The list's id, a UUID chosen by the server."""
     name: str
     """Its name."""
     position: str
-    """Its place among your lists: sorted by it (as text, byte by byte), ties by id. Opaque:
-    set it with `POST /lists/{id}/move`."""
+    """Its place among its owner's lists: sorted by it (as text, byte by byte), ties by id.
+    Opaque: set it with `POST /lists/{id}/move`."""
     is_default: bool
     """Whether it is your default list, where tasks created without `list_id` go; it cannot be
     deleted."""
@@ -235,6 +241,32 @@ class ListOut(BaseModel):
     """When it last changed (UTC)."""
     version: int
     """1 when created, +1 on every change; part of its `ETag`."""
+    owner_id: str
+    """Its owner's user id (you, unless it is shared with you)."""
 
 
-LIST_COLUMNS = tuple(TaskList.__table__.c[name] for name in ListOut.model_fields)  # type: ignore[attr-defined]
+class ListOut(ListRow):
+    """A list, with every field, and your role on it."""
+
+    model_config = documented({**EXAMPLE_LIST, "role": "owner"}, from_attributes=True)
+
+    role: ListRole
+    """Your role on it: `owner`, `editor` (writes its tasks) or `viewer` (reads them)."""
+
+
+_L = TaskList.__table__.c  # type: ignore[attr-defined]
+_M = ListMember.__table__.c  # type: ignore[attr-defined]
+_STORED = tuple(_L[name] for name in ListRow.model_fields if name != "owner_id")
+# The caller's role on a list they read: computed in the reading statement; a membership is
+# looked up only for a list that is not the caller's own.
+_ROLE = case(
+    (_L.user_id == caller(), literal(OWNER_ROLE)),
+    else_=select(_M.role)
+    .where(_M.list_id == _L.id, _M.member_id == caller())
+    .correlate(TaskList.__table__)  # type: ignore[attr-defined]
+    .scalar_subquery(),
+)
+# What a response shows of a list, in `ListOut`'s order: the columns every reading statement
+# returns, and every writing one (only the owner writes a list: its role is `owner`).
+LIST_COLUMNS = (*_STORED, _L.user_id.label("owner_id"), _ROLE.label("role"))
+OWN_LIST_COLUMNS = (*_STORED, _L.user_id.label("owner_id"), literal(OWNER_ROLE).label("role"))

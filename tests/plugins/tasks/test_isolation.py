@@ -35,7 +35,28 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         lists = (await user.get(LISTS)).json()
         default = next(item["id"] for item in lists if item["is_default"])
         # The default list too: made with the first list, it is the user's as much.
-        return {"task_id": task["id"], "list_id": made.json()["id"], "default": default}
+        # An invitation to the list, and a revoked one's token: a live token is the capability
+        # the accept route exists for (test_invitations.py), a dead one names nothing.
+        list_id = made.json()["id"]
+        invited = await user.post(f"{LISTS}/{list_id}/invitations", json={"role": "editor"})
+        revoked = await user.post(f"{LISTS}/{list_id}/invitations", json={"role": "editor"})
+        await user.delete(f"{LISTS}/{list_id}/invitations/{revoked.json()['id']}")
+        return {
+            "task_id": task["id"],
+            "list_id": list_id,
+            "default": default,
+            "invitation_id": invited.json()["id"],
+            "member_id": user.id,
+            "token": revoked.json()["token"],
+        }
+
+    def detail(path: str) -> str:
+        for tail, what in (("{member_id}", "Member"), ("{invitation_id}", "Invitation")):
+            if path.endswith(tail):
+                return f"{what} not found"
+        if path.startswith("/api/v1/invitations"):
+            return "Invitation not found"
+        return "List not found" if path.startswith(LISTS) else "Task not found"
 
     checked = await assert_isolated(
         app,
@@ -50,9 +71,12 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
             f"{TASKS}/{{task_id}}/move": {"after": None},
             f"{LISTS}/{{list_id}}/move": {"before": None},
             f"{LISTS}/{{list_id}}": {"name": "hijacked"},
+            f"{LISTS}/{{list_id}}/members/{{member_id}}": {"role": "viewer"},
+            f"{LISTS}/{{list_id}}/transfer": {"user_id": bob.id},
+            f"{LISTS}/{{list_id}}/invitations": {"role": "editor"},
         },
         headers=({}, {"If-Match": "*"}),  # a precondition cannot open another user's task
-        detail=lambda path: "List not found" if path.startswith(LISTS) else "Task not found",
+        detail=detail,
         list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
         rows=3,
     )
@@ -63,14 +87,26 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         f"{TASKS}/{{task_id}}/move",
         f"{LISTS}/{{list_id}}",
         f"{LISTS}/{{list_id}}/move",
+        f"{LISTS}/{{list_id}}/members",
+        f"{LISTS}/{{list_id}}/members/me",
+        f"{LISTS}/{{list_id}}/members/{{member_id}}",
+        f"{LISTS}/{{list_id}}/transfer",
+        f"{LISTS}/{{list_id}}/invitations",
+        f"{LISTS}/{{list_id}}/invitations/{{invitation_id}}",
+        "/api/v1/invitations/{token}/accept",
     }
     assert len(checked.unreachable) >= 10  # GET, PUT, PATCH, PATCH /complete, DELETE, move …
     # The list routes held only the caller's tasks and lists, all of them.
-    assert sorted(checked.lists) == [LISTS, TASKS]
+    assert sorted(checked.lists) == [LISTS, f"{LISTS}/{{list_id}}/invitations", TASKS]
     for user in (alice, bob):
         tasks = {t["id"] for t in (await user.get(TASKS)).json()}
         lists = {item["id"] for item in (await user.get(LISTS)).json()}
-        assert tasks | lists == checked.created[user.id]
+        invitations = set()
+        for list_id in lists:
+            shown = await user.get(f"{LISTS}/{list_id}/invitations")
+            invitations |= {item["id"] for item in shown.json()}
+        tokens = {value for value in checked.created[user.id] if len(value) == 43}
+        assert tasks | lists | invitations | {user.id} | tokens == checked.created[user.id]
 
 
 async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):
