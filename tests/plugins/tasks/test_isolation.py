@@ -1,9 +1,10 @@
-"""Task: T-043, T-113
-Spec: specs/features/plugins.md §Isolation
+"""Task: T-043, T-113, T-362
+Spec: specs/features/plugins.md §Isolation; specs/features/sharing.md §Testing
 
 Another user's tasks are unreachable, on every route: the test kit's `assert_isolated` is
 generated from the app's route table, so a route added later is covered without editing this
-file. And the kernel's ownership mechanism itself: a query on an owned model without an owner
+file; with the role check, a viewer of the lists reads and is refused every write, and once
+removed finds nothing again. And the kernel's ownership mechanism itself: a query on an owned model without an owner
 is refused.
 """
 
@@ -18,6 +19,7 @@ from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
 from app.testing import assert_isolated
 from tests.plugins.tasks.conftest import TASKS, User
+from tests.plugins.tasks.sharing import sharing
 
 LISTS = "/api/v1/lists"
 
@@ -26,7 +28,7 @@ LISTS = "/api/v1/lists"
 HOSTILE_BODY = {"title": "hijacked", "completed": True, "tags": ["pwned"]}
 
 
-async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User):
+async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User, db):
     async def create(user: User) -> dict[str, str]:
         made = await user.post(LISTS, json={"name": f"{user.email} list"})
         task = await user.create(
@@ -36,6 +38,8 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         default = next(item["id"] for item in lists if item["is_default"])
         # The default list too: made with the first list, it is the user's as much.
         return {"task_id": task["id"], "list_id": made.json()["id"], "default": default}
+
+    share, unshare = sharing(db)
 
     checked = await assert_isolated(
         app,
@@ -55,6 +59,8 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         detail=lambda path: "List not found" if path.startswith(LISTS) else "Task not found",
         list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
         rows=3,
+        share=share,
+        unshare=unshare,
     )
     # Every {task_id} route answered 404 to bob and left alice's tasks byte-for-byte unchanged.
     assert {path for _, path in checked.unreachable} == {
@@ -71,6 +77,13 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         tasks = {t["id"] for t in (await user.get(TASKS)).json()}
         lists = {item["id"] for item in (await user.get(LISTS)).json()}
         assert tasks | lists == checked.created[user.id]
+    # The role check: bob, a viewer of alice's lists, read the list and its task and got 403 on
+    # every write, changing nothing; removed, every route was a 404 again.
+    reads = [("GET", f"{LISTS}/{{list_id}}"), ("GET", f"{TASKS}/{{task_id}}")]
+    assert checked.readable == reads
+    assert set(checked.forbidden) == set(checked.unreachable) - set(reads)
+    assert checked.personal == checked.own == []
+    assert checked.revoked == checked.unreachable
 
 
 async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):
