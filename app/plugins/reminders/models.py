@@ -1,4 +1,4 @@
-"""Task: T-180
+"""Task: T-180, T-366
 Spec: specs/features/reminders.md §Tables
 
 The `reminders` table (a task's reminders) and `reminders_inbox` (the reminders that fired: the

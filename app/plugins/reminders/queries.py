@@ -1,4 +1,4 @@
-"""Task: T-183, T-184, T-201
+"""Task: T-183, T-184, T-201, T-366
 Spec: specs/features/reminders.md §Firing exactly once, §Following the task
 
 The statements of the reminders plugin, each built once. Every one is sent through an owned
