@@ -7,7 +7,7 @@ The test kit for plugin authors (and this project's own tests). Its fixtures com
 
 from app.testing.client import AppClient, serving
 from app.testing.database import TEST_SECRET, settings_for
-from app.testing.isolation import Isolation, assert_isolated
+from app.testing.isolation import Isolation, Share, Unshare, assert_isolated
 from app.testing.statements import Statements
 from app.testing.users import ApiUser, MakeUser, sign_up
 
@@ -17,7 +17,9 @@ __all__ = [
     "AppClient",
     "Isolation",
     "MakeUser",
+    "Share",
     "Statements",
+    "Unshare",
     "assert_isolated",
     "serving",
     "settings_for",

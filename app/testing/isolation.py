@@ -1,5 +1,5 @@
-"""Task: T-113
-Spec: specs/features/plugins.md §Isolation, §Testing
+"""Task: T-113, T-360, T-361
+Spec: specs/features/plugins.md §Isolation, §Testing; specs/features/sharing.md §Testing
 
 `assert_isolated`: a plugin's isolation suite as one call, generated from the app's route table,
 so a route added later is checked without editing a test.
@@ -10,20 +10,27 @@ so a route added later is checked without editing a test.
 - Every list route (a GET answering a JSON array of objects with an `id`), called by each user
   with their own path values, shows only rows that user created, and none with another
   `user_id`.
+- Given `share` and `unshare`, the role check (sharing.md §Testing): the other user, made a
+  `viewer` of the owner's rows, reads what they can and gets 403 on every write to it (404 on
+  what stays personal), changing nothing; made an `editor`, gets 403 from every route marked
+  `requires_role("owner")`, changing nothing; removed, is back to 404 on every route.
 """
 
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
+import httpx
 from fastapi import FastAPI
-from sqlalchemy import TextClause, text
+from sqlalchemy import TextClause, bindparam, text
 
+from app.core import OWNER_ROLE
 from app.core.app import API_PREFIX
 from app.core.db.ownership import Owned
 from app.core.db.pool import Database
+from app.core.http.marks import required_role
 from app.core.plugins.context import Context
 from app.core.plugins.loading import per_plugin
 from app.testing.users import ApiUser
@@ -31,18 +38,75 @@ from app.testing.users import ApiUser
 # Starlette path parameters: `{name}` or `{name:converter}`.
 PARAMETER = re.compile(r"{(\w+)(?::\w+)?}")
 WRITES = {"POST", "PUT", "PATCH"}
+# The roles the role check shares with, least first: a viewer reads, an editor writes.
+VIEWER, EDITOR = "viewer", "editor"
 
 Create = Callable[[ApiUser], Awaitable[Mapping[str, str]]]
+# `share(owner, member, role)` makes `member` a member of the containers of `owner`'s rows at
+# `role` (or changes their role); `unshare(owner, member)` removes them.
+Share = Callable[[ApiUser, ApiUser, str], Awaitable[None]]
+Unshare = Callable[[ApiUser, ApiUser], Awaitable[None]]
 
 
 @dataclass
 class Isolation:
     """What `assert_isolated` checked: the routes another user got 404 from, the list routes
-    that showed the caller's rows, and the ids each user's `create` calls returned."""
+    that showed the caller's rows, and the ids each user's `create` calls returned; with the
+    role check, what a member got from each route at each role and once removed."""
 
     unreachable: list[tuple[str, str]] = field(default_factory=list)
     lists: list[str] = field(default_factory=list)
     created: dict[str, set[str]] = field(default_factory=dict)
+    readable: list[tuple[str, str]] = field(default_factory=list)  # a viewer's GET: 200
+    forbidden: list[tuple[str, str]] = field(default_factory=list)  # a viewer's write: 403
+    personal: list[tuple[str, str]] = field(default_factory=list)  # a viewer's call: 404
+    left: list[tuple[str, str]] = field(default_factory=list)  # a member left by it
+    own: list[tuple[str, str]] = field(default_factory=list)  # a viewer wrote their own rows
+    owner_only: list[tuple[str, str]] = field(default_factory=list)  # an editor's call: 403
+    revoked: list[tuple[str, str]] = field(default_factory=list)  # removed: 404 again
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # as served, `/api/v1/...`
+    role: str | None  # its `requires_role` mark
+
+
+@dataclass
+class _Check:
+    """One `assert_isolated` call's fixed parts: what each probe needs."""
+
+    database: Database
+    tables: list[str]
+    body: Mapping[str, Any] | None
+    bodies: Mapping[str, Mapping[str, Any]]
+    headers: Sequence[Mapping[str, str]]
+
+    async def probe(
+        self,
+        user: ApiUser,
+        route: Route,
+        url: str,
+        expected: Collection[int],
+        who: str,
+        extra: Mapping[str, str] = {},
+        spare: str | None = None,
+    ) -> httpx.Response:
+        """Call `route` as `user`: it must answer one of `expected` and change no row of any
+        `Owned` table (but `spare`'s own)."""
+        method, path = route.method, route.path
+        before = await _digests(self.database, self.tables, spare)
+        sent = self.bodies.get(path, self.body)
+        response = await user.request(method, url, json=sent, headers=dict(extra))
+        assert response.status_code in expected, (
+            f"{method} {path} by {who} answered {response.status_code}, expected "
+            f"{' or '.join(map(str, sorted(expected)))}: {response.text}"
+        )
+        after = await _digests(self.database, self.tables, spare)
+        changed = sorted(table for table in self.tables if before[table] != after[table])
+        assert not changed, f"{method} {path} by {who} changed {', '.join(changed)}"
+        return response
 
 
 async def assert_isolated(
@@ -58,6 +122,10 @@ async def assert_isolated(
     list_params: Sequence[Mapping[str, Any]] = ({},),
     detail: str | Callable[[str], str] | None = None,
     rows: int = 2,
+    share: Share | None = None,
+    unshare: Unshare | None = None,
+    personal: Collection[str] = (),
+    leaves: Collection[str] = (),
 ) -> Isolation:
     """Check that `intruder` can neither reach nor change `owner`'s rows through any route of
     `plugin`, and that list routes show each user only their own rows.
@@ -65,66 +133,198 @@ async def assert_isolated(
     `create(user)` makes one row as `user` through the API and returns the path parameters that
     locate it (`{"task_id": ...}`); it is called `rows` times per user. `body` is sent to every
     route with a parameter: make it valid for each of them, so validation cannot answer before
-    ownership does; `bodies` replaces it for the routes whose path (as served) it names. `headers` are tried in turn (`{"If-Match": "*"}`), `list_params` are the
-    query strings each list route is read with, and `detail` is the 404's expected detail (or
-    gives it for a route's path).
+    ownership does; `bodies` replaces it for the routes whose path (as served) it names.
+    `headers` are tried in turn (`{"If-Match": "*"}`), `list_params` are the query strings each
+    list route is read with, and `detail` is the 404's expected detail (or gives it for a
+    route's path).
+
+    With `share` and `unshare`, the role check follows, with `intruder` as the member (sharing.md
+    §Testing). `personal` names the routes (paths as served) where a member who can read the
+    resource writes rows of their own (a reminder on a shared task): their write may succeed,
+    changing no one's rows but theirs. `leaves` names the routes by which a member ends their
+    own membership: skipped by the viewer's round, each must then succeed for the member.
     """
     context: Context = app.state.context
-    database: Database = app.state.database
-    routes = plugin_routes(context, plugin)
+    routes = _routes(context, plugin)
     assert routes, f"plugin {plugin!r} has no routes in this app (is it enabled?)"
-    tables = owned_tables(context)
+    check = _Check(app.state.database, owned_tables(context), body, bodies or {}, headers)
     made = {user.id: [await create(user) for _ in range(rows)] for user in (owner, intruder)}
     ids = {user: {value for row in found for value in row.values()} for user, found in made.items()}
     report = Isolation(created=ids)
 
-    for method, path in routes:
-        if not PARAMETER.search(path):
-            continue
-        url = _fill(method, path, made[owner.id][0])
-        for extra in headers:
-            before = await _digests(database, tables)
-            sent = (bodies or {}).get(path, body)
-            response = await intruder.request(method, url, json=sent, headers=dict(extra))
-            assert response.status_code == 404, (method, path, dict(extra), response.text)
-            if detail is not None:
-                expected = detail if isinstance(detail, str) else detail(path)
-                assert response.json()["detail"] == expected, (method, path, response.text)
-            after = await _digests(database, tables)
-            changed = sorted(table for table in tables if before[table] != after[table])
-            assert not changed, f"{method} {path} by another user changed {', '.join(changed)}"
-        report.unreachable.append((method, path))
+    report.unreachable = await _unreachable(check, routes, intruder, made[owner.id][0], detail)
+    owner_lists = await _lists(routes, owner, made[owner.id][0], list_params, ids[owner.id])
+    await _lists(routes, intruder, made[intruder.id][0], list_params[:1], ids[intruder.id])
+    report.lists = owner_lists
 
-    for method, path in routes:
-        if method != "GET":
-            continue
-        # The owner with every query string, the other user with the first.
-        for user, variants in ((owner, list_params), (intruder, list_params[:1])):
-            url = _fill(method, path, made[user.id][0])
-            for query in variants:
-                response = await user.get(url, params=dict(query))
-                shown = _rows(response.json()) if response.status_code == 200 else None
-                if shown is None:
-                    break  # not a list route
-                seen = {row["id"] for row in shown}
-                assert seen <= ids[user.id], (path, dict(query), seen - ids[user.id])
-                assert all(row.get("user_id", user.id) == user.id for row in shown), (path, shown)
-                if seen and path not in report.lists:
-                    report.lists.append(path)
+    if share is not None or unshare is not None:
+        assert share is not None and unshare is not None, "the role check needs share and unshare"
+        values = made[owner.id][0]
+        await share(owner, intruder, VIEWER)
+        viewed = [route for route in routes if route.path not in leaves]
+        await _as_viewer(check, app, viewed, intruder, values, set(personal), report)
+        await share(owner, intruder, EDITOR)
+        await _as_editor(check, routes, intruder, values, report)
+        for route in routes:
+            if route.path in leaves:
+                left = await intruder.request(route.method, _fill(route, values))
+                assert left.is_success, f"{route.method} {route.path} by a member: {left.text}"
+                report.left.append((route.method, route.path))
+                await share(owner, intruder, EDITOR)  # back, to be removed
+        await unshare(owner, intruder)
+        report.revoked = await _unreachable(check, routes, intruder, values, None, "removed")
+        await _lists(routes, intruder, made[intruder.id][0], list_params[:1], ids[intruder.id])
     return report
+
+
+async def _unreachable(
+    check: _Check,
+    routes: list[Route],
+    user: ApiUser,
+    values: Mapping[str, str],
+    detail: str | Callable[[str], str] | None,
+    who: str = "another user",
+) -> list[tuple[str, str]]:
+    """Every route with a parameter, called by `user` with another's `values`: 404, no change."""
+    found = []
+    for route in routes:
+        if not PARAMETER.search(route.path):
+            continue
+        url = _fill(route, values)
+        for extra in check.headers:
+            response = await check.probe(user, route, url, {404}, who, extra)
+            if detail is not None:
+                expected = detail if isinstance(detail, str) else detail(route.path)
+                assert response.json()["detail"] == expected, (route.path, response.text)
+        found.append((route.method, route.path))
+    return found
+
+
+async def _lists(
+    routes: list[Route],
+    user: ApiUser,
+    values: Mapping[str, str],
+    variants: Sequence[Mapping[str, Any]],
+    ids: set[str],
+) -> list[str]:
+    """Every list route, read by `user` with their own `values`: only rows among `ids`."""
+    shown_rows = []
+    for route in routes:
+        if route.method != "GET":
+            continue
+        url = _fill(route, values)
+        for query in variants:
+            response = await user.get(url, params=dict(query))
+            shown = _rows(response.json()) if response.status_code == 200 else None
+            if shown is None:
+                break  # not a list route
+            seen = {row["id"] for row in shown}
+            assert seen <= ids, (route.path, dict(query), seen - ids)
+            assert all(row.get("user_id", user.id) == user.id for row in shown), (route.path, shown)
+            if seen and route.path not in shown_rows:
+                shown_rows.append(route.path)
+    return shown_rows
+
+
+async def _as_viewer(
+    check: _Check,
+    app: FastAPI,
+    routes: list[Route],
+    viewer: ApiUser,
+    values: Mapping[str, str],
+    personal: set[str],
+    report: Isolation,
+) -> None:
+    """A viewer reads what they can (200) and nothing of what stays personal (404); their write
+    to what they read is a 403, to the rest a 404; a route marked with a role is a 403."""
+    who = "a viewer"
+    gets = _readers(app.state.context)
+    for route in routes:
+        if not PARAMETER.search(route.path):
+            continue
+        url, name = _fill(route, values), (route.method, route.path)
+        if route.role is not None:
+            for extra in check.headers:
+                await check.probe(viewer, route, url, {403}, f"{who} (marked {route.role})", extra)
+            report.forbidden.append(name)
+            continue
+        if route.method == "GET":
+            answer = await check.probe(viewer, route, url, {200, 404}, who)
+            (report.readable if answer.status_code == 200 else report.personal).append(name)
+            continue
+        reader = _reader(gets, route.path)
+        readable = (
+            reader is not None and (await viewer.get(_fill(reader, values))).status_code == 200
+        )
+        if readable and route.path in personal:
+            for extra in check.headers:
+                answer = await check.probe(
+                    viewer, route, url, range(200, 500), who, extra, spare=viewer.id
+                )
+            report.own.append(name)
+        elif readable:
+            for extra in check.headers:
+                await check.probe(viewer, route, url, {403}, f"{who} (who reads {reader})", extra)
+            report.forbidden.append(name)
+        else:
+            for extra in check.headers:
+                await check.probe(viewer, route, url, {404}, f"{who} (who cannot read it)", extra)
+            report.personal.append(name)
+
+
+async def _as_editor(
+    check: _Check,
+    routes: list[Route],
+    editor: ApiUser,
+    values: Mapping[str, str],
+    report: Isolation,
+) -> None:
+    """An editor cannot manage members: every route marked `requires_role("owner")` is a 403."""
+    for route in routes:
+        if route.role != OWNER_ROLE or not PARAMETER.search(route.path):
+            continue
+        url = _fill(route, values)
+        for extra in check.headers:
+            await check.probe(editor, route, url, {403}, "an editor (marked owner)", extra)
+        report.owner_only.append((route.method, route.path))
 
 
 def plugin_routes(context: Context, plugin: str) -> list[tuple[str, str]]:
     """(method, path) of every route `plugin` mounts, as the app serves them."""
+    return [(route.method, route.path) for route in _routes(context, plugin)]
+
+
+def _routes(context: Context, plugin: str | None = None) -> list[Route]:
+    """The routes `plugin` mounts (every plugin's without it)."""
     return sorted(
-        (method, f"{API_PREFIX}{route.path}")
-        for name, routers in per_plugin(context.hook.routers, context=context)
-        if name == plugin
-        for router in routers
-        for route in router.routes
-        for method in getattr(route, "methods", None) or ()
-        if method != "HEAD"
+        (
+            Route(
+                method, f"{API_PREFIX}{route.path}", required_role(getattr(route, "endpoint", None))
+            )
+            for name, routers in per_plugin(context.hook.routers, context=context)
+            if plugin is None or name == plugin
+            for router in routers
+            for route in router.routes
+            for method in getattr(route, "methods", None) or ()
+            if method != "HEAD"
+        ),
+        key=lambda route: (route.method, route.path),
     )
+
+
+def _readers(context: Context) -> set[str]:
+    """The paths every plugin of the app answers GET on."""
+    return {route.path for route in _routes(context) if route.method == "GET"}
+
+
+def _reader(gets: set[str], path: str) -> str | None:
+    """The GET that reads the resource `path` writes: its own, or its nearest parent's (`POST
+    /tasks/{task_id}/complete` → `GET /tasks/{task_id}`), while it still names one."""
+    while PARAMETER.search(path):
+        if path in gets:
+            return path
+        path = path.rsplit("/", 1)[0]
+    return None
 
 
 def owned_tables(context: Context) -> list[str]:
@@ -139,18 +339,23 @@ def owned_tables(context: Context) -> list[str]:
 
 @lru_cache(maxsize=256)
 def _digest(table: str) -> TextClause:
-    # Plain SQL through the unscoped database: every user's rows, which is the point.
+    # Plain SQL through the unscoped database: every user's rows, which is the point (but those
+    # of `spare`, when a check lets one user change their own).
     rows = "coalesce(string_agg(t::text, ',' ORDER BY t::text), '')"
-    return text(f'SELECT md5({rows}) FROM "{table}" AS t')
+    where = "t.user_id IS DISTINCT FROM :spare"
+    return text(f'SELECT md5({rows}) FROM "{table}" AS t WHERE {where}').bindparams(
+        bindparam("spare", type_=None)
+    )
 
 
-async def _digests(database: Database, tables: list[str]) -> dict[str, str]:
-    return {table: await database.fetchval(_digest(table)) for table in tables}
+async def _digests(database: Database, tables: list[str], spare: str | None) -> dict[str, str]:
+    return {table: await database.fetchval(_digest(table), spare=spare) for table in tables}
 
 
-def _fill(method: str, path: str, values: Mapping[str, str]) -> str:
+def _fill(route: Route | str, values: Mapping[str, str]) -> str:
+    path = route if isinstance(route, str) else route.path
     missing = [name for name in PARAMETER.findall(path) if name not in values]
-    assert not missing, f"{method} {path}: `create` returned no {', '.join(missing)}"
+    assert not missing, f"{path}: `create` returned no {', '.join(missing)}"
     return PARAMETER.sub(lambda match: values[match.group(1)], path)
 
 

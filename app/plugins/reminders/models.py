@@ -1,4 +1,4 @@
-"""Task: T-180
+"""Task: T-180, T-366
 Spec: specs/features/reminders.md §Tables
 
 The `reminders` table (a task's reminders) and `reminders_inbox` (the reminders that fired: the
@@ -55,7 +55,7 @@ class InboxItem(Owned, table=True):
 
 
 class TaskSlots(Owned, table=True):
-    """How many reminders a task carries: the counter its creates take a slot of under the
+    """How many reminders of its setter's a task carries: the counter its creates take a slot of under the
     limit (`app.core.take_slot`), so the limit holds however many race. Bookkeeping, not the
     user's data: out of the change feed."""
 
@@ -64,4 +64,6 @@ class TaskSlots(Owned, table=True):
 
     # References tasks.id ON DELETE CASCADE (the migration): the counter goes with its task.
     task_id: str = Field(sa_column=Column(Text, primary_key=True))
+    # One counter per task and setter: on a shared list each member's reminders are their own.
+    user_id: str = Field(sa_column=Column(Text, primary_key=True))
     used: int = Field(sa_column=Column(Integer, nullable=False))

@@ -1,4 +1,4 @@
-"""Task: T-183, T-184, T-201
+"""Task: T-183, T-184, T-201, T-366
 Spec: specs/features/reminders.md §Firing exactly once, §Following the task
 
 The statements of the reminders plugin, each built once. Every one is sent through an owned
@@ -137,6 +137,21 @@ _fired = (
     .returning(R.id, R.task_id, R.fire_at)
     .cte("fired")
 )
+# A reminder whose setter no longer reaches its task (removed from its shared list) is
+# cancelled when due instead: it never fires for them, and no sweep picks it up again.
+LOST = "access_lost"
+_lost = (
+    update(Reminder)
+    .where(
+        R.id == ID,
+        R.fired_at.is_(None),
+        R.cancelled_at.is_(None),
+        R.fire_at <= NOW,
+        not_(exists(_task())),
+    )
+    .values(cancelled_at=NOW, cancel_reason=LOST, updated_at=NOW, version=R.version + 1)
+    .cte("lost")
+)
 _title = select(T.title).where(T.id == _fired.c.task_id).scalar_subquery()
 FIRE = (
     insert(InboxItem)
@@ -153,6 +168,7 @@ FIRE = (
     )
     .on_conflict_do_nothing(index_elements=[I.reminder_id])
     .returning(I.id)
+    .add_cte(_lost)
 )
 # The sweep's look across users (not on behalf of one): plain SQL through the unscoped
 # database, the kernel's escape hatch; each reminder found is then fired as its owner (FIRE).

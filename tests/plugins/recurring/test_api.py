@@ -1,5 +1,6 @@
-"""Task: T-178
-Spec: specs/features/recurring.md §Endpoints, §Rules; specs/api/rest-endpoints.md §Recurring
+"""Task: T-178, T-364
+Spec: specs/features/recurring.md §Endpoints, §Rules; specs/api/rest-endpoints.md §Recurring;
+specs/features/sharing.md §Testing
 
 The recurrence endpoints: validation (each refusal a 422 naming the field and the problem,
 changing nothing), isolation, editing (future occurrences only), and deleting one occurrence or
@@ -11,6 +12,7 @@ import pytest
 from app.testing import assert_isolated
 from tests.plugins.recurring.conftest import Recurring
 from tests.plugins.tasks.conftest import TASKS
+from tests.plugins.tasks.sharing import sharing
 
 DUE = "2026-05-01T07:00:00Z"
 
@@ -97,8 +99,11 @@ async def test_unknown_and_malformed_ids_are_404s(alice):
 
 async def test_isolation(app, alice: Recurring, bob: Recurring, db):
     async def create(user: Recurring) -> dict[str, str]:
-        task = await user.recurring("FREQ=DAILY", DUE)
+        shared = await user.post("/api/v1/lists", json={"name": "shared"})
+        task = await user.recurring("FREQ=DAILY", DUE, list_id=shared.json()["id"])
         return {"task_id": task["id"]}
+
+    share, unshare = sharing(db)
 
     checked = await assert_isolated(
         app,
@@ -107,8 +112,15 @@ async def test_isolation(app, alice: Recurring, bob: Recurring, db):
         plugin="recurring",
         create=create,
         body={"rule": "FREQ=HOURLY", "timezone": "UTC"},
+        share=share,
+        unshare=unshare,
     )
     assert ("PUT", "/api/v1/tasks/{task_id}/recurrence") in checked.unreachable
+    # The role check: a viewer of the task's list cannot delete an occurrence (403); the series
+    # rows are not shared (not `Shared`), so their routes are a 404 to a member, changing nothing.
+    assert checked.forbidden == [("DELETE", "/api/v1/tasks/{task_id}/occurrence")]
+    assert set(checked.personal) == set(checked.unreachable) - set(checked.forbidden)
+    assert checked.revoked == checked.unreachable
     assert ("DELETE", "/api/v1/tasks/{task_id}/occurrence") in checked.unreachable
     # And explicitly: Bob cannot make Alice's task recur.
     task = await alice.create(due_at=DUE)

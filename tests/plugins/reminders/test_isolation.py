@@ -13,13 +13,18 @@ from app.core.plugins.plugins_file import DEFAULT_ENABLED
 from app.plugins.reminders.firing import fire_due
 from app.testing import ApiUser, AppClient, assert_isolated, sign_up
 from tests.plugins.reminders.conftest import INBOX, add_reminder, new_task, reminders_of, state
+from tests.plugins.tasks.sharing import sharing
 
 
-async def test_another_user_reaches_nothing(quiet: AppClient) -> None:
+async def test_another_user_reaches_nothing(
+    quiet: AppClient, db: "asyncpg.Connection[asyncpg.Record]"
+) -> None:
     alice, bob = await sign_up(quiet, ApiUser), await sign_up(quiet, ApiUser)
+    share, unshare = sharing(db)
 
     async def create(user: ApiUser) -> dict[str, str]:
-        task = await new_task(user, due_at="2030-01-02T17:00:00Z")
+        shared = await user.post("/api/v1/lists", json={"name": "shared"})
+        task = await new_task(user, due_at="2030-01-02T17:00:00Z", list_id=shared.json()["id"])
         past = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
         fired = await add_reminder(user, task["id"], at=past)
         await fire_due(quiet.app.state.database, state(quiet).clock.now(), 100)
@@ -37,9 +42,19 @@ async def test_another_user_reaches_nothing(quiet: AppClient) -> None:
         create=create,
         body={"offset": "-PT15M"},
         list_params=({}, {"limit": 1}),
+        share=share,
+        unshare=unshare,
+        personal={"/api/v1/tasks/{task_id}/reminders"},
     )
     assert len(checked.unreachable) == 5
     assert set(checked.lists) == {"/api/v1/tasks/{task_id}/reminders", INBOX}
+    # The role check: a viewer of the task's list reads the task's reminders (their own: none),
+    # may add one of their own, and reaches none of alice's reminders or inbox items.
+    assert checked.readable == [("GET", "/api/v1/tasks/{task_id}/reminders")]
+    assert checked.own == [("POST", "/api/v1/tasks/{task_id}/reminders")]
+    assert checked.forbidden == []
+    assert len(checked.personal) == 3
+    assert checked.revoked == checked.unreachable
 
 
 async def test_b_cannot_add_reminders_to_as_task(

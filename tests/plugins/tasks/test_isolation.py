@@ -1,9 +1,10 @@
-"""Task: T-043, T-113
-Spec: specs/features/plugins.md §Isolation
+"""Task: T-043, T-113, T-362
+Spec: specs/features/plugins.md §Isolation; specs/features/sharing.md §Testing
 
 Another user's tasks are unreachable, on every route: the test kit's `assert_isolated` is
 generated from the app's route table, so a route added later is covered without editing this
-file. And the kernel's ownership mechanism itself: a query on an owned model without an owner
+file; with the role check, a viewer of the lists reads and is refused every write, and once
+removed finds nothing again. And the kernel's ownership mechanism itself: a query on an owned model without an owner
 is refused.
 """
 
@@ -18,6 +19,7 @@ from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
 from app.testing import assert_isolated
 from tests.plugins.tasks.conftest import TASKS, User
+from tests.plugins.tasks.sharing import sharing
 
 LISTS = "/api/v1/lists"
 
@@ -26,7 +28,7 @@ LISTS = "/api/v1/lists"
 HOSTILE_BODY = {"title": "hijacked", "completed": True, "tags": ["pwned"]}
 
 
-async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User):
+async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob: User, db):
     async def create(user: User) -> dict[str, str]:
         made = await user.post(LISTS, json={"name": f"{user.email} list"})
         task = await user.create(
@@ -58,6 +60,8 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
             return "Invitation not found"
         return "List not found" if path.startswith(LISTS) else "Task not found"
 
+    share, unshare = sharing(db)
+
     checked = await assert_isolated(
         app,
         alice,
@@ -79,6 +83,9 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         detail=detail,
         list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
         rows=3,
+        share=share,
+        unshare=unshare,
+        leaves={f"{LISTS}/{{list_id}}/members/me"},
     )
     # Every {task_id} route answered 404 to bob and left alice's tasks byte-for-byte unchanged.
     assert {path for _, path in checked.unreachable} == {
@@ -107,6 +114,31 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
             invitations |= {item["id"] for item in shown.json()}
         tokens = {value for value in checked.created[user.id] if len(value) == 43}
         assert tasks | lists | invitations | {user.id} | tokens == checked.created[user.id]
+    # The role check: bob, a viewer of alice's lists, read the list and its task and got 403 on
+    # every write, changing nothing; removed, every route was a 404 again.
+    reads = [("GET", f"{LISTS}/{{list_id}}"), ("GET", f"{TASKS}/{{task_id}}")]
+    # The role check: bob, a viewer of alice's lists, read the list, its members and its task
+    # and got 403 on every write, changing nothing (a revoked invitation's token names nothing:
+    # 404); an editor got 403 from the owner's routes; bob left by `members/me`; removed, every
+    # route was a 404 again.
+    reads = [
+        ("GET", f"{LISTS}/{{list_id}}"),
+        ("GET", f"{LISTS}/{{list_id}}/members"),
+        ("GET", f"{TASKS}/{{task_id}}"),
+    ]
+    accept = ("POST", "/api/v1/invitations/{token}/accept")
+    leave = ("DELETE", f"{LISTS}/{{list_id}}/members/me")
+    assert checked.readable == reads
+    assert set(checked.forbidden) == set(checked.unreachable) - {*reads, accept, leave}
+    assert checked.personal == [accept]
+    assert checked.own == []
+    assert checked.left == [leave]
+    assert {path for _, path in checked.owner_only} >= {
+        f"{LISTS}/{{list_id}}/members/{{member_id}}",
+        f"{LISTS}/{{list_id}}/invitations",
+        f"{LISTS}/{{list_id}}/transfer",
+    }
+    assert checked.revoked == checked.unreachable
 
 
 async def test_a_task_cannot_be_moved_to_another_user(alice: User, bob: User):

@@ -1,4 +1,4 @@
-"""Task: T-198
+"""Task: T-198, T-364
 Spec: specs/api/rest-endpoints.md §Webhooks, specs/features/webhooks.md §Registration
 
 The endpoints' API: registration checks (SSRF after resolution, https, the catalog, the limit),
@@ -11,6 +11,7 @@ import asyncio
 import pytest
 
 from app.testing import ApiUser, assert_isolated, sign_up
+from tests.plugins.tasks.sharing import sharing
 from tests.plugins.webhooks.conftest import (
     ENABLED,
     TASKS,
@@ -145,12 +146,16 @@ async def test_patch_changes_disables_and_enables(new_user, receiver):
     assert (await alice.get(f"{WEBHOOKS}/not-a-uuid")).status_code == 404
 
 
-async def test_isolation(app_client, receiver):
+async def test_isolation(app_client, receiver, db):
     alice, bob = await sign_up(app_client, ApiUser), await sign_up(app_client, ApiUser)
+    share, unshare = sharing(db)
 
     async def create(user: ApiUser) -> dict[str, str]:
-        endpoint = await register(user, receiver.url)
-        await user.post(TASKS, json={"title": "For the log"})
+        # In a list of its own, which the role check shares; the endpoint hears of tasks only,
+        # so the list's creation is no delivery of its.
+        shared = await user.post("/api/v1/lists", json={"name": "shared"})
+        endpoint = await register(user, receiver.url, event_types=["task.created"])
+        await user.post(TASKS, json={"title": "For the log", "list_id": shared.json()["id"]})
 
         # Delivered, not only logged: an attempt still to come would change the row while
         # the isolation check compares it before and after the other user's requests.
@@ -171,8 +176,13 @@ async def test_isolation(app_client, receiver):
         plugin="webhooks",
         create=create,
         body={"description": "hijacked", "enabled": False},
+        share=share,
+        unshare=unshare,
     )
     assert len(checked.unreachable) == 6, checked.unreachable
+    # A member of alice's list reaches none of her endpoints or deliveries: every route a 404.
+    assert checked.personal == checked.revoked == checked.unreachable
+    assert checked.readable == checked.forbidden == checked.own == []
 
 
 async def test_disabled_the_app_starts_and_the_data_stays(start_app, make_client, receiver, db):
