@@ -54,9 +54,9 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     assert await migrate(
         empty_database_url, tmp_path, "health", "auth", "changes", "jobs", "tasks", "notes"
     ) == [
-        Step("changes", None, "changes_0003"),
+        Step("changes", None, "changes_0004"),
         Step("jobs", None, "jobs_0001"),
-        Step("tasks", None, "tasks_0005"),
+        Step("tasks", None, "tasks_0006"),
         Step("notes", None, "notes_0001"),
     ]
     assert (
@@ -74,7 +74,7 @@ async def test_alembic_speaks_only_when_something_migrates(empty_database_url, t
     caplog.clear()
     with caplog.at_level(logging.INFO):
         assert await migrate(empty_database_url, tmp_path, "health", "auth", "changes", "jobs") == [
-            Step("changes", None, "changes_0003"),
+            Step("changes", None, "changes_0004"),
             Step("jobs", None, "jobs_0001"),
         ]
     alembic = [r.getMessage() for r in caplog.records if r.name.startswith("alembic")]
