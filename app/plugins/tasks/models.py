@@ -38,6 +38,7 @@ def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any
         "id": new_id(),
         "user_id": owner,
         "parent_id": None,  # a top-level task unless `values` say otherwise
+        "assignee_id": None,  # nobody's unless `values` say otherwise
         **values,
         # A subtask without one goes to its parent's list (the statement reads it).
         "list_id": values.get("list_id") or (None if values.get("parent_id") else default),

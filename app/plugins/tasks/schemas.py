@@ -75,7 +75,7 @@ class TaskCreate(BaseModel):
 
     model_config = documented(
         EXAMPLE,
-        {"list_id": EXAMPLE_LIST_ID},
+        {"list_id": EXAMPLE_LIST_ID, "assignee_id": EXAMPLE_MEMBER_ID},
         {"title": "Oat milk", "parent_id": EXAMPLE_PARENT_ID},
         extra="forbid",
     )
