@@ -1,5 +1,6 @@
-"""Task: T-173, T-295, T-305
-Spec: specs/features/recurring.md §Completion, §Subtasks
+"""Task: T-173, T-295, T-305, T-352
+Spec: specs/features/recurring.md §Completion, §Subtasks; specs/features/sharing.md §Tasks in
+shared lists
 
 Making the next occurrence of a series: when an occurrence is completed (the in-transaction
 subscriber on `tasks`) and when "this one" is deleted. It happens inside the writing
@@ -11,6 +12,9 @@ Cost: a completed task without a `due_at` sends nothing; one with a `due_at` sen
 `SELECT … FOR UPDATE` (does it recur, and has it a successor yet?); one that recurs, one more
 statement (`SPAWN`: link, task and recurrence in one); one with subtasks, one more (`HAND_OVER`:
 they move under the new occurrence, open again, as Todoist resets them).
+
+The next occurrence is created by whoever completed (or deleted) the one before it: its
+`created_by` and `updated_by` are the caller, and it keeps the assignee, as Todoist does.
 """
 
 from collections.abc import Mapping
@@ -24,7 +28,7 @@ from app.plugins.tasks.api import HAND_OVER, TaskChange, TaskWrites, new_task
 
 # The task's fields an occurrence copies from the one before it (a recurring subtask's next
 # occurrence is a subtask of the same task).
-COPIED = ("title", "description", "priority", "tags", "list_id", "parent_id")
+COPIED = ("title", "description", "priority", "tags", "list_id", "parent_id", "assignee_id")
 
 
 class Occurrences:

@@ -1,4 +1,4 @@
-"""Task: T-142, T-258, T-279, T-291, T-317, T-318
+"""Task: T-142, T-258, T-279, T-291, T-317, T-318, T-353
 Spec: specs/api/rest-endpoints.md §Tasks (`POST /api/v1/tasks/batch`)
 
 Up to 100 task and list operations in one request, inside one transaction, in a number of
@@ -12,8 +12,9 @@ key is computed from its new neighbours, which an earlier move may have just pla
 The body is validated whole (a malformed operation is a 422 for the request, as its schema says);
 what can only be known by applying an operation (404, 412) fails that operation alone.
 Operations never depend on each other: a task may appear in one operation per batch.
-A `parent_id` the database refuses (`subtrees`) aborts the statement that wrote it: that
-operation becomes its 422, and the batch runs again without it (or, atomic, is not applied).
+A `parent_id` or an `assignee_id` the database refuses (`subtrees`) aborts the statement that
+wrote it: that operation becomes its 422, and the batch runs again without it (or, atomic, is
+not applied).
 """
 
 from collections.abc import Mapping, Sequence
@@ -483,7 +484,8 @@ async def _move(db: Executor, op: MoveOperation, now: datetime) -> Outcome:
 
 
 class Refused(Exception):
-    """An operation's `parent_id` was refused: the statement, and so the transaction, failed."""
+    """An operation's `parent_id` or `assignee_id` was refused: the statement, and so the
+    transaction, failed."""
 
     def __init__(self, index: int, outcome: Outcome) -> None:
         self.index = index
@@ -499,15 +501,15 @@ def _refused(
     for index, op in enumerate(operations):
         if isinstance(op, CreateOperation):
             if next(created)["id"] == refusal.task_id:
-                return index, _invalid_parent(["task", "parent_id"], refusal)
+                return index, _invalid_refused(["task", refusal.field], refusal)
         elif getattr(op, "id", None) == refusal.task_id and not isinstance(op, Outcome):
-            loc = ["parent_id"] if isinstance(op, MoveOperation) else ["changes", "parent_id"]
-            return index, _invalid_parent(loc, refusal)
-    raise AssertionError("a refused parent_id belongs to an operation of the batch")
+            where = [] if isinstance(op, MoveOperation) else ["changes"]
+            return index, _invalid_refused([*where, refusal.field], refusal)
+    raise AssertionError("a refused field belongs to an operation of the batch")
 
 
-def _invalid_parent(loc: list[str], refusal: Refusal) -> Outcome:
-    return _invalid(loc, refusal.message, "parent_id")
+def _invalid_refused(loc: list[str], refusal: Refusal) -> Outcome:
+    return _invalid(loc, refusal.message, refusal.field)
 
 
 def _invalid(loc: list[str], msg: str, type: str) -> Outcome:

@@ -1,4 +1,4 @@
-"""Task: T-035, T-107, T-141, T-151, T-201, T-283, T-293, T-314
+"""Task: T-035, T-107, T-141, T-151, T-201, T-283, T-293, T-314, T-354
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The list's query parameters, and the SQL they become: filters, sort order and the keyset
@@ -37,7 +37,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from sqlmodel import col
 from typing_extensions import TypeAliasType
 
-from app.core import NO_NUL, Instant, documented
+from app.core import NO_NUL, Instant, caller, documented
 from app.plugins.tasks.models import Priority, Task
 from app.plugins.tasks.schemas import COLUMNS, Id
 
@@ -98,6 +98,7 @@ class TaskQuery(BaseModel):
             "updated_since": "2030-01-01T12:00:00Z",
             "parent_id": "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47",
             "top_level": True,
+            "assignee": "me",
             "sort": "-created_at",
             "limit": 50,
             "cursor": "eyJ2IjoiMjAzMC0wMS0wMlQwMTowNDowNVoiLCJpZCI6IjNmMmIifQ",
@@ -127,6 +128,8 @@ class TaskQuery(BaseModel):
     """Only the subtasks of this task (its children, not their own subtasks)."""
     top_level: bool | None = None
     """`true`: only tasks that are no subtask; `false`: only subtasks."""
+    assignee: str | None = Field(None, min_length=1, max_length=255, pattern=NO_NUL)
+    """Only the tasks assigned to this user (an id), or to you (`me`)."""
     sort: TaskSort = "-created_at"
     """The order: a field, `-` first for descending; ties by id. Default `-created_at`.
     `position` (the manual order) needs `list_id` (the list's tasks, subtasks included; with
@@ -210,6 +213,7 @@ def _search(trigrams: bool) -> ColumnElement[bool]:
 
 Search = Literal["none", "short", "trigrams"]
 After = Literal["none", "value", "null"]
+Assignee = Literal["none", "me", "id"]
 
 
 @dataclass(frozen=True)
@@ -229,6 +233,7 @@ class Shape:
     top_level: bool | None
     sort: TaskSort
     after: After
+    assignee: Assignee = "none"
 
     @classmethod
     def of(cls, query: TaskQuery, cursor_value: Any = None) -> "Shape":
@@ -237,6 +242,9 @@ class Shape:
         )
         after: After = (
             "none" if query.cursor is None else "null" if cursor_value is None else "value"
+        )
+        assignee: Assignee = (
+            "none" if query.assignee is None else "me" if query.assignee == "me" else "id"
         )
         return cls(
             list_id=query.list_id is not None,
@@ -252,6 +260,7 @@ class Shape:
             top_level=query.top_level,
             sort=query.sort,
             after=after,
+            assignee=assignee,
         )
 
 
@@ -276,6 +285,8 @@ def parameters(query: TaskQuery, limit: int, after: tuple[Any, str] | None) -> d
         params["updated_since"] = query.updated_since
     if query.parent_id is not None:
         params["parent_id"] = query.parent_id
+    if query.assignee is not None and query.assignee != "me":
+        params["assignee"] = query.assignee
     if after is not None:
         params["after_value"], params["after_id"] = after
         if after[0] is None:
@@ -312,6 +323,10 @@ def statement(shape: Shape) -> Select[Any]:
         conditions.append(
             col(Task.parent_id).is_(None) if shape.top_level else col(Task.parent_id).is_not(None)
         )
+    if shape.assignee != "none":
+        # `me` is the caller, as the kernel binds it: one statement for every user.
+        assignee = caller() if shape.assignee == "me" else bindparam("assignee", type_=Text)
+        conditions.append(col(Task.assignee_id) == assignee)
     if shape.overdue is not None:
         conditions.append(
             overdue if shape.overdue else or_(not_(overdue), col(Task.due_at).is_(None))

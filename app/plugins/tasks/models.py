@@ -1,4 +1,4 @@
-"""Task: T-033, T-142, T-280, T-290, T-303, T-322
+"""Task: T-033, T-142, T-280, T-290, T-303, T-322, T-351
 Spec: specs/database/schema.md §tasks plugin; specs/features/sharing.md §Model
 
 The `lists`, `list_members`, `list_invitations`, `tasks` and `task_idempotency_keys` tables,
@@ -31,16 +31,21 @@ def new_task(values: dict[str, Any], owner: str, now: datetime) -> dict[str, Any
     """A task to create (`values`: a validated `TaskCreate`): everything but its `position`
     (the statement computes it) is known before sending, the id included, so a retried INSERT
     recognises its own row. Without a `list_id`, the owner's default list (made by the insert
-    if missing)."""
+    if missing). The actors are the caller (`owner`), as the statement itself sets them
+    (`caller()`): here for the answers made from these values (a stored response, a tell)."""
     default = default_list_id(owner)
     return {
         "id": new_id(),
         "user_id": owner,
         "parent_id": None,  # a top-level task unless `values` say otherwise
+        "assignee_id": None,  # nobody's unless `values` say otherwise
         **values,
         # A subtask without one goes to its parent's list (the statement reads it).
         "list_id": values.get("list_id") or (None if values.get("parent_id") else default),
         "completed_at": now if values["completed"] else None,
+        "created_by": owner,
+        "updated_by": owner,
+        "completed_by": owner if values["completed"] else None,
         "created_at": now,
         "updated_at": now,
         "version": 1,

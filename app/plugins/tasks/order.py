@@ -1,5 +1,6 @@
-"""Task: T-284, T-313
-Spec: specs/api/rest-endpoints.md §Order, §Subtasks
+"""Task: T-284, T-313, T-351
+Spec: specs/api/rest-endpoints.md §Order, §Subtasks; specs/features/sharing.md §Tasks in shared
+lists
 
 Moves: one `UPDATE` of the moved row that computes its new position from its neighbours among
 its siblings, read in the same statement, and never touches the siblings themselves. A task's
@@ -11,6 +12,9 @@ one, the other neighbour is the next sibling on that side. A statement is built 
 matches nothing when a named neighbour is not a sibling, `after` is not before `before`, or the
 list contradicts the parent's: the route then says why. A parent that is refused (not yours, a
 cycle, too deep) is refused by the tree's trigger (`subtrees`) inside the statement.
+
+A task moved into a list someone else owns becomes theirs, its subtree with it: the kernel sets
+its `user_id` to the list's owner (or refuses with a 403 a caller who may not write there).
 """
 
 from collections.abc import Callable, Mapping
@@ -33,7 +37,7 @@ from sqlalchemy import (
     update,
 )
 
-from app.core import Executor, Row, documented, invalid
+from app.core import Executor, Row, caller, documented, invalid
 from app.plugins.tasks import list_queries, subtrees
 from app.plugins.tasks.models import Task, TaskList
 from app.plugins.tasks.queries import GET, ID, LIST_ID, NOW, PARENT_LIST, between
@@ -180,7 +184,7 @@ def move_task(place: Place) -> Update:
     def siblings(sibling: Any) -> list[ColumnElement[bool]]:
         return [sibling.c.list_id == target, sibling.c.parent_id.is_not_distinct_from(parent)]
 
-    statement = _move(TASKS, place, siblings).returning(*COLUMNS)
+    statement = _move(TASKS, place, siblings).values(updated_by=caller()).returning(*COLUMNS)
     if place.parent != "absent" or place.list_id:
         statement = statement.values(parent_id=parent)
     if place.parent == "id":

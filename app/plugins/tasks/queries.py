@@ -1,5 +1,6 @@
-"""Task: T-093, T-142, T-271, T-282, T-291
-Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip
+"""Task: T-093, T-142, T-271, T-282, T-291, T-351, T-352
+Spec: specs/api/rest-endpoints.md §Tasks, §Order, §One round trip; specs/features/sharing.md
+§Tasks in shared lists
 
 The statements the task routes send, each built once. The kernel scopes every one of them to
 the caller (`user_id = :owner` is added, or stamped on INSERT), so none mentions the user.
@@ -10,6 +11,10 @@ Only when it matches nothing does the route read the row to tell 404 from 412 fr
 Every write may safely run twice (the kernel retries once on a dropped connection): a create's
 id is chosen before sending (`ON CONFLICT (id) DO NOTHING`), and updates set values rather than
 add to them, so applying one again matches nothing.
+
+Who wrote a task is the kernel's `caller()` in every write: `created_by` and `updated_by` on a
+create, `updated_by` on every change, `completed_by` when it becomes completed (null when it
+is reopened); never a value from the request.
 """
 
 from functools import lru_cache
@@ -41,6 +46,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.sql.dml import ReturningInsert
 from sqlmodel import col
 
+from app.core import caller
 from app.plugins.tasks.models import POSITION_TYPE, IdempotencyKey, Task, TaskList
 from app.plugins.tasks.schemas import COLUMNS
 
@@ -48,12 +54,31 @@ ID: BindParameter[str] = bindparam("id")
 NOW = bindparam("now", type_=DateTime(timezone=True))
 VERSIONS: BindParameter[list[int]] = bindparam("versions")
 LIST_ID = bindparam("list_id", type_=Text)
+# Who wrote it: the caller, set by each statement (`caller()`), never sent.
+ACTORS = ("created_by", "updated_by", "completed_by")
 # Every column a create sends, as bind parameters of the same names: all but the owner (the
-# kernel stamps it) and the position (the statement computes it).
-WRITTEN = [column for column in COLUMNS if column.key not in {"user_id", "position"}]
+# kernel stamps it), the position (the statement computes it) and the actors.
+WRITTEN = [column for column in COLUMNS if column.key not in {"user_id", "position", *ACTORS}]
 DEFAULT_LIST_NAME = "My Tasks"
 
 GET = select(*COLUMNS).where(col(Task.id) == ID)
+
+
+def created_by_caller(completed: Any) -> dict[str, Any]:
+    """A new task's actors: the caller created it, and completed it if `completed` (an
+    expression of the statement) holds."""
+    return {
+        "created_by": caller(),
+        "updated_by": caller(),
+        "completed_by": case((completed, caller()), else_=None),
+    }
+
+
+def completed_by_caller(completed: Any, changes: Any) -> Any:
+    """`completed_by` after a write that sets `completed` to `completed` where `changes` (it
+    differs from the stored value): the caller if it completes the task, null if it reopens
+    it, else as it was."""
+    return case((changes, case((completed, caller()), else_=None)), else_=col(Task.completed_by))
 
 
 def between(after: Any, before: Any) -> ColumnElement[str]:
@@ -111,13 +136,15 @@ def create_when(found: ColumnElement[bool] | None = None) -> ReturningInsert[Any
     the table's BEFORE INSERT trigger does (migration tasks_0004), so a create is one statement,
     the first one included, and the foreign key's check at the end of the statement sees the
     list a concurrent first create committed."""
+    actors = created_by_caller(bindparam("completed", type_=Boolean))
     values = select(
         *(TARGET_LIST if c.key == "list_id" else bindparam(c.key, type_=c.type) for c in WRITTEN),
         END_OF_LIST,
+        *actors.values(),
     )
     if found is not None:
         values = values.where(found)
-    keys = [column.key for column in WRITTEN] + ["position"]
+    keys = [column.key for column in WRITTEN] + ["position", *actors]
     return (
         insert(Task)
         .from_select(keys, values)
@@ -136,7 +163,14 @@ COMPLETING = frozenset({"completed", "completed_at"})
 COMPLETE = (
     update(Task)
     .where(col(Task.id) == ID, not_(col(Task.completed)))
-    .values(completed=True, completed_at=NOW, updated_at=NOW, version=Task.version + 1)
+    .values(
+        completed=True,
+        completed_at=NOW,
+        completed_by=caller(),
+        updated_at=NOW,
+        updated_by=caller(),
+        version=Task.version + 1,
+    )
     .returning(*COLUMNS)
 )
 
@@ -156,14 +190,15 @@ def update_statement(fields: frozenset[str], if_match: bool) -> Update:
         differs.append(column.is_distinct_from(value))
     if "completed" in fields:
         completed = bindparam("completed", type_=Boolean)
+        changes = col(Task.completed).is_distinct_from(completed)
         values["completed_at"] = case(
-            (col(Task.completed).is_distinct_from(completed), case((completed, NOW), else_=None)),
-            else_=col(Task.completed_at),
+            (changes, case((completed, NOW), else_=None)), else_=col(Task.completed_at)
         )
+        values["completed_by"] = completed_by_caller(completed, changes)
     statement = (
         update(Task)
         .where(col(Task.id) == ID, or_(*differs))
-        .values(values | {"updated_at": NOW, "version": Task.version + 1})
+        .values(values | {"updated_at": NOW, "updated_by": caller(), "version": Task.version + 1})
         .returning(*COLUMNS)
     )
     return statement.where(col(Task.version) == any_(VERSIONS)) if if_match else statement
@@ -212,7 +247,14 @@ def _claiming(response: dict[str, Any]) -> ReturningInsert[Any]:
 
 
 CLAIM = _claiming(_RESPONSE).add_cte(_PURGED)
-# A create's stored response is its body with the position the same statement computes.
+# Whose the new task is: its list's owner (the caller's own list, or one shared with them; the
+# kernel stamps the same on the row), else the caller (their default list, made if missing).
+_TARGET_OWNER = func.coalesce(
+    select(col(TaskList.user_id)).where(col(TaskList.id) == TARGET_LIST).scalar_subquery(),
+    caller(),
+)
+# A create's stored response is its body with what the same statement computes: its position,
+# its list and its owner.
 _CLAIM = _claiming(
     _RESPONSE
     | {
@@ -222,6 +264,8 @@ _CLAIM = _claiming(
                 END_OF_LIST,
                 literal_column("'list_id'"),
                 TARGET_LIST,
+                literal_column("'user_id'"),
+                _TARGET_OWNER,
             )
         )
     }
@@ -266,15 +310,17 @@ _last = select(func.max(col(Task.position))).where(col(Task.list_id) == _target)
 # Each list's new tasks after its last, in the operations' order; a row naming a list that is
 # not the caller's is not inserted (its operation is a 422); the default list is made by the
 # table's trigger if need be.
+_NEW_ACTORS = created_by_caller(_new.c.completed)
 CREATE_MANY = (
     insert(Task)
     .from_select(
-        [c.key for c in WRITTEN] + ["position"],
+        [c.key for c in WRITTEN] + ["position", *_NEW_ACTORS],
         select(
             *(_target if c.key == "list_id" else _new.c[c.key] for c in WRITTEN),
             func.position_after(
                 _last, func.row_number().over(partition_by=_target, order_by=_new.c.n)
             ),
+            *_NEW_ACTORS.values(),
         ).where(
             or_(
                 _target == LIST_ID,
@@ -288,7 +334,16 @@ CREATE_MANY = (
 
 # Updates (a complete is an update of `completed`): each row says which fields it sets
 # (`set_<field>`), its values, and the versions `If-Match` accepts (null: any).
-UPDATABLE = ("title", "description", "completed", "priority", "due_at", "tags", "parent_id")
+UPDATABLE = (
+    "title",
+    "description",
+    "completed",
+    "priority",
+    "due_at",
+    "tags",
+    "parent_id",
+    "assignee_id",
+)
 _TASK = Task.__table__.c  # type: ignore[attr-defined]
 _edit = recordset(
     "edit",
@@ -315,7 +370,9 @@ UPDATE_MANY = (
                 (_completing, case((_edit.c.completed, NOW), else_=None)),
                 else_=col(Task.completed_at),
             ),
+            "completed_by": completed_by_caller(_edit.c.completed, _completing),
             "updated_at": NOW,
+            "updated_by": caller(),
             "version": Task.version + 1,
         }
     )

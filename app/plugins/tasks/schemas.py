@@ -1,5 +1,5 @@
-"""Task: T-034, T-107, T-151, T-154, T-201, T-281, T-290, T-335
-Spec: specs/api/rest-endpoints.md §Tasks
+"""Task: T-034, T-107, T-151, T-154, T-201, T-281, T-290, T-335, T-350
+Spec: specs/api/rest-endpoints.md §Tasks; specs/features/sharing.md §Tasks in shared lists
 
 Request and response bodies. Requests never carry `id`, `user_id`, timestamps or `version`;
 unknown fields are rejected (422). Datetimes must carry a timezone.
@@ -52,12 +52,17 @@ def _uuid(value: str) -> str:
     return value
 
 
+# A user's id (`assignee_id`): local ids are UUIDs, Better Auth's random strings of its own.
+UserId = Annotated[str, StringConstraints(min_length=1, max_length=255, pattern=NO_NUL)]
+
 # A list's or a task's id in a body: a UUID (anything else names nothing of yours, a 422).
 Id = Annotated[str, StringConstraints(max_length=36), AfterValidator(_uuid)]
 
 EXAMPLE_ID = "3f2b8c1e-7d4a-4e1b-9a65-0c2d5e8f1a47"
 EXAMPLE_LIST_ID = "6c1f0b9a-2d3e-4f5a-8b7c-9d0e1f2a3b4c"
 EXAMPLE_PARENT_ID = "0b7e4f6a-5c2d-4e8f-9a1b-3c4d5e6f7a8b"
+EXAMPLE_USER_ID = "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d"
+EXAMPLE_MEMBER_ID = "5a8c2e1f-4b3d-4e6a-9c7b-1d2e3f4a5b6c"
 EXAMPLE_ETAG = f'"{EXAMPLE_ID}.3"'
 EXAMPLE = {
     "title": "Buy oat milk",
@@ -74,7 +79,7 @@ class TaskCreate(BaseModel):
 
     model_config = documented(
         EXAMPLE,
-        {"list_id": EXAMPLE_LIST_ID},
+        {"list_id": EXAMPLE_LIST_ID, "assignee_id": EXAMPLE_MEMBER_ID},
         {"title": "Oat milk", "parent_id": EXAMPLE_PARENT_ID},
         extra="forbid",
     )
@@ -96,6 +101,8 @@ class TaskCreate(BaseModel):
     """The list it goes in, at the end; omitted or null: your default list."""
     parent_id: ParentId | None = None
     """The task of yours it is a subtask of (null: top level), at most 4 levels deep; else 422."""
+    assignee_id: UserId | None = None
+    """Whom it is assigned to: the list's owner or one of its members (else 422); null: nobody."""
 
 
 class TaskUpdate(BaseModel):
@@ -106,6 +113,7 @@ class TaskUpdate(BaseModel):
         {"completed": True, "priority": "high"},
         {**EXAMPLE, "title": "Buy oat milk and bread"},
         {"parent_id": EXAMPLE_PARENT_ID},
+        {"assignee_id": EXAMPLE_MEMBER_ID},
         extra="forbid",
     )
 
@@ -124,6 +132,8 @@ class TaskUpdate(BaseModel):
     parent_id: ParentId | None = None
     """Move it, with its subtasks, under this task of yours (null: to the top level). Not
     itself nor one of its subtasks, and its deepest subtask at most 4 levels deep; else 422."""
+    assignee_id: UserId | None = None
+    """Assign it to the list's owner or one of its members (else 422); null unassigns it."""
 
 
 class TaskOut(BaseModel):
@@ -132,7 +142,7 @@ class TaskOut(BaseModel):
     model_config = documented(
         {
             "id": EXAMPLE_ID,
-            "user_id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
+            "user_id": EXAMPLE_USER_ID,
             "list_id": EXAMPLE_LIST_ID,
             "position": "a3",
             "parent_id": EXAMPLE_PARENT_ID,
@@ -142,6 +152,10 @@ class TaskOut(BaseModel):
             "created_at": "2030-01-01T09:30:00Z",
             "updated_at": "2030-01-02T08:15:00Z",
             "version": 2,
+            "created_by": EXAMPLE_USER_ID,
+            "updated_by": EXAMPLE_MEMBER_ID,
+            "completed_by": EXAMPLE_MEMBER_ID,
+            "assignee_id": EXAMPLE_MEMBER_ID,
         },
         from_attributes=True,
     )
@@ -149,7 +163,7 @@ class TaskOut(BaseModel):
     id: str
     """The task's id, a UUID chosen by the server."""
     user_id: str
-    """Its owner: you."""
+    """Its owner: its list's owner (you, unless someone shared the list with you)."""
     list_id: str
     """The list it is in."""
     position: str
@@ -178,6 +192,15 @@ class TaskOut(BaseModel):
     # A default: the change log's entries written before subtasks existed have none.
     parent_id: str | None = None
     """The task it is a subtask of, or null for a top-level task."""
+    # Defaults too: the change log's entries written before sharing have none.
+    created_by: str | None = None
+    """Who created it (a user id; read-only)."""
+    updated_by: str | None = None
+    """Who changed it last (a user id; read-only)."""
+    completed_by: str | None = None
+    """Who completed it (a user id; read-only); null while it is open."""
+    assignee_id: str | None = None
+    """Whom it is assigned to: its list's owner or one of its members; null: nobody."""
 
 
 # What a response shows of a task, in `TaskOut`'s order: the columns every statement returns.

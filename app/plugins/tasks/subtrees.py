@@ -1,4 +1,4 @@
-"""Task: T-291, T-295
+"""Task: T-291, T-295, T-352
 Spec: specs/api/rest-endpoints.md §Subtasks; specs/features/recurring.md §Subtasks
 
 A task's place in its tree, as the API answers a refused one, and handing a task's subtasks
@@ -6,7 +6,9 @@ over to another (a recurring task's next occurrence). The rules are checked by t
 database, in the writing statement (migration tasks_0005's `tasks_tree_check` trigger, under a
 per-user lock); what it refuses arrives here as a `check_violation` of `ck_tasks_parent`, whose
 message is the reason and whose detail is the refused task's id, and becomes a 422 naming
-`parent_id`. The database's own text never reaches a response.
+`parent_id`. An assignee who is neither the list's owner nor one of its members is refused the
+same way (tasks_0006's `tasks_assignee_check`, `ck_tasks_assignee`), a 422 naming
+`assignee_id`. The database's own text never reaches a response.
 """
 
 from collections.abc import Iterator
@@ -17,11 +19,12 @@ import asyncpg
 from sqlalchemy import DateTime, Text, bindparam, case, or_, select, update
 from sqlmodel import col
 
-from app.core import invalid
+from app.core import caller, invalid
 from app.plugins.tasks.models import Task
 from app.plugins.tasks.schemas import COLUMNS
 
-CONSTRAINT = "ck_tasks_parent"
+# The field each constraint's refusals name.
+FIELDS = {"ck_tasks_parent": "parent_id", "ck_tasks_assignee": "assignee_id"}
 MAX_DEPTH = 4  # migration tasks_0005 keeps its own copy
 # Another user's task is "no such task", as any id of theirs is: nothing about it leaks.
 REASONS = {
@@ -29,15 +32,18 @@ REASONS = {
     "cycle": "a task cannot be its own subtask nor one of its subtasks' (a cycle)",
     "depth": f"subtasks nest at most {MAX_DEPTH} levels deep (the moved subtasks included)",
     "list": "a subtask is in its parent's list: this parent is in another one",
+    "assignee": "not the list's owner nor one of its members",
 }
 
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a write's `parent_id` was refused, and the task it was for."""
+    """Why a write's `parent_id` or `assignee_id` (`field`) was refused, and the task it was
+    for."""
 
     task_id: str
     reason: str
+    field: str
 
     @property
     def message(self) -> str:
@@ -49,21 +55,23 @@ class Refusal:
         if not isinstance(exc, asyncpg.CheckViolationError):
             return None
         reason = getattr(exc, "message", None)
-        if exc.constraint_name != CONSTRAINT or reason not in REASONS:
+        field = FIELDS.get(str(exc.constraint_name))
+        if field is None or reason not in REASONS:
             return None
-        return cls(str(exc.detail), reason)
+        return cls(str(exc.detail), reason, field)
 
 
 @contextmanager
-def parent_checked() -> Iterator[None]:
-    """Around a single route's write: a refused `parent_id` is a 422 naming it."""
+def refusals_checked() -> Iterator[None]:
+    """Around a single route's write: a refused `parent_id` or `assignee_id` is a 422 naming
+    it."""
     try:
         yield
     except asyncpg.CheckViolationError as exc:
         refusal = Refusal.of(exc)
         if refusal is None:
             raise
-        raise invalid(("body", "parent_id"), refusal.message, "parent_id") from None
+        raise invalid(("body", refusal.field), refusal.message, refusal.field) from None
 
 
 # The subtasks of :id, at every level below it.
@@ -84,7 +92,9 @@ HAND_OVER = (
         ),
         completed=False,
         completed_at=None,
+        completed_by=None,
         updated_at=bindparam("now", type_=DateTime(timezone=True)),
+        updated_by=caller(),
         version=Task.version + 1,
     )
     .returning(*COLUMNS)

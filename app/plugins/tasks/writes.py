@@ -27,7 +27,7 @@ from sqlalchemy.sql import ClauseElement
 
 from app.core import Context, Executor, Row
 from app.plugins.tasks.models import Task
-from app.plugins.tasks.subtrees import parent_checked
+from app.plugins.tasks.subtrees import refusals_checked
 
 Operation = Literal["create", "update", "delete"]
 OPERATIONS: frozenset[Operation] = frozenset({"create", "update", "delete"})
@@ -97,10 +97,10 @@ class Unit:
     async def write(self, statement: ClauseElement, **params: Any) -> asyncpg.Record | None:
         """Send a write of one task and tell the subscribers that want it. Returns its
         `RETURNING` row (None: it matched nothing, and nothing is told); a statement without
-        `RETURNING` (an INSERT whose values say it all) returns None. A `parent_id` the
-        database refuses is a 422 naming it."""
+        `RETURNING` (an INSERT whose values say it all) returns None. A `parent_id` or an
+        `assignee_id` the database refuses is a 422 naming it."""
         op = operation(statement)
-        with parent_checked():
+        with refusals_checked():
             if getattr(statement, "_returning", ()):
                 row = await self.db.fetchrow(statement, **params)
                 if row is None:

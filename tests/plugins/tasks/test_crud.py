@@ -26,6 +26,10 @@ FIELDS = {
     "updated_at",
     "version",
     "parent_id",
+    "created_by",
+    "updated_by",
+    "completed_by",
+    "assignee_id",
 }
 
 

@@ -1,4 +1,4 @@
-"""Task: T-048
+"""Task: T-048, T-354
 Spec: specs/database/schema.md §tasks plugin
 
 The default list and a search are answered from indexes, not a sequential scan of `tasks`.
@@ -112,3 +112,17 @@ async def test_a_small_users_search_reads_no_whole_table(
     found = scans(await plan_of(small, db, monkeypatch, q="needle"))
     assert "Seq Scan tasks" not in found, found
     assert any("Index Scan" in node for node in found), found
+
+
+async def test_the_assignee_filter_uses_the_assignee_index(crowded: User, db, monkeypatch):
+    # T-354: a few of Alice's thousands of tasks are assigned to her.
+    await db.execute(
+        "UPDATE tasks SET assignee_id = user_id WHERE user_id = $1"
+        " AND id IN (SELECT id FROM tasks WHERE user_id = $1 LIMIT 8)",
+        crowded.id,
+    )
+    await db.execute("ANALYZE tasks")
+    assert len((await crowded.get(TASKS, params={"assignee": "me"})).json()) == 8
+    found = scans(await plan_of(crowded, db, monkeypatch, assignee="me"))
+    assert any(node.endswith("ix_tasks_assignee") for node in found), found
+    assert not any(node.startswith("Seq Scan") for node in found), found
