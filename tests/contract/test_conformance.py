@@ -13,7 +13,8 @@ Generated ids and credentials name nothing, so a share of the requests aims at r
 instead: a task of the caller's own (fresh for each request, so writes and deletes find it) or
 another user's (a 404), with its real `ETag` in conditional requests; a registered user's
 credentials or a new one; a live refresh token. And the answers only a state of the server
-gives are brought about for the auth routes that have them: an account locked by the throttle
+gives are brought about for the auth routes that have them (and the sharing routes reach a
+list with a member, a live invitation, a token to accept): an account locked by the throttle
 (429 with `Retry-After` on login and token), every hashing slot taken (503 with `Retry-After`
 on register, login and token), a grant type other than `password` (400 on token). The run
 must have seen each of them, and a 2xx from every operation.
@@ -75,6 +76,7 @@ WEBHOOKS = "/api/v1/webhooks"
 HOOK_URL = "http://127.0.0.1:9/hook"
 AUTH = "/api/v1/auth"
 REMINDERS = "/api/v1/reminders"
+INVITATIONS = "/api/v1/invitations"
 PASSWORD = "correct horse battery"
 LOCKED = "carol@example.com"
 # A lockout that outlasts the run, so the locked account stays locked (the default is 2 s).
@@ -153,7 +155,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     client = asgi.get_client(app)
     with client:
         alice, bob = sign_up(client, "alice"), sign_up(client, "bob")
-        sign_up(client, "carol")
+        carol = sign_up(client, "carol")
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
         bobs_list = client.post(LISTS, json={"name": "Bob's"}, headers=bob.headers).json()["id"]
@@ -180,6 +182,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             return client.post(LISTS, json={"name": "fresh"}, headers=alice.headers)
 
         reminders = _Reminders(client, app, alice, bob)
+        sharing = _Sharing(client, alice, bob, carol)
 
         def fresh_webhook() -> str:
             answer = client.post(WEBHOOKS, json={"url": HOOK_URL}, headers=alice.headers)
@@ -207,6 +210,9 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             f"PATCH {LISTS}/{{list_id}}": lambda: {"name": "Renamed"},
             f"POST {LISTS}/{{list_id}}/move": lambda: {"after": None},
             f"POST {WEBHOOKS}": lambda: {"url": HOOK_URL},
+            f"PATCH {LISTS}/{{list_id}}/members/{{member_id}}": lambda: {"role": "viewer"},
+            f"POST {LISTS}/{{list_id}}/invitations": lambda: {"role": "viewer"},
+            f"POST {LISTS}/{{list_id}}/transfer": lambda: {"user_id": sharing.carol_id},
             f"POST {AUTH}/refresh": lambda: {
                 "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
                     "refresh_token"
@@ -253,6 +259,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 hooks,
                 fresh_webhook,
                 reminders,
+                sharing,
             )
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
@@ -265,8 +272,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # feed, batch and lists 25, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 25 + 4 + 6 + 8
+    # feed, batch and lists 25, sharing 9, recurring 4, reminders 6, webhooks 8
+    assert len(seen) == len(operations) == 25 + 9 + 4 + 6 + 8
 
 
 def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
@@ -307,6 +314,7 @@ class _Real:
     hooks: dict[str, dict[str, str]]  # per user: a webhook endpoint and a delivery of it
     fresh_webhook: Callable[[], str]
     reminders: "_Reminders | None" = None
+    sharing: "_Sharing | None" = None
 
 
 class _Reminders:
@@ -353,6 +361,49 @@ class _Reminders:
             parameters["item_id"] = self.item(self.alice) if own else self.bobs["item_id"]
 
 
+class _Sharing:
+    """Real lists with a member, invitations and tokens (path parameters `member_id`,
+    `invitation_id`, `token`, and the list of `members/me` and `transfer`): Alice's fresh ones
+    with Carol as a member, or Bob's."""
+
+    def __init__(self, client: Any, alice: Caller, bob: Caller, carol: Caller) -> None:
+        self.client, self.alice, self.bob, self.carol = client, alice, bob, carol
+        self.carol_id = str(client.get(f"{AUTH}/me", headers=carol.headers).json()["id"])
+
+    def invitation(self, owner: Caller, list_id: str) -> dict[str, str]:
+        url = f"{LISTS}/{list_id}/invitations"
+        made = self.client.post(url, json={"role": "editor"}, headers=owner.headers).json()
+        return {"invitation_id": made["id"], "token": made["token"]}
+
+    def shared(self, owner: Caller, member: Caller) -> str:
+        """A fresh list of `owner`'s with `member` in it."""
+        made = self.client.post(LISTS, json={"name": "shared"}, headers=owner.headers)
+        list_id = str(made.json()["id"])
+        token = self.invitation(owner, list_id)["token"]
+        accepted = self.client.post(f"{INVITATIONS}/{token}/accept", headers=member.headers)
+        assert accepted.status_code == 200, accepted.text
+        return list_id
+
+    def fill(self, label: str, parameters: dict[str, Any], own: bool) -> None:
+        owner = self.alice if own else self.bob
+        if "member_id" in parameters or label.endswith("/transfer"):
+            parameters["list_id"] = self.shared(owner, self.carol)
+            if "member_id" in parameters:
+                parameters["member_id"] = self.carol_id
+        elif label.endswith("/members/me"):
+            # Alice leaves a list of Bob's she is in, or one she is not in.
+            parameters["list_id"] = self.shared(self.bob, self.alice if own else self.carol)
+        if "invitation_id" in parameters:
+            parameters["list_id"] = self.shared(owner, self.carol)
+            parameters.update(
+                invitation_id=self.invitation(owner, parameters["list_id"])["invitation_id"]
+            )
+        if "token" in parameters:
+            # Alice accepts a fresh invitation to a list of Bob's (or Bob one to his own).
+            list_id = self.shared(self.bob, self.carol)
+            parameters["token"] = self.invitation(self.bob, list_id)["token"]
+
+
 def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, real: _Real) -> Any:
     @settings(
         max_examples=examples,
@@ -395,6 +446,8 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, re
                     case.headers["If-None-Match" if case.method == "GET" else "If-Match"] = tag
         if case.path_parameters and real.reminders and target != "generated":
             real.reminders.fill(case.path_parameters, own=target == "own")
+        if case.path_parameters and real.sharing and target != "generated":
+            real.sharing.fill(operation.label, case.path_parameters, own=target == "own")
         parameters = case.path_parameters or {}
         if "webhook_id" in parameters and target != "generated":
             # Bob's, or Alice's own: the endpoint with a delivery for the delivery routes, a
