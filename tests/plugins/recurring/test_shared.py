@@ -50,6 +50,13 @@ async def test_an_editor_sets_a_rule_and_completes_the_task(alice: Recurring, bo
         assert recurs.json()["series_id"] == put.json()["series_id"]
     row = await stored(db, successor_id)
     assert row is not None and (row["user_id"], row["list_id"]) == (alice.id, list_id)
+    # The editor changes the rule the series made (an upsert of the owner's row).
+    changed = await bob.put(
+        f"{TASKS}/{successor_id}/recurrence", json={"rule": "FREQ=DAILY", "timezone": "UTC"}
+    )
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["version"] == 2 and changed.json()["rule"] == "FREQ=DAILY"
+    assert (await stored(db, successor_id) or {})["user_id"] == alice.id
     # And the series goes on from the owner's completion as from the editor's.
     await alice.complete(successor_id)
     assert (await alice.recurrence(successor_id)).json()["successor_id"] is not None
