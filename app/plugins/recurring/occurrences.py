@@ -1,6 +1,6 @@
-"""Task: T-173, T-295, T-305, T-352
-Spec: specs/features/recurring.md §Completion, §Subtasks; specs/features/sharing.md §Tasks in
-shared lists
+"""Task: T-173, T-295, T-305, T-352, T-372
+Spec: specs/features/recurring.md §Completion, §Subtasks, §Shared lists;
+specs/features/sharing.md §Tasks in shared lists
 
 Making the next occurrence of a series: when an occurrence is completed (the in-transaction
 subscriber on `tasks`) and when "this one" is deleted. It happens inside the writing
@@ -14,7 +14,9 @@ statement (`SPAWN`: link, task and recurrence in one); one with subtasks, one mo
 they move under the new occurrence, open again, as Todoist resets them).
 
 The next occurrence is created by whoever completed (or deleted) the one before it: its
-`created_by` and `updated_by` are the caller, and it keeps the assignee, as Todoist does.
+`created_by` and `updated_by` are the caller, and it keeps the assignee, as Todoist does. An
+editor of a shared list reads and links the recurrence at their role (it is `Shared` as its
+task is), and the new task and its recurrence are the list owner's, in the same list.
 """
 
 from collections.abc import Mapping
@@ -82,6 +84,7 @@ class Occurrences:
         )
         if made is None:  # linked meanwhile (cannot happen under the lock; harmless anyway)
             return None
+        successor["user_id"] = made["user_id"]  # the list's owner, whoever completed
         await self.writes.tell(db, "create", successor)  # the other subscribers hear of it
         if made["has_subtasks"]:
             # The subtasks go on with the series: under the new occurrence, open again.

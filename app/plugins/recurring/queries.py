@@ -1,10 +1,11 @@
-"""Task: T-172, T-295
-Spec: specs/features/recurring.md §Statements
+"""Task: T-172, T-295, T-372
+Spec: specs/features/recurring.md §Statements, §Shared lists
 
 The statements of the recurring plugin, each built once. The kernel scopes every one to the
 caller (or, in the completion handler, to the writer's user), so none mentions a user. A new
 occurrence is written with the tasks plugin's own columns and `new_task` values, never SQL of
-its own for the tasks table.
+its own for the tasks table. Every insert of a recurrence takes its `list_id` from its task:
+the kernel then stamps the list's owner as its `user_id` when an editor writes it.
 """
 
 from sqlalchemy import DateTime, Text, and_, bindparam, delete, exists, select, update
@@ -20,6 +21,10 @@ R = Recurrence.__table__.c  # type: ignore[attr-defined]
 RECURRENCE = (R.task_id, R.series_id, R.rule, R.timezone, R.successor_id, R.created_at,
               R.updated_at, R.version)  # fmt: skip
 
+# What an insert of a recurrence writes: its list is its task's, taken from the task's row.
+INSERTED = ["task_id", "list_id", "series_id", "rule", "timezone", "created_at", "updated_at",
+            "version"]  # fmt: skip
+
 # The task (is it the caller's? its due_at) and its recurrence, if any, in one round trip:
 # the task is the outer side (scoped in WHERE), the recurrence joined (scoped in ON).
 TASK_AND_RECURRENCE = (
@@ -31,13 +36,14 @@ TASK_AND_RECURRENCE = (
 
 GET = select(*RECURRENCE).where(R.task_id == TASK_ID)
 
-# Create or replace a task's rule, only if the task is the caller's (INSERT … SELECT from it,
-# the task row locked against deletion meanwhile). A replaced rule keeps its series and its
-# successor: it applies to the occurrences made from now on.
+# Create or replace a task's rule, only if the caller reaches the task (INSERT … SELECT from
+# it, the task row locked against deletion meanwhile; a viewer's insert is a 403). A replaced
+# rule keeps its series and its successor: it applies to the occurrences made from now on.
 PUT = insert(Recurrence).from_select(
-    ["task_id", "series_id", "rule", "timezone", "created_at", "updated_at", "version"],
+    INSERTED,
     select(
         col(Task.id),
+        col(Task.list_id),
         bindparam("series_id", type_=Text),
         bindparam("rule", type_=Text),
         bindparam("timezone", type_=Text),
@@ -71,7 +77,8 @@ PENDING = (
 
 # The next occurrence in one statement: link it from its predecessor (only while none is
 # linked: made once), then insert its task (the tasks plugin's columns, `new_task` values) and
-# its recurrence (same series, the rule it carries on with). It answers whether the predecessor
+# its recurrence (same series, the rule it carries on with, the new task's list). It answers
+# the new task's owner (the list's: an editor may have completed it) and whether the predecessor
 # has subtasks, so handing them over costs a statement only when there are some.
 _link = (
     update(Recurrence)
@@ -84,9 +91,10 @@ _made = create_when(exists(select(_link.c.series_id))).cte("made")
 SPAWN = (
     insert(Recurrence)
     .from_select(
-        ["task_id", "series_id", "rule", "timezone", "created_at", "updated_at", "version"],
+        INSERTED,
         select(
             _made.c.id,
+            _made.c.list_id,
             _link.c.series_id,
             bindparam("next_rule", type_=Text),
             _link.c.timezone,
@@ -97,6 +105,7 @@ SPAWN = (
     )
     .returning(
         R.task_id,
+        R.user_id,
         exists(select(col(Task.id)).where(col(Task.parent_id) == TASK_ID)).label("has_subtasks"),
     )
     .add_cte(_link)

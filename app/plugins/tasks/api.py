@@ -2,11 +2,21 @@
 Spec: specs/features/plugins.md §Plugin APIs
 
 What the tasks plugin offers the plugins that require it: the task and list models (a plugin
-may hang its own rows off a list, referencing `lists.id`), the write helpers a
-plugin creating or deleting tasks needs, and hearing of task writes in their transaction.
+may hang its own rows off a list, referencing `lists.id`, and share them with the list's
+members: `Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)`), the write
+helpers a plugin creating or deleting tasks needs, and hearing of task writes in their
+transaction.
 """
 
-from app.plugins.tasks.models import Priority, Task, TaskList, default_list_id, new_task
+from app.plugins.tasks.models import (
+    LIST_MEMBERS,
+    Priority,
+    Role,
+    Task,
+    TaskList,
+    default_list_id,
+    new_task,
+)
 from app.plugins.tasks.queries import COMPLETING, DELETE, GET, create_when
 from app.plugins.tasks.subtrees import HAND_OVER
 from app.plugins.tasks.writes import InTransaction, Operation, TaskChange, TaskWrites, Unit
@@ -16,9 +26,11 @@ __all__ = [
     "DELETE",
     "GET",
     "HAND_OVER",
+    "LIST_MEMBERS",
     "InTransaction",
     "Operation",
     "Priority",
+    "Role",
     "Task",
     "TaskChange",
     "TaskList",

@@ -1,4 +1,4 @@
-"""Task: T-178, T-364
+"""Task: T-178, T-364, T-375
 Spec: specs/features/recurring.md §Endpoints, §Rules; specs/api/rest-endpoints.md §Recurring;
 specs/features/sharing.md §Testing
 
@@ -116,10 +116,17 @@ async def test_isolation(app, alice: Recurring, bob: Recurring, db):
         unshare=unshare,
     )
     assert ("PUT", "/api/v1/tasks/{task_id}/recurrence") in checked.unreachable
-    # The role check: a viewer of the task's list cannot delete an occurrence (403); the series
-    # rows are not shared (not `Shared`), so their routes are a 404 to a member, changing nothing.
-    assert checked.forbidden == [("DELETE", "/api/v1/tasks/{task_id}/occurrence")]
-    assert set(checked.personal) == set(checked.unreachable) - set(checked.forbidden)
+    # The role check: a recurrence is `Shared` as its task is, so a viewer of the task's list
+    # reads it and every write (setting, removing the rule, deleting an occurrence) is a 403
+    # changing nothing; nothing of the plugin stays personal.
+    assert checked.readable == [("GET", "/api/v1/tasks/{task_id}/recurrence")]
+    assert set(checked.forbidden) == set(checked.unreachable) - set(checked.readable)
+    assert set(checked.forbidden) == {
+        ("PUT", "/api/v1/tasks/{task_id}/recurrence"),
+        ("DELETE", "/api/v1/tasks/{task_id}/recurrence"),
+        ("DELETE", "/api/v1/tasks/{task_id}/occurrence"),
+    }
+    assert checked.personal == checked.own == checked.owner_only == []
     assert checked.revoked == checked.unreachable
     assert ("DELETE", "/api/v1/tasks/{task_id}/occurrence") in checked.unreachable
     # And explicitly: Bob cannot make Alice's task recur.

@@ -148,6 +148,9 @@ def upgrade() -> None:
     # Tasks follow their list's owner when the list is handed over.
     op.drop_constraint("tasks_list_id_fkey", "tasks", type_="foreignkey")
     _list_key("tasks")
+    # What a row hanging off a task references, so it follows the task to another list or
+    # owner by ON UPDATE CASCADE (recurring_0002: a task's recurrence).
+    op.create_unique_constraint("uq_tasks_id_list_user", "tasks", ["id", "list_id", "user_id"])
     for column in ("created_by", "updated_by", "completed_by"):
         op.add_column("tasks", sa.Column(column, sa.Text(), nullable=True))
     op.add_column(
@@ -194,6 +197,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER tasks_assignee_check ON tasks")
     op.execute("DROP FUNCTION tasks_assignee_check()")
     op.drop_index("ix_tasks_assignee", "tasks")
+    op.drop_constraint("uq_tasks_id_list_user", "tasks", type_="unique")
     for column in ("assignee_id", "completed_by", "updated_by", "created_by"):
         op.drop_column("tasks", column)
     op.drop_constraint("tasks_list_id_fkey", "tasks", type_="foreignkey")
