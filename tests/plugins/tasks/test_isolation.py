@@ -19,7 +19,7 @@ from app.core.settings import StatementCache
 from app.plugins.tasks.models import Task
 from app.testing import assert_isolated
 from tests.plugins.tasks.conftest import TASKS, User
-from tests.plugins.tasks.sharing import sharing
+from tests.plugins.tasks.sharing import not_found, sharing, sharing_bodies, sharing_values
 
 LISTS = "/api/v1/lists"
 
@@ -37,28 +37,13 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
         lists = (await user.get(LISTS)).json()
         default = next(item["id"] for item in lists if item["is_default"])
         # The default list too: made with the first list, it is the user's as much.
-        # An invitation to the list, and a revoked one's token: a live token is the capability
-        # the accept route exists for (test_invitations.py), a dead one names nothing.
         list_id = made.json()["id"]
-        invited = await user.post(f"{LISTS}/{list_id}/invitations", json={"role": "editor"})
-        revoked = await user.post(f"{LISTS}/{list_id}/invitations", json={"role": "editor"})
-        await user.delete(f"{LISTS}/{list_id}/invitations/{revoked.json()['id']}")
         return {
             "task_id": task["id"],
             "list_id": list_id,
             "default": default,
-            "invitation_id": invited.json()["id"],
-            "member_id": user.id,
-            "token": revoked.json()["token"],
+            **await sharing_values(user, list_id),
         }
-
-    def detail(path: str) -> str:
-        for tail, what in (("{member_id}", "Member"), ("{invitation_id}", "Invitation")):
-            if path.endswith(tail):
-                return f"{what} not found"
-        if path.startswith("/api/v1/invitations"):
-            return "Invitation not found"
-        return "List not found" if path.startswith(LISTS) else "Task not found"
 
     share, unshare = sharing(db)
 
@@ -75,12 +60,10 @@ async def test_every_task_route_keeps_tasks_to_their_owner(app, alice: User, bob
             f"{TASKS}/{{task_id}}/move": {"after": None},
             f"{LISTS}/{{list_id}}/move": {"before": None},
             f"{LISTS}/{{list_id}}": {"name": "hijacked"},
-            f"{LISTS}/{{list_id}}/members/{{member_id}}": {"role": "viewer"},
-            f"{LISTS}/{{list_id}}/transfer": {"user_id": bob.id},
-            f"{LISTS}/{{list_id}}/invitations": {"role": "editor"},
+            **sharing_bodies(bob),
         },
         headers=({}, {"If-Match": "*"}),  # a precondition cannot open another user's task
-        detail=detail,
+        detail=not_found,
         list_params=({}, {"q": "bob"}, {"limit": 1}, {"sort": "title"}),
         rows=3,
         share=share,

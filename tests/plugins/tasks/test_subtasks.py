@@ -13,6 +13,7 @@ from typing import Any
 from app.testing import assert_isolated
 from tests.plugins.changes.conftest import feed
 from tests.plugins.tasks.conftest import TASKS, User, sign_up
+from tests.plugins.tasks.sharing import not_found, sharing_bodies, sharing_values
 
 LISTS = "/api/v1/lists"
 
@@ -304,10 +305,18 @@ async def test_concurrent_moves_in_a_ring_never_make_a_cycle(alice: User):
 
 async def test_isolation_with_subtasks(app, alice: User, bob: User):
     async def create(user: User) -> dict[str, str]:
-        parent = await user.create(title=f"{user.email} parent")
+        work = (await user.post(LISTS, json={"name": f"{user.email} work"})).json()["id"]
+        parent = await user.create(title=f"{user.email} parent", list_id=work)
         task = await user.create(title=f"{user.email} task", parent_id=parent["id"])
-        # The list routes need a list of the user's: the one both tasks are in (the default).
-        return {"task_id": task["id"], "parent": parent["id"], "list_id": task["list_id"]}
+        default = next(item["id"] for item in (await user.get(LISTS)).json() if item["is_default"])
+        # The list routes need a list of the user's: the one both tasks are in.
+        return {
+            "task_id": task["id"],
+            "parent": parent["id"],
+            "list_id": task["list_id"],
+            "default": default,
+            **await sharing_values(user, work),
+        }
 
     checked = await assert_isolated(
         app,
@@ -320,12 +329,13 @@ async def test_isolation_with_subtasks(app, alice: User, bob: User):
             f"{TASKS}/{{task_id}}/move": {"after": None},
             f"{LISTS}/{{list_id}}/move": {"before": None},
             f"{LISTS}/{{list_id}}": {"name": "hijacked"},
+            **sharing_bodies(bob),
         },
-        detail=lambda path: "List not found" if path.startswith(LISTS) else "Task not found",
+        detail=not_found,
         list_params=({}, {"top_level": True}, {"top_level": False}),
         rows=2,
     )
-    assert sorted(checked.lists) == [LISTS, TASKS]
+    assert sorted(checked.lists) == [LISTS, f"{LISTS}/{{list_id}}/invitations", TASKS]
 
 
 async def test_a_subtask_is_always_in_its_parents_list(alice: User):
