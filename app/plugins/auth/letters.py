@@ -42,7 +42,8 @@ def composers(config: AuthSettings) -> dict[str, Compose]:
     base = config.links_base_url.rstrip("/")
 
     def link(path: str, token: str) -> str:
-        return f"{base}/{path}?token={quote(token)}"
+        # The token as the path's last segment: a front end route reads it from there.
+        return f"{base}/{path}/{quote(token)}"
 
     async def password_reset(db: Executor, payload: Mapping[str, Any]) -> EmailMessage | None:
         issued = await account_tokens.issue_reset(db, payload["email"])
@@ -83,13 +84,29 @@ def composers(config: AuthSettings) -> dict[str, Compose]:
     return {RESET: password_reset, VERIFY: verify_email, EMAIL_CHANGED: email_changed}
 
 
-def logging_outbox(composers: Mapping[str, Compose]) -> Post:
-    """Where letters go without the `mail` plugin: composed at once and written to the log,
-    links included (development: `make run` with auth alone)."""
+def log_message(log: logging.Logger, message: EmailMessage, reveal: bool, why: str) -> None:
+    """Write a message that was not sent to the log: whole, links included, when `reveal`
+    (the embedded development database: `make run`), else only its address and subject, since
+    its body may hold a one-time link (a secret)."""
+    if reveal:
+        log.info(
+            "mail not sent (%s):\nTo: %s\nSubject: %s\n\n%s",
+            why,
+            message["To"],
+            message["Subject"],
+            message.get_content(),
+        )
+    else:
+        log.warning("mail to %s (%s) not sent: %s", message["To"], message["Subject"], why)
+
+
+def logging_outbox(composers: Mapping[str, Compose], reveal: bool) -> Post:
+    """Where letters go without the `mail` plugin: composed at once and written to the log
+    (`log_message`), so that `make run` with auth alone works."""
 
     async def post(db: Executor, letter: str, payload: Mapping[str, Any]) -> None:
         message = await composers[letter](db, payload)
         if message is not None:
-            logger.info("mail (no mail plugin, not sent):\n%s", message.as_string())
+            log_message(logger, message, reveal, "the mail plugin is not enabled")
 
     return post

@@ -33,6 +33,7 @@ def _outbox(context: Context) -> Outbox:
         if config.smtp_url is None:
             logger.warning("SMTP_URL is unset: mail is written to the log, not sent")
         letters: dict[str, Compose] = {}
+        reveal = context.settings.embedded_database
 
         async def send(job: Job) -> None:
             if not letters:  # asked once, when the first letter is sent: every plugin is loaded
@@ -43,7 +44,7 @@ def _outbox(context: Context) -> Outbox:
                 raise LookupError(f"no plugin sends letter {job.payload['letter']!r}")
             message = await compose(job.db, job.payload["payload"])
             if message is not None:
-                await deliver(config, message)
+                await deliver(config, message, reveal)
 
         kind = JobKind(
             "mail.send",

@@ -16,13 +16,26 @@ from app.plugins.mail.settings import MailSettings
 logger = logging.getLogger("app.plugins.mail")
 
 
-async def deliver(config: MailSettings, message: EmailMessage) -> None:
+async def deliver(config: MailSettings, message: EmailMessage, reveal: bool) -> None:
     """Send `message` (From set to `MAIL_FROM` unless it has one); raise when the server refuses
-    it or cannot be reached, so that the queue tries again."""
+    it or cannot be reached, so that the queue tries again. Without `SMTP_URL`, log it: whole
+    when `reveal` (the embedded development database), else only its address and subject (its
+    body may hold a one-time link)."""
     if message["From"] is None:
         message["From"] = config.mail_from
     if config.smtp_url is None:
-        logger.info("mail (SMTP_URL unset, not sent):\n%s", message.as_string())
+        why = "SMTP_URL is unset"
+        if reveal:
+            body = message.get_content()
+            logger.info(
+                "mail not sent (%s):\nTo: %s\nSubject: %s\n\n%s",
+                why,
+                message["To"],
+                message["Subject"],
+                body,
+            )
+        else:
+            logger.warning("mail to %s (%s) not sent: %s", message["To"], message["Subject"], why)
         return
     url = urlsplit(config.smtp_url.get_secret_value())
     tls = url.scheme == "smtps"
