@@ -78,8 +78,11 @@ def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
     # The mail plugin's outbox when it is enabled (a job composes and sends each letter), else
     # the log: auth starts without `jobs` or `mail`.
-    outbox: Post = context.hook.mail_outbox(context=context) or logging_outbox(
-        composers(auth.config), context.settings.embedded_database
+    outboxes: list[Post] = context.hook.mail_outbox(context=context)
+    outbox = (
+        outboxes[0]
+        if outboxes
+        else logging_outbox(composers(auth.config), context.settings.embedded_database)
     )
     router = build_router(auth.issuer, auth.config, auth.passwords, outbox)
     for route in router.routes:

@@ -16,8 +16,8 @@ from app.core import Context, Executor, hookspec
 Post = Callable[[Executor, str, Mapping[str, Any]], Awaitable[None]]
 
 
-@hookspec(firstresult=True)
+@hookspec
 def mail_outbox(context: Context) -> Post | None:
     """Where auth posts its letters (password reset, email verification, email changed): the
-    `mail` plugin answers when enabled, and a job composes and sends each. `None` (no plugin
-    answers): auth composes them in the request and writes them to the log."""
+    `mail` plugin answers when enabled, and a job composes and sends each; the first answer is
+    used. No answer: auth composes them in the request and writes them to the log."""
