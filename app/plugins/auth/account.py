@@ -104,6 +104,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     @router.post(
         "/password-reset",
         status_code=status.HTTP_202_ACCEPTED,
+        response_class=Response,  # no body: nothing to tell
         responses=THROTTLED,
         summary="Ask for a password reset link",
         description="Mails a single-use link to reset the password, valid for 30 minutes, when "
@@ -137,6 +138,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     @router.post(
         "/verify-email",
         status_code=status.HTTP_202_ACCEPTED,
+        response_class=Response,  # no body: nothing to tell
         responses=BETTER_AUTH | THROTTLED,
         summary="Mail a link to confirm your email",
         description="Mails a single-use link, valid for 24 hours, to your account's email; "

@@ -39,6 +39,9 @@ from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
+UNVERIFIED = {
+    403: {"model": Problem, "description": "A verified email is required and this one is not"}
+}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
 UNSUPPORTED_GRANT = {
     400: {
@@ -144,7 +147,7 @@ def build_router(
             | BUSY,
             description="Creates an account from an email, a name and a password (kept only as a "
             "hash) and answers it, with `Location` naming `GET /auth/me`; log in next for tokens. "
-            "An email registered already is a 409.",
+            "A link to confirm the email is mailed to it. An email registered already is a 409.",
         )
         @public
         async def register(registration: Registration, request: Request, db: DB) -> Response:
@@ -173,10 +176,11 @@ def build_router(
             "/login",
             name="login",
             response_model=TokenPair,
-            responses=UNAUTHORIZED | THROTTLED | BUSY,
+            responses=UNAUTHORIZED | UNVERIFIED | THROTTLED | BUSY,
             description="Exchanges an email and a password for an access token and a refresh "
             "token. Failed attempts are counted per account: past the limit, a 429 with "
-            "`Retry-After`.",
+            "`Retry-After`. Where a verified email is required, an unverified account's right "
+            "password is a 403, and a fresh confirmation link is mailed.",
         )
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> Response:
@@ -186,7 +190,7 @@ def build_router(
             "/token",
             name="token",
             response_model=TokenPair,
-            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
+            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | UNVERIFIED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
             description="The same login as `POST /auth/login`, as the OAuth2 password form "
             "(`grant_type=password`) that the docs page's Authorize button sends. Any other grant "
