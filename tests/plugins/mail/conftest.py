@@ -27,8 +27,12 @@ class Inbox:
 
     def __init__(self) -> None:
         self.messages: list[Message] = []
+        self.refuse = 0  # messages to refuse with a temporary failure first
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.refuse:
+            self.refuse -= 1
+            return "451 Requested action aborted: try again later"
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 

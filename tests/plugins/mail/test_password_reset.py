@@ -6,6 +6,7 @@ with its 30 minutes and with a password change, and ends every session. Known an
 emails get the same answer in the same time.
 """
 
+import asyncio
 import statistics
 import time
 
@@ -102,6 +103,32 @@ async def test_the_token_is_stored_hashed_and_unknown_emails_get_no_mail(mailing
     stored = await db.fetch("SELECT token_hash FROM account_tokens")
     assert token not in {row["token_hash"] for row in stored}
     assert inbox.to("nobody-here@example.com") == []
+
+
+async def test_one_token_sent_at_once_sixty_times_resets_once(mailing, inbox):
+    client = await mailing()
+    email = "reset-race@example.com"
+    await account(client, email)
+    token = await reset_token(client, inbox, email, count=2)
+    body = {"token": token, "password": NEW}
+    answers = await asyncio.gather(
+        *(client.post(f"{AUTH}/password-reset/confirm", json=body) for _ in range(60))
+    )
+    assert sorted(answer.status_code for answer in answers) == [204] + [400] * 59
+
+
+async def test_a_refused_send_is_retried_by_the_queue(mailing, inbox):
+    client = await mailing()
+    email = "reset-retried@example.com"
+    await account(client, email)
+    await inbox.wait_for(email)  # the verification letter
+    inbox.refuse = 1  # the server fails the next message temporarily
+    assert (await client.post(f"{AUTH}/password-reset", json={"email": email})).status_code == 202
+    # The job's first try fails; the queue tries again 10 s later, composing a fresh token.
+    [_, message] = await inbox.wait_for(email, 2, seconds=60)
+    token = token_of(message)
+    body = {"token": token, "password": NEW}
+    assert (await client.post(f"{AUTH}/password-reset/confirm", json=body)).status_code == 204
 
 
 async def test_reset_requests_are_throttled(mailing):
