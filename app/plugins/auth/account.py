@@ -225,21 +225,24 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     ) -> Response:
         _local_only(request)
         try:
-            found = await db.fetchrow(
-                _UPDATE_ME,
-                id=user.id,
-                set_name="name" in body.model_fields_set,
-                name=body.name,
-                email=body.email,
-            )
+            # One transaction: the old address is told exactly when the change is made.
+            async with db.transaction() as transaction:
+                found = await transaction.fetchrow(
+                    _UPDATE_ME,
+                    id=user.id,
+                    set_name="name" in body.model_fields_set,
+                    name=body.name,
+                    email=body.email,
+                )
+                old, new = (found["old_email"], found["email"]) if found else (None, None)
+                if old is not None and new is not None and old.lower() != new.lower():
+                    told = {"old_email": old, "new_email": new}
+                    await outbox(transaction, letters.EMAIL_CHANGED, told)
+                    await outbox(transaction, letters.VERIFY, {"user_id": user.id})
         except asyncpg.UniqueViolationError:
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "An account with this email already exists"
             ) from None
         if found is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
-        old, new = found["old_email"], found["email"]
-        if old is not None and old.lower() != new.lower():
-            await outbox(db, letters.EMAIL_CHANGED, {"old_email": old, "new_email": new})
-            await outbox(db, letters.VERIFY, {"user_id": user.id})
         return json_response(UserOut.model_validate(dict(found)))
