@@ -88,6 +88,8 @@ MUST_SEE = {
     f"POST {AUTH}/token": {400, 401, 422, 429, 503},
     f"POST {AUTH}/refresh": {401, 422},
     f"POST {AUTH}/logout": {204, 400, 401},
+    f"POST {AUTH}/password-reset/confirm": {400, 422},
+    f"POST {AUTH}/verify-email/confirm": {400, 422},
     f"GET {TASKS}/{{task_id}}": {304, 404},
 }
 
@@ -156,6 +158,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     with client:
         alice, bob = sign_up(client, "alice"), sign_up(client, "bob")
         carol = sign_up(client, "carol")
+        # Dave's password is changed (to itself) and his verification asked for only by the
+        # scenarios below: the random draws lock Alice's out with wrong passwords.
+        dave = sign_up(client, "dave")
+        tokens = _AccountTokens(client, app)
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
         bobs_list = client.post(LISTS, json={"name": "Bob's"}, headers=bob.headers).json()["id"]
@@ -213,6 +219,17 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             f"PATCH {LISTS}/{{list_id}}/members/{{member_id}}": lambda: {"role": "viewer"},
             f"POST {LISTS}/{{list_id}}/invitations": lambda: {"role": "viewer"},
             f"POST {LISTS}/{{list_id}}/transfer": lambda: {"user_id": sharing.carol_id},
+            f"POST {AUTH}/password-reset/confirm": lambda: {
+                "token": tokens.reset(),
+                "password": PASSWORD,
+            },
+            f"POST {AUTH}/verify-email/confirm": lambda: {"token": tokens.verify()},
+            f"POST {AUTH}/password": lambda: {
+                "current_password": PASSWORD,
+                "new_password": PASSWORD,
+            },
+            # A generated email would be Alice's new one; a name changes nothing others use.
+            f"PATCH {AUTH}/me": lambda: {"name": "Alice"},
             f"POST {AUTH}/refresh": lambda: {
                 "refresh_token": client.post(f"{AUTH}/login", json=credentials).json()[
                     "refresh_token"
@@ -239,6 +256,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 _Draw([alice], ["own"], ["current"]),
                 _Draw([alice], ["own"], [None]),
             ],
+            f"POST {AUTH}/password": [_Draw([dave], ["own"], [None])],
+            f"POST {AUTH}/verify-email": [_Draw([dave], ["own"], [None])],
             # Alice's own endpoint and delivery.
             f"POST {WEBHOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver": [
                 _Draw([alice], ["own"], [None])
@@ -272,8 +291,9 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # feed, batch and lists 25, sharing 9, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 25 + 9 + 4 + 6 + 8
+    # feed, batch and lists 25, sharing 9, account changes 6, recurring 4, reminders 6,
+    # webhooks 8
+    assert len(seen) == len(operations) == 25 + 9 + 6 + 4 + 6 + 8
 
 
 def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
@@ -402,6 +422,41 @@ class _Sharing:
             # Alice accepts a fresh invitation to a list of Bob's (or Bob one to his own).
             list_id = self.shared(self.bob, self.carol)
             parameters["token"] = self.invitation(self.bob, list_id)["token"]
+
+
+class _AccountTokens:
+    """Live one-time tokens of fresh accounts, issued as the mail job issues them (the app runs
+    no worker)."""
+
+    def __init__(self, client: Any, app: Any) -> None:
+        self.client, self.app = client, app
+
+    def reset(self) -> str:
+        email = f"{uuid.uuid4().hex}@example.com"
+        body = {"email": email, "password": PASSWORD}
+        assert self.client.post(f"{AUTH}/register", json=body).status_code == 201
+        return asyncio.run(self._issue(lambda db, tokens: tokens.issue_reset(db, email)))
+
+    def verify(self) -> str:
+        body = {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
+        user = self.client.post(f"{AUTH}/register", json=body).json()["id"]
+        return asyncio.run(self._issue(lambda db, tokens: tokens.issue_verification(db, user)))
+
+    async def _issue(self, issue: Any) -> str:
+        """From a pool of its own (the app's lives on the client's loop)."""
+        from app.core import Database
+        from app.core.app import database_url
+        from app.core.db.urls import engine_options
+        from app.core.settings import StatementCache
+        from app.plugins.auth import account_tokens
+
+        url = database_url(self.app.state.context.settings)
+        database = await Database.open(engine_options(url), 1, StatementCache.auto)
+        try:
+            issued = await issue(database, account_tokens)
+        finally:
+            await database.close()
+        return str(issued[0])
 
 
 def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, real: _Real) -> Any:

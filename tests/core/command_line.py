@@ -13,6 +13,7 @@ from pathlib import Path
 
 from app.core.settings import Settings, environment_name
 from app.plugins.auth.settings import AuthSettings
+from app.plugins.mail.settings import MailSettings
 from app.plugins.webhooks.settings import WebhooksSettings
 from app.testing.database import TEST_SECRET
 
@@ -20,7 +21,7 @@ TODO_API = str(Path(sys.executable).with_name("todo-api"))
 # The variables the kernel and the built-in plugins read: none of the developer's leak in.
 SETTINGS = {
     environment_name(model, name)
-    for model in (Settings, AuthSettings, WebhooksSettings)
+    for model in (Settings, AuthSettings, WebhooksSettings, MailSettings)
     for name in model.model_fields
 }
 

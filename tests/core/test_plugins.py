@@ -24,7 +24,17 @@ def settings(tmp_path) -> Settings:
 
 def test_builtins_load_in_order(tmp_path):
     context = load(settings(tmp_path), PluginsFile())
-    builtins = ("health", "auth", "changes", "jobs", "tasks", "recurring", "reminders", "webhooks")
+    builtins = (
+        "health",
+        "auth",
+        "changes",
+        "jobs",
+        "tasks",
+        "recurring",
+        "reminders",
+        "webhooks",
+        "mail",
+    )
     assert context.enabled == builtins
     registered = context.plugin_manager.list_name_plugin()
     assert tuple(name for name, plugin in registered if plugin is not None) == builtins

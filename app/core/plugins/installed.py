@@ -23,6 +23,7 @@ BUILTINS = {
         "recurring",
         "reminders",
         "webhooks",
+        "mail",
     )
 }
 

@@ -1,4 +1,4 @@
-"""Task: T-020, T-102
+"""Task: T-020, T-102, T-381
 Spec: specs/features/authentication.md §Overview
 
 The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth
@@ -6,7 +6,7 @@ tokens, and the kernel's shared authentication hook. Nothing outside this packag
 internals: other plugins learn the user through `app.core.CurrentUser`.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
@@ -17,13 +17,18 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Authenticator, Context, body_limit, hookimpl, no_store
+from app.plugins.auth import hookspecs
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
-from app.plugins.auth.models import LoginFailure, RefreshToken, User
+from app.plugins.auth.hookspecs import Post
+from app.plugins.auth.letters import Compose, composers, logging_outbox
+from app.plugins.auth.models import AccountToken, LoginFailure, RefreshToken, User
 from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.routes import build_router
 from app.plugins.auth.secret import signing_secret
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import Issuer
+
+__all__ = ["hookspecs"]
 
 NAME = "auth"
 BODY_LIMIT = 64 * 1024
@@ -60,7 +65,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [User, RefreshToken, LoginFailure]
+    return [User, RefreshToken, LoginFailure, AccountToken]
 
 
 @hookimpl
@@ -71,11 +76,25 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    router = build_router(auth.issuer, auth.config, auth.passwords)
+    # The mail plugin's outbox when it is enabled (a job composes and sends each letter), else
+    # the log: auth starts without `jobs` or `mail`.
+    outboxes: list[Post] = context.hook.mail_outbox(context=context)
+    outbox = (
+        outboxes[0]
+        if outboxes
+        else logging_outbox(composers(auth.config), context.settings.embedded_database)
+    )
+    router = build_router(auth.issuer, auth.config, auth.passwords, outbox)
     for route in router.routes:
         # Answers hold tokens: never cached. Requests hold credentials: small.
         body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
     return [router]
+
+
+@hookimpl(optionalhook=True)
+def mail_letters(context: Context) -> Mapping[str, Compose]:
+    """The mail plugin's hook: the letters auth posts, composed in the mail job."""
+    return composers(Auth.of(context).config)
 
 
 @hookimpl

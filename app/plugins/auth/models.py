@@ -1,7 +1,8 @@
-"""Task: T-021, T-101
+"""Task: T-021, T-101, T-382
 Spec: specs/database/schema.md §auth plugin
 
-The auth plugin's tables: users, refresh tokens, login-attempt counters.
+The auth plugin's tables: users, refresh tokens, login-attempt counters, one-time account
+tokens (password reset, email verification).
 """
 
 from datetime import UTC, datetime
@@ -29,6 +30,8 @@ class User(SQLModel, table=True):
     email: str | None = None
     name: str | None = None
     password_hash: str | None = None
+    # When the current email was confirmed by a link sent to it (auth_0003); None: unverified.
+    email_verified_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     updated_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
 
@@ -61,3 +64,21 @@ class LoginFailure(SQLModel, table=True):
     blocked_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     # Forgotten after this: a window after the last counted attempt or the end of a lockout.
     expires_at: datetime = Field(sa_column=_timestamp())
+
+
+class AccountToken(SQLModel, table=True):
+    """A one-time token mailed for a password reset or an email verification (auth_0003; see
+    account_tokens.py)."""
+
+    __tablename__ = "account_tokens"
+
+    # sha256 of the token: the plaintext exists only in the message sent.
+    token_hash: str = Field(sa_column=Column(Text, primary_key=True))
+    user_id: str = Field(foreign_key="users.id", index=True)
+    purpose: str  # "reset" or "verify"
+    # What the token is bound to, as it was when issued: a digest of the password hash and the
+    # email (reset), the email (verify). The token dies when it no longer matches.
+    binding: str
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime = Field(sa_column=_timestamp())
+    used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -1,4 +1,4 @@
-"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157, T-279
+"""Task: T-029, T-100, T-102, T-103, T-104, T-106, T-150, T-157, T-279, T-383, T-385
 Spec: specs/api/rest-endpoints.md §Auth
 
 `/api/v1/auth`: accounts, logins, token refresh and logout.
@@ -10,6 +10,7 @@ from uuid import uuid4
 import asyncpg
 from fastapi import APIRouter, Body, Form, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, func, insert, select, update
+from sqlmodel import col
 
 from app.core import (
     DB,
@@ -21,7 +22,9 @@ from app.core import (
     public,
     token_endpoint,
 )
-from app.plugins.auth import refresh, throttle
+from app.plugins.auth import account, letters, refresh, throttle
+from app.plugins.auth.bearer import session_of
+from app.plugins.auth.hookspecs import Post
 from app.plugins.auth.models import User, utcnow
 from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.schemas import (
@@ -33,9 +36,12 @@ from app.plugins.auth.schemas import (
     UserOut,
 )
 from app.plugins.auth.settings import AuthSettings
-from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer, unverified
+from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
+UNVERIFIED = {
+    403: {"model": Problem, "description": "A verified email is required and this one is not"}
+}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
 UNSUPPORTED_GRANT = {
     400: {
@@ -53,12 +59,12 @@ BUSY = {
     }
 }
 
-_BY_EMAIL = select(User.id, User.password_hash).where(
+_BY_EMAIL = select(User.id, User.password_hash, User.email_verified_at).where(
     User.issuer == LOCAL_ISSUER, func.lower(User.email) == func.lower(bindparam("email"))
 )
-_USER_OUT = select(User.id, User.email, User.name, User.created_at).where(
-    User.id == bindparam("id")
-)
+EMAIL_VERIFIED = col(User.email_verified_at).is_not(None).label("email_verified")
+USER_OUT = (User.id, User.email, User.name, EMAIL_VERIFIED, User.created_at)
+_USER_OUT = select(*USER_OUT).where(User.id == bindparam("id"))
 _REGISTER = (
     insert(User)
     .values(
@@ -70,7 +76,7 @@ _REGISTER = (
         created_at=bindparam("now"),
         updated_at=bindparam("now"),
     )
-    .returning(User.id, User.email, User.name, User.created_at)
+    .returning(*USER_OUT)
 )
 _REHASH = (
     update(User)
@@ -83,18 +89,9 @@ def _taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
-def _session(request: Request) -> str | None:
-    """The session (refresh-token family) the request's access token belongs to: its `sid`.
-    The token was verified on the way in; only one of ours, from login or refresh, names one."""
-    _, _, token = request.headers.get("authorization", "").partition(" ")
-    parts = unverified(token.strip())
-    if parts is None or parts[1].get("iss") != LOCAL_ISSUER:
-        return None
-    session = parts[1].get("sid")
-    return session if isinstance(session, str) else None
-
-
-def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
+def build_router(
+    issuer: Issuer, config: AuthSettings, passwords: Passwords, outbox: Post
+) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
     def pair(user_id: str, family_id: str, refresh_token: str) -> TokenPair:
@@ -124,6 +121,14 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             )
         if new_hash is not None:  # parameters changed since it was hashed
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
+        if config.require_verified_email and user["email_verified_at"] is None:
+            # Only the account's owner (the password was right) learns this; the way out is
+            # the link mailed now, since the account cannot sign in to ask for one.
+            await outbox(db, letters.VERIFY, {"user_id": user["id"]})
+            raise HTTPException(
+                status.HTTP_403_FORBIDDEN,
+                "Email not verified: open the link just mailed to it, then log in again",
+            )
         await throttle.clear(db, keys)
         family_id = refresh.new_family()
         refresh_token = await refresh.issue(db, user["id"], config.refresh_token_days, family_id)
@@ -142,7 +147,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             | BUSY,
             description="Creates an account from an email, a name and a password (kept only as a "
             "hash) and answers it, with `Location` naming `GET /auth/me`; log in next for tokens. "
-            "An email registered already is a 409.",
+            "A link to confirm the email is mailed to it. An email registered already is a 409.",
         )
         @public
         async def register(registration: Registration, request: Request, db: DB) -> Response:
@@ -160,6 +165,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
                 )
             except asyncpg.UniqueViolationError:  # the same email registered concurrently
                 raise _taken() from None
+            await outbox(db, letters.VERIFY, {"user_id": user["id"]})
             return json_response(
                 UserOut.model_validate(dict(user)),  # type: ignore[arg-type]
                 status.HTTP_201_CREATED,
@@ -170,10 +176,11 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             "/login",
             name="login",
             response_model=TokenPair,
-            responses=UNAUTHORIZED | THROTTLED | BUSY,
+            responses=UNAUTHORIZED | UNVERIFIED | THROTTLED | BUSY,
             description="Exchanges an email and a password for an access token and a refresh "
             "token. Failed attempts are counted per account: past the limit, a 429 with "
-            "`Retry-After`.",
+            "`Retry-After`. Where a verified email is required, an unverified account's right "
+            "password is a 403, and a fresh confirmation link is mailed.",
         )
         @public
         async def login_json(credentials: Credentials, request: Request, db: DB) -> Response:
@@ -183,7 +190,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             "/token",
             name="token",
             response_model=TokenPair,
-            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | THROTTLED | BUSY,
+            responses=UNSUPPORTED_GRANT | UNAUTHORIZED | UNVERIFIED | THROTTLED | BUSY,
             summary="Login (OAuth2 password flow)",
             description="The same login as `POST /auth/login`, as the OAuth2 password form "
             "(`grant_type=password`) that the docs page's Authorize button sends. Any other grant "
@@ -276,7 +283,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         elif body.refresh_token is not None:
             await refresh.revoke_sessions(db, user.id, body.refresh_token)
         else:
-            session = _session(request)
+            session = session_of(request)
             if session is None:
                 raise HTTPException(
                     status.HTTP_400_BAD_REQUEST,
@@ -299,4 +306,5 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
         return json_response(UserOut.model_validate(dict(found)))
 
+    account.add_routes(router, config, passwords, outbox)
     return router

@@ -1,4 +1,4 @@
-"""Task: T-029, T-106, T-151
+"""Task: T-029, T-106, T-151, T-383, T-384, T-387
 Spec: specs/api/rest-endpoints.md §Auth
 
 Request and response bodies of `/api/v1/auth`.
@@ -31,6 +31,11 @@ Email = Annotated[
     Field(json_schema_extra={"format": "email"}),
 ]
 Password = Annotated[str, Field(min_length=8, max_length=128, pattern=NO_NUL)]
+Name = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL)
+]
+# A mailed one-time token: 43 characters; longer ones are not ours.
+OneTimeToken = Annotated[str, Field(min_length=1, max_length=256, pattern=NO_NUL)]
 
 
 class Strict(BaseModel):
@@ -53,13 +58,7 @@ class Registration(Strict):
     """The address to log in with: trimmed, at most 254 characters, unique ignoring case."""
     password: Password
     """8 to 128 characters; never stored, logged or echoed."""
-    name: (
-        Annotated[
-            str,
-            StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=NO_NUL),
-        ]
-        | None
-    ) = None
+    name: Name | None = None
     """How to address you: 1 to 100 characters, trimmed (optional)."""
 
 
@@ -95,6 +94,63 @@ class LogoutRequest(Strict):
     """`true`: end every session of yours."""
 
 
+class PasswordResetRequest(Strict):
+    """The email of the account whose password is forgotten."""
+
+    model_config = documented({"email": EXAMPLE_EMAIL})
+
+    email: Email
+    """The account's email, in any case."""
+
+
+EXAMPLE_ONE_TIME_TOKEN = "Hk3v9QwZ0bN7xL2mR5tY8uI1oP4aS6dF9gJ2kL5zX8c"
+
+
+class PasswordReset(Strict):
+    """A mailed reset token and the new password."""
+
+    model_config = documented({"token": EXAMPLE_ONE_TIME_TOKEN, "password": EXAMPLE_PASSWORD})
+
+    token: OneTimeToken
+    """The token of the reset link; it works once, for 30 minutes."""
+    password: Password
+    """The new password: 8 to 128 characters."""
+
+
+class EmailConfirmation(Strict):
+    """A mailed verification token."""
+
+    model_config = documented({"token": EXAMPLE_ONE_TIME_TOKEN})
+
+    token: OneTimeToken
+    """The token of the verification link; it works once, for 24 hours."""
+
+
+class PasswordChange(Strict):
+    """The current password and the new one."""
+
+    model_config = documented(
+        {"current_password": EXAMPLE_PASSWORD, "new_password": "another long passphrase"}
+    )
+
+    # Not length-checked: a wrong password of any length is refused alike.
+    current_password: Annotated[str, Field(max_length=1024, pattern=NO_NUL)]
+    """The password the account has now."""
+    new_password: Password
+    """8 to 128 characters."""
+
+
+class AccountUpdate(Strict):
+    """The fields of the account to change; those left out stay as they are."""
+
+    model_config = documented({"name": "Ada King"}, {"email": "ada@lovelace.example"})
+
+    name: Name | None = None
+    """How to address you; `null` removes it."""
+    email: Email | None = None
+    """A new email: unverified until the link mailed to it is opened; the old address is told."""
+
+
 class TokenPair(BaseModel):
     """Tokens for a session: send the access token, renew it with the refresh token."""
 
@@ -125,6 +181,7 @@ class UserOut(BaseModel):
             "id": "9b1deb4d-3b7d-4bad-9bdd-2b0d7b3dcb6d",
             "email": EXAMPLE_EMAIL,
             "name": "Ada Lovelace",
+            "email_verified": True,
             "created_at": "2030-01-01T09:00:00Z",
         },
         from_attributes=True,
@@ -136,5 +193,8 @@ class UserOut(BaseModel):
     """The email, if known."""
     name: str | None
     """The name, if given."""
+    email_verified: bool
+    """Whether the email was confirmed by a link sent to it (always `false` for Better Auth
+    accounts: Better Auth keeps its own)."""
     created_at: datetime
     """When the account was created here (UTC)."""

@@ -1,4 +1,4 @@
-"""Task: T-020, T-100, T-102, T-103, T-105, T-277
+"""Task: T-020, T-100, T-102, T-103, T-105, T-277, T-385
 Spec: specs/features/authentication.md §Settings
 
 The auth plugin's settings: `JWT_*` and `BETTER_AUTH_*` from the environment, and the
@@ -43,6 +43,14 @@ class AuthSettings(PluginSettings):
 
     # False where Better Auth owns accounts: register/login/token/refresh are not mounted.
     local_accounts: bool = True
+    # True: login refuses an account whose email is not verified (and mails a fresh link).
+    require_verified_email: bool = False
+    # The front end the mailed links open: <url>/reset-password?token=…, /verify-email?token=….
+    links_base_url: str = Field(
+        default="http://localhost:3000",
+        pattern=r"^https?://[^\s]+$",
+        description="an http(s) URL, e.g. https://todo.example.com",
+    )
     # Login attempts for one account from one client address before lockouts begin.
     max_failed_logins: int = Field(default=5, ge=1)
     # Login attempts for one account from every address together: bounds a distributed

@@ -1,4 +1,4 @@
-"""Task: T-100
+"""Task: T-100, T-386
 Spec: specs/features/authentication.md §Throttling
 
 Login throttling that holds under parallel guesses, on every instance, and is fair to people
@@ -154,13 +154,26 @@ class Keys:
     pair: str
 
     @classmethod
-    def of(cls, email: str, client: str | None) -> "Keys":
-        account = f"email:{email.strip().lower()}"
+    def of(cls, email: str, client: str | None, action: str = "login") -> "Keys":
+        """The counters of `action` on the account with `email`; a login's keys name no action
+        (they were named before other actions were counted)."""
+        subject = f"email:{email.strip().lower()}"
+        return cls.named(subject if action == "login" else f"{action}:{subject}", client)
+
+    @classmethod
+    def named(cls, account: str, client: str | None) -> "Keys":
+        """The counters of `account` (an action on one account), alone and from `client`."""
         return cls(account=account, pair=f"{account};ip:{client or 'unknown'}")
 
 
-async def attempt(db: Database, config: AuthSettings, keys: Keys) -> None:
-    """Count a login attempt; raise 429 with `Retry-After` when it must not be tried."""
+async def attempt(
+    db: Database,
+    config: AuthSettings,
+    keys: Keys,
+    detail: str = "Too many failed logins; try again later",
+) -> None:
+    """Count an attempt (a login, a reset …); raise 429 `detail` with `Retry-After` when it
+    must not be tried."""
     seconds = await db.fetchval(
         _ATTEMPT,
         pair=keys.pair,
@@ -175,7 +188,7 @@ async def attempt(db: Database, config: AuthSettings, keys: Keys) -> None:
     if seconds is not None:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            "Too many failed logins; try again later",
+            detail,
             headers={"Retry-After": str(max(1, int(seconds)))},
         )
 

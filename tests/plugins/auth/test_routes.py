@@ -26,7 +26,7 @@ async def test_register_returns_the_user_without_password_material(client):
     response = await register(client, email="  Ada@Example.com ", name="Ada")
     assert response.status_code == 201, response.text
     body = response.json()
-    assert set(body) == {"id", "email", "name", "created_at"}
+    assert set(body) == {"id", "email", "name", "email_verified", "created_at"}
     assert body["email"] == "Ada@Example.com"
     assert body["name"] == "Ada"
     assert PASSWORD not in response.text
