@@ -131,7 +131,8 @@ def test_the_kernel_declares_what_every_route_may_answer(doc):
     assert statuses(doc, "health_readiness") == {200, 400, 503}
     # A JSON body: 400 (not JSON), 413, 415 (not sent as JSON), 422; public with the database: 503; no 401.
     assert statuses(doc, "auth_register") == {201, 400, 409, 413, 415, 422, 503}
-    assert statuses(doc, "auth_login") == {200, 400, 401, 413, 415, 422, 429, 503}
+    # 403: an unverified email where the setting requires a verified one.
+    assert statuses(doc, "auth_login") == {200, 400, 401, 403, 413, 415, 422, 429, 503}
     # Protected: 401 and 503; a bad {task_id} is a 404, so no 422 without a body, but for a
     # malformed If-None-Match or If-Match (not `*` nor quoted tags).
     assert statuses(doc, "tasks_get") == {200, 304, 400, 401, 404, 422, 503}
