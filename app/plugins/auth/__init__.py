@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Authenticator, Context, body_limit, hookimpl, no_store
+from app.plugins.auth import sessions
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.models import LoginFailure, RefreshToken, User
 from app.plugins.auth.passwords import Passwords
@@ -71,11 +72,12 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    router = build_router(auth.issuer, auth.config, auth.passwords)
-    for route in router.routes:
-        # Answers hold tokens: never cached. Requests hold credentials: small.
-        body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
-    return [router]
+    routers = [build_router(auth.issuer, auth.config, auth.passwords), sessions.build_router()]
+    for router in routers:
+        for route in router.routes:
+            # Answers hold tokens: never cached. Requests hold credentials: small.
+            body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
+    return routers
 
 
 @hookimpl

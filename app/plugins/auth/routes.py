@@ -32,8 +32,9 @@ from app.plugins.auth.schemas import (
     TokenPair,
     UserOut,
 )
+from app.plugins.auth.sessions import client_of, session_of
 from app.plugins.auth.settings import AuthSettings
-from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer, unverified
+from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
 UNAUTHORIZED = {401: {"model": Problem, "description": "Wrong credentials or token"}}
 THROTTLED = {429: {"model": Problem, "description": "Too many failed logins; see Retry-After"}}
@@ -83,17 +84,6 @@ def _taken() -> HTTPException:
     return HTTPException(status.HTTP_409_CONFLICT, "An account with this email already exists")
 
 
-def _session(request: Request) -> str | None:
-    """The session (refresh-token family) the request's access token belongs to: its `sid`.
-    The token was verified on the way in; only one of ours, from login or refresh, names one."""
-    _, _, token = request.headers.get("authorization", "").partition(" ")
-    parts = unverified(token.strip())
-    if parts is None or parts[1].get("iss") != LOCAL_ISSUER:
-        return None
-    session = parts[1].get("sid")
-    return session if isinstance(session, str) else None
-
-
 def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -106,9 +96,8 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         )
 
     async def login(credentials: Credentials, request: Request, db: DB) -> TokenPair:
-        # The socket's address: uvicorn puts a forwarded one there only for the proxies named
-        # in FORWARDED_ALLOW_IPS, so a client cannot choose its own.
-        keys = throttle.Keys.of(credentials.email, request.client.host if request.client else None)
+        client = client_of(request)
+        keys = throttle.Keys.of(credentials.email, client.address)
         await throttle.attempt(db, config, keys)
         user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
         # No connection is held while the password is checked: each statement is its own.
@@ -126,7 +115,9 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             await db.execute(_REHASH, id=user["id"], password_hash=new_hash, now=utcnow())
         await throttle.clear(db, keys)
         family_id = refresh.new_family()
-        refresh_token = await refresh.issue(db, user["id"], config.refresh_token_days, family_id)
+        refresh_token = await refresh.issue(
+            db, user["id"], config.refresh_token_days, family_id, client
+        )
         return pair(user["id"], family_id, refresh_token)
 
     if config.local_accounts:
@@ -244,9 +235,13 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
             "gets a pair); an unknown, revoked or expired one is a 401.",
         )
         @public
-        async def refresh_tokens(body: RefreshRequest, db: DB) -> Response:
+        async def refresh_tokens(body: RefreshRequest, request: Request, db: DB) -> Response:
             rotated = await refresh.rotate(
-                db, body.refresh_token, config.refresh_token_days, config.refresh_grace_seconds
+                db,
+                body.refresh_token,
+                config.refresh_token_days,
+                config.refresh_grace_seconds,
+                client_of(request),
             )
             if rotated is None:
                 raise HTTPException(
@@ -276,7 +271,7 @@ def build_router(issuer: Issuer, config: AuthSettings, passwords: Passwords) -> 
         elif body.refresh_token is not None:
             await refresh.revoke_sessions(db, user.id, body.refresh_token)
         else:
-            session = _session(request)
+            session = session_of(request)
             if session is None:
                 raise HTTPException(
                     status.HTTP_400_BAD_REQUEST,
