@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from app.core.plugins import hookspecs
+from app.plugins.auth import hookspecs as auth_hookspecs
 from app.plugins.changes import hookspecs as changes_hookspecs
 from app.plugins.jobs import hookspecs as jobs_hookspecs
 from app.plugins.tasks import hookspecs as tasks_hookspecs
@@ -18,7 +19,7 @@ SPEC = (Path(__file__).parents[2] / "specs" / "features" / "plugins.md").read_te
 # The kernel's hooks, and those the plugins that others build on declare for them.
 HOOKS = [
     function
-    for module in (hookspecs, changes_hookspecs, jobs_hookspecs, tasks_hookspecs)
+    for module in (hookspecs, auth_hookspecs, changes_hookspecs, jobs_hookspecs, tasks_hookspecs)
     for _, function in inspect.getmembers(module, inspect.isfunction)
     if hasattr(function, f"{hookspecs.PROJECT}_spec")
 ]

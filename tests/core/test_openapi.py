@@ -60,6 +60,8 @@ def test_operation_ids_are_tag_and_name(doc):
         "auth_sessions",
         "auth_end_session",
         "auth_end_other_sessions",
+        "auth_delete_me",
+        "auth_export",
         "tasks_list",
         "tasks_create",
         "tasks_get",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Authenticator, Context, body_limit, hookimpl, no_store
-from app.plugins.auth import sessions
+from app.plugins.auth import account, hookspecs, sessions
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.models import LoginFailure, RefreshToken, User
 from app.plugins.auth.passwords import Passwords
@@ -25,6 +25,8 @@ from app.plugins.auth.routes import build_router
 from app.plugins.auth.secret import signing_secret
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import Issuer
+
+__all__ = ["hookspecs"]
 
 NAME = "auth"
 BODY_LIMIT = 64 * 1024
@@ -72,7 +74,24 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    routers = [build_router(auth.issuer, auth.config, auth.passwords), sessions.build_router()]
+    routers = [
+        build_router(auth.issuer, auth.config, auth.passwords),
+        sessions.build_router(),
+        account.build_router(
+            auth.config,
+            auth.passwords,
+            context.collect("before_account_deletion"),
+            # In pluggy's order, not the plugins': an implementation marked `trylast` (the
+            # change log's, which the others' deletions write to) runs after all others.
+            context.hook.after_account_deletion(context=context),
+            [
+                account.ExportSection(name, statement, key)
+                for sections in context.collect("account_export")
+                for name, (statement, key) in sections.items()
+            ],
+            auth.authenticator.forget,
+        ),
+    ]
     for router in routers:
         for route in router.routes:
             # Answers hold tokens: never cached. Requests hold credentials: small.
