@@ -1,0 +1,50 @@
+"""Task: T-394, T-396
+Spec: specs/features/authentication.md §Data export
+
+`GET /auth/me/export`: one JSON document of everything the caller owns, across plugins, streamed.
+"""
+
+import json
+
+from tests.plugins.auth.test_account_deletion import LISTS, NOTES, TASKS, new_list, new_task, share
+
+EXPORT = "/api/v1/auth/me/export"
+
+
+async def test_the_export_holds_what_the_user_owns_and_nothing_of_others(client, make_user, db):
+    ada, bob = await make_user(), await make_user()
+    mine = await new_task(ada, title="Mine")
+    assert (await ada.post(NOTES, json={"body": "a note"})).status_code == 201
+    bobs = await new_list(bob, "Garage")
+    await share(db, bobs, ada, "editor")
+    theirs = await new_task(ada, list_id=bobs)  # Ada wrote it; Bob owns it
+    await new_task(bob, title="Bob's")
+
+    response = await ada.get(EXPORT)
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert response.headers["content-disposition"].startswith("attachment")
+    assert response.headers["cache-control"] == "no-store"
+    document = json.loads(response.content)
+    assert document["account"]["id"] == ada.id
+    assert "password_hash" not in document["account"]
+    assert len(document["sessions"]) == 1
+    assert [task["id"] for task in document["tasks"]] == [mine["id"]]
+    assert {lst["is_default"] for lst in document["lists"]} == {True}
+    assert [note["body"] for note in document["notes"]] == ["a note"]
+    assert theirs["id"] not in response.text and bob.id not in response.text
+    assert "argon2" not in response.text  # no password hash
+
+
+async def test_the_export_pages_through_more_rows_than_a_page(client, make_user, db):
+    ada = await make_user()
+    first = await new_task(ada)
+    await db.execute(
+        "INSERT INTO tasks (id, user_id, list_id, title, position)"
+        " SELECT gen_random_uuid()::text, user_id, list_id, 'Task ' || n, 'b' || lpad(n::text, 6, '0')"
+        " FROM tasks, generate_series(1, 2500) AS n WHERE id = $1",
+        first["id"],
+    )
+    document = json.loads((await ada.get(EXPORT)).content)
+    ids = [task["id"] for task in document["tasks"]]
+    assert len(ids) == len(set(ids)) == 2501
