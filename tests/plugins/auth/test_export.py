@@ -6,7 +6,7 @@ Spec: specs/features/authentication.md §Data export
 
 import json
 
-from tests.plugins.auth.test_account_deletion import LISTS, NOTES, TASKS, new_list, new_task, share
+from tests.plugins.auth.test_account_deletion import NOTES, new_list, new_task, share
 
 EXPORT = "/api/v1/auth/me/export"
 
