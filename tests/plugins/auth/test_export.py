@@ -6,15 +6,26 @@ Spec: specs/features/authentication.md §Data export
 
 import json
 
-from tests.plugins.auth.test_account_deletion import NOTES, new_list, new_task, share
+from tests.plugins.auth.test_account_deletion import NOTES, TASKS, new_list, new_task, share
 
 EXPORT = "/api/v1/auth/me/export"
 
 
 async def test_the_export_holds_what_the_user_owns_and_nothing_of_others(client, make_user, db):
     ada, bob = await make_user(), await make_user()
-    mine = await new_task(ada, title="Mine")
+    mine = await new_task(ada, title="Mine", due_at="2030-01-01T09:00:00Z")
+    reminder = await ada.post(f"{TASKS}/{mine['id']}/reminders", json={"offset": "-PT15M"})
+    assert reminder.status_code == 201
+    recurrence = {"rule": "FREQ=WEEKLY", "timezone": "Europe/Berlin"}
+    assert (await ada.put(f"{TASKS}/{mine['id']}/recurrence", json=recurrence)).status_code == 200
     assert (await ada.post(NOTES, json={"body": "a note"})).status_code == 201
+    await db.execute(  # no outbound host is allowed here: the endpoint is written directly
+        "INSERT INTO webhook_endpoints (id, user_id, url, event_types, secret, enabled,"
+        " created_at, updated_at, version)"
+        " VALUES ('ep-1', $1, 'https://hooks.example.com/', '{*}', 'whsec_TOPSECRET', true,"
+        " now(), now(), 1)",
+        ada.id,
+    )
     bobs = await new_list(bob, "Garage")
     await share(db, bobs, ada, "editor")
     theirs = await new_task(ada, list_id=bobs)  # Ada wrote it; Bob owns it
@@ -32,6 +43,13 @@ async def test_the_export_holds_what_the_user_owns_and_nothing_of_others(client,
     assert [task["id"] for task in document["tasks"]] == [mine["id"]]
     assert {lst["is_default"] for lst in document["lists"]} == {True}
     assert [note["body"] for note in document["notes"]] == ["a note"]
+    assert [r["id"] for r in document["reminders"]] == [reminder.json()["id"]]
+    assert [r["rule"] for r in document["recurrences"]] == ["FREQ=WEEKLY"]
+    assert [e["url"] for e in document["webhook_endpoints"]] == ["https://hooks.example.com/"]
+    assert "secret" not in document["webhook_endpoints"][0] and "TOPSECRET" not in response.text
+    assert document["reminders_inbox"] == []
+    # Deliveries of the tasks' events may or may not be made yet (a background consumer).
+    assert all(d["endpoint_id"] == "ep-1" for d in document["webhook_deliveries"])
     assert theirs["id"] not in response.text and bob.id not in response.text
     assert "argon2" not in response.text  # no password hash
 
