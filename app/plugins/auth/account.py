@@ -14,7 +14,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from fastapi.responses import StreamingResponse
-from sqlalchemy import bindparam, delete, select
+from sqlalchemy import bindparam, delete, select, tuple_
 from sqlalchemy.sql import ColumnElement, Select
 from sqlmodel import col
 
@@ -47,24 +47,34 @@ Step = Callable[[Executor, str], Awaitable[None]]
 @dataclass(frozen=True)
 class ExportSection:
     """One array of the data export (a plugin's `account_export` answer): the rows of
-    `statement` the user owns (`user_id`, of `key`'s table), `EXPORT_PAGE` at a time in the
-    order of `key`, a unique column it selects. Each page is its own statement, so no connection
-    is held while the export is sent, and memory holds one page."""
+    `statement` the user owns (`user_id`, of the key's table), `EXPORT_PAGE` at a time in the
+    order of `key`: a column, or columns, unique together, that the statement selects. Each
+    page is its own statement (keyset: `(key) > (the last row's)`), so no connection is held
+    while the export is sent, and memory holds one page. With an index led by `user_id` and
+    ordered by the key, each page is a short range scan."""
 
     name: str
     statement: Select[Any]
-    key: ColumnElement[Any]
+    key: ColumnElement[Any] | tuple[ColumnElement[Any], ...]
+
+    @cached_property
+    def _columns(self) -> tuple[Any, ...]:
+        return self.key if isinstance(self.key, tuple) else (self.key,)
 
     @cached_property
     def _first(self) -> Select[Any]:
         # Read at the members' role, which also reaches rows of others shared with the user
         # (an owner-role read would refuse those with a 403): the user's own are these.
-        mine = self.key.table.c.user_id == caller()
-        return self.statement.where(mine).order_by(self.key).limit(EXPORT_PAGE)
+        mine = self._columns[0].table.c.user_id == caller()
+        return self.statement.where(mine).order_by(*self._columns).limit(EXPORT_PAGE)
 
     @cached_property
     def _next(self) -> Select[Any]:
-        return self._first.where(self.key > bindparam("export_after", type_=self.key.type))
+        after = [
+            bindparam(f"export_after_{n}", type_=column.type)
+            for n, column in enumerate(self._columns)
+        ]
+        return self._first.where(tuple_(*self._columns) > tuple_(*after))
 
     async def pages(self, db: Executor) -> AsyncIterator[list[Any]]:
         rows = await db.fetch(self._first)
@@ -72,7 +82,10 @@ class ExportSection:
             yield rows
             if len(rows) < EXPORT_PAGE:
                 return
-            rows = await db.fetch(self._next, export_after=rows[-1][self.key.name])
+            last = {
+                f"export_after_{n}": rows[-1][column.name] for n, column in enumerate(self._columns)
+            }
+            rows = await db.fetch(self._next, **last)
 
 
 _ID = col(User.id) == bindparam("id")

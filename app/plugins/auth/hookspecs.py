@@ -34,8 +34,11 @@ def after_account_deletion(context: Context) -> Callable[[Executor, str], Awaita
 
 
 @hookspec
-def account_export(context: Context) -> Mapping[str, tuple[Select[Any], ColumnElement[Any]]]:
+def account_export(
+    context: Context,
+) -> Mapping[str, tuple[Select[Any], ColumnElement[Any] | tuple[ColumnElement[Any], ...]]]:
     """`{name: (statement, key)}`: what the user's data export holds of this plugin. Each
     `statement` (a SELECT on one of the plugin's `Owned` tables, the table of `key`) is run
     scoped to the user, for the rows they own (`user_id`), a page at a time in the order of
-    `key` (a unique column it selects); its rows are the export's `name` array."""
+    `key`: a column, or a tuple of columns, unique together, that it selects (best what an
+    index led by `user_id` orders by). Its rows are the export's `name` array."""

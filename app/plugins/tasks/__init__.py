@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql import Select
 from sqlmodel import SQLModel
 
 from app.core import Context, Executor, RowSerializer, hookimpl
@@ -59,5 +59,5 @@ def before_account_deletion(context: Context) -> Callable[[Executor, str], Await
 
 
 @hookimpl
-def account_export(context: Context) -> Mapping[str, tuple[Select[Any], ColumnElement[Any]]]:
+def account_export(context: Context) -> Mapping[str, tuple[Select[Any], Any]]:
     return accounts.SECTIONS

@@ -72,6 +72,13 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     recurrence = {"rule": "FREQ=WEEKLY", "timezone": "Europe/Berlin"}
     assert (await ada.put(f"{TASKS}/{task['id']}/recurrence", json=recurrence)).status_code == 200
     assert (await ada.post(NOTES, json={"body": "mine"})).status_code == 201
+    await db.execute(  # no outbound host is allowed here: the endpoint is written directly
+        "INSERT INTO webhook_endpoints (id, user_id, url, event_types, secret, enabled,"
+        " created_at, updated_at, version)"
+        " VALUES ('ep-ada', $1, 'https://hooks.example.com/', '{*}', 'whsec_x', true,"
+        " now(), now(), 1)",
+        ada.id,
+    )
     # A list shared with editors (Bob since before Cat), one with a viewer only.
     edited, viewed = await new_list(ada, "Shopping"), await new_list(ada, "Diary")
     await share(db, edited, bob, "editor")
