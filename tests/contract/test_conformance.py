@@ -20,6 +20,8 @@ must have seen each of them, and a 2xx from every operation.
 """
 
 import asyncio
+import base64
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -154,6 +156,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     with client:
         alice, bob = sign_up(client, "alice"), sign_up(client, "bob")
         sign_up(client, "carol")
+        # Accounts for `DELETE /auth/me` to delete, one per request of its scenario.
+        doomed = [sign_up(client, f"doomed{n}") for n in range(SCENARIO_EXAMPLES)]
+        # A session nobody's logout ends before `DELETE /auth/sessions/{id}` ends it.
+        sam = sign_up(client, "sam")
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
         bobs_list = client.post(LISTS, json={"name": "Bob's"}, headers=bob.headers).json()["id"]
@@ -233,6 +239,12 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 _Draw([alice], ["own"], ["current"]),
                 _Draw([alice], ["own"], [None]),
             ],
+            # An account deleting itself with its password.
+            f"DELETE {AUTH}/me": [
+                _Draw(doomed, ["own"], [None], body=lambda: {"password": PASSWORD})
+            ],
+            # Sam's own session.
+            f"DELETE {AUTH}/sessions/{{session_id}}": [_Draw([sam], ["own"], [None])],
             # Alice's own endpoint and delivery.
             f"POST {WEBHOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver": [
                 _Draw([alice], ["own"], [None])
@@ -253,6 +265,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 hooks,
                 fresh_webhook,
                 reminders,
+                {user.name: _session(user) for user in (alice, bob, sam)},
             )
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
@@ -265,8 +278,15 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # feed, batch and lists 25, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 25 + 4 + 6 + 8
+    # feed, batch and lists 25, recurring 4, reminders 6, webhooks 8, sessions, account
+    # deletion and export 5
+    assert len(seen) == len(operations) == 25 + 4 + 6 + 8 + 5
+
+
+def _session(user: Caller) -> str:
+    """The session (`sid`) of `user`'s access token, read without verifying it."""
+    payload = str(user.token).split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"])
 
 
 def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
@@ -307,6 +327,7 @@ class _Real:
     hooks: dict[str, dict[str, str]]  # per user: a webhook endpoint and a delivery of it
     fresh_webhook: Callable[[], str]
     reminders: "_Reminders | None" = None
+    sessions: dict[str, str] | None = None  # per user: the session of their access token
 
 
 class _Reminders:
@@ -396,6 +417,10 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, re
         if case.path_parameters and real.reminders and target != "generated":
             real.reminders.fill(case.path_parameters, own=target == "own")
         parameters = case.path_parameters or {}
+        if "session_id" in parameters and real.sessions and target != "generated":
+            # The caller's own (its first end is a 204, the others 404s), or Bob's.
+            owner = caller.name if target == "own" else "bob"
+            parameters["session_id"] = real.sessions.get(owner, "no-such-session")
         if "webhook_id" in parameters and target != "generated":
             # Bob's, or Alice's own: the endpoint with a delivery for the delivery routes, a
             # fresh one otherwise (a DELETE or PATCH must not spend the shared one).
