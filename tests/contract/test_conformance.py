@@ -21,6 +21,8 @@ must have seen each of them, and a 2xx from every operation.
 """
 
 import asyncio
+import base64
+import json
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -162,6 +164,10 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         # scenarios below: the random draws lock Alice's out with wrong passwords.
         dave = sign_up(client, "dave")
         tokens = _AccountTokens(client, app)
+        # Accounts for `DELETE /auth/me` to delete, one per request of its scenario.
+        doomed = [sign_up(client, f"doomed{n}") for n in range(SCENARIO_EXAMPLES)]
+        # A session nobody's logout ends before `DELETE /auth/sessions/{id}` ends it.
+        sam = sign_up(client, "sam")
         lock_out(client, LOCKED)
         bobs_task = client.post(TASKS, json={"title": "Bob's"}, headers=bob.headers).json()["id"]
         bobs_list = client.post(LISTS, json={"name": "Bob's"}, headers=bob.headers).json()["id"]
@@ -258,6 +264,12 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             ],
             f"POST {AUTH}/password": [_Draw([dave], ["own"], [None])],
             f"POST {AUTH}/verify-email": [_Draw([dave], ["own"], [None])],
+            # An account deleting itself with its password.
+            f"DELETE {AUTH}/me": [
+                _Draw(doomed, ["own"], [None], body=lambda: {"password": PASSWORD})
+            ],
+            # Sam's own session.
+            f"DELETE {AUTH}/sessions/{{session_id}}": [_Draw([sam], ["own"], [None])],
             # Alice's own endpoint and delivery.
             f"POST {WEBHOOKS}/{{webhook_id}}/deliveries/{{delivery_id}}/redeliver": [
                 _Draw([alice], ["own"], [None])
@@ -279,6 +291,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 fresh_webhook,
                 reminders,
                 sharing,
+                {user.name: _session(user) for user in (alice, bob, sam)},
             )
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
@@ -291,9 +304,15 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
     for label, statuses in seen.items():
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
-    # feed, batch and lists 25, sharing 9, account changes 6, recurring 4, reminders 6,
-    # webhooks 8
-    assert len(seen) == len(operations) == 25 + 9 + 6 + 4 + 6 + 8
+    # feed, batch and lists 25, sharing 9, account changes 6, sessions, account deletion and
+    # export 5, recurring 4, reminders 6, webhooks 8
+    assert len(seen) == len(operations) == 25 + 9 + 6 + 5 + 4 + 6 + 8
+
+
+def _session(user: Caller) -> str:
+    """The session (`sid`) of `user`'s access token, read without verifying it."""
+    payload = str(user.token).split(".")[1]
+    return str(json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))["sid"])
 
 
 def _webhook_with_delivery(client: Any, user: Caller) -> dict[str, str]:
@@ -335,6 +354,7 @@ class _Real:
     fresh_webhook: Callable[[], str]
     reminders: "_Reminders | None" = None
     sharing: "_Sharing | None" = None
+    sessions: dict[str, str] | None = None  # per user: the session of their access token
 
 
 class _Reminders:
@@ -504,6 +524,10 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, re
         if case.path_parameters and real.sharing and target != "generated":
             real.sharing.fill(operation.label, case.path_parameters, own=target == "own")
         parameters = case.path_parameters or {}
+        if "session_id" in parameters and real.sessions and target != "generated":
+            # The caller's own (its first end is a 204, the others 404s), or Bob's.
+            owner = caller.name if target == "own" else "bob"
+            parameters["session_id"] = real.sessions.get(owner, "no-such-session")
         if "webhook_id" in parameters and target != "generated":
             # Bob's, or Alice's own: the endpoint with a delivery for the delivery routes, a
             # fresh one otherwise (a DELETE or PATCH must not spend the shared one).

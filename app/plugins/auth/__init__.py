@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from sqlmodel import SQLModel
 
 from app.core import Authenticator, Context, body_limit, hookimpl, no_store
-from app.plugins.auth import hookspecs
+from app.plugins.auth import account_data, hookspecs, sessions
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.hookspecs import Post
 from app.plugins.auth.letters import Compose, composers, logging_outbox
@@ -84,11 +84,29 @@ def routers(context: Context) -> Sequence[APIRouter]:
         if outboxes
         else logging_outbox(composers(auth.config), context.settings.embedded_database)
     )
-    router = build_router(auth.issuer, auth.config, auth.passwords, outbox)
-    for route in router.routes:
-        # Answers hold tokens: never cached. Requests hold credentials: small.
-        body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
-    return [router]
+    routers = [
+        build_router(auth.issuer, auth.config, auth.passwords, outbox),
+        sessions.build_router(),
+        account_data.build_router(
+            auth.config,
+            auth.passwords,
+            context.collect("before_account_deletion"),
+            # In pluggy's order, not the plugins': an implementation marked `trylast` (the
+            # change log's, which the others' deletions write to) runs after all others.
+            context.hook.after_account_deletion(context=context),
+            [
+                account_data.ExportSection(name, statement, key)
+                for sections in context.collect("account_export")
+                for name, (statement, key) in sections.items()
+            ],
+            auth.authenticator.forget,
+        ),
+    ]
+    for router in routers:
+        for route in router.routes:
+            # Answers hold tokens: never cached. Requests hold credentials: small.
+            body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
+    return routers
 
 
 @hookimpl(optionalhook=True)

@@ -31,6 +31,7 @@ from app.plugins.auth.schemas import (
     PasswordResetRequest,
     UserOut,
 )
+from app.plugins.auth.sessions import client_of
 from app.plugins.auth.settings import AuthSettings
 
 Responses = dict[int | str, dict[str, Any]]
@@ -81,10 +82,6 @@ _UPDATE_ME = text("""
 """)
 
 
-def _client(request: Request) -> str | None:
-    return request.client.host if request.client else None
-
-
 def _local_only(request: Request) -> None:
     if local_claims(request) is None:
         raise HTTPException(
@@ -113,7 +110,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     )
     @public
     async def password_reset(body: PasswordResetRequest, request: Request, db: DB) -> Response:
-        await throttled(db, throttle.Keys.of(body.email, _client(request), "reset"))
+        await throttled(db, throttle.Keys.of(body.email, client_of(request).address, "reset"))
         # The same statement either way; the job (or the logging outbox) finds the account.
         await outbox(db, letters.RESET, {"email": body.email})
         return Response(status_code=status.HTTP_202_ACCEPTED)
@@ -146,7 +143,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     )
     async def verify_email(user: CurrentUser, request: Request, db: DB) -> Response:
         _local_only(request)
-        await throttled(db, throttle.Keys.named(f"verify:user:{user.id}", _client(request)))
+        await throttled(db, throttle.Keys.named(f"verify:user:{user.id}", client_of(request).address))
         await outbox(db, letters.VERIFY, {"user_id": user.id})
         return Response(status_code=status.HTTP_202_ACCEPTED)
 
@@ -185,7 +182,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
         body: PasswordChange, user: CurrentUser, request: Request, db: DB
     ) -> Response:
         _local_only(request)
-        keys = throttle.Keys.named(f"password:user:{user.id}", _client(request))
+        keys = throttle.Keys.named(f"password:user:{user.id}", client_of(request).address)
         await throttled(db, keys)
         old_hash = await db.fetchval(_PASSWORD, id=user.id)
         valid, _ = await passwords.verify(body.current_password, old_hash)

@@ -120,6 +120,12 @@ class Authenticator:
         verified = (await self._jwks_verifier(header)).verify(token)
         return await self._external_user(db, verified)
 
+    def forget(self, user_id: str) -> None:
+        """A user deleted here: this process asks the database again at their next token (and
+        refuses a local one; a Better Auth one makes a new, empty account)."""
+        self._checked.pop(user_id, None)
+        self._external.pop(user_id, None)
+
     async def _check_local_user(self, db: Database, user_id: str) -> None:
         """A verified token is trusted for its lifetime, except that the user must still
         exist: asked of the database at most once per `user_recheck_seconds` per user."""

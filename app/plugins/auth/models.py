@@ -48,6 +48,9 @@ class RefreshToken(SQLModel, table=True):
     expires_at: datetime = Field(sa_column=_timestamp())
     used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     revoked_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    # The client that got it (migration auth_0004): what the session list shows.
+    user_agent: str | None = None
+    address: str | None = None
 
 
 class LoginFailure(SQLModel, table=True):

@@ -1,5 +1,5 @@
-"""Task: T-028, T-103, T-157
-Spec: specs/features/authentication.md §Refresh tokens
+"""Task: T-028, T-103, T-157, T-390
+Spec: specs/features/authentication.md §Refresh tokens, §Sessions
 
 Opaque refresh tokens: random, stored only as a sha256 (they are high-entropy, so a slow hash
 adds nothing) and rotated. Each login starts a family; using a token marks it used and issues a
@@ -19,10 +19,21 @@ logout can end the session an access token belongs to.
 import hashlib
 import secrets
 import uuid
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from sqlalchemy import Integer, bindparam, exists, func, literal_column, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import (
+    Integer,
+    Text,
+    and_,
+    bindparam,
+    exists,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import aliased
 
 from app.core import Database, Executor
@@ -38,6 +49,8 @@ _ISSUE = insert(RefreshToken).values(
     family_id=bindparam("family_id"),
     created_at=NOW,
     expires_at=NOW + LIFETIME,
+    user_agent=bindparam("user_agent", type_=Text),
+    address=bindparam("address", type_=Text),
 )
 
 _sibling = aliased(RefreshToken)
@@ -66,8 +79,16 @@ _USE = (
 _NEXT = (
     insert(RefreshToken)
     .from_select(
-        ["token_hash", "user_id", "family_id", "created_at", "expires_at"],
-        select(bindparam("next_hash"), _USE.c.user_id, _USE.c.family_id, NOW, NOW + LIFETIME),
+        ["token_hash", "user_id", "family_id", "created_at", "expires_at", "user_agent", "address"],
+        select(
+            bindparam("next_hash"),
+            _USE.c.user_id,
+            _USE.c.family_id,
+            NOW,
+            NOW + LIFETIME,
+            bindparam("user_agent", type_=Text),
+            bindparam("address", type_=Text),
+        ),
     )
     .on_conflict_do_nothing(index_elements=[RefreshToken.token_hash])
     .returning(RefreshToken.token_hash)
@@ -82,6 +103,8 @@ _REVOKE = update(RefreshToken).where(RefreshToken.revoked_at.is_(None)).values(r
 _REVOKE_FAMILY = _REVOKE.where(RefreshToken.family_id == bindparam("family_id"))
 _REVOKE_ALL = _REVOKE.where(RefreshToken.user_id == bindparam("user_id"))
 _REVOKE_USERS_FAMILY = _REVOKE_ALL.where(RefreshToken.family_id == bindparam("family_id"))
+# Every session of the user but one (`DELETE /sessions`: all but the caller's).
+_REVOKE_OTHERS = _REVOKE_ALL.where(RefreshToken.family_id != bindparam("family_id"))
 _REVOKE_SESSION = _REVOKE_ALL.where(
     RefreshToken.family_id
     == select(RefreshToken.family_id)
@@ -90,6 +113,37 @@ _REVOKE_SESSION = _REVOKE_ALL.where(
         RefreshToken.user_id == bindparam("user_id"),
     )
     .scalar_subquery()
+)
+
+
+# The user's live sessions, most recently used first: one row per family none of whose tokens
+# is revoked and whose latest token has not expired. A family's tokens are its login's and its
+# refreshes', so its first token's time is the login's, its latest token's the last refresh's,
+# and the latest token's client is the one using the session now.
+_LATEST = func.max(RefreshToken.created_at)
+
+
+def _latest(column: Any) -> Any:
+    return func.array_agg(aggregate_order_by(column, RefreshToken.created_at.desc()))[1]
+
+
+SESSIONS = (
+    select(
+        RefreshToken.family_id.label("id"),
+        func.min(RefreshToken.created_at).label("created_at"),
+        _LATEST.label("last_used_at"),
+        _latest(RefreshToken.user_agent).label("user_agent"),
+        _latest(RefreshToken.address).label("address"),
+    )
+    .where(RefreshToken.user_id == bindparam("user_id"))
+    .group_by(RefreshToken.family_id)
+    .having(
+        and_(
+            func.bool_and(RefreshToken.revoked_at.is_(None)),
+            func.max(RefreshToken.expires_at) > NOW,
+        )
+    )
+    .order_by(_LATEST.desc(), RefreshToken.family_id)
 )
 
 
@@ -106,7 +160,14 @@ def new_family() -> str:
     return uuid.uuid4().hex
 
 
-async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
+class Client(NamedTuple):
+    """Who a refresh token is issued to, as the session list shows it."""
+
+    user_agent: str | None
+    address: str | None
+
+
+async def issue(db: Executor, user_id: str, days: int, family_id: str, client: Client) -> str:
     """Store the first refresh token of session (family) `family_id` and return it."""
     token = _new_token()
     await db.execute(
@@ -115,6 +176,8 @@ async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
         user_id=user_id,
         family_id=family_id,
         days=days,
+        user_agent=client.user_agent,
+        address=client.address,
     )
     return token
 
@@ -125,7 +188,9 @@ class Rotated(NamedTuple):
     refresh_token: str
 
 
-async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rotated | None:
+async def rotate(
+    db: Database, token: str, days: int, grace_seconds: int, client: Client
+) -> Rotated | None:
     """Use `token`: its user id, its family and the next refresh token of that family, or None
     if it is not usable (after revoking its family when it was reused past the grace window)."""
     following = _new_token()
@@ -135,6 +200,8 @@ async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rot
         next_hash=_digest(following),
         days=days,
         grace=grace_seconds,
+        user_agent=client.user_agent,
+        address=client.address,
         # Without a window, a second application would find the token used and fail.
         retry=grace_seconds > 0,
     )
@@ -157,6 +224,17 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
         await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token))
 
 
-async def end_session(db: Database, user_id: str, family_id: str) -> None:
-    """Revoke session `family_id` of the user (an access token's `sid`)."""
-    await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id)
+async def end_session(db: Database, user_id: str, family_id: str) -> bool:
+    """Revoke session `family_id` of the user (an access token's `sid`); False when the user
+    has no such session still to end. The database is asked, never a cache: every instance
+    refuses the session's refresh tokens from the moment this returns."""
+    tag = await db.execute(_REVOKE_USERS_FAMILY, user_id=user_id, family_id=family_id)
+    return tag != "UPDATE 0"
+
+
+async def end_other_sessions(db: Database, user_id: str, family_id: str | None) -> None:
+    """Revoke every session of the user but `family_id` (all of them without one)."""
+    if family_id is None:
+        await db.execute(_REVOKE_ALL, user_id=user_id)
+    else:
+        await db.execute(_REVOKE_OTHERS, user_id=user_id, family_id=family_id)

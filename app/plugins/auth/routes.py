@@ -35,6 +35,7 @@ from app.plugins.auth.schemas import (
     TokenPair,
     UserOut,
 )
+from app.plugins.auth.sessions import client_of
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import LOCAL_ISSUER, Issuer
 
@@ -103,9 +104,8 @@ def build_router(
         )
 
     async def login(credentials: Credentials, request: Request, db: DB) -> TokenPair:
-        # The socket's address: uvicorn puts a forwarded one there only for the proxies named
-        # in FORWARDED_ALLOW_IPS, so a client cannot choose its own.
-        keys = throttle.Keys.of(credentials.email, request.client.host if request.client else None)
+        client = client_of(request)
+        keys = throttle.Keys.of(credentials.email, client.address)
         await throttle.attempt(db, config, keys)
         user = await db.fetchrow(_BY_EMAIL, email=credentials.email)
         # No connection is held while the password is checked: each statement is its own.
@@ -131,7 +131,9 @@ def build_router(
             )
         await throttle.clear(db, keys)
         family_id = refresh.new_family()
-        refresh_token = await refresh.issue(db, user["id"], config.refresh_token_days, family_id)
+        refresh_token = await refresh.issue(
+            db, user["id"], config.refresh_token_days, family_id, client
+        )
         return pair(user["id"], family_id, refresh_token)
 
     if config.local_accounts:
@@ -251,9 +253,13 @@ def build_router(
             "gets a pair); an unknown, revoked or expired one is a 401.",
         )
         @public
-        async def refresh_tokens(body: RefreshRequest, db: DB) -> Response:
+        async def refresh_tokens(body: RefreshRequest, request: Request, db: DB) -> Response:
             rotated = await refresh.rotate(
-                db, body.refresh_token, config.refresh_token_days, config.refresh_grace_seconds
+                db,
+                body.refresh_token,
+                config.refresh_token_days,
+                config.refresh_grace_seconds,
+                client_of(request),
             )
             if rotated is None:
                 raise HTTPException(

@@ -1,4 +1,4 @@
-"""Task: T-100, T-386
+"""Task: T-100, T-386, T-392
 Spec: specs/features/authentication.md §Throttling
 
 Login throttling that holds under parallel guesses, on every instance, and is fair to people
@@ -32,6 +32,7 @@ from sqlalchemy import (
     CTE,
     BindParameter,
     Integer,
+    Text,
     bindparam,
     case,
     delete,
@@ -39,11 +40,12 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
+    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from app.core import Database
+from app.core import Database, Executor
 from app.plugins.auth.models import LoginFailure
 from app.plugins.auth.settings import AuthSettings
 
@@ -191,6 +193,19 @@ async def attempt(
             detail,
             headers={"Retry-After": str(max(1, int(seconds)))},
         )
+
+
+_FORGET = delete(LoginFailure).where(
+    or_(
+        LoginFailure.key == ACCOUNT,
+        func.starts_with(LoginFailure.key, ACCOUNT + literal(";ip:", type_=Text)),
+    )
+)
+
+
+async def forget(db: Executor, email: str) -> None:
+    """A deleted account: every counter of its email, from every address, goes with it."""
+    await db.execute(_FORGET, account=Keys.of(email, None).account)
 
 
 async def clear(db: Database, keys: Keys) -> None:

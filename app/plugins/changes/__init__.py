@@ -1,4 +1,4 @@
-"""Task: T-130, T-206, T-242, T-273
+"""Task: T-130, T-206, T-242, T-273, T-393
 Spec: specs/api/rest-endpoints.md §Changes, specs/features/plugins.md §Change log, §Events
 
 The changes plugin: the per-user change log every tracked table writes to (by the triggers this
@@ -7,16 +7,16 @@ consumers of its `subscriptions` hook, and the changes they set aside (`todo-api
 and their count in readiness).
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import click
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
-from sqlalchemy import Connection
-from sqlmodel import SQLModel
+from sqlalchemy import Connection, bindparam, delete, text
+from sqlmodel import SQLModel, col
 
-from app.core import Context, Database, ReadinessCheck, hookimpl, listen_options
+from app.core import Context, Database, Executor, ReadinessCheck, hookimpl, listen_options
 from app.plugins.changes import consumers, hookspecs, setaside, triggers
 from app.plugins.changes.api import consumers as checked
 from app.plugins.changes.api import row_serializers
@@ -77,6 +77,42 @@ def routers(context: Context) -> Sequence[APIRouter]:
 @hookimpl
 def after_upgrade(context: Context) -> Callable[[Connection], None]:
     return triggers.attacher(model for answer in context.hook.models() for model in answer)
+
+
+# No foreign key to `users` here (the owner may come from any authentication plugin), so a
+# deleted user's log, set-aside changes and stream leases go by these statements, after the
+# cascade and every other plugin's step (`trylast`): the entries their writes logged go too.
+_FORGET_LOG = delete(ChangeEntry)
+# Other members' entries of a list the user owned name them (`user_id` of the row logged): the
+# value is blanked, not the entry, so their history stays whole. Plain SQL (they are other
+# users' rows) over the whole log, which the purge keeps to its retention; deletions are rare.
+_BLANK_MENTIONS = text(
+    """
+UPDATE changes SET data = (
+    SELECT jsonb_object_agg(
+        key, CASE WHEN value = to_jsonb(CAST(:user_id AS text)) THEN 'null'::jsonb ELSE value END
+    )
+    FROM jsonb_each(data)
+)
+WHERE jsonb_typeof(data) = 'object'
+    AND EXISTS (SELECT FROM jsonb_each_text(data) AS field WHERE field.value = :user_id)
+"""
+)
+_FORGET_LEASES = delete(StreamLeases)
+_FORGET_SET_ASIDE = delete(SetAside).where(col(SetAside.user_id) == bindparam("user_id"))
+
+
+async def _forget(transaction: Executor, user_id: str) -> None:
+    owned = transaction.owned(user_id)
+    await owned.execute(_FORGET_LOG)
+    await owned.execute(_FORGET_LEASES)
+    await transaction.execute(_FORGET_SET_ASIDE, user_id=user_id)
+    await transaction.execute(_BLANK_MENTIONS, user_id=user_id)
+
+
+@hookimpl(optionalhook=True, trylast=True)
+def after_account_deletion(context: Context) -> Callable[[Executor, str], Awaitable[None]]:
+    return _forget
 
 
 @hookimpl

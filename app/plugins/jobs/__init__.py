@@ -1,4 +1,4 @@
-"""Task: T-160, T-206
+"""Task: T-160, T-206, T-393
 Spec: specs/features/jobs.md
 
 The jobs plugin: PgQueuer's schema (its own Alembic branch), a worker in every `todo-api serve`
@@ -8,24 +8,44 @@ define jobs through its own `jobs` hook (`hookspecs`) and defer them with `JobKi
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import click
 from fastapi import FastAPI
 from pydantic import BaseModel
+from sqlalchemy import text
 
-from app.core import Context, ReadinessCheck, hookimpl, listen_options
+from app.core import Context, Executor, ReadinessCheck, hookimpl, listen_options
 from app.plugins.jobs import held, hookspecs
 from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.jobs.command import worker
 from app.plugins.jobs.maintenance import maintenance
 from app.plugins.jobs.readiness import stuck_queue
+from app.plugins.jobs.schema import TABLES
 from app.plugins.jobs.settings import JobsSettings
 from app.plugins.jobs.state import NAME, Jobs
 from app.plugins.jobs.worker import Worker
 
 __all__ = ["hookspecs"]
+
+
+# Jobs waiting to run for a deleted user (a reminder to fire, a webhook to deliver) go with them:
+# by the convention every job kind here keeps, the payload names its user as `user_id`. A job
+# already running finds its rows gone. The queue is short, so it is scanned.
+_FORGET_QUEUED = text(
+    f"DELETE FROM {TABLES.queue_table} WHERE status = 'queued'"
+    " AND convert_from(payload, 'UTF8')::jsonb ->> 'user_id' = :user_id"
+)
+
+
+async def _forget(transaction: Executor, user_id: str) -> None:
+    await transaction.execute(_FORGET_QUEUED, user_id=user_id)
+
+
+@hookimpl(optionalhook=True)
+def after_account_deletion(context: Context) -> Callable[[Executor, str], Awaitable[None]]:
+    return _forget
 
 
 @hookimpl

@@ -1,4 +1,4 @@
-"""Task: T-170
+"""Task: T-170, T-397
 Spec: specs/features/recurring.md
 
 The recurring plugin: a task may recur by an RFC 5545 rule, anchored to its `due_at` in an
@@ -8,10 +8,12 @@ removes the rule; `/api/v1/tasks/{task_id}/occurrence` deletes one occurrence or
 series.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from app.core import Context, hookimpl
@@ -58,3 +60,10 @@ def task_subscriptions(context: Context) -> Sequence[InTransaction]:
         _occurrences(context).on_task_write, ops=frozenset({"update"}), fields=COMPLETING
     )
     return [completions]
+
+
+@hookimpl
+def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
+    # The data export (auth's hook): the user's recurrence rules, one per task.
+    table = Recurrence.__table__  # type: ignore[attr-defined]
+    return {"recurrences": (select(table), table.c.task_id)}

@@ -1,4 +1,4 @@
-"""Task: T-180
+"""Task: T-180, T-397
 Spec: specs/features/reminders.md
 
 The reminders plugin: reminders on a user's tasks, absolute (`at`) or relative to the task's
@@ -9,9 +9,11 @@ task cancels them, deleting it deletes them, moving `due_at` moves the relative 
 """
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from app.core import Context, RowSerializer, hookimpl
@@ -59,3 +61,14 @@ def subscriptions(context: Context) -> Sequence[AfterCommit]:
 @hookimpl
 def row_serializers(context: Context) -> Mapping[str, RowSerializer]:
     return SERIALIZERS
+
+
+@hookimpl
+def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
+    # The data export (auth's hook): the user's reminders and their inbox; the slots are
+    # bookkeeping.
+    reminders, inbox = Reminder.__table__, InboxItem.__table__  # type: ignore[attr-defined]
+    return {
+        "reminders": (select(reminders), reminders.c.id),
+        "reminders_inbox": (select(inbox), inbox.c.id),
+    }

@@ -1,4 +1,4 @@
-"""Task: T-190, T-197, T-221
+"""Task: T-190, T-197, T-221, T-397
 Spec: specs/features/webhooks.md
 
 The webhooks plugin: users register endpoints at `/api/v1/webhooks`; task and reminder events
@@ -7,12 +7,13 @@ over about a day, then the endpoint is disabled with the reason), through the ou
 SSRF checks. The delivery log is the user's to read, and any delivery can be sent again.
 """
 
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlmodel import SQLModel
 
 from app.core import Context, hookimpl
@@ -90,3 +91,14 @@ def jobs(context: Context) -> Sequence[JobKind | Periodic]:
 def subscriptions(context: Context) -> Sequence[AfterCommit]:
     serializers = row_serializers(context)
     return [consumer(_deliverer(context).task, serializers)]
+
+
+@hookimpl
+def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
+    # The data export (auth's hook): endpoints without their signing secret, and deliveries.
+    endpoints, deliveries = WebhookEndpoint.__table__, WebhookDelivery.__table__  # type: ignore[attr-defined]
+    shown = [column for column in endpoints.c if column.name != "secret"]
+    return {
+        "webhook_endpoints": (select(*shown), endpoints.c.id),
+        "webhook_deliveries": (select(deliveries), deliveries.c.id),
+    }

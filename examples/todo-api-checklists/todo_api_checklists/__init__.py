@@ -1,4 +1,4 @@
-"""Task: T-124
+"""Task: T-124, T-397
 Spec: specs/features/plugins.md §Writing a plugin
 
 The checklists plugin for Todo API: the items of a task, at `/api/v1/tasks/{task_id}/items`.
@@ -8,10 +8,12 @@ Everything it needs from Todo API comes from `app.core`; from the plugin it buil
 only the `Task` model, so that its statements name the very table the kernel scopes.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from fastapi import APIRouter
 from pydantic import BaseModel
+from sqlalchemy import select
 from sqlmodel import SQLModel
 
 from app.core import Context, hookimpl
@@ -41,3 +43,10 @@ def models() -> Sequence[type[SQLModel]]:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     return [build_router(context)]
+
+
+@hookimpl
+def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
+    # The data export (the auth plugin's hook): the items of the user's tasks.
+    items = ChecklistItem.__table__  # type: ignore[attr-defined]
+    return {"checklist_items": (select(items), items.c.id)}

@@ -1,4 +1,4 @@
-"""Task: T-017, T-140, T-151, T-273, T-279
+"""Task: T-017, T-140, T-151, T-273, T-279, T-393
 Spec: specs/features/plugins.md §Writing a plugin
 
 An example third-party plugin: a user's private notes.
@@ -19,17 +19,26 @@ docstrings and an example (`documented`).
 """
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter, Response, status
 from pydantic import BaseModel, Field
-from sqlalchemy import Column, DateTime, bindparam, insert, select
+from sqlalchemy import Column, DateTime, bindparam, delete, insert, select
 from sqlmodel import Field as ModelField
 from sqlmodel import SQLModel
 
-from app.core import Context, Owned, OwnedDB, Transaction, documented, hookimpl, json_response
+from app.core import (
+    Context,
+    Executor,
+    Owned,
+    OwnedDB,
+    Transaction,
+    documented,
+    hookimpl,
+    json_response,
+)
 from app.plugins.changes.api import AfterCommit, Change
 
 
@@ -118,6 +127,26 @@ def routers(context: Context) -> Sequence[APIRouter]:
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
     return [Note]
+
+
+# `notes.user_id` has no foreign key to `users` (any authentication plugin may own the user), so
+# the auth plugin's account deletion asks for the notes to be deleted; with `auth` disabled the
+# hook is simply not called (`optionalhook`).
+FORGET = delete(Note)
+
+
+async def forget(transaction: Executor, user_id: str) -> None:
+    await transaction.owned(user_id).execute(FORGET)
+
+
+@hookimpl(optionalhook=True)
+def after_account_deletion(context: Context) -> Callable[[Executor, str], Awaitable[None]]:
+    return forget
+
+
+@hookimpl(optionalhook=True)
+def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
+    return {"notes": (select(Note.__table__), Note.__table__.c.id)}  # type: ignore[attr-defined]
 
 
 def _just_completed(task: Mapping[str, Any] | None) -> bool:

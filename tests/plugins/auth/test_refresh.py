@@ -130,6 +130,8 @@ async def test_a_rotation_applied_twice_stores_one_successor(client, db):
         "next_hash": _digest("the successor"),
         "days": 30,
         "grace": 10,
+        "user_agent": "Retrying/1.0",
+        "address": "127.0.0.1",
     }
     user_id = await database.fetchval(_ROTATE, **params)
     assert user_id is not None
