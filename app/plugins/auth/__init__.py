@@ -1,4 +1,4 @@
-"""Task: T-020, T-102
+"""Task: T-020, T-102, T-403
 Spec: specs/features/authentication.md §Overview
 
 The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth
@@ -16,10 +16,11 @@ from joserfc.jwk import OctKey
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Authenticator, Context, body_limit, hookimpl, no_store
+from app.core import Authenticator, Context, body_limit, hookimpl, no_store, requires_scope
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
-from app.plugins.auth.models import LoginFailure, RefreshToken, User
+from app.plugins.auth.models import LoginFailure, PersonalToken, RefreshToken, User
 from app.plugins.auth.passwords import Passwords
+from app.plugins.auth.personal_routes import ACCOUNT_SCOPE, build_token_router
 from app.plugins.auth.routes import build_router
 from app.plugins.auth.secret import signing_secret
 from app.plugins.auth.settings import AuthSettings
@@ -60,7 +61,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [User, RefreshToken, LoginFailure]
+    return [User, RefreshToken, LoginFailure, PersonalToken]
 
 
 @hookimpl
@@ -71,11 +72,17 @@ def authenticator(context: Context) -> Authenticator:
 @hookimpl
 def routers(context: Context) -> Sequence[APIRouter]:
     auth = Auth.of(context)
-    router = build_router(auth.issuer, auth.config, auth.passwords)
-    for route in router.routes:
-        # Answers hold tokens: never cached. Requests hold credentials: small.
-        body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
-    return [router]
+    routers = [
+        build_router(auth.issuer, auth.config, auth.passwords),
+        build_token_router(auth.authenticator.personal),
+    ]
+    for router in routers:
+        for route in router.routes:
+            # Answers hold tokens: never cached. Requests hold credentials: small. A personal
+            # token never manages accounts, sessions or tokens: none is given `auth:account`.
+            endpoint = route.endpoint  # type: ignore[attr-defined]
+            requires_scope(ACCOUNT_SCOPE)(body_limit(BODY_LIMIT)(no_store(endpoint)))
+    return routers
 
 
 @hookimpl

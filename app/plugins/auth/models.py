@@ -1,12 +1,13 @@
-"""Task: T-021, T-101
+"""Task: T-021, T-101, T-401
 Spec: specs/database/schema.md §auth plugin
 
-The auth plugin's tables: users, refresh tokens, login-attempt counters.
+The auth plugin's tables: users, refresh tokens, login-attempt counters, personal access tokens.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 
@@ -61,3 +62,24 @@ class LoginFailure(SQLModel, table=True):
     blocked_until: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
     # Forgotten after this: a window after the last counted attempt or the end of a lockout.
     expires_at: datetime = Field(sa_column=_timestamp())
+
+
+class PersonalToken(SQLModel, table=True):
+    """A personal access token (migration auth_0003; see personal.py): a script's credential,
+    limited to its scopes. Deleted with its user; deleting the row is how it is revoked."""
+
+    __tablename__ = "personal_tokens"
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    user_id: str = Field(
+        sa_column=Column(
+            Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str
+    # sha256 of the token (high-entropy, so a slow hash adds nothing): shown once, never stored.
+    token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    scopes: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -93,7 +93,7 @@ _REVOKE_SESSION = _REVOKE_ALL.where(
 )
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -111,7 +111,7 @@ async def issue(db: Executor, user_id: str, days: int, family_id: str) -> str:
     token = _new_token()
     await db.execute(
         _ISSUE,
-        token_hash=_digest(token),
+        token_hash=digest(token),
         user_id=user_id,
         family_id=family_id,
         days=days,
@@ -131,8 +131,8 @@ async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rot
     following = _new_token()
     used = await db.fetchrow(
         _ROTATE,
-        token_hash=_digest(token),
-        next_hash=_digest(following),
+        token_hash=digest(token),
+        next_hash=digest(following),
         days=days,
         grace=grace_seconds,
         # Without a window, a second application would find the token used and fail.
@@ -140,7 +140,7 @@ async def rotate(db: Database, token: str, days: int, grace_seconds: int) -> Rot
     )
     if used is not None:
         return Rotated(used["user_id"], used["family_id"], following)
-    family = await db.fetchval(_FAMILY_IF_USED, token_hash=_digest(token))
+    family = await db.fetchval(_FAMILY_IF_USED, token_hash=digest(token))
     if family is not None:
         await db.execute(_REVOKE_FAMILY, family_id=family)
     return None
@@ -154,7 +154,7 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
     if token is None:
         await db.execute(_REVOKE_ALL, user_id=user_id)
     else:
-        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token))
+        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=digest(token))
 
 
 async def end_session(db: Database, user_id: str, family_id: str) -> None:
