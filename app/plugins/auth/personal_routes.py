@@ -6,14 +6,31 @@ auth route they need `auth:account`, which no personal token is ever given: a se
 tokens, a token never does.
 """
 
-from fastapi import APIRouter, HTTPException, Request, Response, status
+from typing import Annotated
 
-from app.core import DB, LOCATION, CurrentUser, invalid, json_response, known_scopes
+from fastapi import APIRouter, HTTPException, Path, Request, Response, status
+
+from app.core import (
+    DB,
+    LOCATION,
+    CurrentUser,
+    id_or_404,
+    invalid,
+    json_response,
+    known_scopes,
+)
 from app.plugins.auth import personal
-from app.plugins.auth.personal_schemas import CreatedToken, TokenOut, TokenRequest
+from app.plugins.auth.personal_schemas import EXAMPLE_ID, CreatedToken, TokenOut, TokenRequest
 
 # The scope of the auth plugin's own routes (accounts, sessions, tokens): never given to a token.
 ACCOUNT_SCOPE = "auth:account"
+TokenId = Annotated[
+    str,
+    Path(
+        description="The token's id; one that names no token of yours is a 404",
+        examples=[EXAMPLE_ID],
+    ),
+]
 
 
 def build_token_router(tokens: personal.PersonalTokens) -> APIRouter:
@@ -74,8 +91,9 @@ def build_token_router(tokens: personal.PersonalTokens) -> APIRouter:
         description="Revokes one of your personal access tokens: this instance refuses it at "
         "once, every other within 5 seconds.",
     )
-    async def revoke_token(token_id: str, user: CurrentUser, db: DB) -> Response:
-        if not await personal.revoke(db, user.id, token_id):
+    async def revoke_token(token_id: TokenId, user: CurrentUser, db: DB) -> Response:
+        revoked = await personal.revoke(db, user.id, id_or_404(token_id, "Token"))
+        if not revoked:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Token not found")
         # This instance refuses it at once; the others within their cache's few seconds.
         tokens.forget()

@@ -120,6 +120,8 @@ async def test_tokens_are_each_users_own(client, make_user):
     mine = await create(owner)
     assert (await other.get(TOKENS)).json() == []
     assert (await other.delete(f"{TOKENS}/{mine['id']}")).status_code == 404
+    for malformed in ("x" * 10_000, "%00", "not-a-uuid"):
+        assert (await owner.delete(f"{TOKENS}/{malformed}")).status_code == 404
     assert len((await owner.get(TOKENS)).json()) == 1
 
 
