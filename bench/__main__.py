@@ -1,4 +1,4 @@
-"""Task: T-050, T-144
+"""Task: T-050, T-144, T-407
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The task API's benchmark: a real server on a fresh database, driven over HTTP, beside its peers.
@@ -24,7 +24,9 @@ worker) against it, then:
 7. prints one list's 10,000 tasks in position order beside the task list, and 1,000 moves to
    one spot beside PATCHes, with the longest key (`bench/order.py`);
 8. prints a shared list's tasks listed by a member beside one's own, a write to a list with 50
-   members beside a private one, and a member's feed read both ways (`bench/sharing.py`).
+   members beside a private one, and a member's feed read both ways (`bench/sharing.py`);
+9. beside the 20-task user's list read with their JWT, the same read with a personal access
+   token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`).
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -51,7 +53,7 @@ from sqlalchemy import make_url
 
 from app.cli.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import batchsize, fanout, feed, order, peers, roundtrips, sharing, storm
+from bench import batchsize, fanout, feed, order, peers, roundtrips, sharing, storm, tokens
 from bench.rules import worst_rules
 from harness.server import Account, account, free_port, wait_ready
 
@@ -218,13 +220,22 @@ async def wait_listening(base: str, process: asyncio.subprocess.Process) -> None
 
 
 async def through_latency_proxy(
-    url: str, env: dict[str, str], small: dict[str, str], big: dict[str, str], task_ids: list[str]
+    url: str,
+    env: dict[str, str],
+    small: dict[str, str],
+    big: dict[str, str],
+    task_ids: list[str],
+    small_token: dict[str, str],
 ) -> None:
     """A second instance whose every database round trip costs 2 x DELAY_MS."""
     socket_folder = roundtrips.socket_folder(make_url(url).query.get("host"))  # type: ignore[arg-type]
     proxy_port, port = free_port(), free_port()
     proxy = await roundtrips.start_proxy(proxy_port, socket_folder)
-    proxied = env | {"DATABASE_URL": roundtrips.proxied_url(proxy_port)}
+    # Personal tokens looked up on every request here: the worst case, one round trip more.
+    proxied = env | {
+        "DATABASE_URL": roundtrips.proxied_url(proxy_port),
+        "AUTH_PERSONAL_TOKEN_CACHE_SECONDS": "0",
+    }
     server = await serve(port, proxied, "--no-migrate")
     base = f"http://127.0.0.1:{port}"
     try:
@@ -236,6 +247,7 @@ async def through_latency_proxy(
         task_id, fresh = task_ids[0], iter(task_ids[-100:])
         scenarios = [
             ("list, 20-task user", lambda c: c.get(tasks, headers=small)),
+            ("  same, personal token, uncached", lambda c: c.get(tasks, headers=small_token)),
             ("list, 10,000-task user", lambda c: c.get(tasks, headers=big)),
             (
                 "filtered list",
@@ -325,10 +337,15 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
     worst_rules()  # CPU alone, before the server starts: the worst recurrence rules
     async with running("todo-bench-") as project:
         folder, url, dsn, base, env = (
-            project.folder, project.url, project.dsn, project.base, project.env
+            project.folder,
+            project.url,
+            project.dsn,
+            project.base,
+            project.env,
         )
         secret, server, small, big = project.secret, project.server, project.small, project.big
         small_auth, big_auth = small.headers, big.headers
+        small_token = await tokens.personal_token(base, small_auth)
         big_tasks = await seed(dsn, small.id, big.id, others)
         print(f"seeded: 20 + 10,000 tasks, and {others} other users with 20 each")
         if peers.wrk_available():
@@ -365,6 +382,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         medians = {}
         for name, request in [
             ("list, 20-task user", list_first_page(small_auth)),
+            ("  same, personal token", list_first_page(small_token)),
             ("list, 10,000-task user", list_first_page(big_auth)),
             ("get", get_task),
             ("create", create_task),
@@ -379,7 +397,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await order.moves(base, dsn, small_auth)
         await sharing.measure(base, dsn, (small.id, small_auth), (big.id, big_auth))
         await second_instance(base, env, small_auth)
-        await through_latency_proxy(url, env, small_auth, big_auth, big_tasks)
+        await through_latency_proxy(url, env, small_auth, big_auth, big_tasks, small_token)
         await batchsize.big_batches(base, dsn, small_auth, small.id)
         await fanout.fairness(folder)
 

@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -45,12 +45,20 @@ from app.core.http.idempotency import (
     replay_stored,
     request_hash,
 )
-from app.core.http.marks import body_limit, no_store, public, requires_role, token_endpoint
+from app.core.http.marks import (
+    body_limit,
+    no_store,
+    public,
+    requires_role,
+    requires_scope,
+    token_endpoint,
+)
 from app.core.http.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
 from app.core.http.parameters import QueryParameters, page_size
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
 from app.core.http.problems import Problem, invalid
 from app.core.http.responses import json_bytes, json_response
+from app.core.http.scopes import known_scopes
 from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
@@ -122,6 +130,7 @@ __all__ = [
     "is_id",
     "json_bytes",
     "json_response",
+    "known_scopes",
     "listen_options",
     "matching_versions",
     "new_id",
@@ -135,6 +144,7 @@ __all__ = [
     "representable",
     "request_hash",
     "requires_role",
+    "requires_scope",
     "take_slot",
     "token_endpoint",
     "unmigrated",

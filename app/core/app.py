@@ -1,5 +1,5 @@
-"""Task: T-011, T-150, T-153, T-221, T-244
-Spec: specs/features/plugins.md §Assembly
+"""Task: T-011, T-150, T-153, T-221, T-244, T-400
+Spec: specs/features/plugins.md §Assembly; specs/features/authentication.md §Scopes
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
 """
@@ -20,9 +20,9 @@ from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.http import docs, edge, fallback, openapi, problems
 from app.core.http.dependencies import AUTHENTICATING, current_user
-from app.core.http.marks import is_public
+from app.core.http.marks import is_public, owned_by
 from app.core.plugins.context import Context
-from app.core.plugins.loading import load
+from app.core.plugins.loading import load, per_plugin
 from app.core.settings import Settings
 
 API_PREFIX = "/api/v1"
@@ -75,8 +75,9 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     app.state.authenticators = context.collect("authenticator")
 
     problems.install(app)
-    for router in context.collect("routers"):
-        mount(app, router, bool(app.state.authenticators), settings.plugins_file)
+    for plugin, routers in per_plugin(context.hook.routers, context=context):
+        for router in routers or ():
+            mount(app, router, bool(app.state.authenticators), settings.plugins_file, plugin)
     docs.mount(app, API_PREFIX)
     fallback.install(app, API_PREFIX)
     openapi.install(app)
@@ -84,10 +85,16 @@ def create_app(settings: Settings | None = None, context: Context | None = None)
     return app
 
 
-def mount(app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path) -> None:
-    """Include `router` under /api/v1, adding `CurrentUser` to every route not marked public."""
+def mount(
+    app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path, plugin: str
+) -> None:
+    """Include `plugin`'s `router` under /api/v1, adding `CurrentUser` to every route not
+    marked public; a route's default scopes are named after `plugin`."""
     open_routes = [route for route in router.routes if is_public(getattr(route, "endpoint", None))]
     closed_routes = [route for route in router.routes if route not in open_routes]
+    for route in closed_routes:
+        if hasattr(route, "endpoint"):
+            owned_by(plugin, route.endpoint)
     if closed_routes and not protected:
         paths = ", ".join(sorted({getattr(r, "path", "?") for r in closed_routes}))
         raise ConfigError(

@@ -1,4 +1,4 @@
-"""Task: T-112, T-113
+"""Task: T-112, T-113, T-405
 Spec: specs/features/plugins.md §Testing
 
 The test kit for plugin authors (and this project's own tests). Its fixtures come with
@@ -7,7 +7,7 @@ The test kit for plugin authors (and this project's own tests). Its fixtures com
 
 from app.testing.client import AppClient, serving
 from app.testing.database import TEST_SECRET, settings_for
-from app.testing.isolation import Isolation, Share, Unshare, assert_isolated
+from app.testing.isolation import Isolation, Scoped, Share, Unshare, assert_isolated, assert_scoped
 from app.testing.statements import Statements
 from app.testing.users import ApiUser, MakeUser, sign_up
 
@@ -17,10 +17,12 @@ __all__ = [
     "AppClient",
     "Isolation",
     "MakeUser",
+    "Scoped",
     "Share",
     "Statements",
     "Unshare",
     "assert_isolated",
+    "assert_scoped",
     "serving",
     "settings_for",
     "sign_up",

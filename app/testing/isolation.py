@@ -1,5 +1,6 @@
-"""Task: T-113, T-360, T-361
-Spec: specs/features/plugins.md §Isolation, §Testing; specs/features/sharing.md §Testing
+"""Task: T-113, T-360, T-361, T-405
+Spec: specs/features/plugins.md §Isolation, §Testing; specs/features/sharing.md §Testing;
+specs/features/authentication.md §Testing with scopes
 
 `assert_isolated`: a plugin's isolation suite as one call, generated from the app's route table,
 so a route added later is checked without editing a test.
@@ -14,9 +15,14 @@ so a route added later is checked without editing a test.
   `viewer` of the owner's rows, reads what they can and gets 403 on every write to it (404 on
   what stays personal), changing nothing; made an `editor`, gets 403 from every route marked
   `requires_role("owner")`, changing nothing; removed, is back to 404 on every route.
+
+`assert_scoped`: the scope check, route by route on the same probe: a read-only personal token
+(every `:read` scope of the app) reads, and gets a 403 naming the scope on every other route,
+changing nothing.
 """
 
 import re
+import uuid
 from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -30,7 +36,8 @@ from app.core import OWNER_ROLE
 from app.core.app import API_PREFIX
 from app.core.db.ownership import Owned
 from app.core.db.pool import Database
-from app.core.http.marks import required_role
+from app.core.http.marks import is_public, required_role, required_scope
+from app.core.http.scopes import known_scopes
 from app.core.plugins.context import Context
 from app.core.plugins.loading import per_plugin
 from app.testing.users import ApiUser
@@ -71,6 +78,7 @@ class Route:
     method: str
     path: str  # as served, `/api/v1/...`
     role: str | None  # its `requires_role` mark
+    scope: str | None  # what a token needs to call it
 
 
 @dataclass
@@ -289,6 +297,71 @@ async def _as_editor(
         report.owner_only.append((route.method, route.path))
 
 
+@dataclass
+class Scoped:
+    """What `assert_scoped` checked: the routes a read-only token read (200) or reached (another
+    answer than 403, such as a 404 for a made-up id), and those it was refused (403)."""
+
+    read: list[tuple[str, str]] = field(default_factory=list)
+    reached: list[tuple[str, str]] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)
+
+
+async def assert_scoped(
+    app: FastAPI,
+    user: ApiUser,
+    *,
+    plugin: str,
+    create: Create | None = None,
+    body: Mapping[str, Any] | None = None,
+    bodies: Mapping[str, Mapping[str, Any]] | None = None,
+    streams: Collection[str] = (),
+) -> Scoped:
+    """Check the scopes of every route of `plugin` with a read-only personal token of `user`:
+    one with every `<plugin>:read` scope of the app. A route whose scope it has answers anything
+    but 401, 403 or a 5xx (a 200 with `create`'s row; without `create`, path values are made up
+    and a 404 is fine); every other route answers 403 naming its scope and changes no row of any
+    `Owned` table. `body`/`bodies` as for `assert_isolated`: the scope is checked before the
+    body, so none is needed. `streams` names the routes (paths as served) that answer a stream
+    which never ends: they are called only by a token lacking their scope, which gets a 403."""
+    context: Context = app.state.context
+    routes = [route for route in _routes(context, plugin) if route.scope is not None]
+    assert routes, f"plugin {plugin!r} has no authenticated routes in this app"
+    reading = [scope for scope in known_scopes(app) if scope.endswith(":read")]
+    reader = await user.scoped(*reading)
+    values = await create(user) if create is not None else _made_up(routes)
+    check = _Check(app.state.database, owned_tables(context), body, bodies or {}, ({},))
+    report = Scoped()
+    for route in routes:
+        url, name = _fill(route, values), (route.method, route.path)
+        if route.path in streams:
+            others = [scope for scope in reading if scope != route.scope]
+            lacking = await user.scoped(*others)
+            await check.probe(lacking, route, url, {403}, f"a token without {route.scope!r}")
+            report.refused.append(name)
+            continue
+        if route.scope in reading:
+            answer = await reader.request(
+                route.method, url, json=check.bodies.get(route.path, body)
+            )
+            assert answer.status_code not in (401, 403) and answer.status_code < 500, (
+                f"{route.method} {route.path} with {route.scope!r} answered "
+                f"{answer.status_code}: {answer.text}"
+            )
+            (report.read if answer.status_code == 200 else report.reached).append(name)
+            continue
+        who = f"a token without {route.scope!r}"
+        refused = await check.probe(reader, route, url, {403}, who)
+        assert repr(route.scope) in refused.json()["detail"], (route.path, refused.text)
+        report.refused.append(name)
+    return report
+
+
+def _made_up(routes: list[Route]) -> dict[str, str]:
+    """A value for every path parameter: ids no row has."""
+    return {name: str(uuid.uuid4()) for route in routes for name in PARAMETER.findall(route.path)}
+
+
 def plugin_routes(context: Context, plugin: str) -> list[tuple[str, str]]:
     """(method, path) of every route `plugin` mounts, as the app serves them."""
     return [(route.method, route.path) for route in _routes(context, plugin)]
@@ -299,7 +372,10 @@ def _routes(context: Context, plugin: str | None = None) -> list[Route]:
     return sorted(
         (
             Route(
-                method, f"{API_PREFIX}{route.path}", required_role(getattr(route, "endpoint", None))
+                method,
+                f"{API_PREFIX}{route.path}",
+                required_role(endpoint),
+                None if is_public(endpoint) else required_scope(endpoint, method, name),
             )
             for name, routers in per_plugin(context.hook.routers, context=context)
             if plugin is None or name == plugin
@@ -307,6 +383,7 @@ def _routes(context: Context, plugin: str | None = None) -> list[Route]:
             for route in router.routes
             for method in getattr(route, "methods", None) or ()
             if method != "HEAD"
+            for endpoint in [getattr(route, "endpoint", None)]
         ),
         key=lambda route: (route.method, route.path),
     )

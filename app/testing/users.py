@@ -1,10 +1,11 @@
-"""Task: T-112
-Spec: specs/features/plugins.md §Testing
+"""Task: T-112, T-405
+Spec: specs/features/plugins.md §Testing; specs/features/authentication.md §Testing with scopes
 
 Users as the API sees them: registered and logged in through the auth plugin's routes, calling
 with the access token they were given, so every request passes real token verification.
 """
 
+import dataclasses
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -42,6 +43,15 @@ class ApiUser:
 
     async def delete(self, url: str, **kwargs: Any) -> httpx.Response:
         return await self.request("DELETE", url, **kwargs)
+
+    async def scoped(self: "U", *scopes: str) -> "U":
+        """The same user calling with a new personal access token limited to `scopes`
+        (`await user.scoped("tasks:read")`): to test a route with a token lacking a scope."""
+        created = await self.post(
+            "/api/v1/auth/tokens", json={"name": "test kit", "scopes": list(scopes)}
+        )
+        assert created.status_code == 201, f"create a token: {created.text}"
+        return dataclasses.replace(self, token=created.json()["token"])
 
 
 U = TypeVar("U", bound=ApiUser)

@@ -1,4 +1,4 @@
-"""Task: T-109, T-159
+"""Task: T-109, T-159, T-406
 Spec: specs/api/rest-endpoints.md §Contract
 
 The app answers what its OpenAPI document declares, and declares what it answers: schemathesis
@@ -77,6 +77,7 @@ WEBHOOKS = "/api/v1/webhooks"
 # (no worker runs).
 HOOK_URL = "http://127.0.0.1:9/hook"
 AUTH = "/api/v1/auth"
+TOKENS = f"{AUTH}/tokens"
 REMINDERS = "/api/v1/reminders"
 INVITATIONS = "/api/v1/invitations"
 PASSWORD = "correct horse battery"
@@ -193,12 +194,25 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         def fresh_list() -> Any:
             return client.post(LISTS, json={"name": "fresh"}, headers=alice.headers)
 
-        reminders = _Reminders(client, app, alice, bob)
-        sharing = _Sharing(client, alice, bob, carol)
-
         def fresh_webhook() -> str:
             answer = client.post(WEBHOOKS, json={"url": HOOK_URL}, headers=alice.headers)
             return str(answer.json()["id"])
+
+        token = {"name": "script", "scopes": ["tasks:read"]}
+        bobs_token = client.post(TOKENS, json=token, headers=bob.headers).json()["id"]
+
+        def token_id(own: bool) -> str:
+            # One of Alice's (made when she has none, so her 100 are never all taken), or Bob's.
+            if not own:
+                return str(bobs_token)
+            held = client.get(TOKENS, headers=alice.headers).json()
+            made = (
+                held[0] if held else client.post(TOKENS, json=token, headers=alice.headers).json()
+            )
+            return str(made["id"])
+
+        reminders = _Reminders(client, app, alice, bob, token_id)
+        sharing = _Sharing(client, alice, bob, carol)
 
         credentials = {"email": "alice@example.com", "password": PASSWORD}
 
@@ -209,6 +223,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             return {"email": f"{uuid.uuid4().hex}@example.com", "password": PASSWORD}
 
         real_bodies = {
+            f"POST {TOKENS}": lambda: token,
             f"PUT {TASKS}/{{task_id}}/recurrence": lambda: {
                 "rule": "FREQ=WEEKLY",
                 "timezone": "UTC",
@@ -305,8 +320,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
     # feed, batch and lists 25, sharing 9, account changes 6, sessions, account deletion and
-    # export 5, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 25 + 9 + 6 + 5 + 4 + 6 + 8
+    # export 5, personal tokens 3, recurring 4, reminders 6, webhooks 8
+    assert len(seen) == len(operations) == 25 + 9 + 6 + 5 + 3 + 4 + 6 + 8
 
 
 def _session(user: Caller) -> str:
@@ -352,6 +367,8 @@ class _Real:
     body: Callable[[], Any] | None
     hooks: dict[str, dict[str, str]]  # per user: a webhook endpoint and a delivery of it
     fresh_webhook: Callable[[], str]
+    # Fills real reminders, inbox items and personal tokens into path parameters (kept out of
+    # `run`, whose source seeds hypothesis: the other operations draw what they always drew).
     reminders: "_Reminders | None" = None
     sharing: "_Sharing | None" = None
     sessions: dict[str, str] | None = None  # per user: the session of their access token
@@ -361,8 +378,10 @@ class _Reminders:
     """Real reminders and inbox items (path parameters `reminder_id`, `item_id`): Alice's fresh
     ones, or Bob's."""
 
-    def __init__(self, client: Any, app: Any, alice: Caller, bob: Caller) -> None:
-        self.client, self.app = client, app
+    def __init__(
+        self, client: Any, app: Any, alice: Caller, bob: Caller, token_id: Callable[[bool], str]
+    ) -> None:
+        self.client, self.app, self.token_id = client, app, token_id
         self.bobs = {"reminder_id": self.reminder(bob), "item_id": self.item(bob)}
         self.alice = alice
 
@@ -399,6 +418,8 @@ class _Reminders:
             )
         if "item_id" in parameters:
             parameters["item_id"] = self.item(self.alice) if own else self.bobs["item_id"]
+        if "token_id" in parameters:  # a personal token: Alice's own, or Bob's
+            parameters["token_id"] = self.token_id(own)
 
 
 class _Sharing:

@@ -93,7 +93,7 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
     assert await rows(empty_database_url) == {
-        "auth_0004",
+        "auth_0005",
         "changes_0004",
         "jobs_0001",
         "tasks_0006",
@@ -105,7 +105,10 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
 async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
     recorded = await query(orphaned, "SELECT branch, revision, tables FROM todo_api_branches")
     assert {row["branch"]: (row["revision"], row["tables"]) for row in recorded} == {
-        "auth": ("auth_0004", ["account_tokens", "login_failures", "refresh_tokens", "users"]),
+        "auth": (
+            "auth_0005",
+            ["account_tokens", "login_failures", "personal_tokens", "refresh_tokens", "users"],
+        ),
         "changes": (
             "changes_0004",
             ["change_consumers", "change_set_aside", "changes", "changes_horizon", "stream_leases"],
@@ -134,7 +137,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
     assert len(warnings) == 1 and "branch 'zz_test_habits' (zz_test_habits_0001)" in warnings[0]
     assert "(zz_test_habit_rules, zz_test_habits) are left alone" in warnings[0]
     assert await rows(orphaned) == {
-        "auth_0004",
+        "auth_0005",
         "changes_0004",
         "jobs_0001",
         "tasks_0006",
@@ -184,7 +187,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0006", "ok"] and states["auth"] == ["auth_0004", "ok"]
+    assert states["tasks"] == ["tasks_0006", "ok"] and states["auth"] == ["auth_0005", "ok"]
     assert listed.stderr.count("warning: branch 'zz_test_habits' (zz_test_habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -213,7 +216,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     )
     assert not {"zz_test_habits", "zz_test_habit_rules"} & await tables(orphaned)
     assert await rows(orphaned) == {
-        "auth_0004",
+        "auth_0005",
         "changes_0004",
         "jobs_0001",
         "tasks_0006",

@@ -89,7 +89,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
     first = CliRunner().invoke(cli, ["migrate"])
     assert first.exit_code == 0, first.output
     assert first.output.splitlines() == [
-        "migrated auth: base -> auth_0004",
+        "migrated auth: base -> auth_0005",
         "migrated changes: base -> changes_0004",
         "migrated jobs: base -> jobs_0001",
         "migrated tasks: base -> tasks_0006",

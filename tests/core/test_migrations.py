@@ -48,7 +48,7 @@ async def migrate(url: str, tmp_path, *enabled: str) -> list[Step]:
 
 async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     assert await migrate(empty_database_url, tmp_path, "health", "auth") == [
-        Step("auth", None, "auth_0004")
+        Step("auth", None, "auth_0005")
     ]
     # tasks depends on auth_0001 (already applied): auth stays put.
     assert await migrate(

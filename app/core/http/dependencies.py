@@ -1,7 +1,8 @@
-"""Task: T-006
-Spec: specs/features/authentication.md §Shared authentication hook
+"""Task: T-006, T-400
+Spec: specs/features/authentication.md §Shared authentication hook, §Scopes
 
-The request-time edges plugins depend on: the database, and the current user.
+The request-time edges plugins depend on: the database, and the current user, whose token must
+carry the scope the route needs.
 """
 
 from typing import Annotated
@@ -10,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.core.db.pool import Database, Executor
-from app.core.http.marks import required_role
+from app.core.http.marks import required_role, required_scope
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
 
 # The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
@@ -33,10 +34,30 @@ def _unauthorized(detail: str) -> HTTPException:
     )
 
 
+def _missing(scope: str) -> HTTPException:
+    # RFC 6750 §3.1: the scope the token lacks, also for clients that read only the header.
+    return HTTPException(
+        status.HTTP_403_FORBIDDEN,
+        f"This token lacks the scope {scope!r}",
+        headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'},
+    )
+
+
 PRINCIPAL_KEY = "todo_api.principal"
 
 
 async def _authenticate(request: Request, token: str | None) -> Principal:
+    """Who the bearer token names, if it may call this route: here, where every route
+    authenticates, so none can forget the scope check."""
+    principal = await _principal(request, token)
+    if principal.scopes is not None:  # session tokens carry every scope
+        scope = required_scope(request.scope.get("endpoint"), request.method)
+        if scope is not None and scope not in principal.scopes:
+            raise _missing(scope)
+    return principal
+
+
+async def _principal(request: Request, token: str | None) -> Principal:
     """Who the bearer token names, asked of the authenticators once per request."""
     known: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if known is not None:

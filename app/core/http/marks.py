@@ -1,6 +1,6 @@
-"""Task: T-071, T-006, T-247, T-321
+"""Task: T-071, T-006, T-247, T-321, T-400
 Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits;
-specs/features/sharing.md §Roles
+specs/features/sharing.md §Roles; specs/features/authentication.md §Scopes
 
 Marks a route's endpoint carries for the kernel: attributes on the function.
 """
@@ -72,3 +72,36 @@ def requires_role(role: str) -> Callable[[F], F]:
 
 def required_role(endpoint: object) -> str | None:
     return getattr(endpoint, "__todo_api_role__", None)
+
+
+# Methods that only read: a plugin's routes answering them need `<plugin>:read` by default.
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def requires_scope(scope: str) -> Callable[[F], F]:
+    """A token must carry `scope` to call this route, instead of the default `<plugin>:read`
+    (safe methods) or `<plugin>:write` (the rest): a plugin's finer scope (`webhooks:secrets`)."""
+
+    def mark(endpoint: F) -> F:
+        endpoint.__todo_api_scope__ = scope  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def owned_by(plugin: str, endpoint: object) -> None:
+    """Record which plugin mounts the route (the kernel does, when it mounts it): its default
+    scopes are named after the plugin."""
+    endpoint.__todo_api_plugin__ = plugin  # type: ignore[attr-defined]
+
+
+def required_scope(endpoint: object, method: str, plugin: str | None = None) -> str | None:
+    """The scope a token needs to call `endpoint` with `method`, if `plugin` (by default, the
+    one recorded by `owned_by`) mounts it; None for a route no plugin mounted."""
+    declared: str | None = getattr(endpoint, "__todo_api_scope__", None)
+    if declared is not None:
+        return declared
+    plugin = plugin or getattr(endpoint, "__todo_api_plugin__", None)
+    if plugin is None:
+        return None
+    return f"{plugin}:{'read' if method in SAFE_METHODS else 'write'}"

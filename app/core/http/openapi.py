@@ -1,5 +1,6 @@
-"""Task: T-150, T-151, T-258
-Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API
+"""Task: T-150, T-151, T-258, T-404
+Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API;
+specs/features/authentication.md §Scopes
 
 The OpenAPI document, completed once from what the kernel knows about each route.
 """
@@ -17,7 +18,8 @@ from pydantic.json_schema import models_json_schema
 from app.core.errors import ConfigError
 from app.core.http import problems
 from app.core.http.dependencies import AUTHENTICATING, USING_DATABASE
-from app.core.http.marks import is_token_endpoint
+from app.core.http.marks import is_token_endpoint, required_scope
+from app.core.http.scopes import known_scopes
 
 REF = "#/components/schemas/"
 CONVENTIONS = "specs/api/conventions.md"
@@ -162,6 +164,8 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         operation = document["paths"][context.path_format][method.lower()]
         schemas.update(operation.pop(SCHEMAS_KEY, {}))
         _complete_operation(operation, _dependencies(context))
+        _scope(operation, required_scope(getattr(context.original_route, "endpoint", None), method))
+    _scopes(document, known_scopes(app))
     for name in _FASTAPI_SCHEMAS:
         schemas.pop(name, None)
     _, problem_schemas = models_json_schema(
@@ -180,6 +184,34 @@ def _token_url(document: dict[str, Any], path: str) -> None:
     for scheme in document["components"].get("securitySchemes", {}).values():
         if "password" in scheme.get("flows", {}):
             scheme["flows"]["password"]["tokenUrl"] = path
+
+
+def _scope(operation: dict[str, Any], scope: str | None) -> None:
+    """An authenticated operation names the scope a token needs in its security requirement."""
+    for requirement in operation.get("security", []):
+        for name in requirement:
+            requirement[name] = [scope] if scope is not None else []
+
+
+def _scopes(document: dict[str, Any], scopes: list[str]) -> None:
+    """The bearer scheme lists every scope: what a personal access token may be given."""
+    for scheme in document["components"].get("securitySchemes", {}).values():
+        for flow in scheme.get("flows", {}).values():
+            flow["scopes"] = {scope: _scope_description(scope) for scope in scopes}
+        scheme["description"] = (
+            "A session's access token (from login, or Better Auth's) carries every scope; a "
+            "personal access token (`tdp_…`, from `POST /api/v1/auth/tokens`) only its own. A "
+            "route's scope is in its security requirement; without it, a 403 names it."
+        )
+
+
+def _scope_description(scope: str) -> str:
+    plugin, _, kind = scope.partition(":")
+    if kind == "read":
+        return f"Read what the `{plugin}` routes serve"
+    if kind == "write":
+        return f"Change what the `{plugin}` routes serve"
+    return f"The `{plugin}` plugin's `{kind}` scope"
 
 
 def _dependencies(context: RouteContext) -> set[object]:

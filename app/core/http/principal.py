@@ -1,5 +1,5 @@
-"""Task: T-006
-Spec: specs/features/authentication.md §Shared authentication hook
+"""Task: T-006, T-400
+Spec: specs/features/authentication.md §Shared authentication hook, §Personal access tokens
 
 Who made a request, as the kernel tells every plugin; and the callable that finds out.
 """
@@ -19,6 +19,12 @@ class Principal:
     id: str
     email: str | None = None
     name: str | None = None
+    # What the token may do: None for a session token (a JWT from login or Better Auth), which
+    # carries every scope; a personal access token's own scopes otherwise.
+    scopes: frozenset[str] | None = None
+
+    def allows(self, scope: str) -> bool:
+        return self.scopes is None or scope in self.scopes
 
 
 class AuthenticationError(Exception):

@@ -1,4 +1,4 @@
-"""Task: T-020, T-102, T-381
+"""Task: T-020, T-102, T-381, T-403
 Spec: specs/features/authentication.md §Overview
 
 The auth plugin: local accounts with JWT access tokens and rotating refresh tokens, Better Auth
@@ -16,13 +16,14 @@ from joserfc.jwk import OctKey
 from pydantic import BaseModel
 from sqlmodel import SQLModel
 
-from app.core import Authenticator, Context, body_limit, hookimpl, no_store
+from app.core import Authenticator, Context, body_limit, hookimpl, no_store, requires_scope
 from app.plugins.auth import account_data, hookspecs, sessions
 from app.plugins.auth.authenticator import Authenticator as TokenAuthenticator
 from app.plugins.auth.hookspecs import Post
 from app.plugins.auth.letters import Compose, composers, logging_outbox
-from app.plugins.auth.models import AccountToken, LoginFailure, RefreshToken, User
+from app.plugins.auth.models import AccountToken, LoginFailure, PersonalToken, RefreshToken, User
 from app.plugins.auth.passwords import Passwords
+from app.plugins.auth.personal_routes import ACCOUNT_SCOPE, build_token_router
 from app.plugins.auth.routes import build_router
 from app.plugins.auth.secret import signing_secret
 from app.plugins.auth.settings import AuthSettings
@@ -65,7 +66,7 @@ def settings_model() -> type[BaseModel]:
 
 @hookimpl
 def models() -> Sequence[type[SQLModel]]:
-    return [User, RefreshToken, LoginFailure, AccountToken]
+    return [User, RefreshToken, LoginFailure, AccountToken, PersonalToken]
 
 
 @hookimpl
@@ -101,11 +102,15 @@ def routers(context: Context) -> Sequence[APIRouter]:
             ],
             auth.authenticator.forget,
         ),
+        build_token_router(auth.authenticator.personal),
     ]
     for router in routers:
         for route in router.routes:
-            # Answers hold tokens: never cached. Requests hold credentials: small.
-            body_limit(BODY_LIMIT)(no_store(route.endpoint))  # type: ignore[attr-defined]
+            # Answers hold tokens: never cached. Requests hold credentials: small. A personal
+            # token never manages accounts, sessions or tokens, nor deletes or exports the
+            # account: none is given `auth:account`.
+            endpoint = route.endpoint  # type: ignore[attr-defined]
+            requires_scope(ACCOUNT_SCOPE)(body_limit(BODY_LIMIT)(no_store(endpoint)))
     return routers
 
 

@@ -143,7 +143,9 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     )
     async def verify_email(user: CurrentUser, request: Request, db: DB) -> Response:
         _local_only(request)
-        await throttled(db, throttle.Keys.named(f"verify:user:{user.id}", client_of(request).address))
+        await throttled(
+            db, throttle.Keys.named(f"verify:user:{user.id}", client_of(request).address)
+        )
         await outbox(db, letters.VERIFY, {"user_id": user.id})
         return Response(status_code=status.HTTP_202_ACCEPTED)
 

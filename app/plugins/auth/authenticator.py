@@ -1,5 +1,6 @@
-"""Task: T-026, T-105, T-106, T-158, T-277
-Spec: specs/features/authentication.md §Shared authentication hook, §Better Auth tokens
+"""Task: T-026, T-105, T-106, T-158, T-277, T-402
+Spec: specs/features/authentication.md §Shared authentication hook, §Better Auth tokens,
+§Personal access tokens
 
 The auth plugin's answer to the kernel's `authenticator` hook: who does a bearer token name?
 
@@ -7,7 +8,8 @@ The verifier is chosen by the token's (unverified) `iss` and `kid`, never by its
 `iss` = this API → the local HMAC verifier; no `kid` and `iss` absent or Better Auth's → the
 shared `BETTER_AUTH_SECRET` verifier (HS256 only), if configured, as front ends sign such
 tokens without `iss` or `aud`; `iss` = Better Auth and a `kid` → the JWKS key with that id,
-asymmetric algorithms only. Anything else is not ours to judge (None).
+asymmetric algorithms only. Anything else is not ours to judge (None). A token starting with
+`tdp_` is a personal access token (personal.py), never a JWT.
 """
 
 import time
@@ -21,6 +23,7 @@ from sqlalchemy.dialects.postgresql import insert
 from app.core import AuthenticationError, Database, Principal
 from app.plugins.auth.jwks import JWKS
 from app.plugins.auth.models import User
+from app.plugins.auth.personal import PREFIX, PersonalTokens
 from app.plugins.auth.settings import AuthSettings
 from app.plugins.auth.tokens import ASYMMETRIC, LOCAL_ISSUER, Verifier, unverified
 
@@ -88,6 +91,7 @@ class Authenticator:
                 required_claims=False,
             )
         self.user_issuer = self.issuer or SHARED_SECRET_ISSUER
+        self.personal = PersonalTokens(config.personal_token_cache_seconds)
         # Local user id -> when it was last seen in the database (monotonic seconds).
         self._checked: dict[str, float] = {}
         # Local tokens already verified -> (user id, exp): a client sends the same token for
@@ -101,6 +105,8 @@ class Authenticator:
         if known is not None and time.time() < known[1] + self.leeway:
             await self._check_local_user(db, known[0])
             return Principal(id=known[0])
+        if token.startswith(PREFIX):
+            return await self.personal.authenticate(db, token)
         parts = unverified(token)
         if parts is None:
             return None
@@ -122,9 +128,11 @@ class Authenticator:
 
     def forget(self, user_id: str) -> None:
         """A user deleted here: this process asks the database again at their next token (and
-        refuses a local one; a Better Auth one makes a new, empty account)."""
+        refuses a local one; a Better Auth one makes a new, empty account). Their personal
+        tokens went with them: none is taken from the cache either."""
         self._checked.pop(user_id, None)
         self._external.pop(user_id, None)
+        self.personal.forget(user_id)
 
     async def _check_local_user(self, db: Database, user_id: str) -> None:
         """A verified token is trusted for its lifetime, except that the user must still

@@ -1,13 +1,14 @@
-"""Task: T-021, T-101, T-382
+"""Task: T-021, T-101, T-382, T-401
 Spec: specs/database/schema.md §auth plugin
 
 The auth plugin's tables: users, refresh tokens, login-attempt counters, one-time account
-tokens (password reset, email verification).
+tokens (password reset, email verification), personal access tokens.
 """
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Text
+from sqlalchemy import Column, DateTime, ForeignKey, Text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Field, SQLModel
 
 
@@ -85,3 +86,24 @@ class AccountToken(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
     expires_at: datetime = Field(sa_column=_timestamp())
     used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+
+
+class PersonalToken(SQLModel, table=True):
+    """A personal access token (migration auth_0005; see personal.py): a script's credential,
+    limited to its scopes. Deleted with its user; deleting the row is how it is revoked."""
+
+    __tablename__ = "personal_tokens"
+
+    id: str = Field(sa_column=Column(Text, primary_key=True))
+    user_id: str = Field(
+        sa_column=Column(
+            Text, ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True
+        )
+    )
+    name: str
+    # sha256 of the token (high-entropy, so a slow hash adds nothing): shown once, never stored.
+    token_hash: str = Field(sa_column=Column(Text, nullable=False, unique=True))
+    scopes: list[str] = Field(sa_column=Column(ARRAY(Text), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=_timestamp())
+    expires_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))
+    last_used_at: datetime | None = Field(default=None, sa_column=_timestamp(nullable=True))

@@ -147,7 +147,7 @@ SESSIONS = (
 )
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -172,7 +172,7 @@ async def issue(db: Executor, user_id: str, days: int, family_id: str, client: C
     token = _new_token()
     await db.execute(
         _ISSUE,
-        token_hash=_digest(token),
+        token_hash=digest(token),
         user_id=user_id,
         family_id=family_id,
         days=days,
@@ -196,8 +196,8 @@ async def rotate(
     following = _new_token()
     used = await db.fetchrow(
         _ROTATE,
-        token_hash=_digest(token),
-        next_hash=_digest(following),
+        token_hash=digest(token),
+        next_hash=digest(following),
         days=days,
         grace=grace_seconds,
         user_agent=client.user_agent,
@@ -207,7 +207,7 @@ async def rotate(
     )
     if used is not None:
         return Rotated(used["user_id"], used["family_id"], following)
-    family = await db.fetchval(_FAMILY_IF_USED, token_hash=_digest(token))
+    family = await db.fetchval(_FAMILY_IF_USED, token_hash=digest(token))
     if family is not None:
         await db.execute(_REVOKE_FAMILY, family_id=family)
     return None
@@ -221,7 +221,7 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
     if token is None:
         await db.execute(_REVOKE_ALL, user_id=user_id)
     else:
-        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=_digest(token))
+        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=digest(token))
 
 
 async def end_session(db: Database, user_id: str, family_id: str) -> bool:

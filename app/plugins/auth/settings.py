@@ -79,3 +79,6 @@ class AuthSettings(PluginSettings):
     user_recheck_seconds: int = Field(default=60, ge=0, le=3600)
     # The JWKS is fetched again for an unknown `kid` at most this often.
     jwks_refresh_seconds: int = Field(default=30, ge=1)
+    # A personal access token's lookup is remembered this long per process: a revoked token is
+    # refused by every instance within it (5 at most, the promise). 0 looks up every request.
+    personal_token_cache_seconds: float = Field(default=5, ge=0, le=5)

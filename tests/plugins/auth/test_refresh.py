@@ -8,7 +8,7 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
-from app.plugins.auth.refresh import _ROTATE, _digest
+from app.plugins.auth.refresh import _ROTATE, digest
 from tests.plugins.auth.conftest import PASSWORD
 
 AUTH = "/api/v1/auth"
@@ -126,8 +126,8 @@ async def test_a_rotation_applied_twice_stores_one_successor(client, db):
     first = await logged_in(client)
     database = client._transport.app.state.database
     params = {
-        "token_hash": _digest(first["refresh_token"]),
-        "next_hash": _digest("the successor"),
+        "token_hash": digest(first["refresh_token"]),
+        "next_hash": digest("the successor"),
         "days": 30,
         "grace": 10,
         "user_agent": "Retrying/1.0",
