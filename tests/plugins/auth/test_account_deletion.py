@@ -1,4 +1,4 @@
-"""Task: T-392, T-393, T-395
+"""Task: T-392, T-393, T-395, T-402
 Spec: specs/features/authentication.md §Account deletion
 
 `DELETE /auth/me` deletes the user and everything every enabled plugin keeps for them: no row
@@ -90,7 +90,13 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     bobs = await new_list(bob, "Garage")
     await share(db, bobs, ada, "editor")
     written = await new_task(ada, ada, db, list_id=bobs)
-    assert await rows_naming(db, ada.id)
+    # A personal token, used (so this instance remembers it), and a password reset link.
+    script = await ada.scoped("tasks:read")
+    assert (await script.get(TASKS)).status_code == 200
+    reset = await client.post("/api/v1/auth/password-reset", json={"email": ada.email})
+    assert reset.status_code == 202
+    naming = await rows_naming(db, ada.id)
+    assert {"personal_tokens.user_id", "account_tokens.user_id"} <= naming.keys()
 
     response = await ada.delete(ME, json={"password": PASSWORD})
     assert response.status_code == 204, response.text
@@ -112,8 +118,9 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     # Bob's task Ada wrote stays, naming nobody.
     assert (await bob.get(f"{TASKS}/{written['id']}")).status_code == 200
     assert await db.fetchval(assignee, written["id"]) is None
-    # Her token no longer works.
+    # Her tokens no longer work: the personal one is not taken from this instance's memory.
     assert (await ada.get(ME)).status_code == 401
+    assert (await script.get(TASKS)).status_code == 401
     assert (await bob.get(ME)).status_code == 200
 
 
