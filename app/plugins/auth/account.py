@@ -143,9 +143,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
     )
     async def verify_email(user: CurrentUser, request: Request, db: DB) -> Response:
         _local_only(request)
-        await throttled(
-            db, throttle.Keys.named(f"verify:user:{user.id}", client_of(request).address)
-        )
+        await throttled(db, throttle.Keys.of_user(user.id, client_of(request).address, "verify"))
         await outbox(db, letters.VERIFY, {"user_id": user.id})
         return Response(status_code=status.HTTP_202_ACCEPTED)
 
@@ -184,7 +182,7 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
         body: PasswordChange, user: CurrentUser, request: Request, db: DB
     ) -> Response:
         _local_only(request)
-        keys = throttle.Keys.named(f"password:user:{user.id}", client_of(request).address)
+        keys = throttle.Keys.of_user(user.id, client_of(request).address, "password")
         await throttled(db, keys)
         old_hash = await db.fetchval(_PASSWORD, id=user.id)
         valid, _ = await passwords.verify(body.current_password, old_hash)

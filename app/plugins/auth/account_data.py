@@ -196,8 +196,7 @@ def build_router(
             deleted = await transaction.fetchval(_DELETE, id=user.id)
             if deleted is None:  # deleted concurrently: nothing more to do
                 raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
-            if email:
-                await throttle.forget(transaction, email)
+            await throttle.forget(transaction, email, user.id)
             for step in after:
                 await step(transaction, user.id)
         forget(user.id)

@@ -29,10 +29,12 @@ from typing import Any
 
 from fastapi import HTTPException, status
 from sqlalchemy import (
+    ARRAY,
     CTE,
     BindParameter,
     Integer,
     Text,
+    any_,
     bindparam,
     case,
     delete,
@@ -40,7 +42,6 @@ from sqlalchemy import (
     literal,
     literal_column,
     null,
-    or_,
     select,
 )
 from sqlalchemy.dialects.postgresql import insert
@@ -163,6 +164,12 @@ class Keys:
         return cls.named(subject if action == "login" else f"{action}:{subject}", client)
 
     @classmethod
+    def of_user(cls, user_id: str, client: str | None, action: str) -> "Keys":
+        """The counters of `action` on the signed-in user `user_id` (verification, password
+        change)."""
+        return cls.named(f"{action}:user:{user_id}", client)
+
+    @classmethod
     def named(cls, account: str, client: str | None) -> "Keys":
         """The counters of `account` (an action on one account), alone and from `client`."""
         return cls(account=account, pair=f"{account};ip:{client or 'unknown'}")
@@ -195,17 +202,22 @@ async def attempt(
         )
 
 
+# Every counter of the given accounts, alone and from every address.
 _FORGET = delete(LoginFailure).where(
-    or_(
-        LoginFailure.key == ACCOUNT,
-        func.starts_with(LoginFailure.key, ACCOUNT + literal(";ip:", type_=Text)),
-    )
+    func.split_part(LoginFailure.key, ";ip:", 1) == any_(bindparam("accounts", type_=ARRAY(Text)))
 )
+# What a user is counted under: the actions on their email, and on them once signed in.
+EMAIL_ACTIONS = ("login", "reset")
+USER_ACTIONS = ("verify", "password")
 
 
-async def forget(db: Executor, email: str) -> None:
-    """A deleted account: every counter of its email, from every address, goes with it."""
-    await db.execute(_FORGET, account=Keys.of(email, None).account)
+async def forget(db: Executor, email: str | None, user_id: str) -> None:
+    """A deleted account: every counter of its email and of its id (logins, resets,
+    verifications, password changes), from every address, goes with it."""
+    accounts = [Keys.of_user(user_id, None, action).account for action in USER_ACTIONS]
+    if email:
+        accounts += [Keys.of(email, None, action).account for action in EMAIL_ACTIONS]
+    await db.execute(_FORGET, accounts=accounts)
 
 
 async def clear(db: Database, keys: Keys) -> None:

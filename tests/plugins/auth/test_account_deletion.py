@@ -95,6 +95,16 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     assert (await script.get(TASKS)).status_code == 200
     reset = await client.post("/api/v1/auth/password-reset", json={"email": ada.email})
     assert reset.status_code == 202
+    # Throttled actions: counters named by her email (the reset) and by her id (verification,
+    # password change).
+    assert (await ada.post("/api/v1/auth/verify-email")).status_code < 500
+    wrong = {"current_password": "not the password", "new_password": PASSWORD + "!"}
+    assert (await ada.post("/api/v1/auth/password", json=wrong)).status_code == 400
+    counters = (
+        "SELECT array_agg(key) FROM login_failures"
+        " WHERE strpos(key, $1) > 0 OR strpos(key, lower($2)) > 0"
+    )
+    assert len(await db.fetchval(counters, ada.id, ada.email)) >= 3
     naming = await rows_naming(db, ada.id)
     assert {"personal_tokens.user_id", "account_tokens.user_id"} <= naming.keys()
 
@@ -102,6 +112,7 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     assert response.status_code == 204, response.text
 
     assert await rows_naming(db, ada.id) == {}
+    assert await db.fetchval(counters, ada.id, ada.email) is None
     for table in owned_tables():
         assert (
             await db.fetchval(f'SELECT count(*) FROM "{table.name}" WHERE user_id = $1', ada.id)
