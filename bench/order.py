@@ -21,21 +21,16 @@ TASKS = "/api/v1/tasks"
 
 async def position_order(base: str, auth: dict[str, str], seconds: float, concurrency: int) -> None:
     """The first page of a 10,000-task list in position order beside today's task list."""
-    from bench.__main__ import drive, report
+    from bench.__main__ import compare
 
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         first = (await client.get(TASKS, params={"limit": 1}, headers=auth)).json()[0]
     by_position = {"list_id": first["list_id"], "sort": "position"}
-    medians = {}
-    for name, params in (("tasks, -created_at", {}), ("one list, position", by_position)):
-
-        async def page(
-            client: httpx.AsyncClient, params: dict[str, str] = params
-        ) -> httpx.Response:
-            return await client.get(TASKS, params=params, headers=auth)
-
-        await drive(base, page, 1, concurrency)  # warm
-        medians[name] = report(name, await drive(base, page, seconds, concurrency), seconds)
+    pages = {
+        "tasks, -created_at": lambda client: client.get(TASKS, headers=auth),
+        "one list, position": lambda client: client.get(TASKS, params=by_position, headers=auth),
+    }
+    medians = await compare(base, pages, seconds, concurrency)
     ratio = medians["one list, position"] / medians["tasks, -created_at"]
     print(
         f"a list of 10,000 tasks in position order / today's task list: {ratio:.2f}x (target 1.2x)"

@@ -13,6 +13,7 @@ each member's feed read either way, on the same log.
 import asyncio
 import statistics
 import time
+from collections.abc import Awaitable
 
 import asyncpg
 import httpx
@@ -102,7 +103,7 @@ async def read_ms(dsn: str, query: str, user_id: str, after: int) -> float:
 async def measure(
     base: str, dsn: str, owner: tuple[str, dict[str, str]], member: tuple[str, dict[str, str]]
 ) -> None:
-    from bench.__main__ import drive, report
+    from bench.__main__ import Request, compare
 
     (owner_id, owner_auth), (member_id, member_auth) = owner, member
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -130,36 +131,29 @@ async def measure(
     print(f"\nshared lists: {MEMBERS} members, {LIST_TASKS} tasks a list")
     print(f"{'scenario':<28} {'req/s':>9} {'median ms':>10} {'p99 ms':>10}")
     seconds, concurrency = 3.0, 8
-    scenarios = {
-        "list, own list (owner)": (private, owner_auth),
-        "list, shared (member)": (shared, member_auth),
+
+    def page(list_id: str, auth: dict[str, str]) -> Request:
+        return lambda client: client.get(TASKS, params={"list_id": list_id}, headers=auth)
+
+    pages = {
+        "list, own list (owner)": page(private, owner_auth),
+        "list, shared (member)": page(shared, member_auth),
     }
-    medians = {}
-    for name, (list_id, auth) in scenarios.items():
-
-        async def page(
-            client: httpx.AsyncClient, list_id: str = list_id, auth: dict[str, str] = auth
-        ) -> httpx.Response:
-            return await client.get(TASKS, params={"list_id": list_id}, headers=auth)
-
-        await drive(base, page, 1, concurrency)
-        medians[name] = report(name, await drive(base, page, seconds, concurrency), seconds)
+    medians = await compare(base, pages, seconds, concurrency)
     ratio = medians["list, shared (member)"] / medians["list, own list (owner)"]
     print(f"listing a shared list as a member / one's own: {ratio:.2f}x (target 1.2x)")
 
-    for name, list_id in (("PATCH, private list", private), ("PATCH, 50 members", shared)):
-        task_ids = ids[list_id]
-
-        async def write(
-            client: httpx.AsyncClient, task_ids: list[str] = task_ids
-        ) -> httpx.Response:
+    def write(task_ids: list[str]) -> Request:
+        def patch(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
             task_id = task_ids[int(time.perf_counter() * 1e6) % len(task_ids)]
-            return await client.patch(
+            return client.patch(
                 f"{TASKS}/{task_id}", json={"title": f"r{time.perf_counter()}"}, headers=owner_auth
             )
 
-        await drive(base, write, 1, concurrency)
-        medians[name] = report(name, await drive(base, write, seconds, concurrency), seconds)
+        return patch
+
+    writes = {"PATCH, private list": write(ids[private]), "PATCH, 50 members": write(ids[shared])}
+    medians |= await compare(base, writes, seconds, concurrency)
     ratio = medians["PATCH, 50 members"] / medians["PATCH, private list"]
     print(f"a write to a list with {MEMBERS} members / a private write: {ratio:.2f}x (target 2x)")
     private_ms = await statement_ms(dsn, ids[private])
