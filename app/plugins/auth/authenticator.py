@@ -97,8 +97,8 @@ class Authenticator:
         # Local tokens already verified -> (user id, exp): a client sends the same token for
         # its whole lifetime, and verifying an HMAC JWT costs more than the rest of a read.
         self._verified: dict[str, tuple[str, float]] = {}
-        # Better Auth user id -> the (email, name) last written for it.
-        self._external: dict[str, tuple[str | None, str | None]] = {}
+        # Better Auth user id -> the (email, name) last written for it, and when.
+        self._external: dict[str, tuple[str | None, str | None, float]] = {}
 
     async def __call__(self, token: str, db: Database) -> Principal | None:
         known = self._verified.get(token)
@@ -160,10 +160,18 @@ class Authenticator:
 
     async def _external_user(self, db: Database, claims: dict[str, Any]) -> Principal:
         """The local user for a Better Auth `sub`: created on first sight, updated when the
-        token's email or name changes; one statement, and none while nothing changed."""
+        token's email or name changes; one statement, and none while nothing changed, except
+        once per `user_recheck_seconds`: a user deleted on another instance is made again, new
+        and empty, as the deleting instance makes them, rather than refused every write."""
         user_id = claims["sub"]
         email, name = _text(claims, "email"), _text(claims, "name")
-        if self._external.get(user_id) != (email, name):
+        now = time.monotonic()
+        written_before = self._external.get(user_id)
+        if (
+            written_before is None
+            or written_before[:2] != (email, name)
+            or now - written_before[2] >= self.recheck_seconds
+        ):
             values = {"id": user_id, "issuer": self.user_issuer, "email": email, "name": name}
             try:
                 written = await db.fetchval(_UPSERT, **values)
@@ -173,5 +181,5 @@ class Authenticator:
                 raise AuthenticationError("Invalid token")
             if len(self._external) >= REMEMBERED_USERS:
                 self._external.clear()
-            self._external[user_id] = (email, name)
+            self._external[user_id] = (email, name, now)
         return Principal(id=user_id, email=email, name=name)

@@ -78,3 +78,26 @@ async def test_a_claim_that_does_not_match_is_refused(with_url, claims):
 )
 async def test_anything_else_is_refused(secret_only, token):
     assert await status(secret_only, token) == 401
+
+
+async def test_a_user_deleted_on_another_instance_comes_back_new_after_the_recheck(
+    make_client, db
+):
+    # Two instances on one database; each remembers the Better Auth users it has written.
+    first, second = [
+        await make_client(
+            environment={"BETTER_AUTH_SECRET": SECRET},
+            tables={"auth": {"user_recheck_seconds": seconds}},
+        )
+        for seconds in (0, 3600)
+    ]
+    token = {"Authorization": f"Bearer {sign({})}"}
+    for instance in (first, second):
+        assert (await instance.get(ME, headers=token)).status_code == 200
+    await db.execute("DELETE FROM users WHERE id = 'ba-shared-1'")
+    created = await first.post("/api/v1/tasks", json={"title": "after"}, headers=token)
+    assert created.status_code == 201, created.text  # made again, as new
+    await db.execute("DELETE FROM users WHERE id = 'ba-shared-1'")
+    refused = await second.post("/api/v1/tasks", json={"title": "after"}, headers=token)
+    assert refused.status_code == 401  # within its recheck time: the foreign key says so
+    assert await db.fetchval("SELECT count(*) FROM users WHERE id = 'ba-shared-1'") == 0
