@@ -29,7 +29,7 @@ from app.core import (
     json_bytes,
     utcnow,
 )
-from app.plugins.auth import refresh, throttle
+from app.plugins.auth import personal, refresh, throttle
 from app.plugins.auth.account_schemas import Deletion
 from app.plugins.auth.models import User
 from app.plugins.auth.passwords import Passwords
@@ -110,11 +110,14 @@ def _token_age(request: Request) -> float | None:
 async def _document(
     db: Database, user_id: str, sections: Sequence[ExportSection]
 ) -> AsyncIterator[bytes]:
-    """The export, piece by piece: `{"exported_at", "account", "sessions", <section>: […]…}`."""
+    """The export, piece by piece:
+    `{"exported_at", "account", "sessions", "personal_tokens", <section>: […]…}`."""
     account = await db.fetchrow(_ACCOUNT, id=user_id)
     sessions = await db.fetch(refresh.SESSIONS, user_id=user_id)
+    tokens = await db.fetch(personal.LIST, user_id=user_id)  # as GET /tokens lists them
     yield b'{"exported_at":' + json_bytes(utcnow()) + b',"account":' + json_bytes(account)
     yield b',"sessions":' + json_bytes([dict(row) for row in sessions])
+    yield b',"personal_tokens":' + json_bytes([dict(row) for row in tokens])
     owned = db.owned(user_id)
     for section in sections:
         yield b"," + json_bytes(section.name) + b":["
@@ -136,7 +139,7 @@ def build_router(
 ) -> APIRouter:
     router = APIRouter(prefix="/auth", tags=["auth"])
     names = [section.name for section in sections]
-    reserved = {"exported_at", "account", "sessions"}
+    reserved = {"exported_at", "account", "sessions", "personal_tokens"}
     if len(set(names)) != len(names) or reserved & set(names):
         raise ConfigError(
             f"account_export: sections need distinct names, none of {reserved}: {names}"

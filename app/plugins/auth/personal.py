@@ -69,7 +69,7 @@ _CREATE = (
     )
     .returning(*_COLUMNS)
 )
-_LIST = (
+LIST = (
     select(*_COLUMNS)
     .where(PersonalToken.user_id == bindparam("user_id"))
     .order_by(PersonalToken.created_at.desc(), PersonalToken.id)
@@ -146,7 +146,7 @@ async def create(
 
 
 async def listed(db: Database, user_id: str) -> list[Row]:
-    return await db.fetch(_LIST, user_id=user_id)
+    return await db.fetch(LIST, user_id=user_id)
 
 
 async def revoke(db: Database, user_id: str, token_id: str) -> bool:

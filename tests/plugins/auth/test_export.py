@@ -31,6 +31,9 @@ async def test_the_export_holds_what_the_user_owns_and_nothing_of_others(client,
     theirs = await new_task(ada, list_id=bobs)  # Ada wrote it; Bob owns it
     await new_task(bob, title="Bob's")
 
+    made = await ada.post("/api/v1/auth/tokens", json={"name": "cron", "scopes": ["tasks:read"]})
+    assert made.status_code == 201, made.text
+
     response = await ada.get(EXPORT)
     assert response.status_code == 200, response.text
     assert response.headers["content-type"] == "application/json"
@@ -40,6 +43,13 @@ async def test_the_export_holds_what_the_user_owns_and_nothing_of_others(client,
     assert document["account"]["id"] == ada.id
     assert "password_hash" not in document["account"]
     assert len(document["sessions"]) == 1
+    [token] = document["personal_tokens"]  # what GET /tokens lists, never the token or its hash
+    assert (token["id"], token["name"], token["scopes"]) == (
+        made.json()["id"],
+        "cron",
+        ["tasks:read"],
+    )
+    assert made.json()["token"] not in response.text and "token_hash" not in response.text
     assert [task["id"] for task in document["tasks"]] == [mine["id"]]
     assert {lst["is_default"] for lst in document["lists"]} == {True}
     assert [note["body"] for note in document["notes"]] == ["a note"]
