@@ -8,7 +8,8 @@ removes the rule; `/api/v1/tasks/{task_id}/occurrence` deletes one occurrence or
 series.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -16,10 +17,10 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlmodel import SQLModel
 
-from app.core import Context, hookimpl
+from app.core import Context, Executor, hookimpl
 from app.plugins.recurring.models import Recurrence
 from app.plugins.recurring.occurrences import Occurrences
-from app.plugins.recurring.routes import build_router
+from app.plugins.recurring.routes import build_router, put_rule
 from app.plugins.recurring.settings import RecurringSettings
 from app.plugins.tasks.api import COMPLETING, InTransaction
 
@@ -67,3 +68,19 @@ def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
     # The data export (auth's hook): the user's recurrence rules, one per task.
     table = Recurrence.__table__  # type: ignore[attr-defined]
     return {"recurrences": (select(table), table.c.task_id)}
+
+
+@hookimpl(optionalhook=True)
+def quickadd_recurrence(
+    context: Context,
+) -> Callable[[Executor, str, datetime, str, str], Awaitable[None]]:
+    # Quick add's hook (quickadd.md §Recurrence): the rule of a task it just created, set as
+    # PUT /recurrence sets one, in quick add's transaction. The task is new, so it has no rule
+    # yet: no statement reads one.
+    horizon = _occurrences(context).settings.horizon_years
+
+    async def set_rule(db: Executor, task_id: str, due_at: datetime, rule: str, zone: str) -> None:
+        current = {"due_at": due_at, "rule": None, "timezone": None, "series_id": None}
+        await put_rule(db, task_id, current, rule, zone, horizon)  # a Refusal is a ValueError
+
+    return set_rule

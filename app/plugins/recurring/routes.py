@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 import app.plugins.tasks.api as tasks
 from app.core import (
     NO_NUL,
+    Executor,
     OwnedDB,
     documented,
     id_or_404,
@@ -93,16 +94,65 @@ class RecurrenceOut(BaseModel):
     """1 when created, +1 on every change."""
 
 
+class Refusal(ValueError):
+    """A rule not set: `field` (`rule`, `timezone`, or None: the task) and why."""
+
+    def __init__(self, field: str | None, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def upcoming(row: Any, due_at: datetime | None, horizon: int) -> datetime | None:
+    """The due_at the next occurrence would get, from the row's rule and the task's due_at."""
+    if due_at is None or row["successor_id"] is not None:
+        return None
+    rule = rules.load(row["rule"])
+    return rules.next_due(rule, rules.zone(row["timezone"]), due_at, horizon)
+
+
+async def put_rule(
+    db: Executor, task_id: str, current: Any, text: str, timezone: str, horizon: int
+) -> tuple[Any, datetime | None]:
+    """Make the task recur by `text` in `timezone`, or change its rule: `current` is its due_at
+    and recurrence as TASK_AND_RECURRENCE reads them. Answers the recurrence row and the next
+    occurrence's due_at; Refusal for a rule that cannot apply (PUT /recurrence and quick add)."""
+    due_at = current["due_at"]
+    if due_at is None:
+        raise Refusal(None, "the task has no due_at: set one first, the rule starts from it")
+    try:
+        zone = rules.zone(timezone)
+    except rules.RuleError as refused:
+        raise Refusal("timezone", str(refused)) from None
+    try:
+        rule = rules.parse(text)
+        # On the event loop: rules.BUDGET bounds it to some tens of milliseconds at worst
+        # (recurring.md §Bounded work), and no thread goes on after the request.
+        following = rules.following(rule, zone, due_at, horizon)
+    except rules.RuleError as refused:
+        raise Refusal("rule", str(refused)) from None
+    if following is None:
+        raise Refusal(
+            "rule", f"never produces an occurrence after the task's due_at (within {horizon} years)"
+        )
+    if current["rule"] == rule.text and current["timezone"] == timezone:
+        return current, following  # unchanged: nothing written
+    row = await db.fetchrow(
+        queries.PUT,
+        task_id=task_id,
+        series_id=current["series_id"] or new_id(),
+        rule=rule.text,
+        timezone=timezone,
+        now=utcnow(),
+    )
+    if row is None:  # the task was deleted meanwhile, or the same rule was just written
+        row = one_or_404(await db.fetchrow(queries.GET, task_id=task_id), "Task")
+        following = upcoming(row, due_at, horizon)
+    return row, following
+
+
 def build_router(occurrences: Occurrences) -> APIRouter:
     router = APIRouter(prefix="/tasks/{task_id}", tags=["recurring"])
     horizon = occurrences.settings.horizon_years
-
-    def upcoming(row: Any, due_at: datetime | None) -> datetime | None:
-        """The due_at the next occurrence would get, from the row's rule and the task's due_at."""
-        if due_at is None or row["successor_id"] is not None:
-            return None
-        rule = rules.load(row["rule"])
-        return rules.next_due(rule, rules.zone(row["timezone"]), due_at, horizon)
 
     def answer(row: Any, following: datetime | None) -> Response:
         """The recurrence `row`, whose next occurrence is `following` unless it was made."""
@@ -126,40 +176,13 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         current = one_or_404(
             await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"
         )
-        due_at = current["due_at"]
-        if due_at is None:
-            raise invalid(
-                ("body",), "the task has no due_at: set one first, the rule starts from it"
-            )
         try:
-            zone = rules.zone(body.timezone)
-        except rules.RuleError as refused:
-            raise invalid(("body", "timezone"), str(refused)) from None
-        try:
-            rule = rules.parse(body.rule)
-            # On the event loop: rules.BUDGET bounds it to some tens of milliseconds at worst
-            # (recurring.md §Bounded work), and no thread goes on after the request.
-            following = rules.following(rule, zone, due_at, horizon)
-        except rules.RuleError as refused:
-            raise invalid(("body", "rule"), str(refused)) from None
-        if following is None:
-            raise invalid(
-                ("body", "rule"),
-                f"never produces an occurrence after the task's due_at (within {horizon} years)",
+            row, following = await put_rule(
+                db, task_id, current, body.rule, body.timezone, horizon
             )
-        if current["rule"] == rule.text and current["timezone"] == body.timezone:
-            return answer(current, following)  # unchanged: nothing written
-        row = await db.fetchrow(
-            queries.PUT,
-            task_id=task_id,
-            series_id=current["series_id"] or new_id(),
-            rule=rule.text,
-            timezone=body.timezone,
-            now=utcnow(),
-        )
-        if row is None:  # the task was deleted meanwhile, or the same rule was just written
-            row = one_or_404(await db.fetchrow(queries.GET, task_id=task_id), "Task")
-            following = upcoming(row, due_at)
+        except Refusal as refused:
+            where = ("body",) if refused.field is None else ("body", refused.field)
+            raise invalid(where, str(refused)) from None
         return answer(row, following)
 
     @router.get(
@@ -178,7 +201,7 @@ def build_router(occurrences: Occurrences) -> APIRouter:
         )
         if current["task_id"] is None:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Task does not recur")
-        return answer(current, upcoming(current, current["due_at"]))
+        return answer(current, upcoming(current, current["due_at"], horizon))
 
     @router.delete(
         "/recurrence",
