@@ -1,4 +1,4 @@
-"""Task: T-170, T-397
+"""Task: T-170, T-397, T-434
 Spec: specs/features/recurring.md
 
 The recurring plugin: a task may recur by an RFC 5545 rule, anchored to its `due_at` in an
@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.core import Context, hookimpl
 from app.plugins.recurring.models import Recurrence
@@ -67,3 +67,14 @@ def account_export(context: Context) -> Mapping[str, tuple[Any, Any]]:
     # The data export (auth's hook): the user's recurrence rules, one per task.
     table = Recurrence.__table__  # type: ignore[attr-defined]
     return {"recurrences": (select(table), table.c.task_id)}
+
+
+@hookimpl(optionalhook=True)
+def calendar_recurrences() -> Sequence[Any]:
+    # The calendar plugin's feeds (when enabled) show each series once: the rule on the
+    # occurrence that stands for it, the one not yet followed by a next.
+    return [
+        select(col(Recurrence.task_id), col(Recurrence.rule), col(Recurrence.timezone)).where(
+            col(Recurrence.successor_id).is_(None)
+        )
+    ]
