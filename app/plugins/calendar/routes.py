@@ -80,6 +80,7 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
     router = APIRouter(prefix="/calendar", tags=["calendar"])
     feed_statement = queries.feed_statement(recurrences)
     refresh = timedelta(minutes=config.refresh_minutes)
+    rendered = ics.Rendered(config.cache_bytes)
 
     @router.get(
         "/feeds",
@@ -184,7 +185,7 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
         headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
         if if_none_match is not None and _names(if_none_match, tag):
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
-        body = ics.render(rows, config.uid_domain, refresh)
+        body = rendered.get(tag, rows, config.uid_domain, refresh)
         return Response(body, media_type=MEDIA_TYPE, headers=headers)
 
     return router
