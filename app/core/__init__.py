@@ -1,10 +1,10 @@
-"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400, T-430
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
 """
 
-from app.core.conventions import id_or_404, is_id, new_id, one_or_404, utcnow
+from app.core.conventions import id_or_404, is_id, new_id, one_or_404, secret_digest, utcnow
 from app.core.db.migrations import Migrations
 from app.core.db.ownership import (
     OWNER_ROLE,
@@ -145,6 +145,7 @@ __all__ = [
     "request_hash",
     "requires_role",
     "requires_scope",
+    "secret_digest",
     "take_slot",
     "token_endpoint",
     "unmigrated",

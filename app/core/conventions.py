@@ -1,9 +1,11 @@
-"""Task: T-111
+"""Task: T-111, T-430
 Spec: specs/features/plugins.md §Conventions
 
-The values every plugin makes the same way: the time, a new row id, and a missing row's 404.
+The values every plugin makes the same way: the time, a new row id, a missing row's 404, and
+the stored form of a secret token.
 """
 
+import hashlib
 import uuid
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -47,3 +49,9 @@ def one_or_404(row: T | None, what: str) -> T:
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"{what} not found")
     return row
+
+
+def secret_digest(secret: str) -> str:
+    """How a high-entropy secret (a token shown once) is stored and looked up: its SHA-256, in
+    hex. A slow hash adds nothing at 256 random bits, and a leaked row cannot be replayed."""
+    return hashlib.sha256(secret.encode()).hexdigest()

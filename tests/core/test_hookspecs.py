@@ -11,6 +11,7 @@ import pytest
 
 from app.core.plugins import hookspecs
 from app.plugins.auth import hookspecs as auth_hookspecs
+from app.plugins.calendar import hookspecs as calendar_hookspecs
 from app.plugins.changes import hookspecs as changes_hookspecs
 from app.plugins.jobs import hookspecs as jobs_hookspecs
 from app.plugins.mail import hookspecs as mail_hookspecs
@@ -23,6 +24,7 @@ HOOKS = [
     for module in (
         hookspecs,
         auth_hookspecs,
+        calendar_hookspecs,
         changes_hookspecs,
         jobs_hookspecs,
         mail_hookspecs,

@@ -25,6 +25,7 @@ BUILTINS = {
         "webhooks",
         "mail",
         "quickadd",
+        "calendar",
     )
 }
 

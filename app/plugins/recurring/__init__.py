@@ -1,4 +1,4 @@
-"""Task: T-170, T-397
+"""Task: T-170, T-397, T-434
 Spec: specs/features/recurring.md
 
 The recurring plugin: a task may recur by an RFC 5545 rule, anchored to its `due_at` in an
@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import select
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, col
 
 from app.core import Context, Executor, hookimpl
 from app.plugins.recurring.models import Recurrence
@@ -84,3 +84,14 @@ def quickadd_recurrence(
         await put_rule(db, task_id, current, rule, zone, horizon)  # a Refusal is a ValueError
 
     return set_rule
+
+
+@hookimpl(optionalhook=True)
+def calendar_recurrences() -> Sequence[Any]:
+    # The calendar plugin's feeds (when enabled) show each series once: the rule on the
+    # occurrence that stands for it, the one not yet followed by a next.
+    return [
+        select(col(Recurrence.task_id), col(Recurrence.rule), col(Recurrence.timezone)).where(
+            col(Recurrence.successor_id).is_(None)
+        )
+    ]
