@@ -28,7 +28,8 @@ worker) against it, then:
 9. beside the 20-task user's list read with their JWT, the same read with a personal access
    token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`);
 10. prints the `.ics` calendar feed of 1,000 due tasks beside `GET /tasks` of the same user, and
-   a 304 poll (`bench/calendar.py`).
+   a 304 poll (`bench/calendar.py`);
+11. prints a quick add, and one with a rule, beside a plain `POST /tasks` (`bench/quickadd.py`).
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -62,6 +63,7 @@ from bench import (
     feed,
     order,
     peers,
+    quickadd,
     roundtrips,
     sharing,
     storm,
@@ -425,6 +427,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await order.moves(base, dsn, small_auth)
         await sharing.measure(base, dsn, (small.id, small_auth), (big.id, big_auth))
         await calendar.measure(base, seconds, concurrency)
+        await quickadd.measure(base, seconds, concurrency)
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks, small_token)
         await batchsize.big_batches(base, dsn, small_auth, small.id)

@@ -22,7 +22,7 @@ RECURRING = 100
 
 
 async def measure(base: str, seconds: float = 3.0, concurrency: int = 8) -> None:
-    from bench.__main__ import drive, report
+    from bench.__main__ import compare
 
     async with httpx.AsyncClient(base_url=base, timeout=60) as client:
         user = await account(client, "calendar@example.com")
@@ -63,10 +63,7 @@ async def measure(base: str, seconds: float = 3.0, concurrency: int = 8) -> None
         ".ics, 1,000 tasks": lambda c: c.get(url),
         ".ics, 304": lambda c: c.get(url, headers={"If-None-Match": tag}),
     }
-    medians = {}
-    for name, request in scenarios.items():
-        await drive(base, request, 1, concurrency)
-        medians[name] = report(name, await drive(base, request, seconds, concurrency), seconds)
+    medians = await compare(base, scenarios, seconds, concurrency)
     ratio = medians[".ics, 1,000 tasks"] / medians["GET /tasks, 500 of them"]
     print(f"the .ics of 1,000 tasks / a 500-task page of GET /tasks: {ratio:.2f}x median")
 
