@@ -78,6 +78,7 @@ WEBHOOKS = "/api/v1/webhooks"
 HOOK_URL = "http://127.0.0.1:9/hook"
 AUTH = "/api/v1/auth"
 TOKENS = f"{AUTH}/tokens"
+FEEDS = "/api/v1/calendar/feeds"
 REMINDERS = "/api/v1/reminders"
 INVITATIONS = "/api/v1/invitations"
 PASSWORD = "correct horse battery"
@@ -211,6 +212,27 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
             )
             return str(made["id"])
 
+        feed = {"name": "Due"}
+        bobs_feed = client.post(FEEDS, json=feed, headers=bob.headers).json()["id"]
+        subscribed = client.post(FEEDS, json=feed, headers=alice.headers).json()
+        secret = subscribed["url"].rsplit("/", 1)[1].removesuffix(".ics")
+
+        def calendar(parameters: dict[str, Any], own: bool) -> None:
+            # Bob's feed, or one of Alice's besides the subscribed one (made when she has
+            # none, so her 20 are never all taken); the subscribed one's secret for `.ics`.
+            if "token" in parameters:
+                parameters["token"] = secret if own else "no-such-feed"
+            if "feed_id" in parameters:
+                held = [
+                    found["id"]
+                    for found in client.get(FEEDS, headers=alice.headers).json()
+                    if found["id"] != subscribed["id"]
+                ]
+                spare = held[0] if held else None
+                if spare is None:
+                    spare = client.post(FEEDS, json=feed, headers=alice.headers).json()["id"]
+                parameters["feed_id"] = spare if own else bobs_feed
+
         reminders = _Reminders(client, app, alice, bob, token_id)
         sharing = _Sharing(client, alice, bob, carol)
 
@@ -307,6 +329,7 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
                 reminders,
                 sharing,
                 {user.name: _session(user) for user in (alice, bob, sam)},
+                calendar,
             )
             for mode, examples in EXAMPLES.items():
                 _runner(operation, mode, examples, anyone, real)(failures, statuses)
@@ -320,8 +343,8 @@ def test_every_operation_answers_as_declared(app: Any) -> None:
         assert any(200 <= status < 300 for status in statuses), (label, statuses)
         assert MUST_SEE.get(label, set()) <= statuses, (label, statuses)
     # feed, batch and lists 25, sharing 9, account changes 6, sessions, account deletion and
-    # export 5, personal tokens 3, recurring 4, reminders 6, webhooks 8
-    assert len(seen) == len(operations) == 25 + 9 + 6 + 5 + 3 + 4 + 6 + 8 + 1  # + POST /tasks/quick
+    # export 5, personal tokens 3, recurring 4, reminders 6, webhooks 8, quick add 1, calendar 4
+    assert len(seen) == len(operations) == 25 + 9 + 6 + 5 + 3 + 4 + 6 + 8 + 1 + 4
 
 
 def _session(user: Caller) -> str:
@@ -372,6 +395,8 @@ class _Real:
     reminders: "_Reminders | None" = None
     sharing: "_Sharing | None" = None
     sessions: dict[str, str] | None = None  # per user: the session of their access token
+    # Fills a real calendar feed (`feed_id`) or its secret (`token`): Alice's, or Bob's.
+    calendar: Callable[[dict[str, Any], bool], None] | None = None
 
 
 class _Reminders:
@@ -549,6 +574,8 @@ def _runner(operation: Any, mode: GenerationMode, examples: int, draw: _Draw, re
             # The caller's own (its first end is a 204, the others 404s), or Bob's.
             owner = caller.name if target == "own" else "bob"
             parameters["session_id"] = real.sessions.get(owner, "no-such-session")
+        if real.calendar and "/calendar/" in operation.label and target != "generated":
+            real.calendar(parameters, target == "own")
         if "webhook_id" in parameters and target != "generated":
             # Bob's, or Alice's own: the endpoint with a delivery for the delivery routes, a
             # fresh one otherwise (a DELETE or PATCH must not spend the shared one).
