@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Event, Todo, vRecur
+from icalendar import Calendar, Component, Event, Timezone, Todo, vRecur
 
 from app.core import Row
 
@@ -101,11 +101,15 @@ def render(rows: Sequence[Row], domain: str, refresh: timedelta) -> bytes:
     calendar.add("x-wr-calname", rows[0]["name"])
     calendar.add("refresh-interval", refresh, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", refresh)
+    # A VTIMEZONE for each TZID used, before the components using it: only a series' times
+    # carry one (`_due`). Named here, not found by `add_missing_timezones`, which walks every
+    # property of the document again (a third of a render).
+    for zone in sorted({row["timezone"] for row in rows if row["rule"] is not None}):
+        calendar.add_component(Timezone.from_tzid(zone))
     for row in rows:
         if row["id"] is not None:
             calendar.add_component(_todo(row, domain))
             calendar.add_component(_event(row, domain))
-    calendar.add_missing_timezones()  # a VTIMEZONE for each TZID used
     return calendar.to_ical()
 
 
@@ -120,15 +124,15 @@ class Rendered:
         self.used = 0
         self.documents: OrderedDict[str, bytes] = OrderedDict()
 
-    def get(self, tag: str, rows: Sequence[Row], domain: str, refresh: timedelta) -> bytes:
+    def get(self, tag: str) -> bytes | None:
         found = self.documents.get(tag)
         if found is not None:
             self.documents.move_to_end(tag)
-            return found
-        document = render(rows, domain, refresh)
-        if len(document) <= self.budget:
+        return found
+
+    def put(self, tag: str, document: bytes) -> None:
+        if len(document) <= self.budget and tag not in self.documents:
             self.documents[tag] = document
             self.used += len(document)
             while self.used > self.budget:
                 self.used -= len(self.documents.popitem(last=False)[1])
-        return document
