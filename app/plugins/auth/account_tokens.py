@@ -20,8 +20,7 @@ from typing import Any
 
 from sqlalchemy import TextClause, text
 
-from app.core import Executor
-from app.plugins.auth.refresh import digest
+from app.core import Executor, secret_digest
 from app.plugins.auth.tokens import LOCAL_ISSUER
 
 RESET, VERIFY = "reset", "verify"
@@ -96,7 +95,7 @@ async def _issue_token(db: Executor, statement: TextClause, **params: Any) -> An
     token = secrets.token_urlsafe(32)
     # Not retried: applied twice, a second token would be stored, never mailed (harmless, but
     # the first one's row would be the one answered).
-    found = await db.fetchrow(statement, token_hash=digest(token), retry=False, **params)
+    found = await db.fetchrow(statement, token_hash=secret_digest(token), retry=False, **params)
     return None if found is None else (token, found["email"], found["name"])
 
 
@@ -116,7 +115,7 @@ async def reset(db: Executor, token: str, password_hash: str) -> bool:
     """Use reset token `token`: set the password to `password_hash` and end every session.
     False when the token is unknown, used, expired, or its password or email changed."""
     changed = await db.fetchval(
-        _RESET, token_hash=digest(token), password_hash=password_hash, retry=False
+        _RESET, token_hash=secret_digest(token), password_hash=password_hash, retry=False
     )
     return changed is not None
 
@@ -124,4 +123,4 @@ async def reset(db: Executor, token: str, password_hash: str) -> bool:
 async def verify(db: Executor, token: str) -> bool:
     """Use verification token `token`: the email it was sent to is verified. False when the
     token is unknown, used, expired, or the account's email changed since."""
-    return await db.fetchval(_VERIFY, token_hash=digest(token), retry=False) is not None
+    return await db.fetchval(_VERIFY, token_hash=secret_digest(token), retry=False) is not None

@@ -16,9 +16,8 @@ from datetime import datetime
 
 from sqlalchemy import Text, bindparam, delete, func, insert, literal, or_, select, update
 
-from app.core import AuthenticationError, Database, Principal, Row, new_id
+from app.core import AuthenticationError, Database, Principal, Row, new_id, secret_digest
 from app.plugins.auth.models import PersonalToken
-from app.plugins.auth.refresh import digest
 
 PREFIX = "tdp_"
 # A user's tokens at most (checked by each create; creates racing each other may pass it by
@@ -84,7 +83,7 @@ _REVOKE = (
 def new_token() -> tuple[str, str]:
     """A token and its digest, the only form stored."""
     token = PREFIX + secrets.token_urlsafe(32)
-    return token, digest(token)
+    return token, secret_digest(token)
 
 
 class PersonalTokens:
@@ -114,7 +113,7 @@ class PersonalTokens:
             ):
                 return principal
             del self._known[token]
-        found = await db.fetchrow(_USE, token_hash=digest(token))
+        found = await db.fetchrow(_USE, token_hash=secret_digest(token))
         if found is None:  # unknown, revoked or expired: one answer, which says nothing
             raise AuthenticationError("Invalid token")
         principal = Principal(id=found["user_id"], scopes=frozenset(found["scopes"]))

@@ -16,7 +16,6 @@ A family is a session: the access tokens issued with its refresh tokens name it 
 logout can end the session an access token belongs to.
 """
 
-import hashlib
 import secrets
 import uuid
 from typing import Any, NamedTuple
@@ -36,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import aggregate_order_by, insert
 from sqlalchemy.orm import aliased
 
-from app.core import Database, Executor
+from app.core import Database, Executor, secret_digest
 from app.plugins.auth.models import RefreshToken
 
 # Times come from the database's clock, so instances with skewed clocks agree on the window.
@@ -147,10 +146,6 @@ SESSIONS = (
 )
 
 
-def digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
 def _new_token() -> str:
     return secrets.token_urlsafe(32)
 
@@ -172,7 +167,7 @@ async def issue(db: Executor, user_id: str, days: int, family_id: str, client: C
     token = _new_token()
     await db.execute(
         _ISSUE,
-        token_hash=digest(token),
+        token_hash=secret_digest(token),
         user_id=user_id,
         family_id=family_id,
         days=days,
@@ -196,8 +191,8 @@ async def rotate(
     following = _new_token()
     used = await db.fetchrow(
         _ROTATE,
-        token_hash=digest(token),
-        next_hash=digest(following),
+        token_hash=secret_digest(token),
+        next_hash=secret_digest(following),
         days=days,
         grace=grace_seconds,
         user_agent=client.user_agent,
@@ -207,7 +202,7 @@ async def rotate(
     )
     if used is not None:
         return Rotated(used["user_id"], used["family_id"], following)
-    family = await db.fetchval(_FAMILY_IF_USED, token_hash=digest(token))
+    family = await db.fetchval(_FAMILY_IF_USED, token_hash=secret_digest(token))
     if family is not None:
         await db.execute(_REVOKE_FAMILY, family_id=family)
     return None
@@ -221,7 +216,7 @@ async def revoke_sessions(db: Database, user_id: str, token: str | None = None) 
     if token is None:
         await db.execute(_REVOKE_ALL, user_id=user_id)
     else:
-        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=digest(token))
+        await db.execute(_REVOKE_SESSION, user_id=user_id, token_hash=secret_digest(token))
 
 
 async def end_session(db: Database, user_id: str, family_id: str) -> bool:

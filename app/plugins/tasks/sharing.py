@@ -7,7 +7,6 @@ owner's routes declare `requires_role("owner")` (a member gets 403). Each reques
 is one statement (`sharing_queries`).
 """
 
-import hashlib
 import secrets
 from datetime import timedelta
 from typing import Annotated, Any
@@ -26,6 +25,7 @@ from app.core import (
     new_id,
     one_or_404,
     requires_role,
+    secret_digest,
     utcnow,
 )
 from app.plugins.tasks import list_queries, sharing_queries
@@ -64,10 +64,6 @@ DEFAULT_LIST: dict[int | str, dict[str, Any]] = {
 }
 # Where the kernel mounts every router (the rules: every route is under /api/v1).
 API_PREFIX = "/api/v1"
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def _refuse_unshareable(db: Executor, list_id: str) -> None:
@@ -201,7 +197,7 @@ def build_router(context: Context) -> APIRouter:
             id=new_id(),
             list_id=list_id,
             role=body.role.value,
-            token_hash=token_hash(token),
+            token_hash=secret_digest(token),
             expires_at=now + timedelta(seconds=body.expires_in),
             max_uses=body.max_uses,
             now=now,
@@ -271,7 +267,7 @@ def build_router(context: Context) -> APIRouter:
         joined = None
         if len(token) <= MAX_TOKEN:
             joined = await db.fetchrow(
-                sharing_queries.ACCEPT, token_hash=token_hash(token), me=user.id, now=utcnow()
+                sharing_queries.ACCEPT, token_hash=secret_digest(token), me=user.id, now=utcnow()
             )
         return tagged_response(one_or_404(joined, "Invitation"))
 

@@ -8,7 +8,8 @@ import asyncpg
 import pytest
 from sqlalchemy import make_url
 
-from app.plugins.auth.refresh import _ROTATE, digest
+from app.core import secret_digest
+from app.plugins.auth.refresh import _ROTATE
 from tests.plugins.auth.conftest import PASSWORD
 
 AUTH = "/api/v1/auth"
@@ -126,8 +127,8 @@ async def test_a_rotation_applied_twice_stores_one_successor(client, db):
     first = await logged_in(client)
     database = client._transport.app.state.database
     params = {
-        "token_hash": digest(first["refresh_token"]),
-        "next_hash": digest("the successor"),
+        "token_hash": secret_digest(first["refresh_token"]),
+        "next_hash": secret_digest("the successor"),
         "days": 30,
         "grace": 10,
         "user_agent": "Retrying/1.0",
