@@ -41,8 +41,21 @@ async def probe(make_client):
             "invalid input for query argument $1: 'x@y' (invalid UUID 'x@y': length 3)",
             "invalid input for query argument $1: [redacted]",
         ),
+        (  # an invitation link, in uvicorn's access log
+            '"POST /api/v1/invitations/Zm9vYmFyYmF6cXV4cXV1eHh4eHh4eHh4eHh4eHh4eHh4eHg/accept"',
+            '"POST /api/v1/invitations/[redacted]/accept"',
+        ),
+        (  # a calendar feed: the owner's and the secret's parts, around the feed's id
+            "GET /api/v1/calendar/MmQ0ZjM5ZTAtYjdlMi00MzkzLTk0ZjktOWY5ZjQ0ZTk0YjY1"
+            ".9d0f3a4e-0a51-4b5e-9c37-2c8a1a5b6f70.Xq3v9_Zx-2LmNb8rT4yW6uE1oP0aS7dF5gH3jK2lQ9c.ics",
+            "GET /api/v1/calendar/[redacted].9d0f3a4e-0a51-4b5e-9c37-2c8a1a5b6f70.[redacted].ics",
+        ),
         # What is no secret stays readable.
         ("Invalid token", "Invalid token"),
+        (
+            "PATCH /api/v1/tasks/9d0f3a4e-0a51-4b5e-9c37-2c8a1a5b6f70 HTTP/1.1",
+            "PATCH /api/v1/tasks/9d0f3a4e-0a51-4b5e-9c37-2c8a1a5b6f70 HTTP/1.1",
+        ),
         (
             "GET /api/v1/tasks?cursor=eyJ2IjoxfQ&limit=5",
             "GET /api/v1/tasks?cursor=eyJ2IjoxfQ&limit=5",
