@@ -24,6 +24,7 @@ BUILTINS = {
         "reminders",
         "webhooks",
         "mail",
+        "mcp",
     )
 }
 
