@@ -1,4 +1,4 @@
-"""Task: T-050, T-144, T-407
+"""Task: T-050, T-144, T-407, T-445
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The task API's benchmark: a real server on a fresh database, driven over HTTP, beside its peers.
@@ -26,7 +26,8 @@ worker) against it, then:
 8. prints a shared list's tasks listed by a member beside one's own, a write to a list with 50
    members beside a private one, and a member's feed read both ways (`bench/sharing.py`);
 9. beside the 20-task user's list read with their JWT, the same read with a personal access
-   token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`).
+   token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`);
+10. an MCP tools/call (`list_tasks`, `get_task`) beside the matching REST call (`bench/mcp.py`).
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -53,7 +54,7 @@ from sqlalchemy import make_url
 
 from app.cli.embedded import start as start_embedded
 from app.plugins.auth.tokens import Issuer
-from bench import batchsize, fanout, feed, order, peers, roundtrips, sharing, storm, tokens
+from bench import batchsize, fanout, feed, mcp, order, peers, roundtrips, sharing, storm, tokens
 from bench.rules import worst_rules
 from harness.server import Account, account, free_port, wait_ready
 
@@ -396,6 +397,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await order.position_order(base, big_auth, seconds, concurrency)
         await order.moves(base, dsn, small_auth)
         await sharing.measure(base, dsn, (small.id, small_auth), (big.id, big_auth))
+        await mcp.measure(base, small_auth, seconds, concurrency)
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks, small_token)
         await batchsize.big_batches(base, dsn, small_auth, small.id)

@@ -22,8 +22,7 @@ from mcp.shared.exceptions import MCPError
 
 from app.core.http.marks import required_scope
 from app.plugins.mcp.tools import TOOLS
-from app.testing import AppClient
-from app.testing.isolation import _digests, owned_tables
+from app.testing import AppClient, owned_digests
 from harness.server import free_port
 from tests.plugins.tasks.conftest import QUIET, User, sign_up
 
@@ -122,9 +121,7 @@ async def test_a_read_only_token_sees_and_calls_only_the_read_tools(
     async with session(base, reader.token) as mcp:
         assert {tool.name for tool in (await mcp.list_tools()).tools} == READ_TOOLS
         assert (await call(mcp, "get_task", task_id=task["id"]))["title"] == "mine"
-        before = await _digests(
-            client.app.state.database, owned_tables(client.app.state.context), None
-        )
+        before = await owned_digests(client.app)
         for name, arguments in (
             ("create_task", {"title": "no"}),
             ("update_task", {"task_id": task["id"], "title": "no"}),
@@ -134,9 +131,7 @@ async def test_a_read_only_token_sees_and_calls_only_the_read_tools(
             ("delete_task", {"task_id": task["id"]}),
         ):
             assert "tasks:write" in await refused(mcp, name, **arguments)
-        after = await _digests(
-            client.app.state.database, owned_tables(client.app.state.context), None
-        )
+        after = await owned_digests(client.app)
         assert before == after
 
 
@@ -146,13 +141,12 @@ async def test_another_users_ids_are_not_found_and_change_nothing(
     alice, bob = await sign_up(client), await sign_up(client)
     task = await alice.create(title="alice's")
     alice_list = task["list_id"]
-    database, tables = client.app.state.database, owned_tables(client.app.state.context)
     async with session(base, bob.token) as mcp:
         # Bob's own rows first (his default list comes with his first read).
         lists = (await call(mcp, "list_lists"))["lists"]
         assert alice_list not in {row["id"] for row in lists}
         own = await call(mcp, "create_task", title="bob's")
-        before = await _digests(database, tables, None)
+        before = await owned_digests(client.app)
         for name, arguments in (
             ("get_task", {"task_id": task["id"]}),
             ("update_task", {"task_id": task["id"], "title": "bob was here"}),
@@ -168,7 +162,7 @@ async def test_another_users_ids_are_not_found_and_change_nothing(
         await refused(mcp, "move_task", task_id=own["id"], list_id=alice_list)
         with pytest.raises(MCPError):
             await mcp.read_resource(f"todo://lists/{alice_list}")
-        assert await _digests(database, tables, None) == before
+        assert await owned_digests(client.app) == before
 
 
 async def test_resources_are_the_callers_lists(client: AppClient, base: str) -> None:
@@ -187,9 +181,8 @@ async def test_bad_arguments_are_tool_errors_and_change_nothing(
 ) -> None:
     user = await sign_up(client)
     task = await user.create(title="kept")
-    database, tables = client.app.state.database, owned_tables(client.app.state.context)
     async with session(base, user.token) as mcp:
-        before = await _digests(database, tables, None)
+        before = await owned_digests(client.app)
         for name, arguments in (
             ("create_task", {}),
             ("create_task", {"title": ""}),
@@ -204,7 +197,7 @@ async def test_bad_arguments_are_tool_errors_and_change_nothing(
             ("move_task", {"task_id": task["id"], "after": task["id"]}),
         ):
             await refused(mcp, name, **arguments)
-        assert await _digests(database, tables, None) == before
+        assert await owned_digests(client.app) == before
         with pytest.raises(MCPError):
             await mcp.call_tool("no_such_tool", {})
 
