@@ -34,6 +34,7 @@ def test_builtins_load_in_order(tmp_path):
         "reminders",
         "webhooks",
         "mail",
+        "mcp",
     )
     assert context.enabled == builtins
     registered = context.plugin_manager.list_name_plugin()

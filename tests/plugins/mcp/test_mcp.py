@@ -86,6 +86,8 @@ async def every_tool(mcp: ClientSession, user: User) -> None:
     assert (await user.get(f"/api/v1/tasks/{task_id}")).json() == created
     found = await call(mcp, "list_tasks", q="from mcp", priority=["high"], tag=["ai"])
     assert [task["id"] for task in found["tasks"]] == [task_id]
+    open_ones = await call(mcp, "list_tasks", completed=False, top_level=True, limit=1)
+    assert [task["id"] for task in open_ones["tasks"]] == [task_id]
     assert (await call(mcp, "get_task", task_id=task_id)) == created
     updated = await call(mcp, "update_task", task_id=task_id, title="renamed", due_at=None)
     assert updated["title"] == "renamed"
