@@ -27,7 +27,8 @@ worker) against it, then:
    members beside a private one, and a member's feed read both ways (`bench/sharing.py`);
 9. beside the 20-task user's list read with their JWT, the same read with a personal access
    token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`);
-10. an MCP tools/call (`list_tasks`, `get_task`) beside the matching REST call (`bench/mcp.py`).
+10. an MCP tools/call (`list_tasks`, `get_task`) beside the matching REST call (`bench/mcp.py`),
+    in 2 and (`get_task`) through the latency proxy in 5.
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -246,6 +247,8 @@ async def through_latency_proxy(
         )
         tasks = "/api/v1/tasks"
         task_id, fresh = task_ids[0], iter(task_ids[-100:])
+        by_mcp = await mcp.initialized(base, big)
+        get_by_mcp = mcp.tool_call("get_task", {"task_id": task_id})
         scenarios = [
             ("list, 20-task user", lambda c: c.get(tasks, headers=small)),
             ("  same, personal token, uncached", lambda c: c.get(tasks, headers=small_token)),
@@ -255,6 +258,7 @@ async def through_latency_proxy(
                 lambda c: c.get(tasks, params={"priority": "high", "q": "task"}, headers=small),
             ),
             ("get", lambda c: c.get(f"{tasks}/{task_id}", headers=big)),
+            ("  same, MCP get_task", lambda c: c.post(mcp.MCP, headers=by_mcp, json=get_by_mcp)),
             ("create", lambda c: c.post(tasks, json={"title": "Proxied"}, headers=big)),
             (
                 "PATCH",

@@ -21,7 +21,7 @@ MCP = "/api/v1/mcp"
 _ids = itertools.count()
 
 
-def _tool(name: str, arguments: dict[str, str]) -> dict[str, object]:
+def tool_call(name: str, arguments: dict[str, str]) -> dict[str, object]:
     return {
         "jsonrpc": "2.0",
         "id": next(_ids),
@@ -59,7 +59,9 @@ async def measure(base: str, auth: dict[str, str], seconds: float, concurrency: 
     headers = await initialized(base, auth)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         ids = [task["id"] for task in (await client.get(TASKS, headers=auth)).json()]
-        probe = await client.post(MCP, headers=headers, json=_tool("get_task", {"task_id": ids[0]}))
+        probe = await client.post(
+            MCP, headers=headers, json=tool_call("get_task", {"task_id": ids[0]})
+        )
         if probe.status_code != 200 or probe.json()["result"].get("isError"):
             raise SystemExit(f"MCP get_task failed: {probe.text[:300]}")
 
@@ -67,14 +69,14 @@ async def measure(base: str, auth: dict[str, str], seconds: float, concurrency: 
         return client.get(TASKS, headers=auth)
 
     def mcp_list(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
-        return client.post(MCP, headers=headers, json=_tool("list_tasks", {}))
+        return client.post(MCP, headers=headers, json=tool_call("list_tasks", {}))
 
     def rest_get(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
         return client.get(f"{TASKS}/{random.choice(ids)}", headers=auth)
 
     def mcp_get(client: httpx.AsyncClient) -> Awaitable[httpx.Response]:
         return client.post(
-            MCP, headers=headers, json=_tool("get_task", {"task_id": random.choice(ids)})
+            MCP, headers=headers, json=tool_call("get_task", {"task_id": random.choice(ids)})
         )
 
     medians = {}

@@ -99,10 +99,6 @@ class Tool:
     send: Callable[[BaseModel], dict[str, Any] | None] = lambda _: None
     read_only: bool = False
 
-    @property
-    def input_schema(self) -> dict[str, Any]:
-        return self.model.model_json_schema()
-
 
 def _fields(exclude: set[str]) -> Callable[[BaseModel], dict[str, Any]]:
     return lambda arguments: arguments.model_dump(mode="json", exclude_unset=True, exclude=exclude)
