@@ -218,9 +218,14 @@ def build_server(app: FastAPI) -> Server[Any]:
         tasks = await _get(ctx, "/tasks", list_id=list_id, completed="false", limit=500)
         return {"list": found, "open_tasks": tasks}
 
+    schemas = {described.name: described.input_schema for _, described in described}
+
     return Server(
         "todo-api",
         instructions=INSTRUCTIONS,
+        # The 2026-07-28 transport checks `Mcp-Param-*` headers against the called tool's schema:
+        # from here, rather than by calling tools/list on every tools/call.
+        get_tool_input_schema=schemas.get,
         on_list_tools=list_tools,
         on_call_tool=call_tool,
         on_list_resources=list_resources,

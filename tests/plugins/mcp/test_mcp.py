@@ -54,14 +54,16 @@ async def base(client: AppClient) -> AsyncIterator[str]:
 
 
 @asynccontextmanager
-async def session(base: str, token: str) -> AsyncIterator[ClientSession]:
+async def session(base: str, token: str, modern: bool = False) -> AsyncIterator[ClientSession]:
+    """An SDK client session: the `initialize` handshake (protocol 2025-11-25, what clients
+    speak today), or with `modern`, `server/discover` and per-request envelopes (2026-07-28)."""
     http = httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30)
     async with (
         http,
         streamable_http_client(f"{base}/api/v1/mcp", http_client=http) as (read, write),
         ClientSession(read, write) as mcp,
     ):
-        await mcp.initialize()
+        await (mcp.discover() if modern else mcp.initialize())
         yield mcp
 
 
@@ -105,8 +107,8 @@ async def test_every_tool_with_a_read_write_personal_token_and_a_session_token(
 ) -> None:
     user = await sign_up(client)
     personal = await user.scoped("tasks:read", "tasks:write")
-    for token in (personal.token, user.token):
-        async with session(base, token) as mcp:
+    for token, modern in ((personal.token, False), (user.token, False), (personal.token, True)):
+        async with session(base, token, modern) as mcp:
             listed = await mcp.list_tools()
             assert {tool.name for tool in listed.tools} == {tool.name for tool in TOOLS}
             for tool in listed.tools:
