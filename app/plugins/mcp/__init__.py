@@ -62,11 +62,17 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
             async with manager.run():
                 state.manager = manager
                 started.set()
-                await stopping.wait()
-                state.manager = None
+                try:
+                    await stopping.wait()
+                finally:
+                    state.manager = None
 
         running = asyncio.create_task(run())
-        await started.wait()
+        ready = asyncio.create_task(started.wait())
+        await asyncio.wait((running, ready), return_when=asyncio.FIRST_COMPLETED)
+        if running.done():  # it failed to start: say why, rather than wait for ever
+            ready.cancel()
+            running.result()
         try:
             yield
         finally:
