@@ -1,4 +1,4 @@
-"""Task: T-050, T-144, T-407, T-437
+"""Task: T-050, T-144, T-407, T-437, T-445
 Spec: specs/api/rest-endpoints.md §Tasks
 
 The task API's benchmark: a real server on a fresh database, driven over HTTP, beside its peers.
@@ -29,7 +29,9 @@ worker) against it, then:
    token (`tasks:read`), in 2 and through the latency proxy in 5 (`bench/tokens.py`);
 10. prints the `.ics` calendar feed of 1,000 due tasks beside `GET /tasks` of the same user, and
    a 304 poll (`bench/calendar.py`);
-11. prints a quick add, and one with a rule, beside a plain `POST /tasks` (`bench/quickadd.py`).
+11. prints a quick add, and one with a rule, beside a plain `POST /tasks` (`bench/quickadd.py`);
+12. an MCP tools/call (`list_tasks`, `get_task`) beside the matching REST call (`bench/mcp.py`),
+    in 2 and (`get_task`) through the latency proxy in 5.
 
 Speed is measured here, never asserted in tests: numbers drift between machines and runs, so
 compare ratios taken in the same run.
@@ -61,6 +63,7 @@ from bench import (
     calendar,
     fanout,
     feed,
+    mcp,
     order,
     peers,
     quickadd,
@@ -275,6 +278,8 @@ async def through_latency_proxy(
         )
         tasks = "/api/v1/tasks"
         task_id, fresh = task_ids[0], iter(task_ids[-100:])
+        by_mcp = await mcp.initialized(base, big)
+        get_by_mcp = mcp.tool_call("get_task", {"task_id": task_id})
         scenarios = [
             ("list, 20-task user", lambda c: c.get(tasks, headers=small)),
             ("  same, personal token, uncached", lambda c: c.get(tasks, headers=small_token)),
@@ -284,6 +289,7 @@ async def through_latency_proxy(
                 lambda c: c.get(tasks, params={"priority": "high", "q": "task"}, headers=small),
             ),
             ("get", lambda c: c.get(f"{tasks}/{task_id}", headers=big)),
+            ("  same, MCP get_task", lambda c: c.post(mcp.MCP, headers=by_mcp, json=get_by_mcp)),
             ("create", lambda c: c.post(tasks, json={"title": "Proxied"}, headers=big)),
             (
                 "PATCH",
@@ -428,6 +434,7 @@ async def main(seconds: float, concurrency: int, others: int) -> None:
         await sharing.measure(base, dsn, (small.id, small_auth), (big.id, big_auth))
         await calendar.measure(base, seconds, concurrency)
         await quickadd.measure(base, seconds, concurrency)
+        await mcp.measure(base, small_auth, seconds, concurrency)
         await second_instance(base, env, small_auth)
         await through_latency_proxy(url, env, small_auth, big_auth, big_tasks, small_token)
         await batchsize.big_batches(base, dsn, small_auth, small.id)

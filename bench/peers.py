@@ -42,7 +42,8 @@ def _ms(value: str, unit: str) -> float:
 
 def parse_wrk(output: str) -> Throughput:
     percentile = {
-        p: _ms(v, u) for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
+        p: _ms(v, u)
+        for p, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", output, re.M)
     }
     requests = int(re.search(r"(\d+) requests in", output).group(1))  # type: ignore[union-attr]
     per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]

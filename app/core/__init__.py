@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400, T-430
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400, T-430, T-441
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -48,10 +48,13 @@ from app.core.http.idempotency import (
 from app.core.http.marks import (
     body_limit,
     no_store,
+    protected_resource,
     public,
     requires_role,
     requires_scope,
+    scoped_per_call,
     token_endpoint,
+    well_known,
 )
 from app.core.http.openapi import ETAG, IDEMPOTENT_REPLAYED, LINK, LOCATION, RETRY_AFTER, header
 from app.core.http.parameters import QueryParameters, page_size
@@ -139,6 +142,7 @@ __all__ = [
     "one_or_404",
     "owner_column",
     "page_size",
+    "protected_resource",
     "public",
     "replay_stored",
     "representable",
@@ -146,8 +150,10 @@ __all__ = [
     "requires_role",
     "requires_scope",
     "secret_digest",
+    "scoped_per_call",
     "take_slot",
     "token_endpoint",
     "unmigrated",
     "utcnow",
+    "well_known",
 ]

@@ -1,4 +1,4 @@
-"""Task: T-011, T-150, T-153, T-221, T-244, T-400
+"""Task: T-011, T-150, T-153, T-221, T-244, T-400, T-441
 Spec: specs/features/plugins.md §Assembly; specs/features/authentication.md §Scopes
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
@@ -20,7 +20,7 @@ from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.http import docs, edge, fallback, openapi, problems
 from app.core.http.dependencies import AUTHENTICATING, current_user
-from app.core.http.marks import is_public, owned_by
+from app.core.http.marks import WELL_KNOWN, is_public, is_well_known, owned_by
 from app.core.plugins.context import Context
 from app.core.plugins.loading import load, per_plugin
 from app.core.settings import Settings
@@ -89,9 +89,21 @@ def mount(
     app: FastAPI, router: APIRouter, protected: bool, plugins_file: Path, plugin: str
 ) -> None:
     """Include `plugin`'s `router` under /api/v1, adding `CurrentUser` to every route not
-    marked public; a route's default scopes are named after `plugin`."""
-    open_routes = [route for route in router.routes if is_public(getattr(route, "endpoint", None))]
-    closed_routes = [route for route in router.routes if route not in open_routes]
+    marked public; a route's default scopes are named after `plugin`. A public route marked
+    `well_known` is mounted at the root instead."""
+    rooted = [route for route in router.routes if is_well_known(getattr(route, "endpoint", None))]
+    for route in rooted:
+        path = getattr(route, "path", "?")
+        if not (path.startswith(WELL_KNOWN) and is_public(getattr(route, "endpoint", None))):
+            raise ConfigError(f"{path}: only a public route under {WELL_KNOWN} may leave /api/v1")
+    if rooted:
+        app.include_router(APIRouter(routes=rooted))
+    open_routes = [
+        route
+        for route in router.routes
+        if route not in rooted and is_public(getattr(route, "endpoint", None))
+    ]
+    closed_routes = [r for r in router.routes if r not in open_routes and r not in rooted]
     for route in closed_routes:
         if hasattr(route, "endpoint"):
             owned_by(plugin, route.endpoint)

@@ -7,7 +7,15 @@ The test kit for plugin authors (and this project's own tests). Its fixtures com
 
 from app.testing.client import AppClient, serving
 from app.testing.database import TEST_SECRET, settings_for
-from app.testing.isolation import Isolation, Scoped, Share, Unshare, assert_isolated, assert_scoped
+from app.testing.isolation import (
+    Isolation,
+    Scoped,
+    Share,
+    Unshare,
+    assert_isolated,
+    assert_scoped,
+    owned_digests,
+)
 from app.testing.statements import Statements
 from app.testing.users import ApiUser, MakeUser, sign_up
 
@@ -23,6 +31,7 @@ __all__ = [
     "Unshare",
     "assert_isolated",
     "assert_scoped",
+    "owned_digests",
     "serving",
     "settings_for",
     "sign_up",

@@ -1,4 +1,4 @@
-"""Task: T-113, T-360, T-361, T-405
+"""Task: T-113, T-360, T-361, T-405, T-444
 Spec: specs/features/plugins.md §Isolation, §Testing; specs/features/sharing.md §Testing;
 specs/features/authentication.md §Testing with scopes
 
@@ -36,7 +36,7 @@ from app.core import OWNER_ROLE
 from app.core.app import API_PREFIX
 from app.core.db.ownership import Owned
 from app.core.db.pool import Database
-from app.core.http.marks import is_public, required_role, required_scope
+from app.core.http.marks import is_public, is_well_known, required_role, required_scope
 from app.core.http.scopes import known_scopes
 from app.core.plugins.context import Context
 from app.core.plugins.loading import per_plugin
@@ -357,6 +357,13 @@ async def assert_scoped(
     return report
 
 
+async def owned_digests(app: FastAPI) -> dict[str, str]:
+    """A digest of each `Owned` table of `app`: the same before and after a call means the
+    call changed no row (for checks of a surface the route walk does not see, such as MCP)."""
+    context: Context = app.state.context
+    return await _digests(app.state.database, owned_tables(context), None)
+
+
 def _made_up(routes: list[Route]) -> dict[str, str]:
     """A value for every path parameter: ids no row has."""
     return {name: str(uuid.uuid4()) for route in routes for name in PARAMETER.findall(route.path)}
@@ -373,7 +380,7 @@ def _routes(context: Context, plugin: str | None = None) -> list[Route]:
         (
             Route(
                 method,
-                f"{API_PREFIX}{route.path}",
+                f"{'' if is_well_known(endpoint) else API_PREFIX}{route.path}",
                 required_role(endpoint),
                 None if is_public(endpoint) else required_scope(endpoint, method, name),
             )

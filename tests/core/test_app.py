@@ -1,10 +1,12 @@
-"""Task: T-011
+"""Task: T-011, T-443
 Spec: specs/features/plugins.md §Assembly
 """
 
 import pytest
+from fastapi import APIRouter
 from fastapi.routing import iter_route_contexts
 
+from app.core import Context, hookimpl, public, well_known
 from app.core.app import API_PREFIX, create_app
 from app.core.errors import ConfigError
 from app.core.plugins.loading import load
@@ -33,6 +35,41 @@ def test_every_route_is_under_api_v1(tmp_path):
     )
     paths = [route.path for route in iter_route_contexts(app.routes) if route.path]
     assert paths and all(path.startswith(f"{API_PREFIX}/") for path in paths)
+
+
+def test_only_public_well_known_routes_leave_api_v1(tmp_path):
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    enabled = PluginsFile(enabled=("health", "auth", "changes", "jobs", "tasks", "mcp"))
+    app = create_app(settings, load(settings, enabled))
+    outside = {
+        route.path
+        for route in iter_route_contexts(app.routes)
+        if route.path and not route.path.startswith(f"{API_PREFIX}/")
+    }
+    assert outside == {
+        "/.well-known/oauth-protected-resource",
+        "/.well-known/oauth-protected-resource/api/v1/mcp",
+    }
+    plugins = PluginsFile(enabled=("health", "auth"))
+    for path, open_ in (("/elsewhere", True), ("/.well-known/secret", False)):
+        with pytest.raises(ConfigError, match=r"only a public route under /\.well-known/"):
+            create_app(settings, load(settings, plugins, extra={"rooted": Rooted(path, open_)}))
+
+
+class Rooted:
+    """Mounts one route marked `@well_known` at `path`, public or not."""
+
+    def __init__(self, path: str, open_: bool) -> None:
+        self.path, self.open = path, open_
+
+    @hookimpl
+    def routers(self, context: Context) -> list[APIRouter]:
+        async def endpoint() -> dict[str, str]:
+            return {}
+
+        router = APIRouter()
+        router.add_api_route(self.path, well_known(public(endpoint) if self.open else endpoint))
+        return [router]
 
 
 async def test_openapi_and_offline_docs(client):

@@ -36,6 +36,7 @@ def test_builtins_load_in_order(tmp_path):
         "mail",
         "quickadd",
         "calendar",
+        "mcp",
     )
     assert context.enabled == builtins
     registered = context.plugin_manager.list_name_plugin()

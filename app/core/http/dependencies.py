@@ -1,4 +1,4 @@
-"""Task: T-006, T-400
+"""Task: T-006, T-400, T-441
 Spec: specs/features/authentication.md §Shared authentication hook, §Scopes
 
 The request-time edges plugins depend on: the database, and the current user, whose token must
@@ -11,7 +11,7 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import OAuth2PasswordBearer
 
 from app.core.db.pool import Database, Executor
-from app.core.http.marks import required_role, required_scope
+from app.core.http.marks import required_role, required_scope, resource_metadata_of
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
 
 # The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
@@ -28,9 +28,13 @@ async def _database(request: Request) -> Database:
 DB = Annotated[Database, Depends(_database)]
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def _unauthorized(request: Request, detail: str) -> HTTPException:
+    challenge = "Bearer"
+    if (metadata := resource_metadata_of(request.scope.get("endpoint"))) is not None:
+        origin = str(request.base_url).rstrip("/")
+        challenge = f'Bearer resource_metadata="{origin}{metadata}"'
     return HTTPException(
-        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"}
+        status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge}
     )
 
 
@@ -63,18 +67,18 @@ async def _principal(request: Request, token: str | None) -> Principal:
     if known is not None:
         return known
     if not token:
-        raise _unauthorized("Not authenticated")
+        raise _unauthorized(request, "Not authenticated")
     database: Database = request.app.state.database
     authenticators: list[Authenticator] = request.app.state.authenticators
     for authenticate in authenticators:
         try:
             principal = await authenticate(token, database)
         except AuthenticationError as exc:
-            raise _unauthorized(str(exc)) from None
+            raise _unauthorized(request, str(exc)) from None
         if principal is not None:
             request.scope[PRINCIPAL_KEY] = principal
             return principal
-    raise _unauthorized("Invalid token")
+    raise _unauthorized(request, "Invalid token")
 
 
 async def current_user(

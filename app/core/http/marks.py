@@ -1,4 +1,4 @@
-"""Task: T-071, T-006, T-247, T-321, T-400
+"""Task: T-071, T-006, T-247, T-321, T-400, T-441
 Spec: specs/features/plugins.md §Plugin author API; specs/api/rest-endpoints.md §Headers, §Limits;
 specs/features/sharing.md §Roles; specs/features/authentication.md §Scopes
 
@@ -89,18 +89,56 @@ def requires_scope(scope: str) -> Callable[[F], F]:
     return mark
 
 
+def protected_resource(metadata_path: str) -> Callable[[F], F]:
+    """This route's 401 names where its OAuth protected-resource metadata is (RFC 9728 §5.1):
+    `WWW-Authenticate: Bearer resource_metadata="<origin><metadata_path>"`, as MCP clients
+    need to find the authorization server."""
+
+    def mark(endpoint: F) -> F:
+        endpoint.__todo_api_resource_metadata__ = metadata_path  # type: ignore[attr-defined]
+        return endpoint
+
+    return mark
+
+
+def resource_metadata_of(endpoint: object) -> str | None:
+    return getattr(endpoint, "__todo_api_resource_metadata__", None)
+
+
+WELL_KNOWN = "/.well-known/"
+
+
+def well_known(endpoint: F) -> F:
+    """Mount this public route at the root, not under `/api/v1`: the one exception, for the
+    `/.well-known/` documents (RFC 8615) clients look up by a fixed path."""
+    endpoint.__todo_api_well_known__ = True  # type: ignore[attr-defined]
+    return endpoint
+
+
+def is_well_known(endpoint: object) -> bool:
+    return getattr(endpoint, "__todo_api_well_known__", False) is True
+
+
 def owned_by(plugin: str, endpoint: object) -> None:
     """Record which plugin mounts the route (the kernel does, when it mounts it): its default
     scopes are named after the plugin."""
     endpoint.__todo_api_plugin__ = plugin  # type: ignore[attr-defined]
 
 
+def scoped_per_call(endpoint: F) -> F:
+    """Any valid token may call this route: it is a gateway that checks the scope of each
+    operation it carries itself (the MCP endpoint, whose tools each need their own scope)."""
+    endpoint.__todo_api_scope__ = ""  # type: ignore[attr-defined]
+    return endpoint
+
+
 def required_scope(endpoint: object, method: str, plugin: str | None = None) -> str | None:
     """The scope a token needs to call `endpoint` with `method`, if `plugin` (by default, the
-    one recorded by `owned_by`) mounts it; None for a route no plugin mounted."""
+    one recorded by `owned_by`) mounts it; None for a route no plugin mounted or one marked
+    `scoped_per_call`."""
     declared: str | None = getattr(endpoint, "__todo_api_scope__", None)
     if declared is not None:
-        return declared
+        return declared or None
     plugin = plugin or getattr(endpoint, "__todo_api_plugin__", None)
     if plugin is None:
         return None

@@ -26,6 +26,7 @@ BUILTINS = {
         "mail",
         "quickadd",
         "calendar",
+        "mcp",
     )
 }
 
