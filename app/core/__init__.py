@@ -66,7 +66,7 @@ from app.core.instants import EARLIEST, LATEST, Instant, representable
 from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
-from app.core.redaction import error_summary
+from app.core.redaction import error_summary, log_unsent_mail
 from app.core.settings import CommaSeparated, PluginSettings, Settings, StatementCache, one_of
 from app.core.text import NO_NUL
 
@@ -135,6 +135,7 @@ __all__ = [
     "json_response",
     "known_scopes",
     "listen_options",
+    "log_unsent_mail",
     "matching_versions",
     "new_id",
     "no_store",

@@ -6,6 +6,7 @@ Secrets never reach a log: every record is redacted as it is created.
 
 import logging
 import re
+from email.message import EmailMessage
 from typing import Any
 
 MASK = "[redacted]"
@@ -103,6 +104,19 @@ def install() -> None:
 
     redacted_record.redacts = True  # type: ignore[attr-defined]
     logging.setLogRecordFactory(redacted_record)
+
+
+def log_unsent_mail(logger: logging.Logger, message: EmailMessage, reveal: bool, why: str) -> None:
+    """Write a message that was not sent to the log: only its address and subject, since its
+    body may hold a one-time link (a secret); whole when `reveal` (the embedded development
+    database: `make run`, where a developer must be able to follow the link), in the one record
+    that is not redacted: made here, past the record factory that redacts every other."""
+    if not reveal:
+        logger.warning("mail to %s (%s) not sent: %s", message["To"], message["Subject"], why)
+    elif logger.isEnabledFor(logging.INFO):
+        text = f"mail not sent ({why}):\nTo: {message['To']}\nSubject: {message['Subject']}"
+        text += f"\n\n{message.get_content()}"
+        logger.handle(logging.LogRecord(logger.name, logging.INFO, __file__, 0, text, None, None))
 
 
 # What an error's summary keeps: its first line, at most this long.

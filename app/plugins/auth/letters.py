@@ -14,7 +14,7 @@ from email.message import EmailMessage
 from typing import Any
 from urllib.parse import quote
 
-from app.core import Executor
+from app.core import Executor, log_unsent_mail
 from app.plugins.auth import account_tokens
 from app.plugins.auth.hookspecs import Post
 from app.plugins.auth.settings import AuthSettings
@@ -84,29 +84,13 @@ def composers(config: AuthSettings) -> dict[str, Compose]:
     return {RESET: password_reset, VERIFY: verify_email, EMAIL_CHANGED: email_changed}
 
 
-def log_message(log: logging.Logger, message: EmailMessage, reveal: bool, why: str) -> None:
-    """Write a message that was not sent to the log: whole, links included, when `reveal`
-    (the embedded development database: `make run`), else only its address and subject, since
-    its body may hold a one-time link (a secret)."""
-    if reveal:
-        log.info(
-            "mail not sent (%s):\nTo: %s\nSubject: %s\n\n%s",
-            why,
-            message["To"],
-            message["Subject"],
-            message.get_content(),
-        )
-    else:
-        log.warning("mail to %s (%s) not sent: %s", message["To"], message["Subject"], why)
-
-
 def logging_outbox(composers: Mapping[str, Compose], reveal: bool) -> Post:
     """Where letters go without the `mail` plugin: composed at once and written to the log
-    (`log_message`), so that `make run` with auth alone works."""
+    (`log_unsent_mail`), so that `make run` with auth alone works."""
 
     async def post(db: Executor, letter: str, payload: Mapping[str, Any]) -> None:
         message = await composers[letter](db, payload)
         if message is not None:
-            log_message(logger, message, reveal, "the mail plugin is not enabled")
+            log_unsent_mail(logger, message, reveal, "the mail plugin is not enabled")
 
     return post

@@ -11,6 +11,7 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
+from app.core import log_unsent_mail
 from app.plugins.mail.settings import MailSettings
 
 logger = logging.getLogger("app.plugins.mail")
@@ -24,18 +25,7 @@ async def deliver(config: MailSettings, message: EmailMessage, reveal: bool) -> 
     if message["From"] is None:
         message["From"] = config.mail_from
     if config.smtp_url is None:
-        why = "SMTP_URL is unset"
-        if reveal:
-            body = message.get_content()
-            logger.info(
-                "mail not sent (%s):\nTo: %s\nSubject: %s\n\n%s",
-                why,
-                message["To"],
-                message["Subject"],
-                body,
-            )
-        else:
-            logger.warning("mail to %s (%s) not sent: %s", message["To"], message["Subject"], why)
+        log_unsent_mail(logger, message, reveal, "SMTP_URL is unset")
         return
     url = urlsplit(config.smtp_url.get_secret_value())
     tls = url.scheme == "smtps"

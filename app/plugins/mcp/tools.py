@@ -42,9 +42,9 @@ class CreateTask(TaskCreate):
         StringConstraints(strip_whitespace=True, min_length=1, max_length=200, pattern=NO_NUL),
     ] = None
     """What to do: 1 to 200 characters, surrounding whitespace trimmed. Required unless `text`."""
-    text: Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NO_NUL)] | None = (
-        None
-    )
+    text: (
+        Annotated[str, StringConstraints(min_length=1, max_length=1000, pattern=NO_NUL)] | None
+    ) = None
     """Quick-add text, parsed into title, due date, recurrence, #tags, !priority and @list when
     the server's quickadd plugin is enabled (else refused). Not with `title` or other fields."""
     timezone: Annotated[str, StringConstraints(min_length=1, max_length=64)] | None = None

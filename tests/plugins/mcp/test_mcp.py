@@ -24,6 +24,7 @@ from app.core.http.marks import required_scope
 from app.plugins.mcp.tools import TOOLS
 from app.testing import AppClient, owned_digests
 from harness.server import free_port
+from tests.plugins.quickadd.phrases import NOWS, PHRASES
 from tests.plugins.tasks.conftest import QUIET, User, sign_up
 
 ENABLED = QUIET  # the built-ins, mcp among them, without after-commit consumers
@@ -38,6 +39,12 @@ async def client(make_client: Any) -> AppClient:
 
 @pytest.fixture
 async def base(client: AppClient) -> AsyncIterator[str]:
+    async with served(client) as url:
+        yield url
+
+
+@asynccontextmanager
+async def served(client: AppClient) -> AsyncIterator[str]:
     """The app `client` serves (started already), served again by uvicorn on loopback."""
     server = uvicorn.Server(
         uvicorn.Config(
@@ -48,9 +55,11 @@ async def base(client: AppClient) -> AsyncIterator[str]:
     while not server.started:
         assert not task.done(), "uvicorn stopped during start-up"
         await asyncio.sleep(0.01)
-    yield f"http://127.0.0.1:{server.config.port}"
-    server.should_exit = True
-    await task
+    try:
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 @asynccontextmanager
@@ -206,12 +215,40 @@ async def test_bad_arguments_are_tool_errors_and_change_nothing(
             await mcp.call_tool("no_such_tool", {})
 
 
-async def test_quick_add_text_is_refused_without_the_quickadd_plugin(
+async def test_the_quick_add_phrase_table_through_the_create_tool(
     client: AppClient, base: str
 ) -> None:
+    """quickadd.md's table of phrases, each said to `create_task` as `text`: the same task as
+    `POST /tasks/quick` makes, at the same fixed now."""
     user = await sign_up(client)
+    work = (await user.post("/api/v1/lists", json={"name": "Work"})).json()
+    clock = client.app.state.context.state["quickadd"]
     async with session(base, user.token) as mcp:
-        assert "quickadd" in await refused(mcp, "create_task", text="milk tomorrow")
+        for phrase in PHRASES:
+            clock.fixed = NOWS[phrase.now]
+            made = await call(mcp, "create_task", text=phrase.text, timezone=phrase.timezone)
+            task, parse = made["task"], made["parse"]
+            assert task == (await user.get(f"/api/v1/tasks/{task['id']}")).json()
+            due = task["due_at"].replace("+00:00", "Z") if task["due_at"] else None
+            assert (task["title"], due, task["tags"]) == (
+                phrase.title,
+                phrase.due_at,
+                phrase.tags,
+            ), phrase.text
+            assert task["priority"] == (phrase.priority or "none")
+            assert parse["rrule"] == phrase.rrule, phrase.text
+            if phrase.list is not None:
+                assert task["list_id"] == work["id"]
+
+
+async def test_quick_add_text_is_refused_without_the_quickadd_plugin(
+    make_client: Any,
+) -> None:
+    without = await make_client(enabled=tuple(name for name in ENABLED if name != "quickadd"))
+    async with served(without) as base:
+        user = await sign_up(without)
+        async with session(base, user.token) as mcp:
+            assert "quickadd" in await refused(mcp, "create_task", text="milk tomorrow")
 
 
 async def test_unauthenticated_is_a_401_naming_the_metadata(client: AppClient, base: str) -> None:
