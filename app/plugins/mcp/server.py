@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import mcp_types as types
 import orjson
 from fastapi import FastAPI
+from fastapi.routing import iter_route_contexts
 from mcp.server import Server, ServerRequestContext
 from mcp.shared.exceptions import MCPError
 from pydantic import BaseModel, ValidationError
@@ -80,10 +81,10 @@ def _result(tool: Tool, arguments: BaseModel, answer: dispatch.Answer) -> dict[s
 
 
 def _has_route(app: FastAPI, method: str, path: str) -> bool:
+    # Through included routers too: FastAPI keeps a plugin's router whole inside the app's.
     return any(
-        getattr(route, "path", None) == dispatch.API + path
-        and method in (getattr(route, "methods", None) or ())
-        for route in app.routes
+        context.path == dispatch.API + path and method in (context.methods or ())
+        for context in iter_route_contexts(app.routes)
     )
 
 
