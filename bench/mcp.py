@@ -71,7 +71,7 @@ async def initialized(base: str, auth: dict[str, str]) -> dict[str, str]:
 
 
 async def measure(base: str, auth: dict[str, str], seconds: float, concurrency: int) -> None:
-    from bench.__main__ import drive, report
+    from bench.__main__ import compare
 
     headers = await initialized(base, auth)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
@@ -108,17 +108,26 @@ async def measure(base: str, auth: dict[str, str], seconds: float, concurrency: 
             MCP, headers=headers, json=tool_call("get_task", {"task_id": random.choice(ids)})
         )
 
-    medians = {}
-    for name, request in (
-        ("REST GET /tasks", rest_list),
-        ("MCP list_tasks", mcp_list),
-        ("MCP list_tasks, 2026-07-28", mcp_list_modern),
-        ("REST GET /tasks/{id}", rest_get),
-        ("MCP get_task", mcp_get),
-        ("MCP get_task, 2026-07-28", mcp_get_modern),
-    ):
-        await drive(base, request, 1, concurrency)  # warm
-        medians[name] = report(name, await drive(base, request, seconds, concurrency), seconds)
+    medians = await compare(
+        base,
+        {
+            "REST GET /tasks": rest_list,
+            "MCP list_tasks": mcp_list,
+            "MCP list_tasks, 2026-07-28": mcp_list_modern,
+        },
+        seconds,
+        concurrency,
+    )
+    medians |= await compare(
+        base,
+        {
+            "REST GET /tasks/{id}": rest_get,
+            "MCP get_task": mcp_get,
+            "MCP get_task, 2026-07-28": mcp_get_modern,
+        },
+        seconds,
+        concurrency,
+    )
     for mcp, rest in (
         ("MCP list_tasks", "REST GET /tasks"),
         ("MCP list_tasks, 2026-07-28", "REST GET /tasks"),
