@@ -160,6 +160,25 @@ def test_disabled_plugin_routes_are_gone(tmp_path):
     }
 
 
+@pytest.mark.parametrize(
+    ("plugin", "path"),
+    [
+        ("quickadd", "/tasks/quick"),
+        ("calendar", "/calendar/feeds"),
+        ("mcp", "/mcp"),
+        ("reminders", "/reminders/inbox"),
+        ("webhooks", "/webhooks"),
+    ],
+)
+def test_each_optional_builtin_can_be_switched_off_alone(tmp_path, plugin, path):
+    # Nothing else requires it: the others start without it, and its routes are gone.
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    enabled = tuple(name for name in PluginsFile().enabled if name != plugin)
+    app = create_app(settings, load(settings, PluginsFile(enabled=enabled)))
+    paths = {route.path for route in iter_route_contexts(app.routes)}
+    assert API_PREFIX + path not in paths and f"{API_PREFIX}/tasks" in paths
+
+
 async def test_disabled_plugin_answers_404(make_client):
     client = await make_client(enabled=("health",))
     response = await client.get(f"{API_PREFIX}/tasks")
