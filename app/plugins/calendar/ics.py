@@ -22,10 +22,11 @@ FORMAT = "1"
 PRIORITY = {"high": 1, "medium": 5, "low": 9, "none": 0}
 
 
-def entity_tag(rows: Sequence[Row]) -> str:
-    """A strong tag over what the document is made of: the feed's name, and each task's id and
-    version (bumped by every change of the task) with its rule and zone, in the rows' order."""
-    digest = hashlib.sha256(f"{FORMAT}\n{rows[0]['name']}".encode())
+def entity_tag(rows: Sequence[Row], domain: str, refresh: timedelta) -> str:
+    """A strong tag over what the document is made of: the settings it is rendered with, the
+    feed's name, and each task's id and version (bumped by every change of the task) with its
+    rule and zone, in the rows' order."""
+    digest = hashlib.sha256(f"{FORMAT}\n{domain}\n{refresh}\n{rows[0]['name']}".encode())
     for row in rows:
         if row["id"] is not None:
             digest.update(

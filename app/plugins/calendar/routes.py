@@ -181,7 +181,7 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
         )
         if not rows:
             raise HTTPException(status.HTTP_404_NOT_FOUND, "Calendar feed not found")
-        tag = ics.entity_tag(rows)
+        tag = ics.entity_tag(rows, config.uid_domain, refresh)
         # Any cache must ask again each time: a revoked feed is a 404 at once.
         headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
         if if_none_match is not None and _names(if_none_match, tag):
