@@ -10,7 +10,7 @@ values, a `Unit` telling its subscribers); a rule is set through the recurring p
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, available_timezones
 
 import asyncpg
@@ -76,15 +76,36 @@ class QuickAdd(BaseModel):
     """The list it goes in unless the text names one (`@list`); default: your default list."""
 
 
+class Explanation(BaseModel):
+    """How the text was read."""
+
+    title: str
+    """The words left once the rest was read."""
+    due_at: datetime | None
+    """The due date and time read, in UTC."""
+    rrule: str | None
+    """The recurrence read, as an RFC 5545 RRULE (set on the task by the recurring plugin)."""
+    tags: list[str]
+    priority: tasks.Priority | None
+    """The priority said (`!high`, `p1`, …); None when none was (the task's is `none`)."""
+    list: str | None
+    """The list named with `@`, as said."""
+    list_id: str
+    """The list the task went in."""
+    timezone: str
+    """The IANA time zone whose wall clock dates and times were read on."""
+    words: dict[str, list[str]]
+    """Each part's exact words: `tags`, `priority`, `list`, `rrule`, `date`, `time`."""
+    assumed: list[str]
+    """Every guess made, in words (a weekday said on that day, a time without a date, …)."""
+
+
 class QuickAddOut(BaseModel):
     """The task created, and how the text was read."""
 
-    task: dict[str, Any]
+    task: tasks.TaskOut
     """The task, exactly as `GET /api/v1/tasks/{id}` answers it."""
-    parse: dict[str, Any]
-    """How the text was read: `title`, `due_at` (UTC), `rrule`, `tags`, `priority`, `list`
-    (its name) and `list_id`, `timezone` (the one used), `words` (each part's exact words) and
-    `assumed` (every guess made, in words)."""
+    parse: Explanation
 
 
 @dataclass

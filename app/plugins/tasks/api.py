@@ -21,7 +21,7 @@ from app.plugins.tasks.models import (
 )
 from app.plugins.tasks.order import TaskMove
 from app.plugins.tasks.queries import COMPLETING, DELETE, GET, create_when
-from app.plugins.tasks.schemas import TaskCreate, TaskUpdate
+from app.plugins.tasks.schemas import TaskCreate, TaskOut, TaskUpdate
 from app.plugins.tasks.subtrees import HAND_OVER
 from app.plugins.tasks.writes import InTransaction, Operation, TaskChange, TaskWrites, Unit
 
@@ -40,6 +40,7 @@ __all__ = [
     "TaskCreate",
     "TaskList",
     "TaskMove",
+    "TaskOut",
     "TaskQuery",
     "TaskUpdate",
     "TaskWrites",
