@@ -28,6 +28,7 @@ from app.core import (
     json_response,
     new_id,
     no_store,
+    one_or_404,
     public,
     secret_digest,
 )
@@ -41,6 +42,8 @@ API_PREFIX = "/api/v1"
 # longer token names no feed (a 404 like any other, not hashed).
 MAX_TOKEN = 600
 MEDIA_TYPE = "text/calendar; charset=utf-8"
+# What its 404s name ("Calendar feed not found").
+FEED = "Calendar feed"
 FeedId = Annotated[
     str,
     Path(description="The feed's id; one that names no feed of yours is a 404"),
@@ -148,8 +151,7 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
         description="Deletes the feed: its URL answers 404 from now on.",
     )
     async def delete_feed(feed_id: FeedId, db: OwnedDB) -> Response:
-        if await db.fetchval(queries.DELETE, id=id_or_404(feed_id, "Calendar feed")) is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Calendar feed not found")
+        one_or_404(await db.fetchval(queries.DELETE, id=id_or_404(feed_id, FEED)), FEED)
         return Response(status_code=status.HTTP_204_NO_CONTENT)
 
     @router.get(
@@ -172,15 +174,14 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
         db: DB,
         if_none_match: Annotated[str | None, Header(include_in_schema=False)] = None,
     ) -> Response:
-        named = parse_token(token)
-        if named is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Calendar feed not found")
-        owner, feed_id = named
-        rows = await db.owned(owner).fetch(
-            feed_statement, id=feed_id, token_hash=secret_digest(token), max=config.max_tasks
+        owner, feed_id = one_or_404(parse_token(token), FEED)
+        rows = one_or_404(
+            await db.owned(owner).fetch(
+                feed_statement, id=feed_id, token_hash=secret_digest(token), max=config.max_tasks
+            )
+            or None,  # no feed row: unknown or revoked
+            FEED,
         )
-        if not rows:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "Calendar feed not found")
         tag = ics.entity_tag(rows, config.uid_domain, refresh)
         # Any cache must ask again each time: a revoked feed is a 404 at once.
         headers = {"ETag": tag, "Cache-Control": "private, no-cache"}

@@ -97,7 +97,11 @@ class Tool:
     route: Callable[[BaseModel], Route]
     # The body or query the route takes: the arguments but the path's.
     send: Callable[[BaseModel], dict[str, Any] | None] = lambda _: None
-    read_only: bool = False
+
+    @property
+    def read_only(self) -> bool:
+        """Whether it only reads: what its scope says (MCP clients show it as a hint)."""
+        return self.scope == READ
 
 
 def _fields(exclude: set[str]) -> Callable[[BaseModel], dict[str, Any]]:
@@ -124,7 +128,6 @@ TOOLS = [
         READ,
         lambda _: ("GET", "/tasks"),
         _fields(set()),
-        read_only=True,
     ),
     Tool(
         "get_task",
@@ -133,7 +136,6 @@ TOOLS = [
         TaskRef,
         READ,
         _task("GET"),
-        read_only=True,
     ),
     Tool(
         "create_task",
@@ -197,7 +199,6 @@ TOOLS = [
         READ,
         lambda _: ("GET", "/lists"),
         _fields(set()),
-        read_only=True,
     ),
 ]
 BY_NAME = {tool.name: tool for tool in TOOLS}
