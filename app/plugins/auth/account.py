@@ -17,7 +17,7 @@ from fastapi import APIRouter, Body, HTTPException, Request, Response, status
 from sqlalchemy import bindparam, select, text
 from sqlmodel import col
 
-from app.core import DB, CurrentUser, Problem, json_response, public
+from app.core import DB, CurrentUser, Problem, json_response, one_or_404, public
 from app.plugins.auth import account_tokens, letters, throttle
 from app.plugins.auth.bearer import local_claims, session_of
 from app.plugins.auth.hookspecs import Post
@@ -240,6 +240,4 @@ def add_routes(router: APIRouter, config: AuthSettings, passwords: Passwords, ou
             raise HTTPException(
                 status.HTTP_409_CONFLICT, "An account with this email already exists"
             ) from None
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
-        return json_response(UserOut.model_validate(dict(found)))
+        return json_response(UserOut.model_validate(dict(one_or_404(found, "User"))))

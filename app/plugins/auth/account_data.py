@@ -27,6 +27,7 @@ from app.core import (
     caller,
     invalid,
     json_bytes,
+    one_or_404,
     utcnow,
 )
 from app.plugins.auth import personal, refresh, throttle
@@ -148,9 +149,7 @@ def build_router(
     async def confirm(user_id: str, body: Deletion | None, request: Request, db: DB) -> str:
         """The account's email once the caller proved it is them: the password of a local
         account, a fresh token for a Better Auth one. Else a 403 (a 422 with no password)."""
-        found = await db.fetchrow(_CREDENTIALS, id=user_id)
-        if found is None:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
+        found = one_or_404(await db.fetchrow(_CREDENTIALS, id=user_id), "User")
         email: str = found["email"] or ""
         if found["issuer"] != LOCAL_ISSUER:
             age = _token_age(request)
@@ -196,9 +195,8 @@ def build_router(
         async with db.transaction() as transaction:
             for step in before:
                 await step(transaction, user.id)
-            deleted = await transaction.fetchval(_DELETE, id=user.id)
-            if deleted is None:  # deleted concurrently: nothing more to do
-                raise HTTPException(status.HTTP_404_NOT_FOUND, "User not found")
+            # Deleted concurrently: nothing more to do.
+            one_or_404(await transaction.fetchval(_DELETE, id=user.id), "User")
             await throttle.forget(transaction, email, user.id)
             for step in after:
                 await step(transaction, user.id)

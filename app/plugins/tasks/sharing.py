@@ -88,8 +88,8 @@ def build_router(context: Context) -> APIRouter:
     )
     async def list_members(list_id: ListId, db: OwnedDB) -> Response:
         rows = await db.fetch(sharing_queries.MEMBERS, list_id=id_or_404(list_id, "List"))
-        if not rows:  # the owner is always there: no row, no list the caller may see
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "List not found")
+        # The owner is always there: no row, no list the caller may see.
+        one_or_404(rows or None, "List")
         return json_response([dict(row) for row in rows])
 
     @router.patch(
@@ -222,8 +222,7 @@ def build_router(context: Context) -> APIRouter:
     @requires_role("owner")
     async def list_invitations(list_id: ListId, db: OwnedDB) -> Response:
         rows = await db.fetch(sharing_queries.INVITATIONS, list_id=id_or_404(list_id, "List"))
-        if not rows:
-            raise HTTPException(status.HTTP_404_NOT_FOUND, "List not found")
+        one_or_404(rows or None, "List")
         return json_response([dict(row) for row in rows if row["id"] is not None])
 
     @router.delete(
