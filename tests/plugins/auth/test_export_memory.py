@@ -6,10 +6,9 @@ less than 20 MB while it sends the whole document. `todo-api serve` runs in its 
 its RSS is the server's alone; the tasks are seeded with SQL.
 """
 
+import asyncio
 import json
 import os
-import socket
-import subprocess
 import sys
 import threading
 import time
@@ -19,6 +18,8 @@ import httpx
 
 from app.testing import TEST_SECRET
 from app.testing.users import PASSWORD
+from harness import server as harness
+from harness.server import free_port
 
 TODO_API = str(Path(sys.executable).with_name("todo-api"))
 TASKS = 100_000
@@ -32,13 +33,9 @@ def rss(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def start(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
+async def start(database_url: str, folder: Path) -> tuple[asyncio.subprocess.Process, str]:
+    """`todo-api serve` on the test's database, in a process of its own (its RSS is the
+    server's alone), and its base URL once it is ready."""
     (folder / "plugins.toml").write_text('[plugins]\nenabled = ["health", "auth", "tasks"]\n')
     port = free_port()
     env = os.environ | {
@@ -48,21 +45,20 @@ def start(database_url: str, folder: Path) -> tuple[subprocess.Popen, str]:
         "DATA_DIR": str(folder / "data"),
     }
     command = [TODO_API, "serve", "--no-migrate", "--port", str(port)]
-    with (folder / "log").open("w") as log:
-        server = subprocess.Popen(command, env=env, cwd=folder, stdout=log, stderr=log)
-    deadline = time.monotonic() + 30
-    while server.poll() is None and time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return server, f"http://127.0.0.1:{port}"
-        except OSError:
-            time.sleep(0.1)
-    server.terminate()
-    raise AssertionError(f"todo-api serve did not start: {(folder / 'log').read_text()}")
+    server = await harness.start(command, folder / "log", env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        await harness.wait_ready(base, server, seconds=30)
+    except SystemExit:
+        server.terminate()
+        raise AssertionError(
+            f"todo-api serve did not start: {(folder / 'log').read_text()}"
+        ) from None
+    return server, base
 
 
 async def test_a_100k_task_export_streams_in_flat_memory(database_url, db, tmp_path):
-    server, base = start(database_url, tmp_path)
+    server, base = await start(database_url, tmp_path)
     try:
         async with httpx.AsyncClient(base_url=base, timeout=120) as http:
             credentials = {"email": "ada@example.com", "password": PASSWORD}
@@ -120,4 +116,4 @@ async def test_a_100k_task_export_streams_in_flat_memory(database_url, db, tmp_p
         assert peak - baseline < LIMIT
     finally:
         server.terminate()
-        server.wait(10)
+        await server.wait()
