@@ -18,6 +18,7 @@ from app.testing.isolation import (
 )
 from app.testing.statements import Statements
 from app.testing.users import ApiUser, MakeUser, sign_up
+from app.testing.waiting import eventually
 
 __all__ = [
     "TEST_SECRET",
@@ -31,6 +32,7 @@ __all__ = [
     "Unshare",
     "assert_isolated",
     "assert_scoped",
+    "eventually",
     "owned_digests",
     "serving",
     "settings_for",

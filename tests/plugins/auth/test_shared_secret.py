@@ -80,9 +80,7 @@ async def test_anything_else_is_refused(secret_only, token):
     assert await status(secret_only, token) == 401
 
 
-async def test_a_user_deleted_on_another_instance_comes_back_new_after_the_recheck(
-    make_client, db
-):
+async def test_a_user_deleted_on_another_instance_comes_back_new_after_the_recheck(make_client, db):
     # Two instances on one database; each remembers the Better Auth users it has written.
     first, second = [
         await make_client(

@@ -20,6 +20,7 @@ from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.changes import consumers
 from app.plugins.changes.api import AfterCommit, Change
 from app.plugins.changes.queries import CONSUMER_START, WATERMARK_SQL
+from app.testing import eventually
 from app.testing.client import serving
 from app.testing.database import settings_for
 from app.testing.statements import Statements, counting
@@ -60,18 +61,8 @@ async def started(
     return await stack.enter_async_context(serving(create_app(settings, context)))
 
 
-async def until(condition, seconds: float = 5) -> None:  # type: ignore[no-untyped-def]
-    """Wait for `condition()` (a sync or an async callable) to hold."""
-    for _ in range(int(seconds / 0.02)):
-        held = condition()
-        if await held if asyncio.iscoroutine(held) else held:
-            return
-        await asyncio.sleep(0.02)
-    raise AssertionError(f"not within {seconds} s")
-
-
 async def consumer_ready(db) -> None:  # type: ignore[no-untyped-def]
-    await until(
+    await eventually(
         lambda: db.fetchval("SELECT count(*) FROM change_consumers WHERE name = 'recorder'")
     )
 
@@ -84,7 +75,7 @@ async def test_changes_are_fed_after_commit_once(database_url, tmp_path, db):
         user = await sign_up(client)
         task = await user.create(title="fed")
         await user.patch(f"{TASKS}/{task['id']}/complete")
-        await until(lambda: sum(map(len, recorder.batches)) == 2)
+        await eventually(lambda: sum(map(len, recorder.batches)) == 2)
         await asyncio.sleep(0.5)
     assert [c for batch in recorder.batches for c in batch] == [
         (task["id"], "create"),
@@ -98,7 +89,7 @@ async def test_a_failed_batch_is_delivered_again(database_url, tmp_path, db):
         client = await started(stack, database_url, tmp_path, recorder=recorder)
         await consumer_ready(db)
         task = await (await sign_up(client)).create(title="again")
-        await until(lambda: recorder.batches, seconds=10)
+        await eventually(lambda: recorder.batches, seconds=10)
     assert recorder.batches == [[(task["id"], "create")]]
 
 
@@ -124,7 +115,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
             assert other.batches == []
         # The first instance stopped mid-batch (its transaction rolled back): the second one
         # is fed the same change.
-        await until(lambda: other.batches)
+        await eventually(lambda: other.batches)
         assert other.batches == [[(task["id"], "create")]]
         assert holding.batches == []
         # The handler has seen the batch; its cursor commits just after it returns (stopping
@@ -138,7 +129,7 @@ async def test_one_instance_at_a_time_and_a_killed_consumer_is_redelivered(
             )
             return tuple(position) >= tuple(last)
 
-        await until(past_the_change)
+        await eventually(past_the_change)
 
 
 async def test_the_notes_example_journals_completed_tasks(make_client):
@@ -151,7 +142,7 @@ async def test_the_notes_example_journals_completed_tasks(make_client):
     async def journal() -> list[str]:
         return [note["body"] for note in (await user.get("/api/v1/notes")).json()]
 
-    await until(journal, seconds=10)
+    await eventually(journal, seconds=10)
     assert await journal() == ["Completed: write the final report"]
 
 
@@ -166,7 +157,7 @@ async def test_a_consumer_moves_past_changes_it_ignores(alice, database, db):
     for number in range(3):
         await alice.create(title=f"ignored {number}")
     last = await db.fetchval("SELECT max(xid) FROM changes")
-    await until(lambda: db.fetchval(f"SELECT {WATERMARK_SQL} > {last}"))
+    await eventually(lambda: db.fetchval(f"SELECT {WATERMARK_SQL} > {last}"))
     await consumers.step(database, quiet)
     position = await db.fetchval("SELECT xid FROM change_consumers WHERE name = 'quiet'")
     # The next read starts after the tasks' changes, not among them again.
@@ -191,5 +182,5 @@ async def test_an_idle_consumer_sends_nothing_until_woken(database_url, tmp_path
         await asyncio.sleep(2)  # ten of its poll_seconds
         assert not [statement for statement in sent if "change_consumers" in statement]
         task = await (await sign_up(client)).create(title="wakes it")
-        await until(lambda: recorder.batches)
+        await eventually(lambda: recorder.batches)
     assert recorder.batches == [[(task["id"], "create")]]

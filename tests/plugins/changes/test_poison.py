@@ -19,11 +19,11 @@ from app.core.app import create_app
 from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import PluginsFile
 from app.plugins.changes.api import AfterCommit, Change
+from app.testing import eventually
 from app.testing.client import serving
 from app.testing.database import settings_for
 from tests.core.command_line import operate
 from tests.plugins.changes.conftest import CHANGES, QUIET
-from tests.plugins.changes.test_consumers import until
 from tests.plugins.tasks.conftest import TASKS, sign_up
 
 POISON = "zz_test_poison"  # the title the consumer cannot handle
@@ -66,7 +66,7 @@ async def started(
 
 
 async def consumer_ready(db) -> None:  # type: ignore[no-untyped-def]
-    await until(
+    await eventually(
         lambda: db.fetchval("SELECT count(*) FROM change_consumers WHERE name = 'zz_test_poison'")
     )
 
@@ -88,10 +88,10 @@ async def test_a_poison_change_is_set_aside_and_every_other_change_flows(
         before = await bob.create(title="before")
         poison = await alice.create(title=POISON)
         after = await bob.create(title="after")
-        await until(lambda: (after["id"], "create") in consumer.handled, seconds=15)
+        await eventually(lambda: (after["id"], "create") in consumer.handled, seconds=15)
         # Later changes of every user keep flowing, alice's too.
         later = await alice.create(title="later")
-        await until(lambda: (later["id"], "create") in consumer.handled, seconds=15)
+        await eventually(lambda: (later["id"], "create") in consumer.handled, seconds=15)
 
         record = await db.fetchrow("SELECT * FROM change_set_aside")
         ready = await client.get("/api/v1/health/ready")
@@ -128,9 +128,11 @@ async def test_the_command_lists_retries_and_drops_what_was_set_aside(database_u
         await consumer_ready(db)
         alice = await sign_up(client)
         first = await alice.create(title=POISON)
-        await until(lambda: db.fetchval("SELECT count(*) FROM change_set_aside"), seconds=15)
+        await eventually(lambda: db.fetchval("SELECT count(*) FROM change_set_aside"), seconds=15)
         second = await alice.create(title=POISON)
-        await until(lambda: db.fetchval("SELECT count(*) = 2 FROM change_set_aside"), seconds=15)
+        await eventually(
+            lambda: db.fetchval("SELECT count(*) = 2 FROM change_set_aside"), seconds=15
+        )
         ids = {
             row["entity_id"]: row["id"]
             for row in await db.fetch("SELECT id, entity_id FROM change_set_aside")
@@ -147,7 +149,7 @@ async def test_the_command_lists_retries_and_drops_what_was_set_aside(database_u
 
         consumer.cured = True
         await asyncio.to_thread(set_aside, database_url, tmp_path, "retry", str(ids[first["id"]]))
-        await until(lambda: (first["id"], "create") in consumer.handled)  # handed back once
+        await eventually(lambda: (first["id"], "create") in consumer.handled)  # handed back once
         dropped = await asyncio.to_thread(
             set_aside, database_url, tmp_path, "drop", str(ids[second["id"]])
         )

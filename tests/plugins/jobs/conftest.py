@@ -5,8 +5,6 @@ Fixtures for the job-queue tests: the sample plugin's table, a `Database` to def
 and apps (instances) running workers with a short lease and poll.
 """
 
-import asyncio
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -63,11 +61,3 @@ async def runs(db: Database, task: str) -> list[asyncpg.Record]:
         text("SELECT job_id, attempt, pid, note, at FROM job_runs WHERE task = :task ORDER BY at"),
         task=task,
     )
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
-    """Wait until `check()` holds; the deadline is generous because the machine is shared."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)

@@ -21,10 +21,11 @@ from app.cli.commands import migrate_database
 from app.core import Database
 from app.core.plugins.loading import load
 from app.core.plugins.plugins_file import PluginsFile
+from app.testing import eventually
 from app.testing.database import settings_for
 from battery.postgres import Postgres, fresh_postgres
 from tests.plugins.jobs import sample
-from tests.plugins.jobs.conftest import ENABLED, eventually, open_database, runs
+from tests.plugins.jobs.conftest import ENABLED, open_database, runs
 from tests.plugins.jobs.sample import HANG, ONCE
 
 ROOT = Path(__file__).resolve().parents[3]

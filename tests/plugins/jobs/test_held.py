@@ -11,8 +11,9 @@ from pathlib import Path
 from sqlalchemy import text
 
 from app.core import Database
+from app.testing import eventually
 from tests.core.command_line import operate
-from tests.plugins.jobs.conftest import ENABLED, eventually, runs
+from tests.plugins.jobs.conftest import ENABLED, runs
 from tests.plugins.jobs.sample import FLAKY, ONCE
 
 STATUS = text("SELECT status::text FROM pgqueuer WHERE id = :id")

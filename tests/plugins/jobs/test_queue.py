@@ -21,8 +21,9 @@ from app.core.errors import ConfigError
 from app.core.settings import PoolMode
 from app.plugins.jobs.api import JobKind, Periodic
 from app.plugins.jobs.worker import Definitions
+from app.testing import eventually
 from app.testing.database import settings_for
-from tests.plugins.jobs.conftest import eventually, runs
+from tests.plugins.jobs.conftest import runs
 from tests.plugins.jobs.sample import FLAKY, ONCE, TICK, once
 
 

@@ -7,8 +7,6 @@ so that only the test fires reminders — users signed up on them, and helpers t
 move an instance's clock.
 """
 
-import asyncio
-import time
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any
@@ -86,11 +84,3 @@ async def add_reminder(user: ApiUser, task_id: str, **body: Any) -> dict[str, An
     response = await user.post(reminders_of(task_id), json=body)
     assert response.status_code == 201, response.text
     return dict(response.json())
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
-    """Wait until `check()` holds; the deadline is generous because the machine is shared."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.1)

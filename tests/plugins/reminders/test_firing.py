@@ -9,11 +9,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 from app.plugins.reminders.firing import fire, fire_due
-from app.testing import AppClient
+from app.testing import AppClient, eventually
 from tests.plugins.reminders.conftest import (
     INBOX,
     add_reminder,
-    eventually,
     move_clock,
     new_task,
     state,

@@ -12,6 +12,7 @@ import asyncpg
 from app.core.plugins.plugins_file import DEFAULT_ENABLED
 from app.plugins.reminders.firing import fire_due
 from app.testing import ApiUser, AppClient, assert_isolated, sign_up
+from tests.plugins.changes.consumed import consumed
 from tests.plugins.reminders.conftest import INBOX, add_reminder, new_task, reminders_of, state
 from tests.plugins.tasks.sharing import sharing
 
@@ -20,7 +21,13 @@ async def test_another_user_reaches_nothing(
     quiet: AppClient, db: "asyncpg.Connection[asyncpg.Record]"
 ) -> None:
     alice, bob = await sign_up(quiet, ApiUser), await sign_up(quiet, ApiUser)
-    share, unshare = sharing(db)
+    share, end_membership = sharing(db)
+
+    async def unshare(owner: ApiUser, member: ApiUser) -> None:
+        # Losing the list disarms the member's own reminders on its tasks: the consumer that
+        # follows the tasks does it after the commit, and the checks that follow must not race it.
+        await end_membership(owner, member)
+        await consumed(db, "reminders.tasks", {"tasks"})
 
     async def create(user: ApiUser) -> dict[str, str]:
         shared = await user.post("/api/v1/lists", json={"name": "shared"})

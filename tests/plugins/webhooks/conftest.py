@@ -135,14 +135,6 @@ def new_user(app_client: Any) -> Callable[[], Awaitable[ApiUser]]:
     return lambda: sign_up(app_client, ApiUser)
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 20) -> None:
-    """Wait until `check()` holds; generous, the machine is shared."""
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "timed out waiting"
-        await asyncio.sleep(0.05)
-
-
 async def register(user: ApiUser, url: str, **body: Any) -> dict[str, Any]:
     response = await user.post(WEBHOOKS, json={"url": url, **body})
     assert response.status_code == 201, response.text

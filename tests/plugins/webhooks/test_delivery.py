@@ -14,7 +14,7 @@ import pytest
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from app.testing import ApiUser, sign_up
+from app.testing import ApiUser, eventually, sign_up
 from tests.plugins.webhooks.conftest import (
     ENABLED,
     FAST,
@@ -22,7 +22,6 @@ from tests.plugins.webhooks.conftest import (
     WEBHOOKS,
     Receiver,
     deliveries,
-    eventually,
     register,
 )
 

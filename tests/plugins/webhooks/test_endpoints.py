@@ -10,14 +10,13 @@ import asyncio
 
 import pytest
 
-from app.testing import ApiUser, assert_isolated, sign_up
+from app.testing import ApiUser, assert_isolated, eventually, sign_up
 from tests.plugins.tasks.sharing import sharing
 from tests.plugins.webhooks.conftest import (
     ENABLED,
     TASKS,
     WEBHOOKS,
     deliveries,
-    eventually,
     register,
 )
 

@@ -13,8 +13,8 @@ from typing import Any
 import asyncpg
 import pytest
 
-from app.testing import ApiUser, sign_up
-from tests.plugins.webhooks.conftest import TASKS, Receiver, eventually, register
+from app.testing import ApiUser, eventually, sign_up
+from tests.plugins.webhooks.conftest import TASKS, Receiver, register
 
 BATCH = f"{TASKS}/batch"
 

@@ -7,7 +7,8 @@ its tasks), and none for the default list, which is every user's from the start.
 
 from standardwebhooks import Webhook
 
-from tests.plugins.webhooks.conftest import TASKS, eventually, register
+from app.testing import eventually
+from tests.plugins.webhooks.conftest import TASKS, register
 
 LISTS = "/api/v1/lists"
 

@@ -10,7 +10,8 @@ import asyncio
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from tests.plugins.webhooks.conftest import TASKS, eventually, register
+from app.testing import eventually
+from tests.plugins.webhooks.conftest import TASKS, register
 
 LISTS = "/api/v1/lists"
 JOIN = "INSERT INTO list_members (list_id, user_id, member_id, role) VALUES ($1, $2, $3, $4)"
