@@ -36,6 +36,7 @@ from app.core.http.etags import (
     etag,
     if_match_fails,
     if_none_match_hits,
+    if_none_match_names,
     matching_versions,
 )
 from app.core.http.idempotency import (
@@ -129,6 +130,7 @@ __all__ = [
     "id_or_404",
     "if_match_fails",
     "if_none_match_hits",
+    "if_none_match_names",
     "invalid",
     "is_id",
     "json_bytes",

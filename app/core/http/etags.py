@@ -69,9 +69,14 @@ def if_match_fails(header: str | None, id: str, version: int) -> bool:
 
 
 def if_none_match_hits(header: str | None, id: str, version: int) -> bool:
-    """True when an `If-None-Match` header names the current tag (→ 304); a malformed one is
-    a 422."""
+    """True when an `If-None-Match` header names the current tag of row `id` (→ 304); a
+    malformed one is a 422."""
+    return if_none_match_names(header, etag(id, version))
+
+
+def if_none_match_names(header: str | None, current: str) -> bool:
+    """True when an `If-None-Match` header names `current`, any tag a route sends (compared
+    weakly, RFC 9110 §13.1.2), or is `*` (→ 304); a malformed one is a 422."""
     if header is None:
         return False
-    current = etag(id, version)
     return any(tag in {"*", current, f"W/{current}"} for tag in _tags(header, "If-None-Match"))

@@ -23,6 +23,7 @@ from app.core import (
     LOCATION,
     OwnedDB,
     id_or_404,
+    if_none_match_names,
     invalid,
     is_id,
     json_response,
@@ -72,12 +73,6 @@ def parse_token(token: str) -> tuple[str, str] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     return (owner, parts[1]) if owner else None
-
-
-def _names(if_none_match: str, tag: str) -> bool:
-    """Whether `If-None-Match` names `tag` (weakly compared, as RFC 9110 §13.1.2 says), or `*`."""
-    tags = {part.strip().removeprefix("W/") for part in if_none_match.split(",")}
-    return tag in tags or "*" in tags
 
 
 def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRouter:
@@ -185,7 +180,7 @@ def build_router(config: CalendarSettings, recurrences: Sequence[Any]) -> APIRou
         tag = ics.entity_tag(rows, config.uid_domain, refresh)
         # Any cache must ask again each time: a revoked feed is a 404 at once.
         headers = {"ETag": tag, "Cache-Control": "private, no-cache"}
-        if if_none_match is not None and _names(if_none_match, tag):
+        if if_none_match_names(if_none_match, tag):
             return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers=headers)
         body = rendered.get(tag)
         if body is None:

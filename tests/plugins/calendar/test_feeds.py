@@ -87,6 +87,11 @@ async def test_uids_stay_and_an_unchanged_feed_is_a_304(alice: Recurring) -> Non
     assert first.text == again.text and first.headers["etag"] == again.headers["etag"]
     unchanged = await alice.http.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert unchanged.status_code == 304 and not unchanged.content
+    listed = f'"other", W/{first.headers["etag"]}'
+    assert (await alice.http.get(url, headers={"If-None-Match": listed})).status_code == 304
+    malformed = await alice.http.get(url, headers={"If-None-Match": "not-a-tag"})
+    assert malformed.status_code == 422
+    assert malformed.json()["errors"][0]["loc"] == ["header", "If-None-Match"]
     await alice.patch(f"/api/v1/tasks/{task['id']}", json={"title": "B"})
     changed = await alice.http.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert changed.status_code == 200 and changed.headers["etag"] != first.headers["etag"]
