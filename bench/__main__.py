@@ -8,7 +8,8 @@ worker) against it, then:
 
 1. beside the founding spec's backend (`seed`) and the floor of the stack (`floor`), each on
    the same server with 50 users x 20 tasks, drives `GET /tasks` and `POST /tasks` with
-   `wrk -t1 -c32` and prints req/s, p50, p99 and the ratios project/seed and project/floor;
+   `wrk -t1 -c32` in slices taken in turn and prints req/s, p50, p99 and the ratios
+   project/seed and project/floor;
 2. prints the worker's RSS after 50,000 requests (topped up with lists), and the list's p99
    idle and during a 30-login storm, with the RSS after it;
 3. registers two users through the API — one with 20 tasks, one with 10,000 — and drives get,
@@ -154,6 +155,8 @@ def report(name: str, latencies: list[float], seconds: float) -> float:
 
 
 SOAK_REQUESTS = 50_000
+# The peers' runs in this many slices, taken in turn (`beside_peers`).
+PEER_SLICES = 4
 
 
 def rss_mb(pid: int) -> float:
@@ -201,15 +204,24 @@ async def beside_peers(
             ("create", "project"): {"method": "POST", "body": body},
             ("create", "seed"): {"method": "POST", "body": body},
         }
-        results: dict[tuple[str, str], peers.Throughput] = {}
+        for (_, peer), options in runs.items():
+            await peers.wrk(bases[peer], tokens[peer], 1, 32, **options)  # warm up
+        # Each run in slices taken in turn, as `compare` does: a ratio is of runs that met the
+        # same moments of a shared machine, not of one run early and its peer late.
+        slices: dict[tuple[str, str], list[peers.Throughput]] = {run: [] for run in runs}
+        for _ in range(PEER_SLICES):
+            for (route, peer), options in runs.items():
+                part = await peers.wrk(
+                    bases[peer], tokens[peer], seconds / PEER_SLICES, 32, **options
+                )
+                slices[route, peer].append(part)
+        results = {run: peers.combined(parts) for run, parts in slices.items()}
         print(
-            f"\nwrk -t1 -c32, {seconds:.0f} s each, {peers.USERS} users x {peers.TASKS_PER_USER} tasks"
+            f"\nwrk -t1 -c32, {seconds:.0f} s each in {PEER_SLICES} slices taken in turn,"
+            f" {peers.USERS} users x {peers.TASKS_PER_USER} tasks"
         )
         print(f"{'scenario':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        for (route, peer), options in runs.items():
-            await peers.wrk(bases[peer], tokens[peer], 1, 32, **options)  # warm up
-            result = await peers.wrk(bases[peer], tokens[peer], seconds, 32, **options)
-            results[route, peer] = result
+        for (route, peer), result in results.items():
             print(
                 f"{route + ', ' + peer:<22} {result.per_second:>9.0f} {result.p50_ms:>8.1f}"
                 f" {result.p99_ms:>8.1f} {result.errors:>7}"

@@ -14,8 +14,10 @@ import asyncio
 import os
 import re
 import shutil
+import statistics
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +32,18 @@ class Throughput:
     p50_ms: float
     p99_ms: float
     errors: int
+
+
+def combined(parts: Sequence[Throughput]) -> Throughput:
+    """Slices of one run (of equal length) as one: the mean rate, the median slice's p50 and
+    the worst slice's p99 (slices keep no histogram to merge)."""
+    return Throughput(
+        sum(part.requests for part in parts),
+        statistics.fmean(part.per_second for part in parts),
+        statistics.median(part.p50_ms for part in parts),
+        max(part.p99_ms for part in parts),
+        sum(part.errors for part in parts),
+    )
 
 
 def wrk_available() -> bool:
