@@ -1,4 +1,4 @@
-"""Task: T-011, T-150, T-153, T-221, T-244, T-400, T-441
+"""Task: T-011, T-150, T-153, T-221, T-244, T-400, T-441, T-452
 Spec: specs/features/plugins.md §Assembly; specs/features/authentication.md §Scopes
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
@@ -21,6 +21,7 @@ from app.core.errors import ConfigError
 from app.core.http import docs, edge, fallback, openapi, problems
 from app.core.http.dependencies import AUTHENTICATING, current_user
 from app.core.http.marks import WELL_KNOWN, is_public, is_well_known, owned_by
+from app.core.http.part import Part
 from app.core.plugins.context import Context
 from app.core.plugins.loading import load, per_plugin
 from app.core.settings import Settings
@@ -97,7 +98,7 @@ def mount(
         if not (path.startswith(WELL_KNOWN) and is_public(getattr(route, "endpoint", None))):
             raise ConfigError(f"{path}: only a public route under {WELL_KNOWN} may leave /api/v1")
     if rooted:
-        app.include_router(APIRouter(routes=rooted))
+        app.include_router(Part(rooted, ""))
     open_routes = [
         route
         for route in router.routes
@@ -119,9 +120,9 @@ def mount(
         ([r for r in closed_routes if r not in authenticated], [Depends(current_user)]),
     ):
         if routes:
-            part = APIRouter()
-            part.routes.extend(routes)
-            app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+            app.include_router(
+                Part(routes, API_PREFIX), prefix=API_PREFIX, dependencies=dependencies
+            )
 
 
 def _authenticates(route: BaseRoute) -> bool:
