@@ -1,17 +1,19 @@
-"""Task: T-447
-Spec: specs/features/mcp.md §Speed, §Transport
+"""Task: T-447, T-448
+Spec: specs/features/mcp.md §Transport, §Speed
 
-A handshake-era request (one JSON-RPC request in a POST, answered in JSON) served in the HTTP
-request's own task by the SDK's single-exchange driver (`serve_one`), as the SDK serves a
-2026-07-28 request. The SDK's stateless transport gives each such request a transport, a task,
-four memory streams and a JSON-RPC dispatcher: as much CPU as a whole REST read, for an exchange
-that stateless JSON answers make one request and one answer. The handlers, the parameter and
-result validation of the protocol version and the middleware (OpenTelemetry) are the SDK's own,
-as are everything but that plain case: `initialize`, a notification, a batch, a GET or DELETE,
-a client that does not take JSON, a body that is no request, and every 2026-07-28 request go to
-the SDK's transport untouched.
+A plain MCP request (one JSON-RPC request in a POST, answered in JSON) served in the HTTP
+request's own task by the SDK's single-exchange driver (`serve_one`), and its answer written
+once, with orjson. The SDK's stateless transport gives each handshake-era request a transport,
+a task, four memory streams and a JSON-RPC dispatcher, and its 2026-07-28 entry dumps the
+answer through pydantic and the standard library's json: together as much CPU as a whole REST
+read. The handlers, the validation of parameters and results for the protocol version, and the
+middleware (OpenTelemetry) stay the SDK's, and so does every request that is not plain:
+`initialize`, a notification, a batch, a GET or DELETE, a client that does not take JSON, a body
+that is no request, a 2026-07-28 envelope or header the SDK's ladder refuses. Those go to the
+SDK's transport untouched (the body read here given back), which answers them as before.
 """
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,29 +24,38 @@ from mcp.server.connection import Connection
 from mcp.server.runner import modern_error_data, serve_one
 from mcp.server.streamable_http import check_accept_headers
 from mcp.shared.exceptions import NoBackChannelError
-from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
-from mcp.shared.message import MessageMetadata, ServerMessageMetadata
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    MCP_PARAM_HEADER_PREFIX,
+    MCP_PROTOCOL_VERSION_HEADER,
+    InboundModernRoute,
+    classify_inbound_request,
+    find_duplicated_routing_header,
+    validate_mcp_param_headers,
+)
+from mcp.shared.message import ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import DEFAULT_NEGOTIATED_VERSION, JSONRPCError, JSONRPCRequest, RequestId
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-_VERSION = MCP_PROTOCOL_VERSION_HEADER.lower().encode("ascii")
-# A JSON answer carries the response alone: the SDK's JSON mode has no wire for anything else.
-_TRANSPORT = TransportContext(kind="streamable-http", can_send_request=False)
+_VERSION = MCP_PROTOCOL_VERSION_HEADER.encode("ascii")
+_PARAM = MCP_PARAM_HEADER_PREFIX.lower()
+# Stateless: the client's reply to a server request would have nowhere to land (as in the SDK).
+_HANDSHAKE = TransportContext(kind="streamable-http", can_send_request=False)
 
 
 @dataclass
 class _Exchange:
-    """The SDK's `DispatchContext` for one request answered in JSON: no back channel (stateless,
-    as in the SDK's stateless transport), and notifications (progress, logs) go nowhere."""
+    """The SDK's `DispatchContext` for one request answered in JSON: no back channel, and
+    notifications (progress, logs) go nowhere, the SDK's JSON answers having no room for them."""
 
     request_id: RequestId
-    message_metadata: MessageMetadata
-    transport: TransportContext = _TRANSPORT
+    message_metadata: ServerMessageMetadata
+    transport: TransportContext
     can_send_request: bool = False
     cancel_requested: anyio.Event = field(default_factory=anyio.Event)
 
@@ -60,57 +71,96 @@ class _Exchange:
         return None
 
 
-def _plain(scope: Scope) -> str | None:
-    """The protocol version of a handshake-era POST that takes JSON (or the spec's default for
-    none), or None when the request is for the SDK's transport."""
-    if scope["method"] != "POST":
-        return None
-    version = None
-    for name, value in scope["headers"]:
-        if name == _VERSION:
-            version = value.decode("latin-1")
-    if version is not None and version not in HANDSHAKE_PROTOCOL_VERSIONS:
-        return None  # 2026-07-28, or a version the SDK's transport refuses
-    request = Request(scope)
-    content_type = request.headers.get("content-type", "")
-    if not content_type.lower().startswith("application/json"):
-        return None
-    if not check_accept_headers(request)[0]:
-        return None
-    return version or DEFAULT_NEGOTIATED_VERSION
+@dataclass(frozen=True)
+class _Plain:
+    """A request this module answers: its JSON-RPC request, its connection and whether the
+    2026-07-28 entry's rules (answer status from the error code) apply."""
+
+    message: JSONRPCRequest
+    connection: Connection
+    modern: bool
 
 
-def _request(body: bytes) -> JSONRPCRequest | None:
+def _request(body: bytes) -> tuple[Mapping[str, Any], JSONRPCRequest] | None:
     try:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    # `initialize` is answered by the SDK's transport: it negotiates, once per client.
+    # `initialize` negotiates, once a client: the SDK's transport answers it.
     if (
         not isinstance(decoded, dict)
         or "id" not in decoded
-        or decoded.get("method") == "initialize"
+        or decoded.get("method")
+        in (
+            "initialize",
+            "subscriptions/listen",
+        )
     ):
         return None
     try:
-        return JSONRPCRequest.model_validate(decoded, by_name=False)
+        return decoded, JSONRPCRequest.model_validate(decoded, by_name=False)
     except ValidationError:
         return None
 
 
+def _modern(
+    server: Server[Any], request: Request, decoded: Mapping[str, Any], message: JSONRPCRequest
+) -> Connection | None:
+    """The connection of a 2026-07-28 request that passes every rung the SDK's entry checks
+    (routing headers, envelope, `Mcp-Param-*` headers), or None for the SDK to refuse it."""
+    if find_duplicated_routing_header(request.headers.items()) is not None:
+        return None
+    verdict = classify_inbound_request(decoded, headers=dict(request.headers))
+    if not isinstance(verdict, InboundModernRoute):
+        return None
+    params = message.params or {}
+    if message.method == "tools/call" and isinstance(name := params.get("name"), str):
+        arguments = params.get("arguments") or {}
+        headed = any(header.startswith(_PARAM) for header in request.headers)
+        if not isinstance(arguments, Mapping):
+            return None
+        lookup = server.get_tool_input_schema
+        schema = lookup(name) if lookup is not None and (arguments or headed) else None
+        if schema is not None and validate_mcp_param_headers(schema, arguments, request.headers):
+            return None
+    return Connection.from_envelope(
+        verdict.protocol_version, verdict.client_info, verdict.client_capabilities
+    )
+
+
+def _era(scope: Scope) -> str | None:
+    """The `MCP-Protocol-Version` of a POST that takes JSON (the spec's default when there is
+    none), or None when the SDK's transport answers it."""
+    if scope["method"] != "POST":
+        return None
+    request = Request(scope)
+    if not request.headers.get("content-type", "").lower().startswith("application/json"):
+        return None
+    if not check_accept_headers(request)[0]:
+        return None
+    versions = [value for name, value in scope["headers"] if name == _VERSION]
+    if len(versions) > 1:
+        return None
+    return versions[0].decode("latin-1") if versions else DEFAULT_NEGOTIATED_VERSION
+
+
 async def serve(
-    server: Server[Any], state: Any, fallback: Any, scope: Scope, receive: Receive, send: Send
+    server: Server[Any],
+    state: Any,
+    fallback: Callable[[Scope, Receive, Send], Awaitable[None]] | ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
 ) -> None:
-    """Answer a plain handshake-era request here; hand any other to `fallback` (the SDK's
-    transport), with the body this read given back to it."""
-    version = _plain(scope)
+    """Answer a plain request here; hand any other to `fallback` (the SDK's transport)."""
+    version = _era(scope)
     if version is None:
         await fallback(scope, receive, send)
         return
     request = Request(scope, receive)
     body = await request.body()
-    message = _request(body)
-    if message is None:
+    plain = _plain(server, request, version, body)
+    if plain is None:
         given = False
 
         async def replay() -> Message:
@@ -122,19 +172,38 @@ async def serve(
 
         await fallback(scope, replay, send)
         return
-    exchange = _Exchange(message.id, ServerMessageMetadata(request_context=request))
-    connection = Connection.from_envelope(version, None, None)
+    message = plain.message
+    transport = (
+        TransportContext(kind="streamable-http", can_send_request=False, headers=request.headers)
+        if plain.modern
+        else _HANDSHAKE
+    )
+    exchange = _Exchange(message.id, ServerMessageMetadata(request_context=request), transport)
+    status = 200
     try:
         result = await serve_one(
             server,
             exchange,
             message.method,
             message.params,
-            connection=connection,
+            connection=plain.connection,
             lifespan_state=state,
         )
         answer = orjson.dumps({"jsonrpc": "2.0", "id": message.id, "result": result})
-    except Exception as exc:  # the handler's failure, as JSON-RPC says it, and never its text
+    except Exception as exc:  # the failure as JSON-RPC says it, never a handler's own text
         error = JSONRPCError(jsonrpc="2.0", id=message.id, error=modern_error_data(exc))
-        answer = error.model_dump_json(by_alias=True, exclude_unset=True).encode()
-    await Response(answer, media_type="application/json")(scope, receive, send)
+        if plain.modern:
+            status = ERROR_CODE_HTTP_STATUS.get(error.error.code, 200)
+        answer = error.model_dump_json(by_alias=True, exclude_none=True).encode()
+    await Response(answer, status_code=status, media_type="application/json")(scope, receive, send)
+
+
+def _plain(server: Server[Any], request: Request, version: str, body: bytes) -> _Plain | None:
+    parsed = _request(body)
+    if parsed is None:
+        return None
+    decoded, message = parsed
+    if version in HANDSHAKE_PROTOCOL_VERSIONS:
+        return _Plain(message, Connection.from_envelope(version, None, None), False)
+    connection = _modern(server, request, decoded, message)
+    return None if connection is None else _Plain(message, connection, True)
