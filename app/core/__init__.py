@@ -1,4 +1,4 @@
-"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400, T-430, T-441
+"""Task: T-004, T-111, T-112, T-151, T-240, T-279, T-320, T-400, T-430, T-441, T-449
 Spec: specs/features/plugins.md §Plugin author API
 
 The kernel's public API: everything a plugin may import from `app.core`.
@@ -47,6 +47,7 @@ from app.core.http.idempotency import (
 )
 from app.core.http.marks import (
     body_limit,
+    matched_first,
     no_store,
     protected_resource,
     public,
@@ -136,6 +137,7 @@ __all__ = [
     "known_scopes",
     "listen_options",
     "log_unsent_mail",
+    "matched_first",
     "matching_versions",
     "new_id",
     "no_store",

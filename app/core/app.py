@@ -1,4 +1,4 @@
-"""Task: T-011, T-150, T-153, T-221, T-244, T-400, T-441
+"""Task: T-011, T-150, T-153, T-221, T-244, T-400, T-441, T-449
 Spec: specs/features/plugins.md §Assembly; specs/features/authentication.md §Scopes
 
 `create_app(settings)`: the whole app, assembled from the enabled plugins.
@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.routing import APIRoute
@@ -20,7 +21,13 @@ from app.core.db.urls import database_url, engine_options
 from app.core.errors import ConfigError
 from app.core.http import docs, edge, fallback, openapi, problems
 from app.core.http.dependencies import AUTHENTICATING, current_user
-from app.core.http.marks import WELL_KNOWN, is_public, is_well_known, owned_by
+from app.core.http.marks import (
+    WELL_KNOWN,
+    is_matched_first,
+    is_public,
+    is_well_known,
+    owned_by,
+)
 from app.core.plugins.context import Context
 from app.core.plugins.loading import load, per_plugin
 from app.core.settings import Settings
@@ -118,10 +125,23 @@ def mount(
         (open_routes + authenticated, []),
         ([r for r in closed_routes if r not in authenticated], [Depends(current_user)]),
     ):
-        if routes:
-            part = APIRouter()
-            part.routes.extend(routes)
-            app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+        first = [r for r in routes if is_matched_first(getattr(r, "endpoint", None))]
+        for part_routes, front in ((first, True), ([r for r in routes if r not in first], False)):
+            if part_routes:
+                _include(app, part_routes, dependencies, front)
+
+
+def _include(app: FastAPI, routes: list[BaseRoute], dependencies: list[Any], front: bool) -> None:
+    if front:
+        for route in routes:
+            path = getattr(route, "path", "{")
+            if "{" in path:
+                raise ConfigError(f"{path}: only a path with no parameters may be matched first")
+    part = APIRouter()
+    part.routes.extend(routes)
+    app.include_router(part, prefix=API_PREFIX, dependencies=dependencies)
+    if front:  # `matched_first`: ahead of every route, those mounted later included
+        app.router.routes.insert(0, app.router.routes.pop())
 
 
 def _authenticates(route: BaseRoute) -> bool:

@@ -1,4 +1,4 @@
-"""Task: T-011, T-443
+"""Task: T-011, T-443, T-449
 Spec: specs/features/plugins.md §Assembly
 """
 
@@ -6,7 +6,7 @@ import pytest
 from fastapi import APIRouter
 from fastapi.routing import iter_route_contexts
 
-from app.core import Context, hookimpl, public, well_known
+from app.core import Context, hookimpl, matched_first, public, well_known
 from app.core.app import API_PREFIX, create_app
 from app.core.errors import ConfigError
 from app.core.plugins.loading import load
@@ -69,6 +69,35 @@ class Rooted:
 
         router = APIRouter()
         router.add_api_route(self.path, well_known(public(endpoint) if self.open else endpoint))
+        return [router]
+
+
+def test_a_route_marked_matched_first_is_looked_for_before_all_others(tmp_path):
+    settings = settings_for("postgresql://u:p@localhost/x", tmp_path)
+    enabled = PluginsFile(enabled=("health", "auth", "changes", "jobs", "tasks", "mcp"))
+    app = create_app(settings, load(settings, enabled))
+    # The MCP endpoint, its plugin mounted last, heads the app's routes.
+    assert [route.path for route in iter_route_contexts(app.routes[:1])] == [f"{API_PREFIX}/mcp"]
+    plugins = PluginsFile(enabled=("health", "auth"))
+    with pytest.raises(ConfigError, match=r"/first/\{id\}: only a path with no param"):
+        create_app(settings, load(settings, plugins, extra={"first": First("/first/{id}")}))
+    app = create_app(settings, load(settings, plugins, extra={"first": First("/first")}))
+    assert [route.path for route in iter_route_contexts(app.routes[:1])] == [f"{API_PREFIX}/first"]
+
+
+class First:
+    """Mounts one public route marked `@matched_first` at `path`."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    @hookimpl
+    def routers(self, context: Context) -> list[APIRouter]:
+        async def endpoint() -> dict[str, str]:
+            return {}
+
+        router = APIRouter()
+        router.add_api_route(self.path, matched_first(public(endpoint)))
         return [router]
 
 

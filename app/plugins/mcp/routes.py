@@ -1,4 +1,4 @@
-"""Task: T-441, T-443
+"""Task: T-441, T-443, T-447, T-449
 Spec: specs/features/mcp.md §Transport, §Authentication, §Protected-resource metadata
 
 `POST /api/v1/mcp`: the Streamable HTTP endpoint, behind the kernel's bearer authentication
@@ -16,6 +16,7 @@ from starlette.types import Receive, Scope, Send
 from app.core import (
     CurrentUser,
     known_scopes,
+    matched_first,
     protected_resource,
     public,
     scoped_per_call,
@@ -67,6 +68,7 @@ def build_router(serving: Serving, config: McpSettings) -> APIRouter:
     )
     @scoped_per_call
     @protected_resource(METADATA + ENDPOINT)
+    @matched_first  # every MCP call crosses it: not behind every other plugin's routes
     async def mcp(request: Request, user: CurrentUser) -> Response:
         request.scope[PRINCIPAL] = user
         return _Transport(serving)
