@@ -134,7 +134,8 @@ def _era(scope: Scope) -> str | None:
     if scope["method"] != "POST":
         return None
     request = Request(scope)
-    if not request.headers.get("content-type", "").lower().startswith("application/json"):
+    # Exactly JSON: what both of the SDK's entries take (they differ on the rest).
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return None
     if not check_accept_headers(request)[0]:
         return None
