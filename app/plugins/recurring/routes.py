@@ -177,7 +177,9 @@ def build_router(occurrences: Occurrences) -> APIRouter:
             await db.fetchrow(queries.TASK_AND_RECURRENCE, task_id=task_id), "Task"
         )
         try:
-            row, following = await put_rule(db, task_id, current, body.rule, body.timezone, horizon)
+            row, following = await put_rule(
+                db, task_id, current, body.rule, body.timezone, horizon
+            )
         except Refusal as refused:
             where = ("body",) if refused.field is None else ("body", refused.field)
             raise invalid(where, str(refused)) from None
