@@ -13,7 +13,7 @@ that is no request, a 2026-07-28 envelope or header the SDK's ladder refuses. Th
 SDK's transport untouched (the body read here given back), which answers them as before.
 """
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -44,6 +44,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 _VERSION = MCP_PROTOCOL_VERSION_HEADER.encode("ascii")
 _PARAM = MCP_PARAM_HEADER_PREFIX.lower()
+# Requests for the SDK's transport though plain: `initialize` negotiates (once a client), and a
+# listen answers with a stream.
+_ELSEWHERE = frozenset({"initialize", "subscriptions/listen"})
 # Stateless: the client's reply to a server request would have nowhere to land (as in the SDK).
 _HANDSHAKE = TransportContext(kind="streamable-http", can_send_request=False)
 
@@ -86,16 +89,11 @@ def _request(body: bytes) -> tuple[Mapping[str, Any], JSONRPCRequest] | None:
         decoded = orjson.loads(body)
     except orjson.JSONDecodeError:
         return None
-    # `initialize` negotiates, once a client: the SDK's transport answers it.
-    if (
-        not isinstance(decoded, dict)
-        or "id" not in decoded
-        or decoded.get("method")
-        in (
-            "initialize",
-            "subscriptions/listen",
-        )
-    ):
+    if not isinstance(decoded, dict) or decoded.get("method") in _ELSEWHERE:
+        return None
+    # An id orjson can write back, a string or a 64-bit integer; any other for the SDK's transport.
+    ident = decoded.get("id")
+    if not isinstance(ident, str) and not (isinstance(ident, int) and -(2**63) <= ident < 2**64):
         return None
     try:
         return decoded, JSONRPCRequest.model_validate(decoded, by_name=False)
@@ -148,7 +146,7 @@ def _era(scope: Scope) -> str | None:
 async def serve(
     server: Server[Any],
     state: Any,
-    fallback: Callable[[Scope, Receive, Send], Awaitable[None]] | ASGIApp,
+    fallback: ASGIApp,
     scope: Scope,
     receive: Receive,
     send: Send,
