@@ -51,21 +51,22 @@ def lifespan(context: Context) -> Callable[[FastAPI], AbstractAsyncContextManage
     async def serving(app: FastAPI) -> AsyncIterator[None]:
         # Stateless, JSON answers: any instance answers any request (no sticky sessions, no
         # session store), and a call is one POST and one JSON answer (specs/features/mcp.md).
-        manager = StreamableHTTPSessionManager(
-            app=build_server(app), json_response=True, stateless=True
-        )
+        server = build_server(app)
+        manager = StreamableHTTPSessionManager(app=server, json_response=True, stateless=True)
         started, stopping = asyncio.Event(), asyncio.Event()
 
         async def run() -> None:
             # In a task of its own: the SDK's task group must be left by the task that entered
             # it, and an app's lifespan may be entered and left by different tasks.
-            async with manager.run():
-                state.manager = manager
+            # The server's lifespan state for the requests answered outside the manager (see
+            # exchange.py); the manager enters the lifespan for its own.
+            async with manager.run(), server.lifespan(server) as lifespan_state:
+                state.server, state.manager, state.state = server, manager, lifespan_state
                 started.set()
                 try:
                     await stopping.wait()
                 finally:
-                    state.manager = None
+                    state.server = state.manager = state.state = None
 
         running = asyncio.create_task(run())
         ready = asyncio.create_task(started.wait())

@@ -25,6 +25,7 @@ class Answer:
     status: int
     body: Any  # the decoded JSON body; None when there is none
     links: list[str]  # the `Link` header's entries (a list's next page)
+    raw: bytes = b""  # the body as the route sent it
 
     @property
     def ok(self) -> bool:
@@ -83,4 +84,4 @@ async def call(
 
     await app(scope, receive, send)
     raw = b"".join(chunks)
-    return Answer(status, orjson.loads(raw) if raw else None, links)
+    return Answer(status, orjson.loads(raw) if raw else None, links, raw)

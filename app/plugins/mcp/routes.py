@@ -1,4 +1,4 @@
-"""Task: T-441, T-443
+"""Task: T-441, T-443, T-447, T-449
 Spec: specs/features/mcp.md §Transport, §Authentication, §Protected-resource metadata
 
 `POST /api/v1/mcp`: the Streamable HTTP endpoint, behind the kernel's bearer authentication
@@ -9,6 +9,7 @@ well-known paths MCP clients look up.
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
+from mcp.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from starlette.types import Receive, Scope, Send
 
@@ -20,6 +21,7 @@ from app.core import (
     scoped_per_call,
     well_known,
 )
+from app.plugins.mcp import exchange
 from app.plugins.mcp.server import PRINCIPAL
 from app.plugins.mcp.settings import McpSettings
 
@@ -28,9 +30,12 @@ METADATA = "/.well-known/oauth-protected-resource"
 
 
 class Serving:
-    """The SDK's session manager, made when the app starts (its server needs the whole app)."""
+    """The SDK's server, its session manager and the server's lifespan state, made when the app
+    starts (the server needs the whole app)."""
 
+    server: Server[Any] | None = None
     manager: StreamableHTTPSessionManager | None = None
+    state: Any = None
 
 
 class _Transport(Response):
@@ -41,8 +46,11 @@ class _Transport(Response):
         self.serving = serving
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        assert self.serving.manager is not None, "the app has not started"
-        await self.serving.manager.handle_request(scope, receive, send)
+        serving = self.serving
+        assert serving.server is not None and serving.manager is not None, "not started"
+        await exchange.serve(
+            serving.server, serving.state, serving.manager.handle_request, scope, receive, send
+        )
 
 
 def build_router(serving: Serving, config: McpSettings) -> APIRouter:

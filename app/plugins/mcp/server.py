@@ -42,10 +42,6 @@ def _caller(ctx: ServerRequestContext[Any]) -> Principal:
     return principal
 
 
-def _text(payload: Any) -> list[types.ContentBlock]:
-    return [types.TextContent(text=orjson.dumps(payload).decode())]
-
-
 def _refused(message: str) -> types.CallToolResult:
     return types.CallToolResult(content=[types.TextContent(text=message)], is_error=True)
 
@@ -70,14 +66,33 @@ def _next_cursor(answer: dispatch.Answer) -> str | None:
     return None
 
 
+_PAGES = {"list_tasks": "tasks", "list_lists": "lists"}  # a page's key in the tool's result
+
+
 def _result(tool: Tool, arguments: BaseModel, answer: dispatch.Answer) -> dict[str, Any]:
-    if tool.name == "list_tasks":
-        return {"tasks": answer.body, "next_cursor": _next_cursor(answer)}
-    if tool.name == "list_lists":
-        return {"lists": answer.body, "next_cursor": _next_cursor(answer)}
-    if answer.body is None:  # 204: a deletion
-        return {"deleted": getattr(arguments, "task_id", None)}
-    return answer.body if isinstance(answer.body, dict) else {"result": answer.body}
+    """The tool's result as it goes on the wire: `structuredContent`, and the same JSON as text,
+    made around the route's own bytes rather than encoded again."""
+    if key := _PAGES.get(tool.name):
+        cursor = _next_cursor(answer)
+        result: Any = {key: answer.body, "next_cursor": cursor}
+        text = b'{"%s":%s,"next_cursor":%s}' % (key.encode(), answer.raw, orjson.dumps(cursor))
+    elif answer.body is None:  # 204: a deletion
+        result = {"deleted": getattr(arguments, "task_id", None)}
+        text = orjson.dumps(result)
+    elif isinstance(answer.body, dict):
+        result, text = answer.body, answer.raw
+    else:
+        result = {"result": answer.body}
+        text = orjson.dumps(result)
+    # The dump of a `CallToolResult`: the SDK takes a handler's dict as the result's wire form
+    # (validated against the protocol version's schema all the same), sparing it a model and a
+    # walk of the page to dump it.
+    return {
+        "content": [{"type": "text", "text": text.decode()}],
+        "structuredContent": result,
+        "isError": False,
+        "resultType": "complete",
+    }
 
 
 def _has_route(app: FastAPI, method: str, path: str) -> bool:
@@ -117,7 +132,7 @@ def build_server(app: FastAPI) -> Server[Any]:
 
     async def call_tool(
         ctx: ServerRequestContext[Any], params: types.CallToolRequestParams
-    ) -> types.CallToolResult:
+    ) -> types.CallToolResult | dict[str, Any]:
         tool = BY_NAME.get(params.name)
         if tool is None:
             raise MCPError(types.INVALID_PARAMS, f"No tool named {params.name!r}")
@@ -142,8 +157,7 @@ def build_server(app: FastAPI) -> Server[Any]:
         answer = await dispatch.call(app, _request(ctx).scope, method, path, query, body)
         if not answer.ok:
             return _refused(_problem(answer))
-        result = _result(tool, arguments, answer)
-        return types.CallToolResult(content=_text(result), structured_content=result)
+        return _result(tool, arguments, answer)
 
     async def list_resources(
         ctx: ServerRequestContext[Any], params: types.PaginatedRequestParams | None
@@ -228,7 +242,9 @@ def build_server(app: FastAPI) -> Server[Any]:
         # from here, rather than by calling tools/list on every tools/call.
         get_tool_input_schema=schemas.get,
         on_list_tools=list_tools,
-        on_call_tool=call_tool,
+        # The runner takes a handler's dict as the result's wire form (its `HandlerResult`),
+        # though this argument's annotation names the models only.
+        on_call_tool=call_tool,  # type: ignore[arg-type]
         on_list_resources=list_resources,
         on_list_resource_templates=list_templates,
         on_read_resource=read_resource,

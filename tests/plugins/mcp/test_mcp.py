@@ -1,4 +1,4 @@
-"""Task: T-444
+"""Task: T-444, T-447, T-448
 Spec: specs/features/mcp.md §Testing
 
 The MCP server driven by the SDK's own client (`streamable_http_client` + `ClientSession`) over
@@ -292,3 +292,75 @@ def test_each_tool_declares_its_routes_scope(app: Any) -> None:
     for tool in TOOLS:
         method, path = tool.route(tool.model.model_construct(task_id="{task_id}", text=None))
         assert required_scope(endpoints[(method, "/api/v1" + path)], method) == tool.scope
+
+
+def _rpc(method: str, modern: bool = False, **params: Any) -> dict[str, Any]:
+    if modern:
+        params["_meta"] = {
+            "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+            "io.modelcontextprotocol/clientCapabilities": {},
+        }
+    return {"jsonrpc": "2.0", "id": 7, "method": method, "params": params}
+
+
+async def test_what_is_not_one_plain_request_keeps_the_sdk_transports_answer(
+    client: AppClient, base: str
+) -> None:
+    """The requests the exchange hands to the SDK's transport (exchange.py), and a protocol
+    error it answers itself: each as the SDK answered it before the exchange."""
+    user = await sign_up(client)
+    json_ = {"Authorization": f"Bearer {user.token}", "Accept": "application/json"}
+    legacy = json_ | {"MCP-Protocol-Version": "2025-11-25"}
+    modern = json_ | {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"}
+    notification = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for headers, body, status, code in (
+            (legacy, notification, 202, None),
+            (legacy, [_rpc("tools/list")], 400, -32602),  # a batch
+            (legacy, b"{nope", 400, -32700),
+            (legacy | {"Accept": "text/event-stream"}, _rpc("tools/list"), 406, -32600),
+            (legacy, _rpc("nope/nope"), 200, -32601),
+            (json_ | {"MCP-Protocol-Version": "1999-01-01"}, _rpc("tools/list"), 400, -32602),
+            (
+                modern | {"Mcp-Name": "list_tasks"},
+                _rpc("tools/call", True, name="get_task"),
+                400,
+                -32020,
+            ),
+            (modern | {"Mcp-Name": "get_task"}, _rpc("tools/call", name="get_task"), 400, -32602),
+            (modern | {"Mcp-Name": "nope"}, _rpc("tools/call", True, name="nope"), 400, -32602),
+        ):
+            content = body if isinstance(body, bytes) else None
+            answer = await http.post(
+                "/api/v1/mcp",
+                headers=headers | {"Content-Type": "application/json"},
+                content=content,
+                json=None if content is not None else body,
+            )
+            assert answer.status_code == status, (body, answer.text)
+            if code is not None:
+                assert answer.json()["error"]["code"] == code, (body, answer.text)
+
+
+async def test_a_handler_failure_is_a_generic_internal_error(
+    client: AppClient, base: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def fails(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("a secret detail")
+
+    monkeypatch.setattr("app.plugins.mcp.dispatch.call", fails)
+    user = await sign_up(client)
+    auth = {"Authorization": f"Bearer {user.token}", "Accept": "application/json"}
+    async with httpx.AsyncClient(base_url=base, timeout=30) as http:
+        for headers, modern in (
+            (auth | {"MCP-Protocol-Version": "2025-11-25"}, False),
+            (auth | {"MCP-Protocol-Version": "2026-07-28", "Mcp-Method": "tools/call"}, True),
+        ):
+            answer = await http.post(
+                "/api/v1/mcp",
+                headers=headers | {"Mcp-Name": "list_tasks"},
+                json=_rpc("tools/call", modern, name="list_tasks", arguments={}),
+            )
+            assert answer.status_code == 200
+            assert answer.json()["error"] == {"code": -32603, "message": "Internal server error"}
+            assert "secret" not in answer.text
