@@ -132,18 +132,26 @@ async def drive(base: str, request: Request, seconds: float, concurrency: int) -
 
 
 async def compare(
-    base: str, requests: dict[str, Request], seconds: float, concurrency: int, slices: int = 6
+    base: str,
+    requests: dict[str, Request],
+    seconds: float,
+    concurrency: int,
+    slices: int = 6,
+    statistic: Callable[[list[float]], float] = statistics.median,
 ) -> dict[str, float]:
-    """Each request's median latency in ms, each row reported, measured in alternating slices:
-    a ratio between two scenarios run one after the other drifted with the background work the
-    scenarios before them left (a consumer catching up on their writes), by up to 1.3x."""
+    """Each request's median latency in ms (or `statistic`'s), each row reported, measured in
+    alternating slices: a ratio between two scenarios run one after the other drifted with the
+    background work the scenarios before them left (a consumer catching up on their writes),
+    by up to 1.3x."""
     latencies: dict[str, list[float]] = {name: [] for name in requests}
     for request in requests.values():
         await drive(base, request, 1, concurrency)  # warm
     for _ in range(slices):
         for name, request in requests.items():
             latencies[name] += await drive(base, request, seconds / slices, concurrency)
-    return {name: report(name, found, seconds) for name, found in latencies.items()}
+    for name, found in latencies.items():
+        report(name, found, seconds)
+    return {name: statistic(found) * 1000 for name, found in latencies.items()}
 
 
 def report(name: str, latencies: list[float], seconds: float) -> float:
