@@ -161,23 +161,22 @@ def build_router(context: Context) -> APIRouter:
                 ("body", "text"),
                 f"{read.words['rrule'][0]!r} is a recurrence, and the recurring plugin is not enabled",
             )
-        list_id = body.list_id
-        if read.list_name is not None:
-            list_id = await db.fetchval(queries.LIST_NAMED, name=read.list_name)
-            if list_id is None:
-                raise invalid(("body", "text"), f"@{read.list_name}: you have no list of that name")
-            if body.list_id is not None and body.list_id != list_id:
-                read.assumed.append(f"@{read.list_name} named a list: it wins over list_id")
         values = {"title": read.title, "description": None, "completed": False,
                   "priority": read.priority or "none",
-                  "due_at": read.due_at, "tags": read.tags, "list_id": list_id}  # fmt: skip
+                  "due_at": read.due_at, "tags": read.tags, "list_id": body.list_id}  # fmt: skip
         assert db.owner is not None
         task = tasks.new_task(values, db.owner, utcnow())
+        named = read.list_name is not None
+        statement = queries.CREATE_IN_NAMED_LIST if named else create
         try:
             async with writes.unit(db, "create", atomic=rule_setter is not None) as unit:
-                created = await unit.write(create, **task)
-                if created is None:  # the kernel retried an insert that had made its row
-                    created = await unit.db.fetchrow(tasks.GET, id=task["id"])
+                created = await unit.write(statement, **task, name=read.list_name)
+                if created is None:  # no list of that name, or the kernel retried an insert
+                    created = await unit.db.fetchrow(tasks.GET, id=task["id"])  # that made it
+                if created is None:
+                    raise invalid(
+                        ("body", "text"), f"@{read.list_name}: you have no list of that name"
+                    )
                 if rule_setter is not None:
                     assert read.due_at is not None and read.rrule is not None
                     try:
@@ -188,6 +187,8 @@ def build_router(context: Context) -> APIRouter:
             if error.constraint_name == "tasks_list_id_fkey":
                 raise invalid(("body", "list_id"), "Not one of your lists") from None
             raise
+        if named and body.list_id is not None and body.list_id != created["list_id"]:
+            read.assumed.append(f"@{read.list_name} named a list: it wins over list_id")
         explained = read.explanation() | {"list_id": created["list_id"]}
         headers = {
             "ETag": etag(created["id"], created["version"]),

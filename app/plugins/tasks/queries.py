@@ -119,17 +119,25 @@ PARENT_LIST = (
     .scalar_subquery()
 )
 TARGET_LIST = func.coalesce(LIST_ID, PARENT_LIST)
-LAST_IN_LIST = (
-    select(func.max(col(Task.position))).where(col(Task.list_id) == TARGET_LIST).scalar_subquery()
-)
-# A new task's place: after the last of its list. The same in every part of one statement,
-# which sees one snapshot: the stored response of a create with `Idempotency-Key` uses it too.
-END_OF_LIST = between(LAST_IN_LIST, None)
 
 
-def create_when(found: ColumnElement[bool] | None = None) -> ReturningInsert[Any]:
+def end_of(target: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A new task's place: after the last of the list `target`. The same in every part of one
+    statement, which sees one snapshot: the stored response of a create with `Idempotency-Key`
+    uses it too."""
+    last = select(func.max(col(Task.position))).where(col(Task.list_id) == target)
+    return between(last.scalar_subquery(), None)
+
+
+END_OF_LIST = end_of(TARGET_LIST)
+
+
+def create_when(
+    found: ColumnElement[bool] | None = None, list_id: ColumnElement[Any] | None = None
+) -> ReturningInsert[Any]:
     """A create's row at the end of its list, inserted only when `found` holds (a CTE of the
-    same statement found its row; None: always), `RETURNING` the task.
+    same statement found its row; None: always), `RETURNING` the task. Its list is the
+    `list_id` parameter, or the expression `list_id` (one the same statement looks up).
 
     The list is one of the caller's, or the insert fails on `tasks_list_id_fkey` (the key is
     (list_id, user_id)). A task in the caller's default list makes that list if it is missing:
@@ -137,9 +145,10 @@ def create_when(found: ColumnElement[bool] | None = None) -> ReturningInsert[Any
     the first one included, and the foreign key's check at the end of the statement sees the
     list a concurrent first create committed."""
     actors = created_by_caller(bindparam("completed", type_=Boolean))
+    target = TARGET_LIST if list_id is None else list_id
     values = select(
-        *(TARGET_LIST if c.key == "list_id" else bindparam(c.key, type_=c.type) for c in WRITTEN),
-        END_OF_LIST,
+        *(target if c.key == "list_id" else bindparam(c.key, type_=c.type) for c in WRITTEN),
+        END_OF_LIST if list_id is None else end_of(target),
         *actors.values(),
     )
     if found is not None:

@@ -1,4 +1,4 @@
-"""Task: T-426, T-427
+"""Task: T-426, T-427, T-454
 Spec: specs/features/quickadd.md §Endpoint, §Round trips, §Testing
 
 `POST /api/v1/tasks/quick` over HTTP: the phrase table at a fixed "now" (the task as GET
@@ -9,6 +9,7 @@ the 422s, recurring disabled, isolation, scopes, and 60 quick adds at once.
 import asyncio
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
@@ -16,6 +17,7 @@ from app.core.plugins.plugins_file import DEFAULT_ENABLED
 from app.testing import ApiUser, assert_isolated, assert_scoped
 from tests.plugins.quickadd.phrases import NOW_FRIDAY, NOWS, PHRASES
 from tests.plugins.tasks.conftest import QUIET, TASKS, User, sign_up
+from tests.plugins.tasks.sharing import sharing
 
 QUICK = f"{TASKS}/quick"
 
@@ -80,8 +82,36 @@ async def test_statements(client: httpx.AsyncClient, statements) -> None:  # typ
         assert (await alice.post(QUICK, json={"text": text})).status_code == 201
         spent[text] = statements.verbs()
     assert spent["plain tomorrow #a !high"] == ["INSERT"]
-    assert spent["with a list @work"] == ["SELECT", "INSERT"]
+    assert spent["with a list @work"] == ["INSERT"]  # the list looked up by the insert
     assert spent["yoga every day at 9"] == ["BEGIN", "INSERT", "INSERT", "COMMIT"]
+
+
+async def test_a_named_list_is_the_callers_own_or_shared_with_them(
+    client: httpx.AsyncClient, db: "asyncpg.Connection[asyncpg.Record]"
+) -> None:
+    alice, bob = await sign_up(client), await sign_up(client)
+    groceries = (await bob.post("/api/v1/lists", json={"name": "Groceries"})).json()
+    # Bob's list is no list of alice's: refused, and nothing made for either of them.
+    refused = await alice.post(QUICK, json={"text": "milk @groceries"})
+    assert refused.status_code == 422 and "@groceries: you have no list" in refused.text
+    assert await db.fetchval("SELECT count(*) FROM tasks") == 0
+    share, _ = sharing(db)
+    await share(bob, alice, "viewer")  # reads the list, may not add to it: as POST /tasks says
+    viewing = await alice.post(QUICK, json={"text": "milk @groceries"})
+    assert viewing.status_code == 403 and "'editor' role" in viewing.text
+    assert await db.fetchval("SELECT count(*) FROM tasks") == 0
+    await share(bob, alice, "editor")
+    made = await alice.post(QUICK, json={"text": "milk @GROCERIES"})
+    assert made.status_code == 201, made.text
+    task = made.json()["task"]
+    assert task["list_id"] == groceries["id"] and made.json()["parse"]["list_id"] == groceries["id"]
+    assert [row["title"] for row in (await bob.get(TASKS)).json()] == ["milk"]
+    # Her own list of the same name comes first; `list_id` gives way to the name, and says so.
+    own = (await alice.post("/api/v1/lists", json={"name": "groceries"})).json()
+    body = {"text": "eggs @groceries", "list_id": groceries["id"]}
+    mine = (await alice.post(QUICK, json=body)).json()
+    assert mine["task"]["list_id"] == own["id"]
+    assert "@groceries named a list: it wins over list_id" in mine["parse"]["assumed"]
 
 
 @pytest.mark.parametrize(
