@@ -63,7 +63,7 @@ from app.core.http.principal import AuthenticationError, Authenticator, Principa
 from app.core.http.problems import Problem, invalid
 from app.core.http.responses import json_bytes, json_response
 from app.core.http.scopes import known_scopes
-from app.core.instants import EARLIEST, LATEST, Instant, representable
+from app.core.instants import EARLIEST, LATEST, Instant, representable, time_zone
 from app.core.plugins.context import Context
 from app.core.plugins.hookspecs import CommandLine, RowSerializer, hookimpl, hookspec
 from app.core.plugins.readiness import Count, ReadinessCheck
@@ -155,6 +155,7 @@ __all__ = [
     "scoped_per_call",
     "secret_digest",
     "take_slot",
+    "time_zone",
     "token_endpoint",
     "unmigrated",
     "utcnow",

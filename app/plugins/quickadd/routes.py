@@ -9,9 +9,8 @@ values, a `Unit` telling its subscribers); a rule is set through the recurring p
 
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
 from typing import Annotated
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 import asyncpg
 from fastapi import APIRouter, Request, Response, status
@@ -29,6 +28,7 @@ from app.core import (
     is_id,
     json_response,
     requires_scope,
+    time_zone,
     utcnow,
 )
 from app.plugins.quickadd import parsing, queries
@@ -36,17 +36,6 @@ from app.plugins.quickadd.hookspecs import SetRule
 
 MAX_TEXT = 1000
 EXAMPLE_LIST_ID = "6c1f0b9a-2d3e-4f5a-8b7c-9d0e1f2a3b4c"
-
-
-@cache
-def _zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def _zone(name: str) -> str:
-    if name not in _zones():
-        raise ValueError("is not a known IANA time zone, such as Europe/Berlin")
-    return name
 
 
 def _list_id(value: str) -> str:
@@ -70,7 +59,10 @@ class QuickAdd(BaseModel):
     ]
     """The task as typed: a title with `#tags`, `!high`/`p1`, `@list`, a date, a time and a
     recurrence (`every Monday at 9`) among its words; at most 1000 characters."""
-    timezone: Annotated[str, Field(max_length=64), AfterValidator(_zone)] | None = None
+    timezone: (
+        Annotated[str, Field(max_length=64), AfterValidator(lambda name: time_zone(name).key)]
+        | None
+    ) = None
     """The IANA time zone whose wall clock the dates and times are on; default UTC."""
     list_id: Annotated[str, Field(max_length=36), AfterValidator(_list_id)] | None = None
     """The list it goes in unless the text names one (`@list`); default: your default list."""

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from app.core import Context, Executor, utcnow
+from app.core import Context, Executor, time_zone, utcnow
 from app.plugins.recurring import queries, rules
 from app.plugins.recurring.settings import RecurringSettings
 from app.plugins.tasks.api import HAND_OVER, TaskChange, TaskWrites, new_task
@@ -66,7 +66,7 @@ class Occurrences:
         rule = rules.load(pending["rule"])
         due_at = _aware(task["due_at"])
         following = rules.next_due(
-            rule, rules.zone(pending["timezone"]), due_at, self.settings.horizon_years
+            rule, time_zone(pending["timezone"]), due_at, self.settings.horizon_years
         )
         if following is None:  # the series ends here (or its next one costs over the budget)
             return None

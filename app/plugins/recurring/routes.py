@@ -24,6 +24,7 @@ from app.core import (
     json_response,
     new_id,
     one_or_404,
+    time_zone,
     utcnow,
 )
 from app.plugins.recurring import queries, rules
@@ -107,7 +108,7 @@ def upcoming(row: Any, due_at: datetime | None, horizon: int) -> datetime | None
     if due_at is None or row["successor_id"] is not None:
         return None
     rule = rules.load(row["rule"])
-    return rules.next_due(rule, rules.zone(row["timezone"]), due_at, horizon)
+    return rules.next_due(rule, time_zone(row["timezone"]), due_at, horizon)
 
 
 async def put_rule(
@@ -120,8 +121,8 @@ async def put_rule(
     if due_at is None:
         raise Refusal(None, "the task has no due_at: set one first, the rule starts from it")
     try:
-        zone = rules.zone(timezone)
-    except rules.RuleError as refused:
+        zone = time_zone(timezone)
+    except ValueError as refused:
         raise Refusal("timezone", str(refused)) from None
     try:
         rule = rules.parse(text)

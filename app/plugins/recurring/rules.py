@@ -17,9 +17,8 @@ import re
 import types
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
 from typing import Any
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from dateutil import rrule as dateutil_rrule
 from dateutil.rrule import HOURLY, MINUTELY, MONTHLY, WEEKLY, YEARLY, rrule, rrulestr
@@ -67,18 +66,6 @@ class Rule:
     text: str
     count: int | None  # occurrences left, this one included (None: unbounded)
     until: datetime | None  # aware, UTC
-
-
-@cache
-def time_zones() -> frozenset[str]:
-    return frozenset(available_timezones())
-
-
-def zone(name: str) -> ZoneInfo:
-    """The IANA time zone `name`; RuleError when there is none of that name."""
-    if name not in time_zones():
-        raise RuleError("is not a known IANA time zone, such as Europe/Berlin")
-    return ZoneInfo(name)
 
 
 def parse(text: str, stored: bool = False) -> Rule:
