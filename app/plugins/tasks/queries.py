@@ -148,7 +148,7 @@ def create_when(
     target = TARGET_LIST if list_id is None else list_id
     values = select(
         *(target if c.key == "list_id" else bindparam(c.key, type_=c.type) for c in WRITTEN),
-        END_OF_LIST if list_id is None else end_of(target),
+        end_of(target),
         *actors.values(),
     )
     if found is not None:
