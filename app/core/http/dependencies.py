@@ -1,4 +1,4 @@
-"""Task: T-006, T-400, T-441
+"""Task: T-006, T-400, T-441, T-456
 Spec: specs/features/authentication.md §Shared authentication hook, §Scopes
 
 The request-time edges plugins depend on: the database, and the current user, whose token must
@@ -7,17 +7,11 @@ carry the scope the route needs.
 
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security, status
-from fastapi.security import OAuth2PasswordBearer
+from fastapi import Depends, HTTPException, Request, status
 
 from app.core.db.pool import Database, Executor
 from app.core.http.marks import required_role, required_scope, resource_metadata_of
 from app.core.http.principal import AuthenticationError, Authenticator, Principal
-
-# The OAuth2 password flow makes the docs page's Authorize button work. Which route issues
-# tokens is the authentication plugin's to say (`@token_endpoint`); the OpenAPI document names
-# it (`app.core.http.openapi`). Only the Authorization header is read, never the query string.
-bearer = OAuth2PasswordBearer(tokenUrl="", auto_error=False)
 
 
 async def _database(request: Request) -> Database:
@@ -50,10 +44,10 @@ def _missing(scope: str) -> HTTPException:
 PRINCIPAL_KEY = "todo_api.principal"
 
 
-async def _authenticate(request: Request, token: str | None) -> Principal:
+async def _authenticate(request: Request) -> Principal:
     """Who the bearer token names, if it may call this route: here, where every route
     authenticates, so none can forget the scope check."""
-    principal = await _principal(request, token)
+    principal = await _principal(request)
     if principal.scopes is not None:  # session tokens carry every scope
         scope = required_scope(request.scope.get("endpoint"), request.method)
         if scope is not None and scope not in principal.scopes:
@@ -61,11 +55,21 @@ async def _authenticate(request: Request, token: str | None) -> Principal:
     return principal
 
 
-async def _principal(request: Request, token: str | None) -> Principal:
+def _bearer_token(request: Request) -> str:
+    """The token of `Authorization: Bearer <token>`, or "". Only that header is read, never the
+    query string. Read here rather than through a `Security(OAuth2PasswordBearer)` dependency:
+    FastAPI solves each dependency level anew on every request, and this is every protected
+    request's path (the OpenAPI document states the scheme: `app.core.http.openapi`)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+async def _principal(request: Request) -> Principal:
     """Who the bearer token names, asked of the authenticators once per request."""
     known: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if known is not None:
         return known
+    token = _bearer_token(request)
     if not token:
         raise _unauthorized(request, "Not authenticated")
     database: Database = request.app.state.database
@@ -81,21 +85,17 @@ async def _principal(request: Request, token: str | None) -> Principal:
     raise _unauthorized(request, "Invalid token")
 
 
-async def current_user(
-    request: Request, token: Annotated[str | None, Security(bearer)]
-) -> Principal:
-    return await _authenticate(request, token)
+async def current_user(request: Request) -> Principal:
+    return await _authenticate(request)
 
 
 CurrentUser = Annotated[Principal, Depends(current_user)]
 
 
-async def owned_database(
-    request: Request, token: Annotated[str | None, Security(bearer)]
-) -> Executor:
+async def owned_database(request: Request) -> Executor:
     # Authenticates by itself rather than through `CurrentUser`: on the hottest routes this is
     # the only dependency FastAPI has to solve.
-    user = await _authenticate(request, token)
+    user = await _authenticate(request)
     database: Database = request.app.state.database
     return database.owned(user.id, required_role(request.scope.get("endpoint")))
 

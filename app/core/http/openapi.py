@@ -1,4 +1,4 @@
-"""Task: T-150, T-151, T-258, T-404
+"""Task: T-150, T-151, T-258, T-404, T-456
 Spec: specs/api/rest-endpoints.md §Contract; specs/features/plugins.md §Plugin author API;
 specs/features/authentication.md §Scopes
 
@@ -22,6 +22,9 @@ from app.core.http.marks import is_token_endpoint, required_scope
 from app.core.http.scopes import known_scopes
 
 REF = "#/components/schemas/"
+# The bearer token, as an OAuth2 password flow: it makes the docs page's Authorize button work.
+# Which route issues tokens is the authentication plugin's to say (`@token_endpoint`).
+SCHEME = "OAuth2PasswordBearer"
 CONVENTIONS = "specs/api/conventions.md"
 # Kernel-made schemas an operation carries along (app.core.http.parameters): moved into the components.
 SCHEMAS_KEY = "x-todo-api-schemas"
@@ -157,15 +160,20 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
         for tag in operation.get("tags", [])
     }
     document["info"]["description"] = description(tags)
-    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    components = document.setdefault("components", {})
+    schemas = components.setdefault("schemas", {})
+    token_url = ""
     for context, method in _operations(app):
-        if is_token_endpoint(getattr(context.original_route, "endpoint", None)):
-            _token_url(document, str(context.path_format))
+        endpoint = getattr(context.original_route, "endpoint", None)
+        if is_token_endpoint(endpoint):
+            token_url = str(context.path_format)
         operation = document["paths"][context.path_format][method.lower()]
         schemas.update(operation.pop(SCHEMAS_KEY, {}))
-        _complete_operation(operation, _dependencies(context))
-        _scope(operation, required_scope(getattr(context.original_route, "endpoint", None), method))
-    _scopes(document, known_scopes(app))
+        if _complete_operation(operation, _dependencies(context)):
+            scope = required_scope(endpoint, method)
+            operation["security"] = [{SCHEME: [scope] if scope is not None else []}]
+    if any("security" in o for path in document["paths"].values() for o in path.values()):
+        components["securitySchemes"] = {SCHEME: _scheme(token_url, known_scopes(app))}
     for name in _FASTAPI_SCHEMAS:
         schemas.pop(name, None)
     _, problem_schemas = models_json_schema(
@@ -180,29 +188,20 @@ def _complete(app: FastAPI, document: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def _token_url(document: dict[str, Any], path: str) -> None:
-    for scheme in document["components"].get("securitySchemes", {}).values():
-        if "password" in scheme.get("flows", {}):
-            scheme["flows"]["password"]["tokenUrl"] = path
-
-
-def _scope(operation: dict[str, Any], scope: str | None) -> None:
-    """An authenticated operation names the scope a token needs in its security requirement."""
-    for requirement in operation.get("security", []):
-        for name in requirement:
-            requirement[name] = [scope] if scope is not None else []
-
-
-def _scopes(document: dict[str, Any], scopes: list[str]) -> None:
-    """The bearer scheme lists every scope: what a personal access token may be given."""
-    for scheme in document["components"].get("securitySchemes", {}).values():
-        for flow in scheme.get("flows", {}).values():
-            flow["scopes"] = {scope: _scope_description(scope) for scope in scopes}
-        scheme["description"] = (
-            "A session's access token (from login, or Better Auth's) carries every scope; a "
-            "personal access token (`tdp_…`, from `POST /api/v1/auth/tokens`) only its own. A "
-            "route's scope is in its security requirement; without it, a 403 names it."
-        )
+def _scheme(token_url: str, scopes: list[str]) -> dict[str, Any]:
+    """The bearer scheme; it lists every scope, what a personal access token may be given."""
+    return {
+        "type": "oauth2",
+        "flows": {
+            "password": {
+                "scopes": {scope: _scope_description(scope) for scope in scopes},
+                "tokenUrl": token_url,
+            }
+        },
+        "description": "A session's access token (from login, or Better Auth's) carries every "
+        "scope; a personal access token (`tdp_…`, from `POST /api/v1/auth/tokens`) only its own. "
+        "A route's scope is in its security requirement; without it, a 403 names it.",
+    }
 
 
 def _scope_description(scope: str) -> str:
@@ -223,7 +222,8 @@ def _dependencies(context: RouteContext) -> set[object]:
     return calls
 
 
-def _complete_operation(operation: dict[str, Any], calls: set[object]) -> None:
+def _complete_operation(operation: dict[str, Any], calls: set[object]) -> bool:
+    """Complete `operation`'s responses; whether it authenticates."""
     responses: dict[str, Any] = operation["responses"]
     if _is_fastapis_422(responses.get("422")):
         del responses["422"]
@@ -258,6 +258,7 @@ def _complete_operation(operation: dict[str, Any], calls: set[object]) -> None:
             REQUEST_ID | _STATUS_HEADERS.get(status, {}) | response.get("headers", {})
         )
     operation["responses"] = dict(sorted(responses.items()))
+    return authenticates
 
 
 def _is_fastapis_422(response: dict[str, Any] | None) -> bool:

@@ -117,8 +117,8 @@ async def _document(
     sessions = await db.fetch(refresh.SESSIONS, user_id=user_id)
     tokens = await db.fetch(personal.LIST, user_id=user_id)  # as GET /tokens lists them
     yield b'{"exported_at":' + json_bytes(utcnow()) + b',"account":' + json_bytes(account)
-    yield b',"sessions":' + json_bytes([dict(row) for row in sessions])
-    yield b',"personal_tokens":' + json_bytes([dict(row) for row in tokens])
+    yield b',"sessions":' + json_bytes(sessions)
+    yield b',"personal_tokens":' + json_bytes(tokens)
     owned = db.owned(user_id)
     for section in sections:
         yield b"," + json_bytes(section.name) + b":["

@@ -130,7 +130,7 @@ def build_router(context: Context) -> APIRouter:
         if len(rows) > size:
             rows = rows[:size]
             headers["Link"] = next_link(request.url, _cursor(rows[-1]))
-        return json_response([dict(row) for row in rows], headers=headers)
+        return json_response(rows, headers=headers)
 
     @router.post(
         "",

@@ -140,7 +140,7 @@ def build_router(context: Context) -> APIRouter:
         if len(rows) > limit:
             rows = rows[:limit]
             headers["Link"] = pagination.next_link(request.url, pagination.encode(query, rows[-1]))
-        return json_response([dict(row) for row in rows], headers=headers)
+        return json_response(rows, headers=headers)
 
     @router.post(
         "",

@@ -90,7 +90,7 @@ def build_router(context: Context) -> APIRouter:
         rows = await db.fetch(sharing_queries.MEMBERS, list_id=id_or_404(list_id, "List"))
         # The owner is always there: no row, no list the caller may see.
         one_or_404(rows or None, "List")
-        return json_response([dict(row) for row in rows])
+        return json_response(rows)
 
     @router.patch(
         "/lists/{list_id}/members/{member_id}",
@@ -223,7 +223,7 @@ def build_router(context: Context) -> APIRouter:
     async def list_invitations(list_id: ListId, db: OwnedDB) -> Response:
         rows = await db.fetch(sharing_queries.INVITATIONS, list_id=id_or_404(list_id, "List"))
         one_or_404(rows or None, "List")
-        return json_response([dict(row) for row in rows if row["id"] is not None])
+        return json_response([row for row in rows if row["id"] is not None])
 
     @router.delete(
         "/lists/{list_id}/invitations/{invitation_id}",
