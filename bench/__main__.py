@@ -236,8 +236,12 @@ async def beside_peers(
             )
         for route, peer in (("list", "seed"), ("list", "floor"), ("create", "seed")):
             mine, theirs = results[route, "project"], results[route, peer]
+            ratio = mine.per_second / theirs.per_second
+            verdict = ""
+            if (route, peer) == ("list", "seed"):  # issue 17: the list at 3x the seed or better
+                verdict = f" ({'met' if ratio >= 3 else 'UNDER'} the 3x target)"
             print(
-                f"{route}: project/{peer} = {mine.per_second / theirs.per_second:.2f}x req/s,"
+                f"{route}: project/{peer} = {ratio:.2f}x req/s{verdict},"
                 f" p99 {mine.p99_ms / theirs.p99_ms:.2f}x"
             )
         served = sum(r.requests for (route, peer), r in results.items() if peer == "project")

@@ -105,9 +105,16 @@ async def test_small_clock_skew_is_tolerated(client, user_id):
     assert (await client.get(ME, headers={"Authorization": f"Bearer {token}"})).status_code == 200
 
 
-@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic abc"])
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic abc", "Bearerx abc"])
 async def test_empty_or_wrong_scheme_is_401(client, header):
     assert (await client.get(ME, headers={"Authorization": header})).status_code == 401
+
+
+@pytest.mark.parametrize("form", ["Bearer {}", "bearer {}", "BEARER {}", "Bearer   {}  "])
+async def test_the_scheme_is_read_as_rfc_6750_says(client, user_id, form):
+    """The scheme in any case (RFC 7235 §2.1), the token without the spaces around it."""
+    token = sign(claims(user_id))
+    assert (await client.get(ME, headers={"Authorization": form.format(token)})).status_code == 200
 
 
 async def test_token_in_query_string_is_ignored(client, user_id):
