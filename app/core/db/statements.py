@@ -1,4 +1,4 @@
-"""Task: T-091
+"""Task: T-091, T-457
 Spec: specs/features/plugins.md §Database
 
 SQLAlchemy statements compiled once into the SQL asyncpg sends.
@@ -70,6 +70,9 @@ class CompiledCache:
     def get(self, statement: ClauseElement) -> Compiled:
         entry = self._entries.get(id(statement))
         if entry is not None and entry[0] is statement:
+            # Used again: last out. Without this, a plugin that builds a statement per request
+            # would push the hot statements out in turn, to be compiled again.
+            self._entries.move_to_end(id(statement))
             return entry[1]
         prepared = self._prepare(statement) if self._prepare else statement
         compiled = compile_statement(prepared)
