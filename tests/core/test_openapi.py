@@ -1,4 +1,4 @@
-"""Task: T-155, T-260
+"""Task: T-155, T-260, T-456
 Spec: specs/api/rest-endpoints.md §Contract
 
 The OpenAPI document as a client generator reads it: what the kernel adds to every plugin's
@@ -153,6 +153,21 @@ def test_the_kernel_declares_what_every_route_may_answer(doc):
     # A third-party plugin's routes get the same without writing any of it.
     assert statuses(doc, "notes_create") == {201, 400, 401, 413, 415, 422, 503}
     assert statuses(doc, "notes_list") == {200, 400, 401, 503}
+
+
+def test_exactly_the_authenticated_operations_carry_the_bearer_requirement(tmp_path):
+    doc = document(tmp_path, THE_HOUSE)
+    (scheme,) = doc["components"]["securitySchemes"].values()
+    assert scheme["flows"]["password"]["tokenUrl"] == "/api/v1/auth/token"
+    for name, operation in operations(doc).items():
+        unauthorized = operation["responses"].get("401", {}).get("description", "")
+        assert ("security" in operation) == unauthorized.startswith("No valid bearer"), name
+    assert "security" not in operations(doc)["auth_login"]  # a 401 of its own: credentials
+    assert operations(doc)["tasks_list"]["security"] == [{"OAuth2PasswordBearer": ["tasks:read"]}]
+
+
+def test_a_house_without_protected_routes_declares_no_scheme(tmp_path):
+    assert "securitySchemes" not in document(tmp_path, ("health",))["components"]
 
 
 def headers(doc: Any, name: str, status: int) -> set[str]:
