@@ -32,11 +32,12 @@ from app.core import (
 )
 from app.plugins.auth import personal, refresh, throttle
 from app.plugins.auth.account_schemas import Deletion
+from app.plugins.auth.bearer import presented_claims
 from app.plugins.auth.models import User
 from app.plugins.auth.passwords import Passwords
 from app.plugins.auth.sessions import client_of
 from app.plugins.auth.settings import AuthSettings
-from app.plugins.auth.tokens import LOCAL_ISSUER, unverified
+from app.plugins.auth.tokens import LOCAL_ISSUER
 
 # A Better Auth user proves they are at the keyboard with a token this fresh (no password here).
 FRESH_TOKEN_SECONDS = 300
@@ -100,9 +101,8 @@ _DELETE = delete(User).where(_ID).returning(col(User.id))
 
 def _token_age(request: Request) -> float | None:
     """Seconds since the presented token was issued (`iat`; it was verified on the way in)."""
-    _, _, token = request.headers.get("authorization", "").partition(" ")
-    parts = unverified(token.strip())
-    issued = parts[1].get("iat") if parts is not None else None
+    claims = presented_claims(request)
+    issued = claims.get("iat") if claims is not None else None
     if isinstance(issued, bool) or not isinstance(issued, int | float):
         return None
     return time.time() - issued

@@ -5,19 +5,26 @@ What the request's access token says beyond its user: whether it is one of ours 
 account's) and which session it belongs to. The token was verified on the way in.
 """
 
+from typing import Any
+
 from fastapi import Request
 
 from app.plugins.auth.tokens import LOCAL_ISSUER, unverified
 
 
-def local_claims(request: Request) -> dict[str, object] | None:
-    """The claims of the request's access token when it is one of ours (a local account's),
-    else None (a Better Auth token)."""
+def presented_claims(request: Request) -> dict[str, Any] | None:
+    """The claims of the request's access token, read without verifying it again (the kernel
+    did, on the way in); None when it is no JWT."""
     _, _, token = request.headers.get("authorization", "").partition(" ")
     parts = unverified(token.strip())
-    if parts is None or parts[1].get("iss") != LOCAL_ISSUER:
-        return None
-    return parts[1]
+    return None if parts is None else parts[1]
+
+
+def local_claims(request: Request) -> dict[str, Any] | None:
+    """The claims of the request's access token when it is one of ours (a local account's),
+    else None (a Better Auth token)."""
+    claims = presented_claims(request)
+    return claims if claims is not None and claims.get("iss") == LOCAL_ISSUER else None
 
 
 def session_of(request: Request) -> str | None:
