@@ -7,11 +7,13 @@ The kernel's public API: everything a plugin may import from `app.core`.
 from app.core.conventions import id_or_404, is_id, new_id, one_or_404, secret_digest, utcnow
 from app.core.db.migrations import Migrations
 from app.core.db.ownership import (
+    FORBIDDEN_SQLSTATE,
     OWNER_ROLE,
+    Access,
     Membership,
+    Need,
     Owned,
     OwnershipError,
-    Shared,
     caller,
     owner_column,
 )
@@ -77,6 +79,7 @@ __all__ = [
     "EARLIEST",
     "ENTITY_TAGS_PATTERN",
     "ETAG",
+    "FORBIDDEN_SQLSTATE",
     "IDEMPOTENT_REPLAYED",
     "KEEP_KEYS_FOR",
     "LATEST",
@@ -86,6 +89,7 @@ __all__ = [
     "OWNER_ROLE",
     "REPLAYED_HEADER",
     "RETRY_AFTER",
+    "Access",
     "AuthenticationError",
     "Authenticator",
     "CommaSeparated",
@@ -103,6 +107,7 @@ __all__ = [
     "Instant",
     "Membership",
     "Migrations",
+    "Need",
     "Owned",
     "OwnedDB",
     "OwnershipError",
@@ -115,7 +120,6 @@ __all__ = [
     "Row",
     "RowSerializer",
     "Settings",
-    "Shared",
     "StatementCache",
     "Transaction",
     "body_limit",

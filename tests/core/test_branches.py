@@ -96,7 +96,7 @@ async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) ->
         "auth_0005",
         "changes_0004",
         "jobs_0001",
-        "tasks_0006",
+        "tasks_0007",
         "zz_test_habits_0001",
     }
     return empty_database_url
@@ -118,7 +118,7 @@ async def test_each_branch_and_its_tables_are_recorded(orphaned: str):
             ["pgqueuer", "pgqueuer_log", "pgqueuer_schedules", "pgqueuer_statistics"],
         ),
         "tasks": (
-            "tasks_0006",
+            "tasks_0007",
             ["list_invitations", "list_members", "lists", "task_idempotency_keys", "tasks"],
         ),
         "zz_test_habits": ("zz_test_habits_0001", ["zz_test_habit_rules", "zz_test_habits"]),
@@ -140,7 +140,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
         "auth_0005",
         "changes_0004",
         "jobs_0001",
-        "tasks_0006",
+        "tasks_0007",
         "zz_test_habits_0001",
         "notes_0001",
     }
@@ -187,7 +187,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
     listed = todo_api("plugins", url=orphaned, folder=tmp_path)
     assert listed.returncode == 0, listed.stderr
     states = {line.split()[0]: line.split()[-2:] for line in listed.stdout.splitlines()[1:]}
-    assert states["tasks"] == ["tasks_0006", "ok"] and states["auth"] == ["auth_0005", "ok"]
+    assert states["tasks"] == ["tasks_0007", "ok"] and states["auth"] == ["auth_0005", "ok"]
     assert listed.stderr.count("warning: branch 'zz_test_habits' (zz_test_habits_0001)") == 1
 
     orphans = todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path)
@@ -219,7 +219,7 @@ async def test_the_command_line_keeps_working_and_drops_on_purpose(orphaned: str
         "auth_0005",
         "changes_0004",
         "jobs_0001",
-        "tasks_0006",
+        "tasks_0007",
     }  # the orphan's stand-in is back
     assert todo_api("plugins", "--orphans", url=orphaned, folder=tmp_path).stdout.endswith(
         "no orphaned branches\n"

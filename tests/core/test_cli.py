@@ -41,7 +41,7 @@ def test_plugins_lists_builtins_and_packages(env):
     for name in ("health", "auth", "changes", "jobs", "tasks"):
         assert rows[name][2] == "built-in" and rows[name][3] == "yes"
     assert rows["notes"][2] == "todo-api-notes" and rows["notes"][3] == "no"
-    assert rows["tasks"][5] == "tasks_0006"
+    assert rows["tasks"][5] == "tasks_0007"
     assert rows["health"][4] == "2"
 
 
@@ -92,7 +92,7 @@ def test_migrate_says_what_it_applied(env, empty_database_url, monkeypatch):
         "migrated auth: base -> auth_0005",
         "migrated changes: base -> changes_0004",
         "migrated jobs: base -> jobs_0001",
-        "migrated tasks: base -> tasks_0006",
+        "migrated tasks: base -> tasks_0007",
     ]
     again = CliRunner().invoke(cli, ["migrate"])
     assert again.output.splitlines() == ["migrations: already at head"]

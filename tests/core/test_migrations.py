@@ -56,7 +56,7 @@ async def test_upgrade_says_which_branches_moved(empty_database_url, tmp_path):
     ) == [
         Step("changes", None, "changes_0004"),
         Step("jobs", None, "jobs_0001"),
-        Step("tasks", None, "tasks_0006"),
+        Step("tasks", None, "tasks_0007"),
         Step("notes", None, "notes_0001"),
     ]
     assert (

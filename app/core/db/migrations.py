@@ -23,7 +23,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.core.db import branches
 from app.core.db.branches import Branches, Record
-from app.core.db.ownership import PERMITTED_FUNCTION
 from app.core.db.pool import Executor
 
 # pg_advisory_xact_lock key ("todo-api" as a number): instances starting together migrate
@@ -134,8 +133,6 @@ class Migrations:
     ) -> list[Step]:
         # Read inside the lock: another instance may have migrated while we waited for it.
         branches.create_records(connection)
-        # The access rule's one function, before any branch whose triggers may call it.
-        connection.execute(text(PERMITTED_FUNCTION))
         before = self.read(connection)
         before.check_not_ahead()
         orphans = before.orphans

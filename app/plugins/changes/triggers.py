@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, text
 
-from app.core import ConfigError, Membership, Owned, Shared
+from app.core import Access, ConfigError, Membership, Owned
 
 logger = logging.getLogger("todo_api")
 
@@ -86,9 +86,9 @@ def tracked_tables(models: Iterable[type]) -> list[Table]:
     return tables
 
 
-def _shared(table: Table) -> Shared | None:
-    shared = table.info.get("shared")
-    return shared if isinstance(shared, Shared) else None
+def _shared(table: Table) -> Access | None:
+    access: Access | None = table.info.get("access")
+    return access
 
 
 def _key(table: Table) -> str:

@@ -12,8 +12,8 @@ from typing import Any, ClassVar
 from sqlalchemy import Column, DateTime, Integer, Text
 from sqlmodel import Field
 
-from app.core import Owned, Shared, utcnow
-from app.plugins.tasks.api import LIST_MEMBERS, Role
+from app.core import Owned, utcnow
+from app.plugins.tasks.api import LIST_MEMBERS, Role, Shared
 
 
 class Recurrence(Owned, table=True):
@@ -21,7 +21,7 @@ class Recurrence(Owned, table=True):
     # As its task: a list's viewers read it, its editors set and remove it.
     __table_args__: ClassVar[dict[str, Any]] = {
         "info": {
-            "shared": Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)
+            "access": Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)
         }
     }
 

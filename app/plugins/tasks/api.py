@@ -9,6 +9,7 @@ transaction; and the request bodies and query of its task routes, for a plugin t
 describes or forwards them (the MCP tools).
 """
 
+from app.plugins.tasks.access import Shared
 from app.plugins.tasks.filters import TaskQuery
 from app.plugins.tasks.models import (
     LIST_MEMBERS,
@@ -35,6 +36,7 @@ __all__ = [
     "Operation",
     "Priority",
     "Role",
+    "Shared",
     "Task",
     "TaskChange",
     "TaskCreate",

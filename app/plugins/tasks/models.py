@@ -18,7 +18,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlmodel import Field
 
-from app.core import OWNER_ROLE, Membership, Owned, Shared, new_id, utcnow
+from app.core import OWNER_ROLE, Membership, Owned, new_id, utcnow
+from app.plugins.tasks.access import Shared
 
 
 def default_list_id(owner: str) -> str:
@@ -95,7 +96,7 @@ class ListMember(Owned, table=True):
 
 LIST_MEMBERS = Membership(ListMember.__table__, roles=tuple(Role))  # type: ignore[attr-defined]
 # Members read the member list; only the owner changes it (a member may leave).
-ListMember.__table__.info["shared"] = Shared(  # type: ignore[attr-defined]
+ListMember.__table__.info["access"] = Shared(  # type: ignore[attr-defined]
     LIST_MEMBERS, column="list_id", read=Role.viewer, write=OWNER_ROLE
 )
 
@@ -108,7 +109,7 @@ class ListInvitation(Owned, table=True):
     __table_args__: ClassVar[dict[str, Any]] = {
         "info": {
             "change_feed": False,
-            "shared": Shared(LIST_MEMBERS, column="list_id", read=OWNER_ROLE, write=OWNER_ROLE),
+            "access": Shared(LIST_MEMBERS, column="list_id", read=OWNER_ROLE, write=OWNER_ROLE),
         }
     }
 
@@ -136,7 +137,7 @@ class TaskList(Owned, table=True):
     __table_args__: ClassVar[dict[str, Any]] = {
         "info": {
             "change_feed_create_when": "NOT NEW.is_default",
-            "shared": Shared(LIST_MEMBERS, column="id", read=Role.viewer, write=OWNER_ROLE),
+            "access": Shared(LIST_MEMBERS, column="id", read=Role.viewer, write=OWNER_ROLE),
         }
     }
 
@@ -158,7 +159,7 @@ class Task(Owned, table=True):
     # A list's viewers read its tasks, its editors write them too.
     __table_args__: ClassVar[dict[str, Any]] = {
         "info": {
-            "shared": Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)
+            "access": Shared(LIST_MEMBERS, column="list_id", read=Role.viewer, write=Role.editor)
         }
     }
 
