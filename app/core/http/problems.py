@@ -227,8 +227,9 @@ async def _foreign_key(request: Request, exc: Exception) -> JSONResponse:
 
 async def _unknown_state(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, asyncpg.UnknownPostgresError)
-    # The access rule's refusal (`todo_api_permitted`): a member whose role is too low. The
-    # message is the role it needed, nothing of the row.
+    # A statement refused for the caller's role (an `Access`'s SQL raised it: the tasks
+    # plugin's `todo_api_permitted`, for a member whose role is too low). The message is the
+    # role it needed, nothing of the row.
     if exc.sqlstate == FORBIDDEN_SQLSTATE:
         role = str(getattr(exc, "message", "") or "")
         return problem(403, f"Your role does not allow this; it needs the {role!r} role")
