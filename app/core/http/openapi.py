@@ -198,9 +198,10 @@ def _scheme(token_url: str, scopes: list[str]) -> dict[str, Any]:
                 "tokenUrl": token_url,
             }
         },
-        "description": "A session's access token (from login, or Better Auth's) carries every "
-        "scope; a personal access token (`tdp_…`, from `POST /api/v1/auth/tokens`) only its own. "
-        "A route's scope is in its security requirement; without it, a 403 names it.",
+        # Which token carries which scopes is the authentication plugin's to say (the kernel
+        # names no plugin's routes): the docs' introduction says it.
+        "description": "A token carries every scope or only the ones it was given. A route's "
+        "scope is in its security requirement; without it, a 403 names it.",
     }
 
 
