@@ -12,6 +12,7 @@ from joserfc import jwt
 from joserfc.jwk import OctKey
 
 from app.core.db.ownership import owned_tables
+from app.testing import eventually
 from app.testing.users import PASSWORD
 
 ME = "/api/v1/auth/me"
@@ -35,6 +36,13 @@ async def rows_naming(db, user_id: str) -> dict[str, int]:
         if count:
             found[f"{table}.{column}"] = count
     return found
+
+
+# A job the worker is running names its user until it ends (queued ones go with the user).
+RUNNING_FOR = (
+    "SELECT count(*) = 0 FROM pgqueuer"
+    " WHERE status = 'picked' AND strpos(encode(payload, 'escape'), $1) > 0"
+)
 
 
 async def share(db, list_id: str, member, role: str) -> None:
@@ -111,6 +119,9 @@ async def test_deletion_leaves_no_row_of_the_user_anywhere(client, make_user, db
     response = await ada.delete(ME, json={"password": PASSWORD})
     assert response.status_code == 204, response.text
 
+    # A job already running when she went (a webhook delivery of her task) ends finding her
+    # rows gone, and leaves the queue; then nothing names her.
+    await eventually(lambda: db.fetchval(RUNNING_FOR, ada.id))
     assert await rows_naming(db, ada.id) == {}
     assert await db.fetchval(counters, ada.id, ada.email) is None
     # Every `Owned` model's table in this database: the process may have imported models of
