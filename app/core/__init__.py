@@ -30,7 +30,7 @@ from app.core.db.slots import free_slot, take_slot
 from app.core.db.unmigrated import unmigrated
 from app.core.db.urls import EngineOptions, listen_options
 from app.core.errors import ConfigError
-from app.core.http.dependencies import DB, CurrentUser, OwnedDB
+from app.core.http.dependencies import DB, CurrentUser, OwnedDB, bearer_token
 from app.core.http.documented import documented
 from app.core.http.etags import (
     ENTITY_TAGS_PATTERN,
@@ -122,6 +122,7 @@ __all__ = [
     "Settings",
     "StatementCache",
     "Transaction",
+    "bearer_token",
     "body_limit",
     "caller",
     "documented",

@@ -55,7 +55,7 @@ async def _authenticate(request: Request) -> Principal:
     return principal
 
 
-def _bearer_token(request: Request) -> str:
+def bearer_token(request: Request) -> str:
     """The token of `Authorization: Bearer <token>`, or "". Only that header is read, never the
     query string. Read here rather than through a `Security(OAuth2PasswordBearer)` dependency:
     FastAPI solves each dependency level anew on every request, and this is every protected
@@ -69,7 +69,7 @@ async def _principal(request: Request) -> Principal:
     known: Principal | None = request.scope.get(PRINCIPAL_KEY)
     if known is not None:
         return known
-    token = _bearer_token(request)
+    token = bearer_token(request)
     if not token:
         raise _unauthorized(request, "Not authenticated")
     database: Database = request.app.state.database

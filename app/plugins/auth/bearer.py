@@ -9,14 +9,14 @@ from typing import Any
 
 from fastapi import Request
 
+from app.core import bearer_token
 from app.plugins.auth.tokens import LOCAL_ISSUER, unverified
 
 
 def presented_claims(request: Request) -> dict[str, Any] | None:
     """The claims of the request's access token, read without verifying it again (the kernel
     did, on the way in); None when it is no JWT."""
-    _, _, token = request.headers.get("authorization", "").partition(" ")
-    parts = unverified(token.strip())
+    parts = unverified(bearer_token(request))
     return None if parts is None else parts[1]
 
 
