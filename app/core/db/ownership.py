@@ -72,10 +72,12 @@ def caller() -> Any:
     return bindparam(OWNER, type_=String, required=True)
 
 
+def _table(from_: FromClause) -> FromClause:
+    return from_.element if isinstance(from_, Alias) else from_
+
+
 def _owned(from_: FromClause, tables: set[Table]) -> bool:
-    if isinstance(from_, Alias):
-        return from_.element in tables
-    return from_ in tables
+    return _table(from_) in tables
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ class Access(Protocol):
 
 
 def _access(from_: FromClause) -> Access | None:
-    table = from_.element if isinstance(from_, Alias) else from_
+    table = _table(from_)
     return table.info.get("access") if isinstance(table, Table) else None
 
 
@@ -204,7 +206,6 @@ def _scope_update_or_delete(statement: Update | Delete, tables: set[Table], need
     table = statement.table
     if not _owned(table, tables):
         return
-    need = Need(write=True, role=need.role, delete=isinstance(statement, Delete))
     statement._where_criteria += (_rule(table, need),)
     access = _access(table)
     if isinstance(statement, Update) and access is not None:
@@ -260,6 +261,7 @@ def scope(statement: ClauseElement, role: str | None = None) -> ClauseElement:
         raise OwnershipError("plain SQL cannot be scoped to an owner: use Core statements")
     tables = owned_tables()
     read, write = Need(write=False, role=role), Need(write=True, role=role)
+    remove = Need(write=True, role=role, delete=True)
     paged: list[Select[Any]] = []
     top = isinstance(statement, Select) and statement._for_update_arg is None
 
@@ -273,7 +275,7 @@ def scope(statement: ClauseElement, role: str | None = None) -> ClauseElement:
         {
             "select": scope_select,
             "update": lambda s: _scope_update_or_delete(s, tables, write),
-            "delete": lambda s: _scope_update_or_delete(s, tables, write),
+            "delete": lambda s: _scope_update_or_delete(s, tables, remove),
             "insert": lambda s: _stamp_insert(s, tables, write),
         },
     )
