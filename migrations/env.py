@@ -19,7 +19,7 @@ context.configure(
     connection=connection,
     target_metadata=SQLModel.metadata,
     compare_type=True,
-    # The kernel watches which tables each revision creates (app.core.db.branches.TableChanges).
+    # The upgrade watches which tables each revision creates (app.cli.branches.TableChanges).
     on_version_apply=context.config.attributes.get("on_version_apply"),
 )
 with context.begin_transaction():

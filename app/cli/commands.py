@@ -28,6 +28,7 @@ from sqlalchemy import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.cli import embedded
+from app.cli.branches import Branches
 from app.cli.checkouts import Checkout, checkout
 from app.cli.connectivity import WAIT_SECONDS, check_database, create_engine
 from app.cli.orphans import drop as drop_branch
@@ -35,10 +36,9 @@ from app.cli.orphans import orphan as find_orphan
 from app.cli.revisions import new_revision
 from app.cli.scaffold import new_plugin
 from app.cli.server import uvicorn_options
+from app.cli.upgrade import Step, inspect, upgrade
 from app.core import redaction
 from app.core.app import create_app
-from app.core.db.branches import Branches
-from app.core.db.migrations import Step
 from app.core.db.pool import Database
 from app.core.db.unmigrated import explain, unmigrated, unmigrated_tables
 from app.core.db.urls import database_url, engine_options
@@ -97,12 +97,12 @@ async def migrate_database(context: Context) -> list[Step]:
         for work in after:
             work(connection)
 
-    return await _on_database(context, lambda engine: context.migrations.upgrade(engine, then))
+    return await _on_database(context, lambda engine: upgrade(context.migrations, engine, then))
 
 
 def read_branches(context: Context) -> Branches:
     """What the database holds of each branch, read without changing anything."""
-    return asyncio.run(_on_database(context, context.migrations.inspect))
+    return asyncio.run(_on_database(context, lambda engine: inspect(context.migrations, engine)))
 
 
 def on_database(work: Callable[[Database], Awaitable[T]]) -> T:
@@ -201,7 +201,7 @@ def serve(host: str, port: int, workers: int, no_migrate: bool) -> None:
         branches = read_branches(context)
         for orphan in branches.orphans:
             logger.warning("%s", orphan)
-        behind = context.migrations.behind(branches)
+        behind = context.migrations.behind(branches.applied)
         if behind:
             logger.warning(
                 "migrations not at head for: %s; run `todo-api migrate`", ", ".join(behind)
@@ -350,7 +350,7 @@ def plugins(orphans: bool) -> None:
         name: sum(len(router.routes) for router in found)
         for name, found in per_plugin(context.hook.routers, context=context)
     }
-    behind = context.migrations.behind(branches) if branches else []
+    behind = context.migrations.behind(branches.applied) if branches else []
     rows = []
     for name, plugin in sorted(installed_plugins().items()):
         enabled = name in context.enabled

@@ -8,12 +8,13 @@ from sqlalchemy import Connection, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from app.core.db import branches
-from app.core.db.branches import TABLE, Branches, Orphan
-from app.core.db.migrations import LOCK_KEY, Migrations
+from app.cli import branches
+from app.cli.branches import Branches, Orphan
+from app.cli.upgrade import LOCK_KEY
+from app.core.db.migrations import RECORDS, Migrations
 from app.core.errors import ConfigError
 
-_FORGET = text(f"DELETE FROM {TABLE} WHERE branch = :branch")
+_FORGET = text(f"DELETE FROM {RECORDS} WHERE branch = :branch")
 
 
 def orphan(state: Branches, branch: str) -> Orphan:
@@ -36,7 +37,7 @@ def _drop(connection: Connection, migrations: Migrations, name: str) -> Orphan:
     """Drop the recorded tables (one `DROP TABLE`, no `CASCADE`); the heads the orphan's row
     stood for take its place in `alembic_version`."""
     branches.create_records(connection)
-    found = migrations.read(connection)
+    found = Branches.read(connection, migrations)
     dropped = orphan(found, name)
     if dropped.tables is None:
         raise ConfigError(

@@ -18,7 +18,8 @@ import pytest
 
 from app.cli.checkouts import Checkout
 from app.cli.connectivity import create_engine
-from app.core.db.migrations import Migrations, Step
+from app.cli.upgrade import Step, upgrade
+from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
 from app.core.plugins.installed import installed_plugins
 from app.testing import settings_for
@@ -57,13 +58,13 @@ def habits(tmp_path: Path) -> Checkout:
     return Checkout("zz_test_habits", versions.parents[1])
 
 
-async def upgrade(
+async def migrate(
     url: str, folder: Path, *enabled: str, extra: Checkout | None = None
 ) -> list[Step]:
     installed = [*installed_plugins().values(), *([extra] if extra else [])]
     engine = create_engine(settings_for(url, folder), url)
     try:
-        return await Migrations(installed, enabled).upgrade(engine)
+        return await upgrade(Migrations(installed, enabled), engine)
     finally:
         await engine.dispose()
 
@@ -88,7 +89,7 @@ async def tables(url: str) -> set[str]:
 @pytest.fixture
 async def orphaned(empty_database_url: str, tmp_path: Path, habits: Checkout) -> str:
     """A database where zz_test_habits was migrated, then uninstalled."""
-    steps = await upgrade(empty_database_url, tmp_path, *BUILT_INS, "zz_test_habits", extra=habits)
+    steps = await migrate(empty_database_url, tmp_path, *BUILT_INS, "zz_test_habits", extra=habits)
     assert [step.plugin for step in steps] == ["auth", "changes", "jobs", "tasks", "zz_test_habits"]
     # Alembic keeps only the heads no other revision stands on: auth's latest (tasks depends on
     # auth_0001 only), tasks' latest and the one that depends on tasks' first.
@@ -130,7 +131,7 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
 ):
     caplog.set_level(logging.WARNING, "todo_api")
     # Without the plugin installed: the other branches migrate (notes is new), tasks stays put.
-    assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == [
+    assert await migrate(orphaned, tmp_path, *BUILT_INS, "notes") == [
         Step("notes", None, "notes_0001")
     ]
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
@@ -145,10 +146,10 @@ async def test_migrate_sets_an_orphan_aside_and_says_so_once(
         "notes_0001",
     }
     assert {"zz_test_habits", "zz_test_habit_rules", "tasks", "notes"} <= await tables(orphaned)
-    assert await upgrade(orphaned, tmp_path, *BUILT_INS, "notes") == []
+    assert await migrate(orphaned, tmp_path, *BUILT_INS, "notes") == []
 
     # Installed again, it is where it was.
-    back = await upgrade(orphaned, tmp_path, *BUILT_INS, "notes", "zz_test_habits", extra=habits)
+    back = await migrate(orphaned, tmp_path, *BUILT_INS, "notes", "zz_test_habits", extra=habits)
     assert back == []
 
 
@@ -161,7 +162,7 @@ async def test_readiness_is_not_spoiled_by_an_orphan(orphaned: str, make_client)
 async def test_a_database_ahead_of_the_installed_plugin_is_one_line(orphaned: str, tmp_path: Path):
     await query(orphaned, "INSERT INTO alembic_version VALUES ('tasks_0099')")
     with pytest.raises(ConfigError, match="at tasks_0099 of plugin 'tasks', which the installed"):
-        await upgrade(orphaned, tmp_path, *BUILT_INS)
+        await migrate(orphaned, tmp_path, *BUILT_INS)
 
 
 def todo_api(*args: str, url: str, folder: Path) -> subprocess.CompletedProcess[str]:

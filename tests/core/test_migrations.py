@@ -14,8 +14,9 @@ from app.cli.checkouts import checkout
 from app.cli.commands import migrate_database
 from app.cli.connectivity import create_engine
 from app.cli.revisions import new_revision
+from app.cli.upgrade import Step, upgrade
 from app.core import owner_column
-from app.core.db.migrations import Migrations, Step
+from app.core.db.migrations import Migrations
 from app.core.errors import ConfigError
 from app.core.plugins.installed import Installed, installed_plugins
 from app.core.plugins.loading import load
@@ -144,10 +145,10 @@ async def test_instances_migrating_together_take_turns(empty_database_url, tmp_p
     )
     engines = [create_engine(context.settings, empty_database_url) for _ in range(3)]
     try:
-        await asyncio.gather(*(context.migrations.upgrade(engine) for engine in engines))
+        await asyncio.gather(*(upgrade(context.migrations, engine) for engine in engines))
         async with engines[0].connect() as connection:
             assert (
-                context.migrations.behind(context.migrations.branches(await applied(connection)))
+                context.migrations.behind(context.migrations.applied(await applied(connection)))
                 == []
             )
     finally:
@@ -168,7 +169,7 @@ async def test_behind_names_the_plugins_not_at_head(empty_database_url, tmp_path
     try:
         async with engine.connect() as connection:
             assert context.migrations.behind(
-                context.migrations.branches(await applied(connection))
+                context.migrations.applied(await applied(connection))
             ) == ["auth", "changes", "jobs", "tasks"]
     finally:
         await engine.dispose()

@@ -219,6 +219,6 @@ def attach(connection: Connection, tables: Sequence[Table]) -> None:
 
 
 def attacher(models: Iterable[type]) -> Callable[[Connection], None]:
-    """What `Migrations.upgrade` runs after upgrading: attach the triggers to these models."""
+    """What `todo-api migrate` runs after upgrading: attach the triggers to these models."""
     tables = tracked_tables(models)
     return lambda connection: attach(connection, tables)

@@ -1,5 +1,5 @@
-"""Task: T-117, T-118
-Spec: specs/features/plugins.md §Migrations
+"""Task: T-117, T-118, T-459
+Spec: specs/features/plugins.md §Orphaned branches
 
 The branches the database holds, read against the revisions the installed plugins ship, and the kernel's own record of each branch (`todo_api_branches`).
 """
@@ -11,25 +11,23 @@ from functools import cached_property
 from typing import Any
 
 from alembic.migration import MigrationContext, MigrationInfo
-from alembic.script import ScriptDirectory
-from alembic.util import CommandError
 from sqlalchemy import Connection, bindparam, inspect, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import Text
 
+from app.core.db.migrations import RECORDS, Migrations
 from app.core.errors import ConfigError
 
-TABLE = "todo_api_branches"
 _CREATE = text(
-    f"CREATE TABLE IF NOT EXISTS {TABLE} ("
+    f"CREATE TABLE IF NOT EXISTS {RECORDS} ("
     " branch text PRIMARY KEY,"
     " revision text NOT NULL,"
     " tables text[],"  # NULL: not known (the branch was migrated before it was recorded)
     " migrated_at timestamptz NOT NULL DEFAULT now())"
 )
-_READ = text(f"SELECT branch, revision, tables FROM {TABLE}")
+_READ = text(f"SELECT branch, revision, tables FROM {RECORDS}")
 _WRITE = text(
-    f"INSERT INTO {TABLE} (branch, revision, tables) VALUES (:branch, :revision, :tables) "
+    f"INSERT INTO {RECORDS} (branch, revision, tables) VALUES (:branch, :revision, :tables) "
     "ON CONFLICT (branch) DO UPDATE SET revision = excluded.revision, tables = excluded.tables, "
     "migrated_at = now()"
 ).bindparams(bindparam("tables", type_=ARRAY(Text)))
@@ -69,32 +67,25 @@ class Branches:
     """`alembic_version`'s rows and the kernel's records, read against the installed revisions."""
 
     def __init__(
-        self,
-        script: ScriptDirectory,
-        rows: Iterable[str],
-        records: Mapping[str, Record],
-        installed: Collection[str] = (),
+        self, migrations: Migrations, rows: Iterable[str], records: Mapping[str, Record]
     ) -> None:
-        self.script = script
+        self.migrations = migrations
         self.records = dict(records)
         self.rows = tuple(rows)
-        self.known = [row for row in self.rows if _ships(script, row)]
+        self.known = [row for row in self.rows if migrations.ships(row)]
         self.unknown = [row for row in self.rows if row not in self.known]
-        self.labels = {label for rev in script.walk_revisions() for label in rev.branch_labels}
+        self.labels = migrations.labels
         # An installed plugin is no orphan, even one whose package lost its migrations.
-        self.installed = self.labels | set(installed)
-        self._ancestors: dict[str, frozenset[str]] = {}
+        self.installed = self.labels | migrations.installed
 
     @classmethod
-    def read(
-        cls, connection: Connection, script: ScriptDirectory, installed: Collection[str] = ()
-    ) -> "Branches":
+    def read(cls, connection: Connection, migrations: Migrations) -> "Branches":
         rows = MigrationContext.configure(connection).get_current_heads()
         records: dict[str, Record] = {}
-        if inspect(connection).has_table(TABLE):
+        if inspect(connection).has_table(RECORDS):
             for branch, revision, tables in connection.execute(_READ):
                 records[branch] = Record(revision, None if tables is None else tuple(tables))
-        return cls(script, rows, records, installed)
+        return cls(migrations, rows, records)
 
     def branch_of(self, revision: str) -> str:
         """The branch an unknown revision belongs to: as recorded, else by its `<name>_NNNN`."""
@@ -124,46 +115,32 @@ class Branches:
                 )
 
     def _heads(self) -> list[str]:
-        # A set-aside orphan may stand for other branches' heads: their recorded positions.
-        if not self.unknown:
-            return self.known
-        recorded = [r.revision for r in self.records.values() if _ships(self.script, r.revision)]
-        return list(dict.fromkeys([*self.known, *recorded]))
+        return self.migrations.applied_heads(self.rows, self._recorded)
 
-    def _ancestry(self, revision: str) -> frozenset[str]:
-        """`revision` and every revision it needs (down revisions and `depends_on`)."""
-        if revision not in self._ancestors:
-            walk = self.script.iterate_revisions(revision, "base")
-            self._ancestors[revision] = frozenset(r.revision for r in walk)
-        return self._ancestors[revision]
+    @property
+    def _recorded(self) -> list[str]:
+        # A set-aside orphan may stand for other branches' heads: their recorded positions.
+        return [record.revision for record in self.records.values()]
 
     @cached_property
     def applied(self) -> frozenset[str]:
         """Every revision the database has applied, among those the installed plugins ship."""
-        return frozenset().union(*(self._ancestry(head) for head in self._heads()))
+        return self.migrations.applied(self.rows, self._recorded)
 
     def view(self) -> list[str]:
         """The rows Alembic must see: the applied heads, none an ancestor of another (Alembic
         refuses overlapping heads)."""
         heads = self._heads()
-        below = set().union(*(self._ancestry(head) - {head} for head in heads))
+        below = set().union(*(self.migrations.ancestry(head) - {head} for head in heads))
         return [head for head in heads if head not in below]
 
     def position(self, branch: str) -> str | None:
         """The newest applied revision of `branch` (None: not applied)."""
         # Alembic labels every revision of a branch with the branch's name; newest first.
-        for revision in self.script.iterate_revisions(f"{branch}@head", "base"):
+        for revision in self.migrations.script.iterate_revisions(f"{branch}@head", "base"):
             if branch in revision.branch_labels and revision.revision in self.applied:
                 return revision.revision
         return None
-
-
-def _ships(script: ScriptDirectory, revision: str) -> bool:
-    try:
-        script.get_revision(revision)
-    except CommandError:
-        return False
-    return True
 
 
 class TableChanges:
@@ -192,7 +169,7 @@ class TableChanges:
 
 def _tables(connection: Connection) -> set[str]:
     # Alembic's own table and the kernel's are nobody's branch.
-    return set(connection.scalars(_TABLES)) - {"alembic_version", TABLE}
+    return set(connection.scalars(_TABLES)) - {"alembic_version", RECORDS}
 
 
 def create_records(connection: Connection) -> None:
