@@ -9,7 +9,7 @@ Platforms often start the database alongside the app, so a server that does not 
 tried again for up to `WAIT_SECONDS`; a server that answers and refuses us is reported at once.
 Either way the caller gets one `ConfigError` line naming the cause, never the password.
 
-`create_engine`: the SQLAlchemy engine the migration runner is handed, never the request path's.
+`create_engine`: the SQLAlchemy engine the upgrade (`app.cli.upgrade`) is handed, never the request path's.
 """
 
 import asyncio
