@@ -74,9 +74,8 @@ class Branches:
         self.rows = tuple(rows)
         self.known = [row for row in self.rows if migrations.ships(row)]
         self.unknown = [row for row in self.rows if row not in self.known]
-        self.labels = migrations.labels
         # An installed plugin is no orphan, even one whose package lost its migrations.
-        self.installed = self.labels | migrations.installed
+        self.installed = migrations.labels | migrations.installed
 
     @classmethod
     def read(cls, connection: Connection, migrations: Migrations) -> "Branches":
@@ -196,7 +195,7 @@ def record(
     connection: Connection, before: Branches, after: Branches, changes: TableChanges
 ) -> None:
     """Write each installed branch's position and tables (an orphan's record stays as it was)."""
-    for branch in sorted(after.labels):
+    for branch in sorted(after.migrations.labels):
         position = after.position(branch)
         if position is None:
             continue
